@@ -1,0 +1,177 @@
+"""The ``newssearch`` command: index a corpus, search it, serve it."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from search import Engine, IndexBusy, IndexMissing, InvalidParameter, Settings, index_paths
+
+DEFAULT_INDEX = "index"
+EXIT_FAILED = 1
+EXIT_BUSY = 3
+
+index_option = click.option(
+    "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Index folder.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newssearch")
+def main():
+    """Full-text search for news archives, German first."""
+
+
+# -- index -----------------------------------------------------------------
+
+
+def _progress_bar(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="B", unit_scale=True, desc="indexing", file=sys.stderr)
+
+    def update(done, total):
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@index_option
+@click.option("--rebuild", is_flag=True, help="Build a fresh index and switch to it atomically.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def index_command(paths, index_dir, rebuild, quiet, as_json):
+    """Index the articles in PATHS (files or folders, searched recursively).
+
+    Incremental by default: unchanged files are passed over, changed articles
+    are replaced and articles whose files disappeared from PATHS are removed.
+    Exit code 0 when something was indexed or nothing needed to change, 1 when
+    every input failed, 2 for usage errors, 3 when another indexer is running.
+    """
+    bar, update = _progress_bar(quiet or as_json)
+    try:
+        report = index_paths(paths, Settings(index_dir=index_dir), rebuild=rebuild, progress=update)
+    except IndexBusy as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_BUSY)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+    if report.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_report(report) -> None:
+    click.echo(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+               f"unchanged {report.unchanged}, skipped {len(report.problems)}")
+    for problem in report.problems:
+        click.echo(f"  skipped {problem}")
+    if report.changed == 0 and not report.failed:
+        click.echo("nothing changed")
+    click.echo(f"{report.documents} documents in the index; "
+               f"{report.docs_per_second:.0f} docs/s, {report.seconds:.1f} s")
+
+
+# -- search ----------------------------------------------------------------
+
+
+def _open_engine(index_dir: Path) -> Engine:
+    return Engine(Settings(index_dir=index_dir))
+
+
+def _terminal_snippet(snippet_html: str, color: bool) -> str:
+    def marked(match):
+        word = match.group(1)
+        return click.style(word, fg="yellow", bold=True) if color else f"[{word}]"
+    return html.unescape(re.sub(r"<mark>(.*?)</mark>", marked, snippet_html))
+
+
+@main.command("search")
+@click.argument("query")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print exactly the JSON of /api/search.")
+@click.option("--limit", "-n", default=10, show_default=True, type=int, help="Hits per page.")
+@click.option("--page", default=1, show_default=True, type=int)
+@click.option("--sort", default="relevance", show_default=True,
+              type=click.Choice(["relevance", "date"]))
+@click.option("--lang", default=None, help="Only articles in this language (de, en, …).")
+@click.option("--source", default=None, help="Only articles of this source.")
+@click.option("--category", default=None, help="Only articles of this category.")
+@click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
+@click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
+def search_command(query, index_dir, as_json, limit, page, sort, lang, source, category,
+                   date_from, date_to):
+    """Search the index for QUERY (see the README for the query language)."""
+    try:
+        with _open_engine(index_dir) as engine:
+            result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
+                                   source=source, category=category, date_from=date_from,
+                                   date_to=date_to)
+    except InvalidParameter as error:
+        raise click.UsageError(error.message)
+    except IndexMissing as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    color = sys.stdout.isatty()
+    data = result.to_dict()
+    click.echo(f"{data['total']} Treffer ({data['took_ms'] / 1000:.3f} s)"
+               + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
+    if data["reason"]:
+        click.echo(f"({data['reason']})")
+    if data["suggestion"]:
+        s = data["suggestion"]
+        click.echo(f"Meinten Sie: {s['query']} ({s['total']} Treffer)")
+    first = (data["page"] - 1) * data["per_page"]
+    for number, hit in enumerate(data["hits"], start=first + 1):
+        meta = " · ".join(v for v in (hit["date"], hit["source"], hit["lang"]) if v)
+        click.echo("")
+        click.echo(f"{number}. {click.style(hit['title'], bold=True) if color else hit['title']}")
+        click.echo(f"   {hit['id']}  {meta}")
+        click.echo("   " + _terminal_snippet(hit["snippet"], color))
+
+
+# -- stats -----------------------------------------------------------------
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True)
+def stats_command(index_dir, as_json):
+    """What the index holds."""
+    try:
+        with _open_engine(index_dir) as engine:
+            stats = engine.stats()
+    except IndexMissing as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False))
+        return
+    click.echo(f"documents:   {stats['documents']}")
+    click.echo("languages:   " + ", ".join(f"{k} {v}" for k, v in stats["languages"].items()))
+    click.echo("sources:     " + (", ".join(f"{k} {v}" for k, v in stats["sources"].items()) or "-"))
+    click.echo(f"dates:       {stats['first_date'] or '-'} … {stats['last_date'] or '-'}")
+    click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    click.echo(f"indexed at:  {stats['indexed_at']}")
+
+
+if __name__ == "__main__":
+    main()

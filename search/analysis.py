@@ -1,0 +1,135 @@
+"""Text analysis: words to index terms, one chain per language.
+
+Every chain does the same steps in one pass: split into words (letters and
+digits; hyphens, apostrophes and punctuation separate words), lowercase, drop
+the language's stopwords, and reduce each word to its Snowball stem
+(PyStemmer). The German Snowball stemmer also folds umlauts and their
+``ae``/``oe``/``ue`` spellings and ``ß``/``ss``, so ``Häuser``, ``Haeuser``
+and ``Haus`` meet at one term.
+
+The same chain analyses articles at index time, queries at search time and
+the stored text again when snippets are cut, so all three always agree.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import Analyzer, Token
+from whoosh.lang.stopwords import stoplists
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_WORD_CHARS = 64
+_STEM_CACHE_SIZE = 200_000
+
+# ISO 639-1 code -> PyStemmer algorithm name
+_STEMMERS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
+    "el": "greek", "en": "english", "es": "spanish", "et": "estonian", "eu": "basque",
+    "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi", "hu": "hungarian",
+    "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "pl": "polish", "pt": "portuguese",
+    "ro": "romanian", "ru": "russian", "sr": "serbian", "sv": "swedish", "ta": "tamil",
+    "tr": "turkish", "yi": "yiddish",
+}
+_PLAIN = "xx"  # the chain for languages without a stemmer: lowercase only
+
+
+class LanguageChain:
+    """The analysis chain of one language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        algorithm = _STEMMERS.get(lang)
+        self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
+        self.stopwords = frozenset(stoplists.get(lang, ()))
+
+    def stem(self, word: str) -> str:
+        """The stem of one lowercase word (stopwords are not checked here)."""
+        return self._stemmer.stemWord(word) if self._stemmer else word
+
+    def words(self, text: str) -> list[str]:
+        """The lowercase words of ``text`` that are not stopwords."""
+        stop = self.stopwords
+        lowered = (w.lower() for w in WORD.findall(text))
+        return [w for w in lowered if w not in stop and len(w) <= MAX_WORD_CHARS]
+
+    def terms(self, text: str) -> list[str]:
+        """The index terms of ``text`` in order (positions are list indexes)."""
+        words = self.words(text)
+        return self._stemmer.stemWords(words) if self._stemmer else words
+
+    def spans(self, text: str):
+        """``(start, end, term)`` for every indexed word of ``text``.
+
+        ``term`` is ``None`` for stopwords. Offsets are into ``text`` itself.
+        """
+        stop = self.stopwords
+        stem = self.stem
+        for match in WORD.finditer(text):
+            word = match.group().lower()
+            if word in stop or len(word) > MAX_WORD_CHARS:
+                yield match.start(), match.end(), None
+            else:
+                yield match.start(), match.end(), stem(word)
+
+
+@lru_cache(maxsize=None)
+def chain_for(lang: str | None) -> LanguageChain:
+    """The chain for ``lang``: its own stemmer where there is one, else lowercase only."""
+    code = (lang or "").lower()
+    return LanguageChain(code if code in _STEMMERS else _PLAIN)
+
+
+def has_stemmer(lang: str | None) -> bool:
+    return (lang or "").lower() in _STEMMERS
+
+
+def query_terms(word: str, langs) -> list[str]:
+    """The index terms one query word stands for across ``langs``.
+
+    Empty when the word is a stopword in any of them: such a word is
+    dropped from the query rather than making it unanswerable.
+    """
+    lowered = word.lower()
+    chains = [chain_for(lang) for lang in langs] or [chain_for("de")]
+    if any(lowered in chain.stopwords for chain in chains):
+        return []
+    return sorted({chain.stem(lowered) for chain in chains})
+
+
+class NewsAnalyzer(Analyzer):
+    """Whoosh analyzer view of a chain, for Whoosh's own tools.
+
+    Articles are indexed from term lists that the chains produce directly;
+    this analyzer gives the same terms for plain strings.
+    """
+
+    def __init__(self, lang: str = "de"):
+        self.lang = lang
+
+    def __eq__(self, other):
+        return isinstance(other, NewsAnalyzer) and other.lang == self.lang
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):
+        chain = chain_for(self.lang)
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        pos = start_pos
+        for start, end, term in chain.spans(value):
+            if term is None:
+                continue
+            token.text = term
+            token.stopped = False
+            token.boost = 1.0
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            pos += 1
+            yield token

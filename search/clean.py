@@ -1,0 +1,202 @@
+"""Text cleaning shared by every input format, and HTML to article conversion."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from bs4 import BeautifulSoup, Comment
+
+# Characters that carry no text: soft hyphen, zero-width space/joiners, word joiner, BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+# Control characters other than tab and newline.
+_CONTROL = dict.fromkeys(
+    [c for c in range(32) if c not in (9, 10)] + list(range(0x7F, 0xA0)), " "
+)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'“”»«]?\s+(?=[\"'„“«»(]?[A-ZÄÖÜ0-9])")
+
+
+def clean_text(text: str, *, paragraph_per_line: bool = False) -> str:
+    """Normalise text and keep its paragraphs, separated by one blank line.
+
+    Unicode NFC, entities decoded, invisible and control characters dropped,
+    runs of white space folded. With ``paragraph_per_line`` every line break
+    starts a paragraph (JSON records), else only blank lines do.
+    """
+    text = html_lib.unescape(text) if "&" in text else text
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.translate(_INVISIBLE).translate(_CONTROL)
+    blocks = text.split("\n") if paragraph_per_line else _PARAGRAPH_BREAK.split(text)
+    paragraphs = []
+    for block in blocks:
+        block = _SPACES.sub(" ", block.replace("\n", " ")).strip()
+        if block:
+            paragraphs.append(block)
+    return "\n\n".join(paragraphs)
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a cleaned text."""
+    return [p for p in text.split("\n\n") if p]
+
+
+def first_sentence(text: str, max_chars: int) -> str:
+    """The first sentence of ``text``, cut at a word boundary near ``max_chars``."""
+    lead = text.split("\n\n", 1)[0].strip()
+    match = _SENTENCE_END.search(lead)
+    sentence = lead[: match.start()].strip() if match else lead
+    if len(sentence) <= max_chars:
+        return sentence
+    cut = sentence[:max_chars].rsplit(" ", 1)[0].rstrip(",;:–- ")
+    return cut + " …"
+
+
+# ---------------------------------------------------------------------------
+# Dates
+
+_DATE_FORMATS = (
+    ("%Y-%m-%dT%H:%M:%S%z", "full"),
+    ("%Y-%m-%dT%H:%M:%S.%f%z", "full"),
+    ("%Y-%m-%dT%H:%M%z", "full"),
+    ("%Y-%m-%dT%H:%M:%S", "full"),
+    ("%Y-%m-%dT%H:%M:%S.%f", "full"),
+    ("%Y-%m-%d %H:%M:%S%z", "full"),
+    ("%Y-%m-%d %H:%M:%S", "full"),
+    ("%Y-%m-%d %H:%M", "full"),
+    ("%Y-%m-%d", "day"),
+    ("%Y-%m", "month"),
+    ("%Y", "year"),
+)
+
+
+@dataclass(frozen=True)
+class ArticleDate:
+    """A date as precise as it is known: year, month, day or full timestamp."""
+
+    iso: str  # "2020", "2020-03", "2020-03-14" or "2020-03-14T10:00:00+01:00"
+    sort_key: int  # YYYYMMDDhhmmss, missing parts as zeros: sorts by time
+
+    @property
+    def month(self) -> str | None:
+        return self.iso[:7] if len(self.iso) >= 7 else None
+
+
+def parse_date(value) -> ArticleDate | None:
+    """Parse the date spellings found in news data; ``None`` when unknown."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    for fmt, precision in _DATE_FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        if not 1000 <= moment.year <= 9999:
+            return None
+        if precision == "full":
+            iso = moment.isoformat()
+        elif precision == "day":
+            iso = moment.strftime("%Y-%m-%d")
+        elif precision == "month":
+            iso = moment.strftime("%Y-%m")
+        else:
+            iso = moment.strftime("%Y")
+        key = int(moment.strftime("%Y%m%d%H%M%S"))
+        if precision == "month":
+            key = int(moment.strftime("%Y%m")) * 100_000_000
+        elif precision == "year":
+            key = moment.year * 10_000_000_000
+        return ArticleDate(iso=iso, sort_key=key)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# HTML
+
+_DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside",
+              "form", "iframe", "svg", "template", "button", "select", "input")
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre",
+               "div", "section", "article", "figcaption", "td", "th", "dd", "dt", "tr")
+_DATE_METAS = ("article:published_time", "og:published_time", "datePublished",
+               "date", "dc.date", "dc.date.issued", "dcterms.created", "pubdate",
+               "publish-date", "sailthru.date", "parsely-pub-date")
+
+
+@dataclass
+class HtmlArticle:
+    title: str
+    text: str
+    date: str | None
+    url: str | None
+    source: str | None
+    category: str | None
+    lang: str | None
+
+
+def _meta(soup, *names) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            tag = soup.find("meta", attrs={attr: name})
+            if tag and tag.get("content", "").strip():
+                return tag["content"].strip()
+    return None
+
+
+def html_text(markup: str) -> str:
+    """The readable text of an HTML fragment or page, paragraphs kept."""
+    return _soup_text(BeautifulSoup(markup, "html.parser"))
+
+
+def _soup_text(soup) -> str:
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before("\n\n")
+        block.insert_after("\n\n")
+    return clean_text(root.get_text())
+
+
+def parse_html(markup: str) -> HtmlArticle:
+    """Clean a news page: boilerplate dropped, metadata read from the head."""
+    soup = BeautifulSoup(markup, "html.parser")
+    title = _meta(soup, "og:title", "twitter:title")
+    if not title:
+        h1 = soup.find("h1")
+        title = h1.get_text(" ", strip=True) if h1 else None
+    if not title and soup.title:
+        title = soup.title.get_text(" ", strip=True)
+    date = _meta(soup, *_DATE_METAS)
+    if not date:
+        time_tag = soup.find("time", attrs={"datetime": True})
+        date = time_tag["datetime"] if time_tag else None
+    canonical = soup.find("link", rel="canonical", href=True)
+    url = canonical["href"].strip() if canonical else _meta(soup, "og:url")
+    source = _meta(soup, "og:site_name", "publisher", "application-name")
+    category = _meta(soup, "article:section", "section", "category")
+    html_tag = soup.find("html")
+    lang = html_tag.get("lang") if html_tag else None
+    text = _soup_text(soup)
+    return HtmlArticle(
+        title=clean_text(title or ""),
+        text=text,
+        date=date,
+        url=url,
+        source=clean_text(source) if source else None,
+        category=clean_text(category) if category else None,
+        lang=lang.split("-")[0].lower() if isinstance(lang, str) and lang.strip() else None,
+    )

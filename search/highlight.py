@@ -1,0 +1,104 @@
+"""Snippets: the passages of a text around the words a query matched.
+
+Matching is by index term, so a query for ``Häuser`` marks ``Haus`` and
+``Hauses`` too. Everything that is not a ``<mark>`` is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .analysis import WORD, LanguageChain
+
+ELLIPSIS = "…"
+
+
+def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageChain) -> set[str]:
+    """The lowercase words of ``text`` whose index term is one of ``terms``."""
+    if not terms:
+        return set()
+    stop = chain.stopwords
+    unique = {w.lower() for w in WORD.findall(text)}
+    candidates = [w for w in unique if w not in stop]
+    stems = chain.terms(" ".join(candidates)) if candidates else []
+    if len(stems) != len(candidates):  # a word split differently once lowercased
+        stems = [chain.stem(w) for w in candidates]
+    return {w for w, s in zip(candidates, stems) if s in terms}
+
+
+def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
+    if not words:
+        return []
+    return [m.span() for m in WORD.finditer(text) if m.group().lower() in words]
+
+
+def mark(text: str, spans) -> str:
+    """``text`` escaped, with ``spans`` wrapped in ``<mark>``."""
+    out = []
+    at = 0
+    for start, end in spans:
+        out.append(escape(text[at:start], quote=False))
+        out.append("<mark>" + escape(text[start:end], quote=False) + "</mark>")
+        at = end
+    out.append(escape(text[at:], quote=False))
+    return "".join(out)
+
+
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move a window's edges out to the nearest word boundary."""
+    if start > 0:
+        space = text.rfind(" ", max(0, start - 20), start)
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.find(" ", end, end + 20)
+        end = space if space >= 0 else end
+    return start, end
+
+
+def _windows(text: str, spans, context: int):
+    windows = []
+    for start, end in spans:
+        if windows and start - context <= windows[-1][1]:
+            windows[-1][1] = min(len(text), end + context)
+            windows[-1][2].append((start, end))
+        else:
+            windows.append([max(0, start - context), min(len(text), end + context), [(start, end)]])
+    return windows
+
+
+def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
+            context: int = 90, lead_chars: int = 240) -> tuple[str, str]:
+    """``(html, plain)`` snippets of ``text`` for the index ``terms``.
+
+    Up to ``fragments`` passages, the ones holding the most distinct matched
+    words first, shown in text order. Without a match, the lead.
+    """
+    words = matching_words(text, terms, chain)
+    spans = _match_spans(text, words)
+    if not spans:
+        lead = text[:lead_chars]
+        if len(text) > lead_chars:
+            lead = lead.rsplit(" ", 1)[0] + " " + ELLIPSIS
+        return escape(lead, quote=False), lead
+    windows = _windows(text, spans, context)
+    ranked = sorted(
+        windows,
+        key=lambda w: (-len({text[s:e].lower() for s, e in w[2]}), -len(w[2]), w[0]),
+    )[:fragments]
+    ranked.sort(key=lambda w: w[0])
+    html_parts, plain_parts = [], []
+    for start, end, inner in ranked:
+        start, end = _widen(text, start, end)
+        piece = text[start:end]
+        shifted = [(s - start, e - start) for s, e in inner]
+        prefix = ELLIPSIS + " " if start > 0 else ""
+        suffix = " " + ELLIPSIS if end < len(text) else ""
+        html_parts.append(prefix + mark(piece, shifted).replace("\n\n", " ") + suffix)
+        plain_parts.append(prefix + piece.replace("\n\n", " ") + suffix)
+    return " ".join(html_parts), " ".join(plain_parts)
+
+
+def highlight_paragraphs(text: str, terms, chain: LanguageChain) -> list[str]:
+    """Every paragraph of ``text`` as escaped HTML, matched words marked."""
+    words = matching_words(text, terms, chain)
+    return [mark(p, _match_spans(p, words)) for p in text.split("\n\n") if p]

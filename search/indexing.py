@@ -1,0 +1,335 @@
+"""Building and updating an index from a corpus.
+
+:func:`index_paths` is incremental: it re-reads only files whose size or
+modification time changed, adds new articles, replaces changed ones, removes
+those that disappeared from the given paths, and leaves the rest alone. With
+``rebuild`` it starts from an empty index. Either way the result is written to
+a new generation and switched to atomically (see :mod:`search.storage`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from . import storage
+from .analysis import chain_for
+from .corpus import Article, Problem, find_files, read_file
+from .language import detect_language
+from .schema import build_schema
+from .settings import Settings
+from .spelling import Vocabulary
+
+META_VERSION = 1
+
+
+@dataclass
+class IndexReport:
+    """What one run of the indexer did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    documents: int = 0
+    generation: str | None = None
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+    @property
+    def docs_per_second(self) -> float:
+        return (self.added + self.updated) / self.seconds if self.seconds else 0.0
+
+    @property
+    def failed(self) -> bool:
+        """Every input failed: nothing indexed and nothing already there."""
+        return self.added + self.updated + self.unchanged + self.removed == 0
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "removed": self.removed,
+            "unchanged": self.unchanged, "skipped": len(self.problems),
+            "problems": [
+                {"path": p.path, "line": p.line, "reason": p.reason} for p in self.problems
+            ],
+            "documents": self.documents, "seconds": round(self.seconds, 3),
+            "docs_per_second": round(self.docs_per_second, 1),
+            "generation": self.generation, "rebuilt": self.rebuilt,
+        }
+
+
+def checksum(article: Article) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for value in (article.id, article.title, article.text, article.date and article.date.iso,
+                  article.lang, article.source, article.category, article.url):
+        digest.update((value or "").encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def document_fields(article: Article, lang: str, digest: str) -> dict:
+    """The fields Whoosh gets for one article: term lists to index, text to store."""
+    chain = chain_for(lang)
+    date = article.date
+    fields = {
+        "id": article.id,
+        "title": chain.terms(article.title),
+        "_stored_title": article.title,
+        "text": chain.terms(article.text),
+        "_stored_text": article.text,
+        "date_sort": date.sort_key if date else 0,
+        "lang": lang,
+        "checksum": digest,
+    }
+    if date:
+        fields["date"] = date.iso
+        if date.month:
+            fields["month"] = date.month
+    for name in ("source", "category", "url"):
+        value = getattr(article, name)
+        if value:
+            fields[name] = value
+    return fields
+
+
+class _Run:
+    """One indexer run: the generation and writer are made only once something changes."""
+
+    def __init__(self, settings: Settings, previous: Path | None, rebuild: bool):
+        self.settings = settings
+        self.previous = None if rebuild else previous
+        self.generation: Path | None = None
+        self.index = None
+        self.writer = None
+        self.old_reader = None
+        self.vocabulary = Vocabulary() if rebuild else Vocabulary.load(previous)
+
+    def _open(self):
+        if self.writer is not None:
+            return
+        index_dir = self.settings.index_dir
+        self.generation = storage.new_generation(index_dir, self.previous)
+        if self.previous is None:
+            self.index = whoosh_index.create_in(str(self.generation), build_schema())
+        else:
+            self.index = whoosh_index.open_dir(str(self.generation))
+            self.old_reader = self.index.searcher()
+        self.writer = self.index.writer(
+            limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
+            multisegment=self.settings.writer_procs > 1)
+
+    def _forget_old(self, article_id: str) -> None:
+        if self.old_reader is None:
+            return
+        stored = self.old_reader.document(id=article_id)
+        if stored:
+            self.vocabulary.remove(stored.get("title", "") + "\n" + stored.get("text", ""))
+
+    def add(self, article: Article, lang: str, digest: str) -> None:
+        self._open()
+        self.writer.add_document(**document_fields(article, lang, digest))
+        self.vocabulary.add(article.title + "\n" + article.text)
+
+    def replace(self, article: Article, lang: str, digest: str) -> None:
+        self._open()
+        self._forget_old(article.id)
+        self.writer.delete_by_term("id", article.id)
+        self.add(article, lang, digest)
+
+    def remove(self, article_id: str) -> None:
+        self._open()
+        self._forget_old(article_id)
+        self.writer.delete_by_term("id", article_id)
+
+    def finish(self, meta: dict) -> tuple[str, int]:
+        if self.old_reader is not None:
+            self.old_reader.close()
+        self.writer.commit()
+        with self.index.searcher() as searcher:
+            documents = searcher.doc_count()
+        self.index.close()
+        self.vocabulary.save(self.generation)
+        meta["documents"] = documents
+        storage.write_meta(self.generation, meta)
+        storage.publish(self.settings.index_dir, self.generation)
+        storage.prune(self.settings.index_dir)
+        return self.generation.name, documents
+
+    def abandon(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            except Exception:
+                pass
+        if self.old_reader is not None:
+            self.old_reader.close()
+        if self.index is not None:
+            self.index.close()
+
+
+def _fingerprint(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _unique_name_id(article: Article, path_key: str, owners: dict, fresh: set) -> str:
+    """Ids made from file names may repeat across folders; later files get a longer one."""
+    candidate = article.id
+    owner = owners.get(candidate)
+    if owner is None or owner == path_key or (owner not in fresh and not os.path.exists(owner)):
+        return candidate
+    parent = Path(path_key).parent.name
+    candidate = f"{parent}-{article.id}" if parent else article.id
+    if owners.get(candidate, path_key) == path_key:
+        return candidate
+    return f"{article.id}-{hashlib.blake2b(path_key.encode(), digest_size=4).hexdigest()}"
+
+
+def index_paths(paths, settings: Settings, *, rebuild: bool = False, progress=None) -> IndexReport:
+    """Index the files and folders ``paths`` into ``settings.index_dir``.
+
+    ``progress`` is a callable taking ``(bytes_done, bytes_total)`` or ``None``.
+    Raises :class:`storage.IndexBusy` when another indexer holds the folder.
+    """
+    started = time.perf_counter()
+    report = IndexReport(rebuilt=rebuild)
+    index_dir = Path(settings.index_dir)
+    with storage.write_lock(index_dir):
+        previous = storage.current_generation(index_dir)
+        meta = {} if rebuild or previous is None else storage.read_meta(previous)
+        if meta.get("version") != META_VERSION:
+            meta = {}
+        files_table: dict = meta.get("files", {})
+        checksums: dict = meta.get("checksums", {})
+        owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
+        run = _Run(settings, previous, rebuild or previous is None)
+        roots = [os.path.abspath(p) for p in paths]
+        try:
+            fresh = _index_files(paths, settings, run, report, files_table, checksums, owners,
+                                 full=rebuild or not meta, progress=progress)
+            _remove_vanished(roots, run, report, files_table, checksums, owners, fresh)
+            if run.writer is None or (rebuild and report.added == 0):
+                run.abandon()
+                report.documents = storage.read_meta(previous).get("documents", 0) if previous else 0
+                report.generation = previous.name if previous else None
+            else:
+                meta = {
+                    "version": META_VERSION,
+                    "files": files_table,
+                    "checksums": checksums,
+                    "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                }
+                report.generation, report.documents = run.finish(meta)
+        except BaseException:
+            run.abandon()
+            raise
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _index_files(paths, settings, run, report, files_table, checksums, owners, *, full, progress):
+    found = list(find_files(paths))
+    files = [f for f in found if isinstance(f, Path)]
+    report.problems.extend(f for f in found if isinstance(f, Problem))
+    total = sum(_safe_size(f) for f in files)
+    done = 0
+    fresh: set[str] = set()
+    for path in files:
+        key = os.path.abspath(path)
+        fresh.add(key)
+        try:
+            fingerprint = _fingerprint(path)
+        except OSError as error:
+            report.problems.append(Problem(str(path), f"cannot read: {error.strerror or error}"))
+            continue
+        entry = files_table.get(key)
+        if not full and entry and entry["fingerprint"] == fingerprint:
+            report.unchanged += len(entry["ids"])
+        else:
+            _index_file(path, key, fingerprint, settings, run, report, files_table,
+                        checksums, owners, fresh)
+        done += fingerprint[0]
+        if progress:
+            progress(done, total)
+    return fresh
+
+
+def _index_file(path, key, fingerprint, settings, run, report, files_table, checksums,
+                owners, fresh):
+    old_ids = set(files_table.get(key, {}).get("ids", ()))
+    ids: list[str] = []
+    seen_here: set[str] = set()
+    for item in read_file(path, settings):
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            continue
+        article = item
+        if not path.name.lower().endswith((".jsonl", ".jsonl.gz", ".csv")):
+            article.id = _unique_name_id(article, key, owners, fresh)
+        lang = article.lang or detect_language(
+            article.title + "\n" + article.text,
+            sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+        digest = checksum(article)
+        previous = checksums.get(article.id)
+        if previous == digest and owners.get(article.id) == key and article.id not in seen_here:
+            report.unchanged += 1
+        elif previous is None:
+            run.add(article, lang, digest)
+            report.added += 1
+        else:
+            run.replace(article, lang, digest)
+            report.updated += 1
+            _disown(article.id, owners.get(article.id), key, files_table)
+        checksums[article.id] = digest
+        owners[article.id] = key
+        if article.id not in seen_here:
+            ids.append(article.id)
+            seen_here.add(article.id)
+    for gone in old_ids - seen_here:
+        if owners.get(gone) == key:
+            run.remove(gone)
+            report.removed += 1
+            checksums.pop(gone, None)
+            owners.pop(gone, None)
+    files_table[key] = {"fingerprint": fingerprint, "ids": ids}
+
+
+def _disown(article_id, owner, key, files_table):
+    """An article moved from another file into this one: the old file no longer holds it."""
+    if owner and owner != key and owner in files_table:
+        entry = files_table[owner]
+        entry["ids"] = [i for i in entry["ids"] if i != article_id]
+
+
+def _remove_vanished(roots, run, report, files_table, checksums, owners, fresh):
+    for key in list(files_table):
+        if _inside(key, roots) and key not in fresh:
+            for article_id in files_table[key]["ids"]:
+                if owners.get(article_id) == key:
+                    run.remove(article_id)
+                    report.removed += 1
+                    checksums.pop(article_id, None)
+                    owners.pop(article_id, None)
+            del files_table[key]
+
+
+def _safe_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

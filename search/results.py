@@ -1,0 +1,74 @@
+"""What a search returns: the one shape that the page, the API and the CLI show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .schema import FACET_FIELDS
+
+
+def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text: str) -> dict:
+    """One hit as every consumer shows it."""
+    return {
+        "id": stored["id"],
+        "title": stored.get("title", ""),
+        "date": stored.get("date"),
+        "lang": stored.get("lang"),
+        "source": stored.get("source"),
+        "category": stored.get("category"),
+        "url": stored.get("url"),
+        "score": round(float(score), 4) if score is not None else None,
+        "snippet": snippet_html,
+        "snippet_text": snippet_text,
+    }
+
+
+def article_dict(stored: dict, paragraphs_html: list[str] | None = None) -> dict:
+    """A stored article as the article page and ``/api/articles/<id>`` show it."""
+    text = stored.get("text", "")
+    article = {
+        "id": stored["id"],
+        "title": stored.get("title", ""),
+        "date": stored.get("date"),
+        "lang": stored.get("lang"),
+        "source": stored.get("source"),
+        "category": stored.get("category"),
+        "url": stored.get("url"),
+        "text": text,
+        "paragraphs": [p for p in text.split("\n\n") if p],
+    }
+    if paragraphs_html is not None:
+        article["paragraphs_html"] = paragraphs_html
+    return article
+
+
+def empty_facets() -> dict:
+    return {name: [] for name in FACET_FIELDS}
+
+
+@dataclass
+class SearchResult:
+    query: str
+    page: int
+    per_page: int
+    total: int = 0
+    took_ms: float = 0.0
+    hits: list = field(default_factory=list)
+    facets: dict = field(default_factory=empty_facets)
+    suggestion: dict | None = None
+    mode: str = "all"  # "all": every word matched; "any": ranked OR fallback
+    reason: str | None = None  # why a result is empty, when it is not for lack of matches
+
+    def to_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "took_ms": round(self.took_ms, 2),
+            "mode": self.mode,
+            "reason": self.reason,
+            "hits": self.hits,
+            "facets": self.facets,
+            "suggestion": self.suggestion,
+        }

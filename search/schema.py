@@ -1,0 +1,36 @@
+"""The one place that builds the index schema."""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from .analysis import NewsAnalyzer
+
+# Fields that a search can be narrowed by, each counted as a facet.
+FACET_FIELDS = ("month", "lang", "source", "category")
+# Fields that article text is searched in.
+TEXT_FIELDS = ("title", "text")
+
+
+def build_schema() -> fields.Schema:
+    """Stored fields are what a hit shows; indexed ones are what a query can use.
+
+    ``title`` and ``text`` are indexed from term lists made by the language
+    chains (positions kept for phrases); the clean text itself is stored for
+    snippets and the article page. ``date_sort`` orders and filters by time,
+    the facet fields keep columns so that counts need no stored fields.
+    """
+    analyzer = NewsAnalyzer("de")
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        date=fields.STORED(),
+        date_sort=fields.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
+        month=fields.ID(sortable=True),
+        lang=fields.ID(stored=True, sortable=True),
+        source=fields.ID(stored=True, sortable=True),
+        category=fields.ID(stored=True, sortable=True),
+        url=fields.STORED(),
+        checksum=fields.STORED(),
+    )

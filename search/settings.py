@@ -1,0 +1,58 @@
+"""The one settings object of the engine: every tunable lives here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the engine reads, indexes and searches.
+
+    Build one with ``Settings(index_dir=...)`` and change fields with
+    :meth:`with_changes`; the web app and the CLI pass it down unchanged.
+    """
+
+    index_dir: Path = Path("index")
+
+    # Reading the corpus
+    max_file_bytes: int = 20 * 1024 * 1024
+    encodings: tuple[str, ...] = ("utf-8", "cp1252")
+    title_max_chars: int = 140
+    lang_sample_chars: int = 1000
+    default_lang: str = "de"
+
+    # Indexing
+    writer_memory_mb: int = 512
+    writer_procs: int = 1
+
+    # Ranking
+    title_boost: float = 2.5
+    bm25_b: float = 0.75
+    bm25_k1: float = 1.2
+
+    # Searching
+    per_page: int = 10
+    max_per_page: int = 100
+    max_page: int = 1000
+    max_query_chars: int = 1000
+    any_mode_min_terms: int = 3
+
+    # Snippets
+    snippet_fragments: int = 3
+    snippet_context_chars: int = 90
+    snippet_lead_chars: int = 240
+
+    # Suggestions ("Meinten Sie")
+    suggest_below_hits: int = 3
+    suggest_max_edits: int = 2
+    suggest_min_word_count: int = 2
+
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+
+    def with_changes(self, **changes) -> "Settings":
+        return replace(self, **changes)

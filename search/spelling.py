@@ -1,0 +1,89 @@
+"""The corpus vocabulary and the "Meinten Sie" corrections drawn from it.
+
+The vocabulary counts, for every word of the corpus as written (lowercase, not
+stemmed), how many articles contain it. It is kept beside each index
+generation and updated with every run of the indexer.
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections import Counter
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+FILE = "vocabulary.pickle"
+_WORD = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
+
+
+def surface_words(text: str) -> set[str]:
+    """The distinct words of ``text`` worth suggesting: letters only, 3 to 40 long."""
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+class Vocabulary:
+    def __init__(self, counts: Counter | None = None):
+        self.counts = counts if counts is not None else Counter()
+        self._choices: list[str] | None = None
+
+    def add(self, text: str) -> None:
+        self.counts.update(surface_words(text))
+        self._choices = None
+
+    def remove(self, text: str) -> None:
+        counts = self.counts
+        for word in surface_words(text):
+            left = counts.get(word, 0) - 1
+            if left > 0:
+                counts[word] = left
+            else:
+                counts.pop(word, None)
+        self._choices = None
+
+    def save(self, generation: Path) -> None:
+        temporary = generation / (FILE + ".tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(dict(self.counts), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(generation / FILE)
+
+    @classmethod
+    def load(cls, generation: Path | None) -> "Vocabulary":
+        if generation is None:
+            return cls()
+        try:
+            with open(generation / FILE, "rb") as handle:
+                return cls(Counter(pickle.load(handle)))
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+            return cls()
+
+    def correct(self, word: str, *, max_edits: int = 2, min_count: int = 2) -> str | None:
+        """The most frequent known word within ``max_edits`` of ``word``.
+
+        ``None`` when ``word`` is itself a common word or nothing close is
+        more common than it.
+        """
+        lowered = word.lower()
+        own = self.counts.get(lowered, 0)
+        if own > min_count:
+            return None
+        if self._choices is None:
+            self._choices = [w for w, c in self.counts.items() if c >= min_count]
+        edits = 1 if len(lowered) <= 4 else max_edits
+        candidates = process.extract(
+            lowered, self._choices, scorer=Levenshtein.distance,
+            score_cutoff=edits, limit=25,
+        )
+        best = None
+        for candidate, distance, _ in candidates:
+            if candidate == lowered:
+                continue
+            count = self.counts[candidate]
+            if count <= own * 20:
+                continue
+            rank = (distance, -count, candidate)
+            if best is None or rank < best[0]:
+                best = (rank, candidate)
+        return best[1] if best else None
