@@ -173,5 +173,87 @@ def stats_command(index_dir, as_json):
     click.echo(f"indexed at:  {stats['indexed_at']}")
 
 
+# -- serve -----------------------------------------------------------------
+
+
+def _has_index(index_dir: Path) -> bool:
+    try:
+        with _open_engine(index_dir) as engine:
+            engine.search("", per_page=1, suggest=False)
+    except IndexMissing:
+        return False
+    return True
+
+
+def _index_first(corpus_paths, index_dir: Path) -> None:
+    """Index ``corpus_paths`` into ``index_dir`` unless it already holds an index."""
+    if _has_index(index_dir):
+        click.echo(f"{index_dir} holds an index already; not indexing {', '.join(map(str, corpus_paths))} "
+                   f"(run 'newssearch index' to update it)", err=True)
+        return
+    click.echo(f"no index in {index_dir} yet: indexing {', '.join(map(str, corpus_paths))} …", err=True)
+    try:
+        report = index_paths(list(corpus_paths), Settings(index_dir=index_dir))
+    except IndexBusy as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_BUSY)
+    click.echo(f"added {report.added}, skipped {len(report.problems)}; "
+               f"{report.documents} documents in the index, {report.seconds:.1f} s", err=True)
+    if report.failed:
+        click.echo("Error: nothing could be indexed", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 512),
+              help="Worker threads of the server.")
+@click.option("--corpus", "corpus_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Index these files or folders first if the index folder has no index yet "
+                   "(repeatable).")
+@click.option("--debug", is_flag=True,
+              help="Run Flask's development server with reloader and debugger instead.")
+def serve_command(index_dir, host, port, threads, corpus_paths, debug):
+    """Serve the search page and the JSON API for the index.
+
+    A reindex while the server runs shows with the next request; no restart
+    is needed.
+    """
+    import logging
+
+    from web import create_app
+
+    if corpus_paths:
+        _index_first(corpus_paths, index_dir)
+    elif not _has_index(index_dir):
+        click.echo(f"warning: no index in {index_dir} yet; the pages say so until one is built "
+                   f"with 'newssearch index PATH --index {index_dir}'", err=True)
+    app = create_app({"INDEX_DIR": index_dir})
+    if debug:
+        app.run(host=host, port=port, debug=True, use_reloader=True)
+        return
+
+    from waitress import create_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.WARNING)
+    server = create_server(app, host=host, port=port, threads=threads, ident="newssearch")
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host,
+                                                               server.effective_port)]
+    for where, bound_port in listening:
+        shown = f"[{where}]" if ":" in str(where) else where
+        click.echo(f"Serving on http://{shown}:{bound_port}/")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,181 @@
+
+
+# --- web: shared fixtures of the web tests (test_web_*.py, test_openapi.py) ---------------
+
+import os as _web_os
+import re as _web_re
+import shutil as _web_shutil
+import signal as _web_signal
+import subprocess as _web_subprocess
+import sys as _web_sys
+import threading as _web_threading
+import time as _web_time
+import urllib.request as _web_request
+from pathlib import Path as _WebPath
+
+import pytest as _web_pytest
+
+WEB_REPO = _WebPath(__file__).resolve().parents[1]
+WEB_CORPUS = WEB_REPO / "corpus"
+WEB_OUTPUT = WEB_REPO / "test-output"
+WEB_SHARED = _WebPath(_web_os.environ.get("NEWSSEARCH_CORPORA", WEB_REPO.parent / "shared" / "corpora"))
+# Two slices of the German news corpus: Jan–Mar 2020 and Nov–Dec 2020, three sources.
+WEB_FANG_PARTS = ("part-000.jsonl.gz", "part-020.jsonl.gz")
+WEB_SERVER_START_SECONDS = 120.0
+
+
+def web_shared_file(*parts: str) -> _WebPath:
+    """A file of the shared corpora; the test fails (never skips) when it is missing."""
+    path = WEB_SHARED.joinpath(*parts)
+    if not path.is_file():
+        _web_pytest.fail(f"shared corpus file missing: {path} (the web tests need the real corpora "
+                         f"in ../shared/corpora beside the repository, or NEWSSEARCH_CORPORA)",
+                         pytrace=False)
+    return path
+
+
+def web_newssearch() -> list[str]:
+    """The ``newssearch`` command of this environment."""
+    script = _WebPath(_web_sys.executable).with_name("newssearch")
+    if script.exists():
+        return [str(script)]
+    return [_web_sys.executable, "-c", "import cli; cli.main()"]
+
+
+@_web_pytest.fixture(scope="session")
+def web_index_dir(tmp_path_factory):
+    """An index of the sample corpus plus two parts of fang-covid-real, built once per session."""
+    from search import Settings, index_paths
+
+    parts = [web_shared_file("fang-covid-real", name) for name in WEB_FANG_PARTS]
+    index_dir = tmp_path_factory.mktemp("web-index")
+    report = index_paths([WEB_CORPUS, *parts], Settings(index_dir=index_dir))
+    assert report.documents > 2000, report.to_dict()
+    return index_dir
+
+
+class WebServer:
+    """A ``newssearch serve`` process on 127.0.0.1, by default on an ephemeral port.
+
+    With ``port`` given (the ``--debug`` server prints no address of its own),
+    the server counts as started once it answers ``/healthz`` at all.
+    """
+
+    def __init__(self, args, log_path: _WebPath, env=None, port: int | None = None):
+        self.log_path = log_path
+        self._log = open(log_path, "w", encoding="utf-8")
+        self.lines: list[str] = []
+        self._address = _web_threading.Event()
+        self.process = _web_subprocess.Popen(
+            [*web_newssearch(), "serve", "--host", "127.0.0.1", "--port", str(port or 0), *args],
+            stdout=_web_subprocess.PIPE, stderr=self._log, text=True, cwd=WEB_REPO,
+            env={**_web_os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            start_new_session=True)
+        _web_threading.Thread(target=self._read_stdout, daemon=True).start()
+        try:
+            if port:
+                self.url = f"http://127.0.0.1:{port}"
+                if not web_wait_until(self._answers, WEB_SERVER_START_SECONDS, interval=0.2):
+                    raise AssertionError("no answer")
+            else:
+                if not self._address.wait(WEB_SERVER_START_SECONDS):
+                    raise AssertionError("no address")
+                self.url = self._found
+        except AssertionError as error:
+            self.stop()
+            raise AssertionError(f"server did not start within {WEB_SERVER_START_SECONDS} s "
+                                 f"({error}):\n{self.output()}") from None
+
+    def _read_stdout(self):
+        for line in self.process.stdout:  # drained to the end, so the server never blocks
+            self.lines.append(line)
+            match = _web_re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
+            if match and not self._address.is_set():
+                self._found = match.group(1)
+                self._address.set()
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"server exited with {self.process.returncode}")
+        try:
+            self.get("/healthz", timeout=2)
+        except OSError:
+            return False
+        return True
+
+    def output(self) -> str:
+        """What the server printed so far: stdout, then stderr."""
+        self._log.flush()
+        return "".join(self.lines) + self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def get(self, path: str, timeout: float = 10.0):
+        """``(status, headers, body bytes)`` of a GET; HTTP errors are answers too."""
+        try:
+            with _web_request.urlopen(self.url + path, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except _web_request.HTTPError as error:
+            with error:
+                return error.code, error.headers, error.read()
+
+    def stop(self) -> None:
+        """Stop the server and everything it started (its whole process group)."""
+        if self.process.poll() is None:
+            try:
+                _web_os.killpg(self.process.pid, _web_signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except _web_subprocess.TimeoutExpired:
+                _web_os.killpg(self.process.pid, _web_signal.SIGKILL)
+                self.process.wait(timeout=10)
+        try:  # a reloader's child may outlive its parent for a moment
+            _web_os.killpg(self.process.pid, _web_signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if not self._log.closed:
+            self._log.close()
+
+
+@_web_pytest.fixture
+def web_start_server(tmp_path):
+    """Start ``newssearch serve`` with extra arguments; every server is stopped at teardown."""
+    servers: list[WebServer] = []
+
+    def start(*args, env=None, port=None) -> WebServer:
+        server = WebServer(args, tmp_path / f"server-{len(servers)}.log", env=env, port=port)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@_web_pytest.fixture(scope="session")
+def web_server(web_index_dir, tmp_path_factory):
+    """One server on the session index, for tests that only read."""
+    server = WebServer(["--index", str(web_index_dir)],
+                       tmp_path_factory.mktemp("web-server") / "server.log")
+    yield server
+    server.stop()
+
+
+@_web_pytest.fixture
+def web_output(tmp_path, request):
+    """Where a test leaves files to look at: its tmp_path, copied to test-output/ at the end."""
+    yield tmp_path
+    target = WEB_OUTPUT / _web_re.sub(r"[^\w.-]+", "_", request.node.name)
+    target.mkdir(parents=True, exist_ok=True)
+    for path in tmp_path.glob("*.png"):
+        _web_shutil.copy2(path, target / path.name)
+
+
+def web_wait_until(condition, seconds: float, interval: float = 0.1):
+    """Call ``condition`` until it gives a true value or ``seconds`` pass; returns the last value."""
+    deadline = _web_time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or _web_time.monotonic() > deadline:
+            return value
+        _web_time.sleep(interval)

@@ -1,0 +1,51 @@
+"""The JSON API: ``/api/search``, ``/api/articles/<id>``, ``/api/stats``, ``/healthz``.
+
+``/api/search`` answers with exactly the JSON of ``newssearch search --json``
+(``SearchResult.to_dict()``); errors are ``{"error": {"code", "message"}}``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from . import engine
+from .errors import json_error, json_response
+from .openapi import build_spec
+from .params import parse_search, valid_article_id
+
+blueprint = Blueprint("api", __name__)
+
+
+@blueprint.get("/api/search")
+def search():
+    eng = engine()
+    params = parse_search(request.args, eng)
+    return json_response(eng.search(params.q, **params.engine_kwargs()).to_dict())
+
+
+@blueprint.get("/api/articles/<article_id:article_id>", merge_slashes=False)
+def article(article_id: str):
+    if not valid_article_id(article_id):
+        return json_error(404, "no article with this id")
+    query = request.args.get("q", "")
+    found = engine().article(article_id, query=query if query.strip() else None)
+    if found is None:
+        return json_error(404, "no article with this id")
+    return json_response(found)
+
+
+@blueprint.get("/api/stats")
+def stats():
+    return json_response(engine().stats())
+
+
+@blueprint.get("/api/openapi.json")
+def openapi():
+    return json_response(build_spec(engine().settings))
+
+
+@blueprint.get("/healthz")
+def healthz():
+    # An empty query opens the current index generation and nothing more.
+    engine().search("", per_page=1, suggest=False)
+    return json_response({"status": "ok"})

@@ -1,0 +1,226 @@
+"""The OpenAPI 3.1 description of the JSON API and the pages, served at ``/api/openapi.json``."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from search import Settings
+
+DATE_PATTERN = r"^(\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("newssearch")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def _nullable(kind: str) -> dict:
+    return {"type": [kind, "null"]}
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _query(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema}
+
+
+def search_parameters(settings: Settings) -> list[dict]:
+    text = {"type": "string"}
+    return [
+        _query("q", "The query (see the query language). Any text is valid; an empty query "
+                    "gives no hits and the reason 'empty query'.", text),
+        _query("page", "Page of hits, from 1.",
+               {"type": "integer", "minimum": 1, "maximum": settings.max_page, "default": 1}),
+        _query("per_page", "Hits per page.",
+               {"type": "integer", "minimum": 1, "maximum": settings.max_per_page,
+                "default": settings.per_page}),
+        _query("sort", "Order of hits: by relevance, or newest first.",
+               {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}),
+        _query("lang", "Only articles in this language (ISO code such as de, en). "
+                       "Empty: no filter.", text),
+        _query("source", "Only articles of this source (any case). Empty: no filter.", text),
+        _query("category", "Only articles of this category (any case). Empty: no filter.", text),
+        _query("from", "From this date on (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
+                       "Must not be after 'to'. Empty: no bound.",
+               {"type": "string", "pattern": DATE_PATTERN}),
+        _query("to", "Up to this date (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
+                     "Empty: no bound.",
+               {"type": "string", "pattern": DATE_PATTERN}),
+    ]
+
+
+def _id_parameter() -> dict:
+    return {"name": "id", "in": "path", "required": True,
+            "description": "The article id, URL-quoted (any string of 1 to 200 characters "
+                           "without control characters).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200}}
+
+
+def schemas() -> dict:
+    string = {"type": "string"}
+    integer = {"type": "integer", "minimum": 0}
+    counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    facet_list = {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}
+    return {
+        "Error": {
+            "type": "object", "required": ["error"], "additionalProperties": False,
+            "properties": {"error": {
+                "type": "object", "required": ["code", "message"], "additionalProperties": False,
+                "properties": {"code": string, "message": string}}},
+        },
+        "Hit": {
+            "type": "object",
+            "required": ["id", "title", "date", "lang", "source", "category", "url", "score",
+                         "snippet", "snippet_text"],
+            "properties": {
+                "id": string, "title": string, "date": _nullable("string"),
+                "lang": _nullable("string"), "source": _nullable("string"),
+                "category": _nullable("string"), "url": _nullable("string"),
+                "score": _nullable("number"),
+                "snippet": {"type": "string",
+                            "description": "HTML: escaped text, matched words in <mark>."},
+                "snippet_text": string,
+            },
+        },
+        "FacetValue": {
+            "type": "object", "required": ["value", "count"],
+            "properties": {"value": string, "count": integer},
+        },
+        "Facets": {
+            "type": "object", "required": ["month", "lang", "source", "category"],
+            "properties": {"month": facet_list, "lang": facet_list, "source": facet_list,
+                           "category": facet_list},
+        },
+        "Suggestion": {
+            "type": "object", "required": ["query", "total"],
+            "properties": {"query": string, "total": integer},
+        },
+        "SearchResult": {
+            "type": "object",
+            "required": ["query", "total", "page", "per_page", "took_ms", "mode", "reason",
+                         "hits", "facets", "suggestion"],
+            "properties": {
+                "query": string, "total": integer,
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "took_ms": {"type": "number", "minimum": 0},
+                "mode": {"type": "string", "enum": ["all", "any"],
+                         "description": "all: every word matched; any: ranked fallback "
+                                        "where some words matched."},
+                "reason": {**_nullable("string"),
+                           "description": "Why the result is empty when it is not for lack "
+                                          "of matches."},
+                "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                "facets": {"$ref": "#/components/schemas/Facets"},
+                "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
+                                         {"type": "null"}]},
+            },
+        },
+        "Article": {
+            "type": "object",
+            "required": ["id", "title", "date", "lang", "source", "category", "url", "text",
+                         "paragraphs"],
+            "properties": {
+                "id": string, "title": string, "date": _nullable("string"),
+                "lang": _nullable("string"), "source": _nullable("string"),
+                "category": _nullable("string"), "url": _nullable("string"),
+                "text": string,
+                "paragraphs": {"type": "array", "items": string},
+                "paragraphs_html": {
+                    "type": "array", "items": string,
+                    "description": "Only with q: the paragraphs as HTML, matched words in "
+                                   "<mark>."},
+            },
+        },
+        "Stats": {
+            "type": "object",
+            "required": ["documents", "languages", "sources", "categories", "first_date",
+                         "last_date", "size_bytes", "indexed_at", "generation"],
+            "properties": {
+                "documents": integer, "languages": counts, "sources": counts,
+                "categories": counts, "first_date": _nullable("string"),
+                "last_date": _nullable("string"), "size_bytes": integer,
+                "indexed_at": _nullable("string"), "generation": string,
+            },
+        },
+        "Health": {
+            "type": "object", "required": ["status"],
+            "properties": {"status": {"type": "string", "enum": ["ok"]}},
+        },
+    }
+
+
+def _json(description: str, schema: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+
+
+def build_spec(settings: Settings) -> dict:
+    no_index = _error("There is no index yet.")
+    bad = _error("A parameter is invalid (the query text itself never is).")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "newssearch",
+            "version": _version(),
+            "description": "Full-text search for news archives, German first. The JSON of "
+                           "/api/search is exactly that of `newssearch search --json`.",
+        },
+        "paths": {
+            "/api/search": {"get": {
+                "operationId": "search", "summary": "Search the articles",
+                "parameters": search_parameters(settings),
+                "responses": {"200": _json("One page of hits, with facets.", "SearchResult"),
+                              "400": bad, "503": no_index},
+            }},
+            "/api/articles/{id}": {"get": {
+                "operationId": "getArticle", "summary": "One stored article",
+                "parameters": [_id_parameter(),
+                               _query("q", "Highlight this query's words in paragraphs_html.",
+                                      {"type": "string"})],
+                "responses": {"200": _json("The article.", "Article"),
+                              "404": _error("No article with this id."), "503": no_index},
+            }},
+            "/api/stats": {"get": {
+                "operationId": "stats", "summary": "What the index holds",
+                "responses": {"200": _json("Counts, dates and size of the index.", "Stats"),
+                              "503": no_index},
+            }},
+            "/healthz": {"get": {
+                "operationId": "health", "summary": "Whether the index can be searched",
+                "responses": {"200": _json("Ready.", "Health"), "503": no_index},
+            }},
+            "/api/openapi.json": {"get": {
+                "operationId": "openapi", "summary": "This description",
+                "responses": {"200": {"description": "OpenAPI 3.1 document.",
+                                      "content": {"application/json": {
+                                          "schema": {"type": "object"}}}}},
+            }},
+            "/": {"get": {
+                "operationId": "searchPage", "summary": "The search page (HTML)",
+                "parameters": search_parameters(settings),
+                "responses": {"200": _html("The search page."),
+                              "400": _html("A parameter is invalid."),
+                              "503": _html("There is no index yet.")},
+            }},
+            "/artikel/{id}": {"get": {
+                "operationId": "articlePage", "summary": "An article page (HTML)",
+                "parameters": [_id_parameter(),
+                               _query("q", "Highlight this query's words.", {"type": "string"})],
+                "responses": {"200": _html("The article."),
+                              "404": _html("No article with this id."),
+                              "503": _html("There is no index yet.")},
+            }},
+        },
+        "components": {"schemas": schemas()},
+    }

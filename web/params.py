@@ -1,0 +1,117 @@
+"""Reading search parameters from a query string: one parser for the page and the API.
+
+The query text itself is never invalid. Paging, sorting and dates are checked
+by :meth:`search.Engine.check_params`, so the page, the API and the CLI agree
+on what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+
+from search import Engine, InvalidParameter
+
+_WHOLE = re.compile(r"^[0-9]{1,9}$")
+MAX_ID_CHARS = 200
+
+# Query-string names, in the order links are built with.
+ARG_NAMES = ("q", "sort", "lang", "source", "category", "from", "to", "per_page", "page")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    lang: str | None = None
+    source: str | None = None
+    category: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    default_per_page: int = 10
+
+    @property
+    def filters(self) -> dict:
+        return {"lang": self.lang, "source": self.source, "category": self.category,
+                "date_from": self.date_from, "date_to": self.date_to}
+
+    @property
+    def has_filters(self) -> bool:
+        return any(self.filters.values())
+
+    @property
+    def month(self) -> str | None:
+        """The month filtered to, when ``from`` and ``to`` name the same month."""
+        if self.date_from and self.date_from == self.date_to and len(self.date_from) == 7:
+            return self.date_from
+        return None
+
+    def engine_kwargs(self) -> dict:
+        return dict(page=self.page, per_page=self.per_page, sort=self.sort, **self.filters)
+
+    def changed(self, **changes) -> "SearchParams":
+        """A copy with ``changes``; any change but the page goes back to page 1."""
+        if "page" not in changes:
+            changes["page"] = 1
+        return replace(self, **changes)
+
+    def to_args(self) -> dict:
+        """The query-string arguments that give this search, defaults left out."""
+        values = {
+            "q": self.q or None,
+            "sort": self.sort if self.sort != "relevance" else None,
+            "lang": self.lang, "source": self.source, "category": self.category,
+            "from": self.date_from, "to": self.date_to,
+            "per_page": self.per_page if self.per_page != self.default_per_page else None,
+            "page": self.page if self.page != 1 else None,
+        }
+        return {name: values[name] for name in ARG_NAMES if values[name] is not None}
+
+
+def _whole_number(raw: str | None):
+    """An int for a whole number, else the raw value (which the engine then rejects)."""
+    if raw is None:
+        return None
+    return int(raw) if _WHOLE.match(raw) else raw
+
+
+def _optional(raw: str | None) -> str | None:
+    """Filters: an empty value means no filter."""
+    if raw is None:
+        return None
+    raw = raw.strip()
+    return raw or None
+
+
+def parse_search(args, engine: Engine) -> SearchParams:
+    """Search parameters from a request's ``args``; raises :class:`InvalidParameter`."""
+    default_per_page = engine.settings.per_page
+    page = _whole_number(args.get("page"))
+    per_page = _whole_number(args.get("per_page"))
+    sort = args.get("sort")
+    date_from = _optional(args.get("from"))
+    date_to = _optional(args.get("to"))
+    page, per_page = engine.check_params(
+        page=1 if page is None else page,
+        per_page=default_per_page if per_page is None else per_page,
+        sort="relevance" if sort is None else sort,
+        date_from=date_from, date_to=date_to)
+    return SearchParams(
+        q=args.get("q", ""), page=page, per_page=per_page,
+        sort="relevance" if sort is None else sort,
+        lang=_optional(args.get("lang")), source=_optional(args.get("source")),
+        category=_optional(args.get("category")),
+        date_from=date_from, date_to=date_to, default_per_page=default_per_page)
+
+
+def valid_article_id(article_id: str) -> bool:
+    """An id that may be looked up: 1 to 200 characters, no control characters."""
+    if not isinstance(article_id, str) or not 0 < len(article_id) <= MAX_ID_CHARS:
+        return False
+    return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in article_id)
+
+
+__all__ = ["InvalidParameter", "SearchParams", "parse_search", "valid_article_id"]
