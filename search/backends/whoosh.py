@@ -1,0 +1,202 @@
+"""The Whoosh backend: one generational index folder on this machine (the default).
+
+The backend follows the index on disk: after a reindex the next session uses
+the new generation, and the old one is closed once no session uses it.
+Queries are compiled and run by :mod:`search.searching`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from .. import storage
+from ..analysis import chain_for, has_stemmer
+from ..searching import (Compiler, build_filter, facet_counts, highlight_terms, page_hits, run,
+                         weighting)
+from ..settings import Settings
+from ..spelling import Vocabulary
+from .base import Hits
+
+
+class _Snapshot:
+    """One generation of the index, opened, with a pool of searchers for threads."""
+
+    def __init__(self, generation: Path, settings: Settings):
+        self.generation = generation
+        self.settings = settings
+        self.index = whoosh_index.open_dir(str(generation))
+        self.meta = storage.read_meta(generation)
+        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._all = []
+        self._lock = threading.Lock()
+        self.users = 0
+        self.retired = False
+        with self.searcher() as searcher:
+            langs = sorted(t.decode() if isinstance(t, bytes) else t
+                           for t in searcher.reader().lexicon("lang"))
+        self.langs = tuple(lang for lang in langs if has_stemmer(lang)) or ("de",)
+        self._vocabulary: Vocabulary | None = None
+
+    @contextmanager
+    def searcher(self):
+        try:
+            searcher = self._pool.get_nowait()
+        except queue.Empty:
+            searcher = self.index.searcher(weighting=weighting(self.settings))
+            with self._lock:
+                self._all.append(searcher)
+        try:
+            yield searcher
+        finally:
+            self._pool.put(searcher)
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            with self._lock:
+                if self._vocabulary is None:
+                    self._vocabulary = Vocabulary.load(self.generation)
+        return self._vocabulary
+
+    def close(self):
+        with self._lock:
+            for searcher in self._all:
+                searcher.close()
+            self._all.clear()
+        self.index.close()
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._current: _Snapshot | None = None
+        self._token = None
+
+    @contextmanager
+    def session(self):
+        snapshot = self._acquire()
+        try:
+            with snapshot.searcher() as searcher:
+                yield WhooshSession(snapshot, searcher, self.settings)
+        finally:
+            self._release(snapshot)
+
+    def _acquire(self) -> _Snapshot:
+        token = storage.current_token(self.settings.index_dir)
+        with self._lock:
+            if self._current is None or token != self._token:
+                generation = storage.require_generation(self.settings.index_dir)
+                if self._current is None or generation != self._current.generation:
+                    fresh = _Snapshot(generation, self.settings)
+                    old, self._current = self._current, fresh
+                    if old is not None:
+                        old.retired = True
+                        if old.users == 0:
+                            old.close()
+                self._token = token
+            self._current.users += 1
+            return self._current
+
+    def _release(self, snapshot: _Snapshot) -> None:
+        with self._lock:
+            snapshot.users -= 1
+            if snapshot.retired and snapshot.users == 0:
+                snapshot.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current.retired = True
+                if self._current.users == 0:
+                    self._current.close()
+                self._current = None
+                self._token = None
+
+
+class WhooshSession:
+    """One snapshot and one searcher of it, for one engine call."""
+
+    shards = None
+
+    def __init__(self, snapshot: _Snapshot, searcher, settings: Settings):
+        self.snapshot = snapshot
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.settings = settings
+        self.langs = snapshot.langs
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.snapshot.vocabulary
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.reader, self.langs, self.settings)
+
+    def compile(self, tree):
+        return self.compiler().compile(tree)
+
+    def any_of(self, tree):
+        return self.compiler().any_of(tree)
+
+    def highlight_terms(self, compiled) -> frozenset:
+        return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
+
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
+        results = run(self.searcher, compiled, filter_query=build_filter(self.reader, **filters),
+                      limit=limit, sort=sort)
+        return Hits(total=len(results), facets=facet_counts(results),
+                    items=list(page_hits(results, start, limit, sort)))
+
+    def document(self, article_id: str) -> dict | None:
+        return self.searcher.document(id=article_id)
+
+    def more_like(self, article_id: str, n: int = 5) -> list:
+        searcher = self.searcher
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        chain = chain_for(stored.get("lang"))
+        reader = self.reader
+        counts: dict[str, int] = {}
+        for term in chain.terms(stored.get("title", "") + "\n" + stored.get("text", "")[:20000]):
+            counts[term] = counts.get(term, 0) + 1
+        total_docs = max(1, reader.doc_count())
+        scored = []
+        for term, tf in counts.items():
+            df = reader.doc_frequency("text", term)
+            if df <= 1 or df > total_docs * 0.2 or len(term) < 3:
+                continue
+            scored.append((tf * (1 + (total_docs / df)) ** 0.5, term))
+        scored.sort(reverse=True)
+        top = [wq.Term("text", term, boost=weight) for weight, term in scored[:20]]
+        if not top:
+            return []
+        results = searcher.search(wq.Or(top), limit=n + 1, mask=wq.Term("id", stored["id"]))
+        return [(hit.fields(), hit.score) for hit in results[:n]]
+
+    def stats(self) -> dict:
+        snapshot = self.snapshot
+        results = run(self.searcher, wq.Every(), filter_query=None, limit=1, sort="relevance")
+        facets = facet_counts(results)
+        months = [v["value"] for v in facets["month"]]
+        return {
+            "documents": self.reader.doc_count(),
+            "languages": {v["value"]: v["count"] for v in facets["lang"]},
+            "sources": {v["value"]: v["count"] for v in facets["source"]},
+            "categories": {v["value"]: v["count"] for v in facets["category"]},
+            "first_date": months[0] if months else None,
+            "last_date": months[-1] if months else None,
+            "size_bytes": storage.size_on_disk(snapshot.generation),
+            "indexed_at": snapshot.meta.get("indexed_at"),
+            "generation": snapshot.generation.name,
+        }

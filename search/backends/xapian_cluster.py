@@ -1,0 +1,507 @@
+"""The Xapian backend: N shards searched as one database, answering from those that are up.
+
+Shards are opened one by one — local folders (a cluster folder made by
+``newssearch index --backend xapian``) or ``xapian-tcpsrv`` servers
+(``--remote host:port,host:port``; ``host:port|host:port`` lists a shard's
+primary and its replicas, tried in order) — and combined into one
+``xapian.Database`` per call, so BM25 uses statistics over every shard that
+answered and rankings equal those of a single database.
+
+A shard that cannot be reached is left out and the answer says so
+(``shards.answered < shards.total``); it is tried again on a later call once
+``shard_retry_seconds`` have passed, so full answers resume by themselves
+when it is back. A shard that fails during a call is found by a keep-alive
+probe and the call is run again without it.
+
+Snippets are cut by :mod:`search.highlight` from the stored text (never
+``MSet.snippet``), suggestions come from the shards' vocabularies merged on
+the query node (Xapian's spelling tables do not work over the network).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import xapian
+
+from ..analysis import chain_for, has_stemmer
+from ..spelling import Vocabulary
+from ..storage import IndexMissing
+from . import xapian_doc as xd
+from .base import Hits
+from .layout import FILES_FILE, read_cluster, read_json, shard_name, shard_paths
+from .xapian_query import Compiler, filter_query, weighting
+
+DEFAULTS = {
+    "shard_timeout_ms": 10_000,  # a remote call taking longer fails (and the shard is left out)
+    "shard_connect_timeout_ms": 2_000,
+    "shard_retry_seconds": 2.0,  # how long a failed shard is left out before it is tried again
+    "shard_reopen_seconds": 1.0,  # how often open shards are checked for new commits
+    "vocabulary_check_seconds": 30.0,  # how often shard vocabularies are checked for changes
+}
+
+
+def option(settings, name: str):
+    return getattr(settings, name, None) if getattr(settings, name, None) is not None \
+        else settings.extra.get(name, DEFAULTS[name])
+
+
+# ---------------------------------------------------------------------------
+# Endpoints
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a shard can be read: a ``xapian-tcpsrv`` (host, port) or a local folder."""
+
+    host: str | None = None
+    port: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.path is not None else f"{self.host}:{self.port}"
+
+    def open(self, settings) -> xapian.Database:
+        if self.path is not None:
+            return xapian.Database(self.path)
+        return xapian.remote_open(self.host, self.port, int(option(settings, "shard_timeout_ms")),
+                                  int(option(settings, "shard_connect_timeout_ms")))
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not a host:port: {text!r}")
+    return Endpoint(host=host.strip("[]"), port=int(port))
+
+
+def parse_remote(spec) -> list[list[Endpoint]]:
+    """``"a:1|b:1,c:2"`` → shard 0 at a:1 (replica b:1), shard 1 at c:2."""
+    if isinstance(spec, str):
+        spec = [s for s in spec.split(",")]
+    shards = []
+    for item in spec:
+        endpoints = [parse_endpoint(e) for e in item.split("|") if e.strip()]
+        if endpoints:
+            shards.append(endpoints)
+    if not shards:
+        raise ValueError("no shard given: use host:port,host:port,…")
+    return shards
+
+
+# ---------------------------------------------------------------------------
+# Shard health, shared by all connections of one backend
+
+
+class _Health:
+    def __init__(self, shards: int):
+        self._lock = threading.Lock()
+        self.retry_at = [0.0] * shards
+        self.errors: list[str | None] = [None] * shards
+
+    def may_try(self, shard: int) -> bool:
+        return time.monotonic() >= self.retry_at[shard]
+
+    def failed(self, shard: int, error, retry_seconds: float) -> None:
+        with self._lock:
+            self.retry_at[shard] = time.monotonic() + retry_seconds
+            self.errors[shard] = str(error) or type(error).__name__
+
+    def answered(self, shard: int) -> None:
+        if self.errors[shard] is not None:
+            with self._lock:
+                self.retry_at[shard] = 0.0
+                self.errors[shard] = None
+
+
+class _Connections:
+    """One thread's open shards (Xapian databases are not shared between threads)."""
+
+    def __init__(self, backend: "XapianBackend"):
+        self.backend = backend
+        count = len(backend.shards)
+        self.dbs: list[xapian.Database | None] = [None] * count
+        self.reopened = [0.0] * count
+
+    def _open(self, shard: int) -> xapian.Database:
+        error = None
+        for endpoint in self.backend.shards[shard]:
+            try:
+                return endpoint.open(self.backend.settings)
+            except xapian.Error as failure:
+                error = failure
+        raise error
+
+    def drop(self, shard: int, error) -> None:
+        db, self.dbs[shard] = self.dbs[shard], None
+        if db is not None:
+            try:
+                db.close()
+            except xapian.Error:
+                pass
+        self.backend.health.failed(shard, error, float(option(self.backend.settings,
+                                                              "shard_retry_seconds")))
+
+    def live(self) -> list[tuple[int, xapian.Database]]:
+        """The shards that answer now, opened (or reopened to their latest commit)."""
+        backend = self.backend
+        now = time.monotonic()
+        every = float(option(backend.settings, "shard_reopen_seconds"))
+        for shard in range(len(self.dbs)):
+            db = self.dbs[shard]
+            if db is None:
+                if not backend.health.may_try(shard):
+                    continue
+                try:
+                    self.dbs[shard] = self._open(shard)
+                    self.reopened[shard] = now
+                    backend.health.answered(shard)
+                except xapian.Error as error:
+                    self.drop(shard, error)
+            elif now - self.reopened[shard] >= every:
+                try:
+                    db.reopen()
+                    self.reopened[shard] = now
+                except xapian.Error:
+                    self.dbs[shard] = None
+                    try:
+                        self.dbs[shard] = self._open(shard)  # a replica may answer
+                        self.reopened[shard] = now
+                    except xapian.Error as error:
+                        self.drop(shard, error)
+        return [(i, db) for i, db in enumerate(self.dbs) if db is not None]
+
+    def close(self) -> None:
+        for shard, db in enumerate(self.dbs):
+            if db is not None:
+                try:
+                    db.close()
+                except xapian.Error:
+                    pass
+            self.dbs[shard] = None
+
+
+def _alive(db: xapian.Database) -> bool:
+    try:
+        db.keep_alive()
+        return True
+    except xapian.Error:
+        return False
+
+
+# ---------------------------------------------------------------------------
+# The backend
+
+
+class XapianBackend:
+    """A cluster of Xapian shards behind the engine's backend interface."""
+
+    name = "xapian"
+
+    def __init__(self, settings):
+        self.settings = settings
+        remote = getattr(settings, "remote", None) or settings.extra.get("remote")
+        self.index_dir = Path(settings.index_dir) if settings.index_dir else None
+        if remote:
+            self.shards = parse_remote(remote)
+            self.local = False
+        else:
+            paths = shard_paths(self.index_dir) if self.index_dir else []
+            if not paths:
+                raise IndexMissing(
+                    f"no Xapian cluster in {self.index_dir}: run 'newssearch index PATH "
+                    f"--backend xapian --shards N --index {self.index_dir}' first")
+            self.shards = [[Endpoint(path=str(p))] for p in paths]
+            self.local = True
+        self.health = _Health(len(self.shards))
+        self._pool: queue.SimpleQueue = queue.SimpleQueue()
+        self._all: list[_Connections] = []
+        self._lock = threading.Lock()
+        self._langs: tuple[float, tuple] | None = None
+        self._vocabulary: Vocabulary | None = None
+        self._stamps: tuple | None = None
+        self._vocabulary_checked = 0.0
+        self._vocabulary_lock = threading.Lock()
+
+    @contextmanager
+    def session(self):
+        try:
+            connections = self._pool.get_nowait()
+        except queue.Empty:
+            connections = _Connections(self)
+            with self._lock:
+                self._all.append(connections)
+        try:
+            yield XapianSession(self, connections)
+        finally:
+            self._pool.put(connections)
+
+    def close(self) -> None:
+        with self._lock:
+            for connections in self._all:
+                connections.close()
+
+    def status(self) -> list[dict]:
+        """Each shard's endpoints and its last error (``None`` when it answered)."""
+        return [{"shard": i, "endpoints": [str(e) for e in endpoints],
+                 "error": self.health.errors[i]} for i, endpoints in enumerate(self.shards)]
+
+    # -- caches shared by sessions -------------------------------------------
+
+    def langs(self, db: xapian.Database) -> tuple:
+        cached = self._langs
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < float(option(self.settings,
+                                                                 "shard_reopen_seconds")):
+            return cached[1]
+        codes = sorted(item.term.decode("utf-8")[len(xd.LANG):]
+                       for item in db.allterms(xd.LANG))
+        langs = tuple(c for c in codes if has_stemmer(c)) or ("de",)
+        self._langs = (now, langs)
+        return langs
+
+    def vocabulary(self, live) -> Vocabulary:
+        """The merged vocabulary of the shards, reloaded when one of them changed."""
+        now = time.monotonic()
+        if self._vocabulary is not None and now - self._vocabulary_checked < float(
+                option(self.settings, "vocabulary_check_seconds")):
+            return self._vocabulary
+        with self._vocabulary_lock:
+            stamps = tuple((i, db.get_metadata(xd.META_STAMP)) for i, db in live)
+            if self._vocabulary is None or stamps != self._stamps:
+                counts = Counter()
+                for _, db in live:
+                    counts.update(xd.load_vocabulary(db.get_metadata(xd.META_VOCABULARY)))
+                self._vocabulary = Vocabulary(counts)
+                self._stamps = stamps
+            self._vocabulary_checked = now
+            return self._vocabulary
+
+
+class XapianSession:
+    """The shards as they answer for one engine call."""
+
+    def __init__(self, backend: XapianBackend, connections: _Connections):
+        self.backend = backend
+        self.connections = connections
+        self.settings = backend.settings
+        self.total_shards = len(backend.shards)
+        self.answered: int | None = None
+        self._termfreqs: dict = {}
+        self._langs: tuple | None = None
+
+    @property
+    def shards(self) -> dict:
+        answered = self.total_shards if self.answered is None else self.answered
+        return {"total": self.total_shards, "answered": answered}
+
+    def call(self, work):
+        """``work(db, live)`` on the shards that answer; run again without any that fail."""
+        connections = self.connections
+        for _ in range(self.total_shards + 2):
+            live = connections.live()
+            db = xapian.Database()
+            for _, shard_db in live:
+                db.add_database(shard_db)
+            try:
+                value = work(db, live)
+            except xapian.DatabaseModifiedError:
+                for _, shard_db in live:
+                    shard_db.reopen()
+                continue
+            except xapian.Error as error:
+                dead = [i for i, shard_db in live if not _alive(shard_db)]
+                if not dead:
+                    raise
+                for shard in dead:
+                    connections.drop(shard, error)
+                self._termfreqs.clear()
+                continue
+            for shard, _ in live:
+                self.backend.health.answered(shard)
+            answered = len(live)
+            self.answered = answered if self.answered is None else min(self.answered, answered)
+            return value
+        raise xapian.NetworkError("the shards kept failing during the call")
+
+    # -- the interface the engine uses -----------------------------------------
+
+    @property
+    def langs(self) -> tuple:
+        if self._langs is None:
+            self._langs = self.call(lambda db, live: self.backend.langs(db))
+        return self._langs
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return self.call(lambda db, live: self.backend.vocabulary(live))
+
+    def _compiler(self, db) -> Compiler:
+        return Compiler(db, self.langs, self.settings, self._termfreqs)
+
+    def compile(self, tree):
+        langs = self.langs
+        return self.call(lambda db, live: Compiler(db, langs, self.settings,
+                                                   self._termfreqs).compile(tree))
+
+    def any_of(self, tree):
+        langs = self.langs
+        return self.call(lambda db, live: Compiler(db, langs, self.settings,
+                                                   self._termfreqs).any_of(tree))
+
+    def highlight_terms(self, compiled) -> frozenset:
+        return compiled.terms if compiled is not None else frozenset()
+
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
+        restriction = filter_query(**filters)
+
+        def work(db, live):
+            query = compiled.query
+            if restriction is not None:
+                query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
+            enquire = self._enquire(db, query, sort)
+            spies = {name: xapian.ValueCountMatchSpy(slot)
+                     for name, slot in xd.FACET_SLOTS.items()}
+            for spy in spies.values():
+                enquire.add_matchspy(spy)
+            mset = enquire.get_mset(start, max(0, limit - start), max(1, db.get_doccount()))
+            mset.fetch()
+            items = [(xd.stored_of(m.document), m.weight) for m in mset]
+            return Hits(total=mset.get_matches_estimated(), facets=facet_counts(spies),
+                        items=items)
+
+        return self.call(work)
+
+    def _enquire(self, db, query, sort) -> xapian.Enquire:
+        enquire = xapian.Enquire(db)
+        enquire.set_weighting_scheme(weighting(self.settings))
+        enquire.set_query(query)
+        if sort == "date":
+            enquire.set_sort_by_value_then_relevance(xd.SLOT_DATE, True)
+        else:
+            enquire.set_sort_by_relevance_then_value(xd.SLOT_ORDER, True)
+        return enquire
+
+    def document(self, article_id: str) -> dict | None:
+        def work(db, live):
+            for posting in db.postlist(xd.id_term(article_id)):
+                return xd.stored_of(db.get_document(posting.docid))
+            return None
+        return self.call(work)
+
+    def more_like(self, article_id: str, n: int = 5) -> list:
+        """Articles like ``article_id``: its most distinctive text terms, OR-ed.
+
+        Term frequencies come from our chain over the stored text (as on the
+        Whoosh backend); document frequencies from the shard that holds the
+        article, whose share of the corpus is a random sample of it.
+        """
+        def work(db, live):
+            term = xd.id_term(article_id)
+            docid = next((p.docid for p in db.postlist(term)), None)
+            if docid is None:
+                return []
+            stored = xd.stored_of(db.get_document(docid))
+            shard_db = live[(docid - 1) % len(live)][1]
+            local = (docid - 1) // len(live) + 1
+            frequencies = {}
+            for item in shard_db.termlist(local):
+                text = item.term
+                if text[:1].islower() or text[:1].isdigit() or text[:1] >= b"\x80":
+                    frequencies[text.decode("utf-8")] = item.termfreq
+            shard_docs = max(1, shard_db.get_doccount())
+            counts: dict[str, int] = {}
+            chain = chain_for(stored.get("lang"))
+            for word in chain.terms(stored.get("title", "") + "\n" + stored.get("text", "")[:20000]):
+                counts[word] = counts.get(word, 0) + 1
+            scored = []
+            for word, tf in counts.items():
+                df = frequencies.get(word, 0)
+                if df <= 1 or df > shard_docs * 0.2 or len(word) < 3:
+                    continue
+                scored.append((tf * (1 + (shard_docs / df)) ** 0.5, word))
+            scored.sort(reverse=True)
+            compiled = Compiler(db, self.backend.langs(db), self.settings,
+                                self._termfreqs).weighted_terms(scored[:20])
+            if compiled is None:
+                return []
+            query = xapian.Query(xapian.Query.OP_AND_NOT, compiled.query, xapian.Query(term))
+            mset = self._enquire(db, query, "relevance").get_mset(0, n)
+            mset.fetch()
+            return [(xd.stored_of(m.document), m.weight) for m in mset]
+        return self.call(work)
+
+    def stats(self) -> dict:
+        def work(db, live):
+            enquire = xapian.Enquire(db)
+            enquire.set_query(xapian.Query.MatchAll)
+            spies = {name: xapian.ValueCountMatchSpy(slot)
+                     for name, slot in xd.FACET_SLOTS.items()}
+            for spy in spies.values():
+                enquire.add_matchspy(spy)
+            enquire.get_mset(0, 0, max(1, db.get_doccount()))
+            stamps = [shard_db.get_metadata(xd.META_INDEXED_AT).decode() for _, shard_db in live]
+            return db.get_doccount(), facet_counts(spies), max(stamps, default=None) or None
+        documents, facets, indexed_at = self.call(work)
+        months = [v["value"] for v in facets["month"]]
+        size = None
+        generation = None
+        if self.backend.local:
+            size = sum(_folder_size(Path(e.path)) for shards in self.backend.shards
+                       for e in shards)
+            run = read_json(self.backend.index_dir / FILES_FILE).get("run")
+            generation = f"run-{run:06d}" if isinstance(run, int) else None
+        return {
+            "documents": documents,
+            "languages": {v["value"]: v["count"] for v in facets["lang"]},
+            "sources": {v["value"]: v["count"] for v in facets["source"]},
+            "categories": {v["value"]: v["count"] for v in facets["category"]},
+            "first_date": months[0] if months else None,
+            "last_date": months[-1] if months else None,
+            "size_bytes": size,
+            "indexed_at": indexed_at,
+            "generation": generation,
+            "backend": "xapian",
+            "shards": self.shards,
+        }
+
+
+def facet_counts(spies: dict) -> dict:
+    """Facet values and counts in the shape of the Whoosh backend's."""
+    facets = {}
+    for name, spy in spies.items():
+        values = [{"value": item.term.decode("utf-8"), "count": item.termfreq}
+                  for item in spy.values() if item.term]
+        if name == "month":
+            values.sort(key=lambda v: v["value"])
+        else:
+            values.sort(key=lambda v: (-v["count"], v["value"]))
+        facets[name] = values
+    return facets
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def is_cluster(index_dir) -> bool:
+    return index_dir is not None and read_cluster(Path(index_dir)) is not None
+
+
+__all__ = ["XapianBackend", "XapianSession", "Endpoint", "parse_remote", "is_cluster",
+           "shard_name"]

@@ -1,0 +1,178 @@
+"""The layout of a Xapian shard: shard routing, and the terms, values and data of one article.
+
+Every shard is an ordinary Xapian database. An article becomes one document:
+
+- terms from *our* analysis chains (:mod:`search.analysis`): the text's terms
+  unprefixed and the title's with the prefix ``S``, each with its positions
+  (phrases); boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
+  ``XS<source>`` and ``XC<category>`` (filters, lowercased, so filters match
+  regardless of case);
+- values: the date key (ranges and date sorting), the facet fields (month,
+  lang, source, category, counted with ``ValueCountMatchSpy``), a final sort
+  key and the checksum;
+- data: the stored fields as JSON, the same dictionary the Whoosh index
+  stores, so hits, snippets and article pages are built the same way.
+
+Each shard also keeps, in its metadata, the vocabulary of its articles (for
+"Meinten Sie" suggestions) and its place in the cluster.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zlib
+from collections import Counter
+from datetime import datetime, timezone
+
+import xapian
+
+from ..analysis import chain_for
+from ..corpus import Article
+
+# Value slots
+SLOT_DATE = 0  # YYYYMMDDhhmmss, 14 digits; zeros for undated articles
+SLOT_MONTH = 1
+SLOT_LANG = 2
+SLOT_SOURCE = 3
+SLOT_CATEGORY = 4
+SLOT_ORDER = 5  # date key + id: the last tie-break, the same however the articles are sharded
+SLOT_CHECKSUM = 6
+FACET_SLOTS = {"month": SLOT_MONTH, "lang": SLOT_LANG, "source": SLOT_SOURCE,
+               "category": SLOT_CATEGORY}
+
+# Term prefixes (Xapian's convention: upper case, terms themselves are lower case)
+TITLE = "S"
+ID = "Q"
+LANG = "L"
+SOURCE = "XS"
+CATEGORY = "XC"
+FILTER_PREFIXES = {"lang": LANG, "source": SOURCE, "category": CATEGORY}
+FIELD_PREFIXES = {"title": TITLE, "text": ""}
+
+MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
+
+# Metadata keys of a shard
+META_VOCABULARY = "newssearch.vocabulary"
+META_STAMP = "newssearch.stamp"
+META_SHARD = "newssearch.shard"
+META_INDEXED_AT = "newssearch.indexed_at"
+
+
+def shard_of(article_id: str, shards: int) -> int:
+    """The shard an article lives in: a stable hash of its id, the same in every process."""
+    digest = hashlib.blake2b(article_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+def id_term(article_id: str) -> str:
+    term = ID + article_id
+    if len(term.encode("utf-8", "surrogatepass")) <= MAX_TERM_BYTES:
+        return term
+    return ID + "#" + hashlib.blake2b(article_id.encode("utf-8", "surrogatepass"),
+                                      digest_size=20).hexdigest()
+
+
+def filter_term(field: str, value: str) -> str:
+    return FILTER_PREFIXES[field] + value.strip().lower()
+
+
+def date_key(sort_key: int) -> str:
+    return f"{max(0, sort_key):014d}"[:14]
+
+
+def _fits(term: str) -> bool:
+    return len(term.encode("utf-8", "surrogatepass")) <= MAX_TERM_BYTES
+
+
+def stored_fields(article: Article, lang: str, digest: str) -> dict:
+    """The stored fields of an article: the same keys the Whoosh index stores."""
+    stored = {"id": article.id, "title": article.title, "text": article.text, "lang": lang,
+              "checksum": digest}
+    if article.date:
+        stored["date"] = article.date.iso
+    for name in ("source", "category", "url"):
+        value = getattr(article, name)
+        if value:
+            stored[name] = value
+    return stored
+
+
+def build_document(article: Article, lang: str, digest: str) -> xapian.Document:
+    """One article as a Xapian document (terms by our chains, values, JSON data)."""
+    chain = chain_for(lang)
+    doc = xapian.Document()
+    for position, term in enumerate(chain.terms(article.title), start=1):
+        if _fits(TITLE + term):
+            doc.add_posting(TITLE + term, position)
+    for position, term in enumerate(chain.terms(article.text), start=1):
+        if _fits(term):
+            doc.add_posting(term, position)
+    doc.add_boolean_term(id_term(article.id))
+    doc.add_boolean_term(filter_term("lang", lang)[:MAX_TERM_BYTES])
+    for field in ("source", "category"):
+        value = getattr(article, field)
+        if value and _fits(filter_term(field, value)):
+            doc.add_boolean_term(filter_term(field, value))
+    key = date_key(article.date.sort_key if article.date else 0)
+    doc.add_value(SLOT_DATE, key)
+    if article.date and article.date.month:
+        doc.add_value(SLOT_MONTH, article.date.month)
+    doc.add_value(SLOT_LANG, lang)
+    if article.source:
+        doc.add_value(SLOT_SOURCE, article.source)
+    if article.category:
+        doc.add_value(SLOT_CATEGORY, article.category)
+    doc.add_value(SLOT_ORDER, key + article.id)
+    doc.add_value(SLOT_CHECKSUM, digest)
+    doc.set_data(json.dumps(stored_fields(article, lang, digest), ensure_ascii=False,
+                            separators=(",", ":")))
+    return doc
+
+
+def stored_of(document: xapian.Document) -> dict:
+    return json.loads(document.get_data().decode("utf-8"))
+
+
+# ---------------------------------------------------------------------------
+# Shard metadata
+
+
+def dump_vocabulary(counts: Counter) -> bytes:
+    """Vocabulary counts as compressed JSON (never pickle: shards may be remote)."""
+    return zlib.compress(json.dumps(dict(counts), ensure_ascii=False,
+                                    separators=(",", ":")).encode("utf-8"), 6)
+
+
+def load_vocabulary(blob: bytes) -> Counter:
+    if not blob:
+        return Counter()
+    try:
+        data = json.loads(zlib.decompress(blob).decode("utf-8"))
+    except (zlib.error, ValueError, UnicodeDecodeError):
+        return Counter()
+    if not isinstance(data, dict):
+        return Counter()
+    return Counter({str(k): int(v) for k, v in data.items()
+                    if isinstance(v, int) and not isinstance(v, bool) and v > 0})
+
+
+def write_shard_metadata(db: xapian.WritableDatabase, vocabulary: Counter, shard: int,
+                         shards: int) -> None:
+    """The metadata written with every commit of a shard, in the same transaction."""
+    db.set_metadata(META_VOCABULARY, dump_vocabulary(vocabulary))
+    db.set_metadata(META_SHARD, f"{shard}/{shards}")
+    db.set_metadata(META_STAMP, uuid.uuid4().hex)
+    db.set_metadata(META_INDEXED_AT,
+                    datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def shard_place(db: xapian.Database) -> tuple[int, int] | None:
+    """``(shard, shards)`` as written by the indexer, or ``None``."""
+    raw = db.get_metadata(META_SHARD).decode("ascii", "replace")
+    try:
+        shard, shards = (int(x) for x in raw.split("/"))
+    except ValueError:
+        return None
+    return shard, shards

@@ -1,0 +1,355 @@
+"""Indexing a corpus into a cluster folder of N Xapian shards, one process per shard.
+
+The cluster folder is described in :mod:`search.backends.layout`.
+
+The main process reads and cleans the corpus and routes every article to the
+shard named by a stable hash of its id (:func:`xapian_doc.shard_of`); each
+shard's process detects the language, analyses the article with our chains,
+and adds, replaces or leaves it according to its checksum. A re-run therefore
+updates in place: unchanged articles are left alone, changed ones replaced,
+vanished ones deleted. Each shard commits its documents and its vocabulary in
+one transaction, so a killed run leaves every shard consistent, and running
+again finishes the job.
+
+Shards write changesets, so ``xapian-replicate`` can keep replicas current
+with only the changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import queue
+import time
+import traceback
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import storage
+from ..corpus import Article, Problem, find_files, read_file
+from ..indexing import IndexReport, checksum
+from ..settings import Settings
+from .layout import (CLUSTER_FILE, FILES_FILE, LAYOUT_VERSION, read_cluster, read_json,
+                     shard_name, write_json)
+from .xapian_doc import shard_of
+
+BATCH = 64
+COMMIT_EVERY = 5000
+KEEP_CHANGESETS = 50
+_POLL_SECONDS = 0.5
+
+
+class ClusterLayoutError(ValueError):
+    """The folder holds something else, or a cluster with another shard count."""
+
+
+# ---------------------------------------------------------------------------
+# One shard's process
+
+
+def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings: Settings,
+                  inbox, outbox) -> None:
+    """Apply the routed changes to one shard; report counts when told to finish."""
+    # Changesets let replicas copy only what changed; commits are ours alone.
+    os.environ["XAPIAN_MAX_CHANGESETS"] = str(KEEP_CHANGESETS)
+    os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(10 * COMMIT_EVERY)
+    try:
+        import xapian
+
+        from ..language import detect_language
+        from ..spelling import surface_words
+        from . import xapian_doc as xd
+
+        flags = xapian.DB_CREATE_OR_OVERWRITE if overwrite else xapian.DB_CREATE_OR_OPEN
+        db = xapian.WritableDatabase(path, flags)
+        vocabulary = Counter() if overwrite else xd.load_vocabulary(
+            db.get_metadata(xd.META_VOCABULARY))
+        counts = Counter()
+        pending = 0
+
+        def forget(docid):
+            old = xd.stored_of(db.get_document(docid))
+            for word in surface_words(old.get("title", "") + "\n" + old.get("text", "")):
+                left = vocabulary.get(word, 0) - 1
+                if left > 0:
+                    vocabulary[word] = left
+                else:
+                    vocabulary.pop(word, None)
+
+        def existing(term):
+            for posting in db.postlist(term):
+                return posting.docid
+            return None
+
+        def commit():
+            xd.write_shard_metadata(db, vocabulary, shard, shards)
+            db.commit()
+
+        while True:
+            batch = inbox.get()
+            if batch is None:
+                break
+            for op, item in batch:
+                if op == "put":
+                    article: Article = item
+                    digest = checksum(article)
+                    term = xd.id_term(article.id)
+                    docid = existing(term)
+                    if docid is not None:
+                        if db.get_document(docid).get_value(xd.SLOT_CHECKSUM).decode() == digest:
+                            counts["unchanged"] += 1
+                            continue
+                        forget(docid)
+                        counts["updated"] += 1
+                    else:
+                        counts["added"] += 1
+                    lang = article.lang or detect_language(
+                        article.title + "\n" + article.text,
+                        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+                    db.replace_document(term, xd.build_document(article, lang, digest))
+                    vocabulary.update(surface_words(article.title + "\n" + article.text))
+                else:  # remove
+                    term = xd.id_term(item)
+                    docid = existing(term)
+                    if docid is None:
+                        continue
+                    forget(docid)
+                    db.delete_document(term)
+                    counts["removed"] += 1
+                pending += 1
+                if pending >= COMMIT_EVERY:
+                    commit()
+                    pending = 0
+        commit()
+        counts["documents"] = db.get_doccount()
+        db.close()
+        outbox.put(("done", shard, dict(counts)))
+    except BaseException:
+        outbox.put(("error", shard, traceback.format_exc()))
+
+
+class _Shards:
+    """The shard processes of one run and the batches on their way to them."""
+
+    def __init__(self, index_dir: Path, shards: int, overwrite: bool, settings: Settings):
+        context = multiprocessing.get_context("spawn")
+        self.outbox = context.Queue()
+        self.inboxes = [context.Queue(maxsize=16) for _ in range(shards)]
+        self.batches: list[list] = [[] for _ in range(shards)]
+        self.shards = shards
+        self.processes = []
+        for shard in range(shards):
+            process = context.Process(
+                target=_shard_worker, name=f"newssearch-{shard_name(shard)}",
+                args=(str(index_dir / shard_name(shard)), shard, shards, overwrite, settings,
+                      self.inboxes[shard], self.outbox),
+                daemon=True)
+            process.start()
+            self.processes.append(process)
+
+    def send(self, op: str, article_id: str, item) -> None:
+        shard = shard_of(article_id, self.shards)
+        batch = self.batches[shard]
+        batch.append((op, item))
+        if len(batch) >= BATCH:
+            self._put(shard, batch)
+            self.batches[shard] = []
+
+    def _put(self, shard: int, payload) -> None:
+        while True:
+            try:
+                self.inboxes[shard].put(payload, timeout=_POLL_SECONDS)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_alive(self) -> None:
+        try:
+            kind, shard, detail = self.outbox.get_nowait()
+        except queue.Empty:
+            pass
+        else:
+            if kind == "error":
+                raise RuntimeError(f"indexing {shard_name(shard)} failed:\n{detail}")
+            self.outbox.put((kind, shard, detail))
+        for shard, process in enumerate(self.processes):
+            if not process.is_alive() and process.exitcode not in (0, None):
+                raise RuntimeError(f"the process of {shard_name(shard)} died "
+                                   f"(exit code {process.exitcode})")
+
+    def finish(self) -> dict[int, dict]:
+        for shard, batch in enumerate(self.batches):
+            if batch:
+                self._put(shard, batch)
+            self._put(shard, None)
+        results: dict[int, dict] = {}
+        while len(results) < self.shards:
+            try:
+                kind, shard, detail = self.outbox.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                for number, process in enumerate(self.processes):
+                    if number not in results and not process.is_alive():
+                        raise RuntimeError(f"the process of {shard_name(number)} died "
+                                           f"(exit code {process.exitcode})")
+                continue
+            if kind == "error":
+                raise RuntimeError(f"indexing {shard_name(shard)} failed:\n{detail}")
+            results[shard] = detail
+        for process in self.processes:
+            process.join(timeout=30)
+        return results
+
+    def abandon(self) -> None:
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(timeout=10)
+
+
+# ---------------------------------------------------------------------------
+# The run
+
+
+def _unique_name_id(article_id: str, key: str, owners: dict, fresh: set) -> str:
+    """Ids made from file names may repeat across folders; later files get a longer one."""
+    owner = owners.get(article_id)
+    if owner is None or owner == key or (owner not in fresh and not os.path.exists(owner)):
+        return article_id
+    parent = Path(key).parent.name
+    candidate = f"{parent}-{article_id}" if parent else article_id
+    if owners.get(candidate, key) == key:
+        return candidate
+    return f"{article_id}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}"
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebuild: bool = False,
+                  progress=None) -> IndexReport:
+    """Index ``paths`` into the cluster folder ``settings.index_dir`` with ``shards`` shards.
+
+    A new folder gets ``shards`` shards (default 1); an existing cluster keeps
+    its shard count, and asking for another one raises
+    :class:`ClusterLayoutError` unless ``rebuild`` is given (a rebuild
+    re-routes every article). Raises :class:`storage.IndexBusy` when another
+    indexer holds the folder.
+    """
+    started = time.perf_counter()
+    index_dir = Path(settings.index_dir)
+    report = IndexReport(rebuilt=rebuild)
+    with storage.write_lock(index_dir):
+        cluster = read_cluster(index_dir)
+        if cluster is None and storage.current_generation(index_dir) is not None:
+            raise ClusterLayoutError(f"{index_dir} holds a Whoosh index, not a Xapian cluster")
+        if cluster is not None and shards is not None and int(cluster["shards"]) != shards \
+                and not rebuild:
+            raise ClusterLayoutError(
+                f"{index_dir} has {cluster['shards']} shards; the shard count of a cluster is "
+                f"fixed (index again with --rebuild, or into a new folder)")
+        count = shards or (int(cluster["shards"]) if cluster else 1)
+        if count < 1:
+            raise ClusterLayoutError("a cluster needs at least one shard")
+        fresh_cluster = rebuild or cluster is None or cluster.get("version") != LAYOUT_VERSION
+        files_meta = {} if fresh_cluster else read_json(index_dir / FILES_FILE)
+        files_table: dict = files_meta.get("files", {})
+        owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
+        write_json(index_dir / CLUSTER_FILE,
+                    {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count})
+        workers = _Shards(index_dir, count, fresh_cluster, settings)
+        try:
+            roots = [os.path.abspath(p) for p in paths]
+            fresh = _read_files(paths, settings, workers, report, files_table, owners,
+                                full=fresh_cluster, progress=progress)
+            for key in list(files_table):
+                if _inside(key, roots) and key not in fresh:
+                    for article_id in files_table[key]["ids"]:
+                        if owners.get(article_id) == key:
+                            workers.send("remove", article_id, article_id)
+                            owners.pop(article_id, None)
+                    del files_table[key]
+            results = workers.finish()
+        except BaseException:
+            workers.abandon()
+            raise
+        for detail in results.values():
+            report.added += detail.get("added", 0)
+            report.updated += detail.get("updated", 0)
+            report.removed += detail.get("removed", 0)
+            report.unchanged += detail.get("unchanged", 0)
+            report.documents += detail.get("documents", 0)
+        run = int(files_meta.get("run", 0)) + 1
+        write_json(index_dir / FILES_FILE, {
+            "version": LAYOUT_VERSION, "run": run, "files": files_table,
+            "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "documents": report.documents,
+        })
+        report.generation = f"run-{run:06d}"
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read_files(paths, settings, workers, report, files_table, owners, *, full, progress):
+    found = list(find_files(paths))
+    files = [f for f in found if isinstance(f, Path)]
+    report.problems.extend(f for f in found if isinstance(f, Problem))
+    total = sum(_size(f) for f in files)
+    done = 0
+    fresh: set[str] = set()
+    for path in files:
+        key = os.path.abspath(path)
+        fresh.add(key)
+        try:
+            info = path.stat()
+        except OSError as error:
+            report.problems.append(Problem(str(path), f"cannot read: {error.strerror or error}"))
+            continue
+        fingerprint = [info.st_size, info.st_mtime_ns]
+        entry = files_table.get(key)
+        if not full and entry and entry["fingerprint"] == fingerprint:
+            report.unchanged += len(entry["ids"])
+        else:
+            _read_one(path, key, fingerprint, settings, workers, report, files_table, owners,
+                      fresh)
+        done += fingerprint[0]
+        if progress:
+            progress(done, total)
+    return fresh
+
+
+def _read_one(path, key, fingerprint, settings, workers, report, files_table, owners, fresh):
+    old_ids = set(files_table.get(key, {}).get("ids", ()))
+    ids: list[str] = []
+    seen: set[str] = set()
+    named = not path.name.lower().endswith((".jsonl", ".jsonl.gz", ".csv"))
+    for item in read_file(path, settings):
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            continue
+        if named:
+            item.id = _unique_name_id(item.id, key, owners, fresh)
+        owner = owners.get(item.id)
+        if owner and owner != key and owner in files_table:
+            entry = files_table[owner]
+            entry["ids"] = [i for i in entry["ids"] if i != item.id]
+        owners[item.id] = key
+        workers.send("put", item.id, item)
+        if item.id not in seen:
+            seen.add(item.id)
+            ids.append(item.id)
+    for gone in old_ids - seen:
+        if owners.get(gone) == key:
+            workers.send("remove", gone, gone)
+            owners.pop(gone, None)
+    files_table[key] = {"fingerprint": fingerprint, "ids": ids}
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,261 @@
+"""Compiling the backend-neutral query tree (:mod:`search.query`) into Xapian queries.
+
+This mirrors the Whoosh compiler (:class:`search.searching.Compiler`) rule for
+rule, so that a query means the same on both backends: words become the
+terms our chains give them (:func:`search.analysis.query_terms`), in title
+and text with the title boosted; phrases are exact sequences of analysed
+terms; ``Impf*`` expands to at most :data:`MAX_PREFIX_TERMS` index terms per
+field and stem; filters and date ranges restrict without scoring.
+
+Ranking uses Xapian's BM25 with our ``k1`` and ``b``. Each term's weight is
+scaled so that its inverse document frequency is the one the Whoosh backend
+uses (``log(N / (df + 1)) + 1``, Xapian's own is ``log((N - df + .5) /
+(df + .5))``) times its field boost; the remaining difference between the
+backends is length normalisation: Whoosh normalises a title term by the
+title's length, Xapian by the whole document's (see the README).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import xapian
+
+from .. import query as q
+from ..analysis import WORD, chain_for, query_terms
+from . import xapian_doc as xd
+
+MIN_PREFIX_CHARS = 2
+MAX_PREFIX_TERMS = 2000
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled query and the index terms it looks for (for snippets)."""
+
+    query: xapian.Query
+    terms: frozenset
+
+
+def date_bounds(start: str, end: str) -> tuple[str, str]:
+    """Inclusive 14-digit date keys for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    def key(value: str, fill: str) -> str:
+        digits = value.replace("-", "")
+        return digits + fill * (14 - len(digits))
+    return key(start, "0"), key(end, "9")
+
+
+def weighting(settings) -> xapian.BM25Weight:
+    """BM25 with our k1 and b; no query-frequency or length-correction terms."""
+    return xapian.BM25Weight(settings.bm25_k1, 0.0, 0.0, settings.bm25_b, 0.0)
+
+
+def whoosh_idf(df: int, n: int) -> float:
+    return math.log(n / (df + 1)) + 1.0
+
+
+def xapian_idf(df: int, n: int) -> float:
+    """The inverse document frequency inside Xapian 1.4's BM25Weight."""
+    tw = (n - df + 0.5) / (df + 0.5)
+    if tw < 2:
+        tw = tw * 0.5 + 1
+    return math.log(tw)
+
+
+def boolean(query: xapian.Query) -> xapian.Query:
+    """``query`` matching without adding to the score."""
+    return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)
+
+
+MATCH_ALL = boolean(xapian.Query.MatchAll)
+
+
+class Compiler:
+    """Turns a query tree into a Xapian query over one (combined) database."""
+
+    def __init__(self, db: xapian.Database, langs, settings, termfreqs: dict | None = None):
+        self.db = db
+        self.langs = tuple(langs) or ("de",)
+        self.settings = settings
+        self.boosts = {"title": settings.title_boost, "text": 1.0}
+        self.documents = max(1, db.get_doccount())
+        self.termfreqs = {} if termfreqs is None else termfreqs
+        self._terms: set[str] = set()
+        self._negated = 0
+
+    # -- entry points ------------------------------------------------------
+
+    def compile(self, node) -> Compiled | None:
+        self._terms = set()
+        query = self._compile(node)
+        return None if query is None else Compiled(query, frozenset(self._terms))
+
+    def any_of(self, node: q.And) -> Compiled | None:
+        """The ranked-OR reading of a plain word query (the "any" mode)."""
+        self._terms = set()
+        parts = [p for p in (self._compile(n) for n in node.nodes) if p is not None]
+        if not parts:
+            return None
+        query = parts[0] if len(parts) == 1 else xapian.Query(xapian.Query.OP_OR, parts)
+        return Compiled(query, frozenset(self._terms))
+
+    def weighted_terms(self, terms) -> Compiled | None:
+        """An OR of text terms, each boosted by its weight (related articles)."""
+        self._terms = set()
+        parts = [self.term("text", term, boost) for boost, term in terms]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return Compiled(xapian.Query(xapian.Query.OP_OR, parts), frozenset(self._terms))
+
+    # -- terms -------------------------------------------------------------
+
+    def fields(self, field):
+        return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
+
+    def termfreq(self, term: str) -> int:
+        known = self.termfreqs.get(term)
+        if known is None:
+            known = self.termfreqs[term] = self.db.get_termfreq(term)
+        return known
+
+    def scale(self, prefixed: str, boost: float) -> float:
+        df = self.termfreq(prefixed)
+        if df == 0:
+            return boost
+        return boost * whoosh_idf(df, self.documents) / max(xapian_idf(df, self.documents), 1e-12)
+
+    def term(self, field: str, term: str, boost: float | None = None):
+        prefixed = xd.FIELD_PREFIXES[field] + term
+        if len(prefixed.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
+            return None
+        if not self._negated:
+            self._terms.add(term)
+        boost = self.boosts[field] if boost is None else boost
+        return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(prefixed),
+                            self.scale(prefixed, boost))
+
+    # -- nodes -------------------------------------------------------------
+
+    def _compile(self, node):
+        return getattr(self, "_" + type(node).__name__.lower())(node)
+
+    def _word(self, node: q.Word):
+        if node.prefix and len(node.text) >= MIN_PREFIX_CHARS:
+            return self._prefix(node)
+        tokens = WORD.findall(node.text)
+        if not tokens:
+            return None
+        if len(tokens) > 1:
+            return self._phrase(q.Phrase(" ".join(tokens), node.field))
+        terms = query_terms(tokens[0], self.langs)
+        if not terms:
+            return None
+        return self._or([self.term(f, t) for f in self.fields(node.field) for t in terms])
+
+    def _prefix(self, node: q.Word):
+        lowered = node.text.lower()
+        stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
+        stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
+        clauses = []
+        for field in self.fields(node.field):
+            prefix = xd.FIELD_PREFIXES[field]
+            for stem in sorted(stems):
+                expanded = []
+                for item in self.db.allterms(prefix + stem):
+                    expanded.append(item.term.decode("utf-8"))
+                    self.termfreqs.setdefault(expanded[-1], item.termfreq)
+                    if len(expanded) >= MAX_PREFIX_TERMS:
+                        break
+                clauses.extend(self.term(field, t[len(prefix):]) for t in expanded)
+        clauses = [c for c in clauses if c is not None]
+        if not clauses:
+            return xapian.Query.MatchNothing
+        return xapian.Query(xapian.Query.OP_OR, clauses)
+
+    def _phrase(self, node: q.Phrase):
+        variants = set()
+        for lang in self.langs:
+            terms = tuple(chain_for(lang).terms(node.text))
+            if terms:
+                variants.add(terms)
+        if not variants:
+            return None
+        clauses = []
+        for field in self.fields(node.field):
+            for terms in sorted(variants):
+                parts = [self.term(field, t) for t in terms]
+                if any(p is None for p in parts):
+                    continue
+                if len(parts) == 1:
+                    clauses.append(parts[0])
+                else:
+                    clauses.append(xapian.Query(xapian.Query.OP_PHRASE, parts, len(parts)))
+        return self._or(clauses)
+
+    def _filter(self, node: q.Filter):
+        return boolean(xapian.Query(xd.filter_term(node.field, node.value)))
+
+    def _daterange(self, node: q.DateRange):
+        low, high = date_bounds(node.start, node.end)
+        return xapian.Query(xapian.Query.OP_VALUE_RANGE, xd.SLOT_DATE, low, high)
+
+    def _negative(self, node):
+        self._negated += 1
+        try:
+            return self._compile(node)
+        finally:
+            self._negated -= 1
+
+    def _not(self, node: q.Not):
+        inner = self._negative(node.node)
+        if inner is None:
+            return None
+        return xapian.Query(xapian.Query.OP_AND_NOT, MATCH_ALL, inner)
+
+    def _and(self, node: q.And):
+        positive, negative = [], []
+        for child in node.nodes:
+            if isinstance(child, q.Not):
+                inner = self._negative(child.node)
+                if inner is not None:
+                    negative.append(inner)
+            else:
+                part = self._compile(child)
+                if part is not None:
+                    positive.append(part)
+        if not positive and not negative:
+            return None
+        if not positive:
+            base = MATCH_ALL
+        elif len(positive) == 1:
+            base = positive[0]
+        else:
+            base = xapian.Query(xapian.Query.OP_AND, positive)
+        if not negative:
+            return base
+        return xapian.Query(xapian.Query.OP_AND_NOT, base, self._or(negative))
+
+    def _or(self, parts):
+        if isinstance(parts, q.Or):
+            parts = [self._compile(n) for n in parts.nodes]
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else xapian.Query(xapian.Query.OP_OR, parts)
+
+
+def filter_query(*, lang=None, source=None, category=None, date_from=None, date_to=None):
+    """The boolean restriction of the search parameters, or ``None``."""
+    parts = []
+    for field, value in (("lang", lang), ("source", source), ("category", category)):
+        if value:
+            parts.append(xapian.Query(xd.filter_term(field, value)))
+    if date_from or date_to:
+        low, _ = date_bounds(date_from or "0001", date_from or "0001")
+        _, high = date_bounds(date_to or "9999", date_to or "9999")
+        parts.append(xapian.Query(xapian.Query.OP_VALUE_RANGE, xd.SLOT_DATE, low, high))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else xapian.Query(xapian.Query.OP_AND, parts)
