@@ -58,9 +58,12 @@ class SearchResult:
     suggestion: dict | None = None
     mode: str = "all"  # "all": every word matched; "any": ranked OR fallback
     reason: str | None = None  # why a result is empty, when it is not for lack of matches
+    # On a sharded backend: {"total": n, "answered": k}; k < n means a partial result.
+    # ``None`` (and absent from the JSON) on the single-index Whoosh backend.
+    shards: dict | None = None
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "query": self.query,
             "total": self.total,
             "page": self.page,
@@ -72,3 +75,6 @@ class SearchResult:
             "facets": self.facets,
             "suggestion": self.suggestion,
         }
+        if self.shards is not None:
+            data["shards"] = dict(self.shards)
+        return data

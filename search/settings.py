@@ -49,6 +49,13 @@ class Settings:
     suggest_max_edits: int = 2
     suggest_min_word_count: int = 2
 
+    # Backend: None picks Whoosh for an index folder and Xapian for a cluster folder or
+    # remote shards; "whoosh" or "xapian" force one (see search.backends).
+    backend: str | None = None
+    # Xapian shards served by xapian-tcpsrv: "host:port,host:port" (one per shard;
+    # "host:port|host:port" names a shard's primary and its replicas, tried in order).
+    remote: str | None = None
+
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
