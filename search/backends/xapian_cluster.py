@@ -36,7 +36,7 @@ from ..spelling import Vocabulary
 from ..storage import IndexMissing
 from . import xapian_doc as xd
 from .base import Hits
-from .layout import FILES_FILE, read_cluster, read_json, shard_name, shard_paths
+from .layout import read_cluster, shard_name, shard_paths
 from .xapian_query import Compiler, filter_query, weighting
 
 DEFAULTS = {
@@ -449,16 +449,17 @@ class XapianSession:
                 enquire.add_matchspy(spy)
             enquire.get_mset(0, 0, max(1, db.get_doccount()))
             stamps = [shard_db.get_metadata(xd.META_INDEXED_AT).decode() for _, shard_db in live]
-            return db.get_doccount(), facet_counts(spies), max(stamps, default=None) or None
-        documents, facets, indexed_at = self.call(work)
+            runs = [xd.metadata_int(shard_db, xd.META_RUN) for _, shard_db in live]
+            sizes = [xd.metadata_int(shard_db, xd.META_SIZE) for _, shard_db in live]
+            return (db.get_doccount(), facet_counts(spies), max(stamps, default="") or None,
+                    max((r for r in runs if r is not None), default=None),
+                    sum(s for s in sizes if s is not None))
+        documents, facets, indexed_at, run, size = self.call(work)
         months = [v["value"] for v in facets["month"]]
-        size = None
-        generation = None
         if self.backend.local:
             size = sum(_folder_size(Path(e.path)) for shards in self.backend.shards
                        for e in shards)
-            run = read_json(self.backend.index_dir / FILES_FILE).get("run")
-            generation = f"run-{run:06d}" if isinstance(run, int) else None
+        generation = f"run-{run:06d}" if run is not None else ""
         return {
             "documents": documents,
             "languages": {v["value"]: v["count"] for v in facets["lang"]},

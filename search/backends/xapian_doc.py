@@ -58,6 +58,8 @@ META_VOCABULARY = "newssearch.vocabulary"
 META_STAMP = "newssearch.stamp"
 META_SHARD = "newssearch.shard"
 META_INDEXED_AT = "newssearch.indexed_at"
+META_RUN = "newssearch.run"  # the indexer run that last committed
+META_SIZE = "newssearch.size_bytes"  # the shard's size on disk at its last commit
 
 
 def shard_of(article_id: str, shards: int) -> int:
@@ -159,13 +161,20 @@ def load_vocabulary(blob: bytes) -> Counter:
 
 
 def write_shard_metadata(db: xapian.WritableDatabase, vocabulary: Counter, shard: int,
-                         shards: int) -> None:
+                         shards: int, run: int, size: int) -> None:
     """The metadata written with every commit of a shard, in the same transaction."""
     db.set_metadata(META_VOCABULARY, dump_vocabulary(vocabulary))
+    db.set_metadata(META_RUN, str(run))
+    db.set_metadata(META_SIZE, str(size))
     db.set_metadata(META_SHARD, f"{shard}/{shards}")
     db.set_metadata(META_STAMP, uuid.uuid4().hex)
     db.set_metadata(META_INDEXED_AT,
                     datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def metadata_int(db: xapian.Database, key: str) -> int | None:
+    raw = db.get_metadata(key)
+    return int(raw) if raw.isdigit() else None
 
 
 def shard_place(db: xapian.Database) -> tuple[int, int] | None:

@@ -49,8 +49,19 @@ class ClusterLayoutError(ValueError):
 # One shard's process
 
 
-def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings: Settings,
-                  inbox, outbox) -> None:
+def _folder_size(folder: str) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
+
+
+def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
+                  settings: Settings, inbox, outbox) -> None:
     """Apply the routed changes to one shard; report counts when told to finish."""
     # Changesets let replicas copy only what changed; commits are ours alone.
     os.environ["XAPIAN_MAX_CHANGESETS"] = str(KEEP_CHANGESETS)
@@ -68,6 +79,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings:
             db.get_metadata(xd.META_VOCABULARY))
         counts = Counter()
         pending = 0
+        added: set[str] = set()
 
         def forget(docid):
             old = xd.stored_of(db.get_document(docid))
@@ -84,7 +96,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings:
             return None
 
         def commit():
-            xd.write_shard_metadata(db, vocabulary, shard, shards)
+            xd.write_shard_metadata(db, vocabulary, shard, shards, run, _folder_size(path))
             db.commit()
 
         while True:
@@ -96,7 +108,8 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings:
                     article: Article = item
                     digest = checksum(article)
                     term = xd.id_term(article.id)
-                    docid = existing(term)
+                    # A fresh shard holds only what this run added: no lookup needed.
+                    docid = None if overwrite and term not in added else existing(term)
                     if docid is not None:
                         if db.get_document(docid).get_value(xd.SLOT_CHECKSUM).decode() == digest:
                             counts["unchanged"] += 1
@@ -108,7 +121,12 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings:
                     lang = article.lang or detect_language(
                         article.title + "\n" + article.text,
                         sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-                    db.replace_document(term, xd.build_document(article, lang, digest))
+                    document = xd.build_document(article, lang, digest)
+                    if docid is None and overwrite:
+                        db.add_document(document)
+                        added.add(term)
+                    else:
+                        db.replace_document(term, document)
                     vocabulary.update(surface_words(article.title + "\n" + article.text))
                 else:  # remove
                     term = xd.id_term(item)
@@ -133,7 +151,8 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, settings:
 class _Shards:
     """The shard processes of one run and the batches on their way to them."""
 
-    def __init__(self, index_dir: Path, shards: int, overwrite: bool, settings: Settings):
+    def __init__(self, index_dir: Path, shards: int, overwrite: bool, run: int,
+                 settings: Settings):
         context = multiprocessing.get_context("spawn")
         self.outbox = context.Queue()
         self.inboxes = [context.Queue(maxsize=16) for _ in range(shards)]
@@ -143,7 +162,7 @@ class _Shards:
         for shard in range(shards):
             process = context.Process(
                 target=_shard_worker, name=f"newssearch-{shard_name(shard)}",
-                args=(str(index_dir / shard_name(shard)), shard, shards, overwrite, settings,
+                args=(str(index_dir / shard_name(shard)), shard, shards, overwrite, run, settings,
                       self.inboxes[shard], self.outbox),
                 daemon=True)
             process.start()
@@ -260,7 +279,8 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
         owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
         write_json(index_dir / CLUSTER_FILE,
                     {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count})
-        workers = _Shards(index_dir, count, fresh_cluster, settings)
+        run = int(files_meta.get("run", 0)) + 1
+        workers = _Shards(index_dir, count, fresh_cluster, run, settings)
         try:
             roots = [os.path.abspath(p) for p in paths]
             fresh = _read_files(paths, settings, workers, report, files_table, owners,
@@ -282,7 +302,6 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
             report.removed += detail.get("removed", 0)
             report.unchanged += detail.get("unchanged", 0)
             report.documents += detail.get("documents", 0)
-        run = int(files_meta.get("run", 0)) + 1
         write_json(index_dir / FILES_FILE, {
             "version": LAYOUT_VERSION, "run": run, "files": files_table,
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
