@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,6 +21,66 @@ EXIT_BUSY = 3
 index_option = click.option(
     "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
     type=click.Path(file_okay=False, path_type=Path), help="Index folder.")
+
+
+# -- backends --------------------------------------------------------------
+
+# The backend options of the running command (one command per process).
+_BACKEND: dict = {"backend": None, "remote": None, "shards": None}
+BACKENDS = ("whoosh", "xapian")
+
+
+def backend_options(function=None, *, shards: bool = False):
+    """``--backend`` and ``--remote`` (with ``shards``: ``--shards`` instead of ``--remote``)."""
+    if function is None:
+        return functools.partial(backend_options, shards=shards)
+
+    @functools.wraps(function)
+    def wrapper(*args, backend=None, remote=None, shard_count=None, **kwargs):
+        _BACKEND.update(backend=backend, remote=remote, shards=shard_count)
+        if remote and backend == "whoosh":
+            raise click.UsageError("--remote needs the xapian backend")
+        return function(*args, **kwargs)
+
+    if shards:
+        wrapper = click.option(
+            "--shards", "shard_count", default=None, type=click.IntRange(1, 256),
+            help="Xapian: shards of a new cluster folder (default 1; fixed once built).")(wrapper)
+    else:
+        wrapper = click.option(
+            "--remote", default=None, metavar="HOST:PORT,...",
+            help="Xapian: search shards served by 'newssearch shard serve', one HOST:PORT per "
+                 "shard (HOST:PORT|HOST:PORT for a shard and its replicas).")(wrapper)
+    return click.option(
+        "--backend", default=None, type=click.Choice(BACKENDS),
+        help="whoosh: one index folder (default); xapian: a sharded cluster (default for a "
+             "cluster folder or with --remote).")(wrapper)
+
+
+def _settings(index_dir: Path) -> Settings:
+    backend = _BACKEND["backend"] or ("xapian" if _BACKEND["remote"] else None)
+    return Settings(index_dir=index_dir, backend=backend, remote=_BACKEND["remote"])
+
+
+def _index(paths, index_dir: Path, rebuild: bool, progress):
+    """Index into a Whoosh folder or a Xapian cluster, as the options and the folder say."""
+    from search.backends.layout import read_cluster
+
+    backend = _BACKEND["backend"]
+    if backend is None:
+        backend = "xapian" if _BACKEND["shards"] or read_cluster(index_dir) else "whoosh"
+    if backend == "whoosh":
+        if _BACKEND["shards"]:
+            raise click.UsageError("--shards needs --backend xapian")
+        return index_paths(paths, Settings(index_dir=index_dir), rebuild=rebuild,
+                           progress=progress)
+    from search.backends.xapian_index import ClusterLayoutError, index_cluster
+
+    try:
+        return index_cluster(paths, Settings(index_dir=index_dir, backend="xapian"),
+                             shards=_BACKEND["shards"], rebuild=rebuild, progress=progress)
+    except ClusterLayoutError as error:
+        raise click.UsageError(str(error))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,6 +113,7 @@ def _progress_bar(quiet: bool):
 @click.option("--rebuild", is_flag=True, help="Build a fresh index and switch to it atomically.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@backend_options(shards=True)
 def index_command(paths, index_dir, rebuild, quiet, as_json):
     """Index the articles in PATHS (files or folders, searched recursively).
 
@@ -61,7 +124,7 @@ def index_command(paths, index_dir, rebuild, quiet, as_json):
     """
     bar, update = _progress_bar(quiet or as_json)
     try:
-        report = index_paths(paths, Settings(index_dir=index_dir), rebuild=rebuild, progress=update)
+        report = _index(paths, index_dir, rebuild, update)
     except IndexBusy as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_BUSY)
@@ -91,7 +154,7 @@ def _print_report(report) -> None:
 
 
 def _open_engine(index_dir: Path) -> Engine:
-    return Engine(Settings(index_dir=index_dir))
+    return Engine(_settings(index_dir))
 
 
 def _terminal_snippet(snippet_html: str, color: bool) -> str:
@@ -114,6 +177,7 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 @click.option("--category", default=None, help="Only articles of this category.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
+@backend_options
 def search_command(query, index_dir, as_json, limit, page, sort, lang, source, category,
                    date_from, date_to):
     """Search the index for QUERY (see the README for the query language)."""
@@ -154,6 +218,7 @@ def search_command(query, index_dir, as_json, limit, page, sort, lang, source, c
 @main.command("stats")
 @index_option
 @click.option("--json", "as_json", is_flag=True)
+@backend_options
 def stats_command(index_dir, as_json):
     """What the index holds."""
     try:
@@ -169,8 +234,119 @@ def stats_command(index_dir, as_json):
     click.echo("languages:   " + ", ".join(f"{k} {v}" for k, v in stats["languages"].items()))
     click.echo("sources:     " + (", ".join(f"{k} {v}" for k, v in stats["sources"].items()) or "-"))
     click.echo(f"dates:       {stats['first_date'] or '-'} … {stats['last_date'] or '-'}")
-    click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    if stats["size_bytes"] is not None:
+        click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    if stats.get("shards"):
+        click.echo(f"shards:      {stats['shards']['answered']} of {stats['shards']['total']} "
+                   f"answered")
     click.echo(f"indexed at:  {stats['indexed_at']}")
+
+
+# -- shard -----------------------------------------------------------------
+
+
+@main.group("shard")
+def shard_group():
+    """Run the processes of a Xapian cluster (Debian's xapian-tools).
+
+    None of them authenticates or encrypts: bind them to a private interface
+    and let only the query node and the replicas reach their ports.
+    """
+
+
+def _exec(command: list[str]) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)
+
+
+def _tool_command(build):
+    from search.backends.xapian_serve import ToolMissing
+
+    try:
+        return build()
+    except ToolMissing as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@shard_group.command("serve")
+@click.argument("shard_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--interface", default="127.0.0.1", show_default=True,
+              help="Address to listen on (a private one: there is no authentication).")
+@click.option("--timeout", "timeout_ms", default=None, type=click.IntRange(0),
+              help="Close connections idle or busy for this many ms (xapian-tcpsrv's default "
+                   "if not given).")
+def shard_serve_command(shard_dir, port, interface, timeout_ms):
+    """Serve one shard (or replica) folder to query nodes with xapian-tcpsrv.
+
+    SHARD_DIR is one shard of a cluster folder (e.g. index/shard-00) or a
+    replica made by 'newssearch shard replicate'. New commits are seen by
+    the query node without a restart.
+    """
+    from search.backends import xapian_serve
+
+    try:
+        xapian_serve.check_shard(shard_dir)
+    except ValueError as error:
+        raise click.UsageError(str(error))
+    command = _tool_command(lambda: xapian_serve.tcpsrv_command(
+        shard_dir, port, interface, timeout_ms=timeout_ms))
+    click.echo(f"serving {shard_dir} on {interface}:{port}")
+    _exec(command)
+
+
+@shard_group.command("replication-server")
+@click.argument("cluster_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--interface", default="127.0.0.1", show_default=True,
+              help="Address to listen on (a private one: there is no authentication).")
+def shard_replication_server_command(cluster_dir, port, interface):
+    """Offer the shards of CLUSTER_DIR to replicas (xapian-replicate-server).
+
+    Run it on the indexing machine; replicas ask for a shard by its folder
+    name (shard-00, shard-01, …) and receive only the changes after the
+    first copy.
+    """
+    from search.backends import xapian_serve
+    from search.backends.layout import read_cluster
+
+    if read_cluster(cluster_dir) is None:
+        raise click.UsageError(f"{cluster_dir} is not a cluster folder "
+                               f"(made by 'newssearch index --backend xapian')")
+    command = _tool_command(lambda: xapian_serve.replication_server_command(
+        cluster_dir, port, interface))
+    click.echo(f"offering the shards of {cluster_dir} for replication on {interface}:{port}")
+    _exec(command)
+
+
+@shard_group.command("replicate")
+@click.argument("replica_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--from", "source", required=True, metavar="HOST:PORT",
+              help="The replication server ('newssearch shard replication-server').")
+@click.option("--shard", "shard_name", required=True, metavar="NAME",
+              help="The shard to copy: its folder name in the cluster, e.g. shard-00.")
+@click.option("--interval", default=10, show_default=True, type=click.IntRange(1),
+              help="Seconds between two checks for changes.")
+@click.option("--once", is_flag=True, help="Copy once and exit.")
+def shard_replicate_command(replica_dir, source, shard_name, interval, once):
+    """Keep REPLICA_DIR a current copy of one shard (xapian-replicate).
+
+    Serve the replica with 'newssearch shard serve REPLICA_DIR' and list it
+    after its primary in --remote (HOST:PORT|HOST:PORT): the query node uses
+    it whenever the primary does not answer.
+    """
+    from search.backends import xapian_serve
+    from search.backends.xapian_cluster import parse_endpoint
+
+    try:
+        endpoint = parse_endpoint(source)
+    except ValueError as error:
+        raise click.UsageError(str(error))
+    command = _tool_command(lambda: xapian_serve.replicate_command(
+        replica_dir, endpoint.host, endpoint.port, shard_name, interval=interval, once=once))
+    _exec(command)
 
 
 # -- serve -----------------------------------------------------------------
@@ -193,7 +369,7 @@ def _index_first(corpus_paths, index_dir: Path) -> None:
         return
     click.echo(f"no index in {index_dir} yet: indexing {', '.join(map(str, corpus_paths))} …", err=True)
     try:
-        report = index_paths(list(corpus_paths), Settings(index_dir=index_dir))
+        report = _index(list(corpus_paths), index_dir, False, None)
     except IndexBusy as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_BUSY)
@@ -216,6 +392,7 @@ def _index_first(corpus_paths, index_dir: Path) -> None:
                    "(repeatable).")
 @click.option("--debug", is_flag=True,
               help="Run Flask's development server with reloader and debugger instead.")
+@backend_options
 def serve_command(index_dir, host, port, threads, corpus_paths, debug):
     """Serve the search page and the JSON API for the index.
 
@@ -231,7 +408,7 @@ def serve_command(index_dir, host, port, threads, corpus_paths, debug):
     elif not _has_index(index_dir):
         click.echo(f"warning: no index in {index_dir} yet; the pages say so until one is built "
                    f"with 'newssearch index PATH --index {index_dir}'", err=True)
-    app = create_app({"INDEX_DIR": index_dir})
+    app = create_app({"SETTINGS": _settings(index_dir)})
     if debug:
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
