@@ -191,7 +191,13 @@ class Compiler:
                 if len(parts) == 1:
                     clauses.append(parts[0])
                 else:
-                    clauses.append(xapian.Query(xapian.Query.OP_PHRASE, parts, len(parts)))
+                    # OP_PHRASE takes only plain terms: it restricts, the weighted
+                    # terms score (the sum of the terms' weights, as on Whoosh).
+                    prefix = xd.FIELD_PREFIXES[field]
+                    exact = xapian.Query(xapian.Query.OP_PHRASE,
+                                         [xapian.Query(prefix + t) for t in terms], len(terms))
+                    clauses.append(xapian.Query(xapian.Query.OP_FILTER,
+                                                xapian.Query(xapian.Query.OP_AND, parts), exact))
         return self._or(clauses)
 
     def _filter(self, node: q.Filter):
