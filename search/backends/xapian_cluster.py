@@ -367,15 +367,22 @@ class XapianSession:
             query = compiled.query
             if restriction is not None:
                 query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
-            enquire = self._enquire(db, query, sort)
+            # The page: ranked, only as deep as needed.
+            mset = self._enquire(db, query, sort).get_mset(start, max(0, limit - start))
+            mset.fetch()
+            items = [(xd.stored_of(m.document), m.weight) for m in mset]
+            # Total and facets over every match: a second, unranked pass. (Counting in the
+            # ranked pass is wrong over remote shards when sorting by a value: Xapian 1.4
+            # counts a few documents twice there.)
+            counter = xapian.Enquire(db)
+            counter.set_weighting_scheme(xapian.BoolWeight())
+            counter.set_query(query)
             spies = {name: xapian.ValueCountMatchSpy(slot)
                      for name, slot in xd.FACET_SLOTS.items()}
             for spy in spies.values():
-                enquire.add_matchspy(spy)
-            mset = enquire.get_mset(start, max(0, limit - start), max(1, db.get_doccount()))
-            mset.fetch()
-            items = [(xd.stored_of(m.document), m.weight) for m in mset]
-            return Hits(total=mset.get_matches_estimated(), facets=facet_counts(spies),
+                counter.add_matchspy(spy)
+            counted = counter.get_mset(0, 0, max(1, db.get_doccount()))
+            return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
                         items=items)
 
         return self.call(work)
