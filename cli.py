@@ -432,5 +432,58 @@ def serve_command(index_dir, host, port, threads, corpus_paths, debug):
         server.close()
 
 
+# -- eval ------------------------------------------------------------------
+
+
+@main.command("eval")
+@index_option
+@click.option("--queries", "queries_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Queries as JSON Lines: query_id (or qid, id) and text (or query).")
+@click.option("--qrels", "qrels_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Judgments in TREC qrels format: qid 0 docid relevance.")
+@click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Cutoff of MRR, recall and nDCG.")
+@click.option("--depth", default=100, show_default=True, type=click.IntRange(1, 100),
+              help="Hits fetched per query (the deepest recall cutoff).")
+@click.option("--run-out", "run_out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the ranking as a TREC run file.")
+@click.option("--tag", default="newssearch", show_default=True, help="Run tag in the run file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def eval_command(index_dir, queries_path, qrels_path, k, depth, run_out, tag, as_json):
+    """Measure ranking quality on judged queries: MRR, recall, nDCG, zero hits, latency.
+
+    Every query goes through the same search as the web page.
+    """
+    from search.evaluation import EvaluationInputError, evaluate, format_report, read_qrels, \
+        read_queries, write_run
+
+    try:
+        queries = read_queries(queries_path)
+        qrels = read_qrels(qrels_path)
+    except EvaluationInputError as error:
+        raise click.UsageError(str(error))
+    if not queries:
+        raise click.UsageError(f"{queries_path}: no queries")
+    try:
+        with _open_engine(index_dir) as engine:
+            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth)
+    except IndexMissing as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    if run_out is not None:
+        write_run(rankings, run_out, tag=tag)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    click.echo(format_report(report))
+    if report.judged < report.queries:
+        click.echo(f"({report.queries - report.judged} queries have no relevant document in the qrels "
+                   f"and count for latency and zero hits only)")
+    if run_out is not None:
+        click.echo(f"run file: {run_out}")
+
+
 if __name__ == "__main__":
     main()

@@ -124,6 +124,12 @@ def schemas() -> dict:
                 "facets": {"$ref": "#/components/schemas/Facets"},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
+                "shards": {
+                    "type": "object", "required": ["total", "answered"],
+                    "properties": {"total": {"type": "integer", "minimum": 1},
+                                   "answered": {"type": "integer", "minimum": 0}},
+                    "description": "Only on the sharded Xapian backend: how many shards "
+                                   "answered. Fewer than total means a partial result."},
             },
         },
         "Article": {
