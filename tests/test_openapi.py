@@ -26,7 +26,8 @@ def spec(web_server):
 
 
 def _route_to_path(rule: str) -> str:
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: "{id}" if "id" in m.group(1) else "{" + m.group(1) + "}", rule)
+    """``/artikel/<article_id:article_id>`` → ``/artikel/{id}``."""
+    return re.sub(r"<(?:[^:>]+:)?[^>]*id>", "{id}", rule)
 
 
 def test_spec_is_openapi_3_1(spec):

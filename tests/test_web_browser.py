@@ -146,7 +146,8 @@ def test_search_facet_histogram_paging_article(web_server, browser, web_output):
     current = driver.find_element(By.CSS_SELECTOR, ".pagination__page[aria-current=page]")
     assert current.text == "2"
     hits = driver.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")
-    assert hits and all("tagesspiegel.de" in hit.find_element(By.CSS_SELECTOR, ".meta").text for hit in hits)
+    assert hits
+    assert all("tagesspiegel.de" in hit.find_element(By.CSS_SELECTOR, ".meta").text for hit in hits)
     _full_page_screenshot(driver, web_output / "search-filtered-page-2.png")
 
     # A second click on the chosen bar removes the month again.

@@ -113,6 +113,13 @@ def language(code) -> str:
     return LANGUAGES.get(code.lower(), code.upper())
 
 
+def html_lang(code) -> str | None:
+    """A language code fit for an HTML ``lang`` attribute (``de``, ``zh-cn``), else ``None``."""
+    if isinstance(code, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?", code):
+        return code.lower()
+    return None
+
+
 def web_url(url) -> str | None:
     """``url`` if it is a web address (http or https), else ``None``."""
     if not isinstance(url, str):
@@ -345,6 +352,7 @@ def sort_links(params: SearchParams) -> list[dict]:
 
 FILTERS = {
     "number": number, "seconds": seconds, "german_date": german_date,
-    "machine_date": machine_date, "language": language, "web_url": web_url, "host": host,
-    "marked": marked, "snippet": snippet, "month_label": month_label,
+    "machine_date": machine_date, "language": language, "html_lang": html_lang,
+    "web_url": web_url, "host": host, "marked": marked, "snippet": snippet,
+    "month_label": month_label,
 }
