@@ -34,6 +34,17 @@ def web_shared_file(*parts: str) -> _WebPath:
     return path
 
 
+def _web_die_with_parent():
+    """In the child before exec: end with SIGTERM when the test process ends, even if it is
+    killed before its teardown could stop the server (Linux ``PR_SET_PDEATHSIG``)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, _web_signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def web_newssearch() -> list[str]:
     """The ``newssearch`` command of this environment."""
     script = _WebPath(_web_sys.executable).with_name("newssearch")
@@ -70,7 +81,7 @@ class WebServer:
             [*web_newssearch(), "serve", "--host", "127.0.0.1", "--port", str(port or 0), *args],
             stdout=_web_subprocess.PIPE, stderr=self._log, text=True, cwd=WEB_REPO,
             env={**_web_os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_web_die_with_parent)
         _web_threading.Thread(target=self._read_stdout, daemon=True).start()
         try:
             if port:
