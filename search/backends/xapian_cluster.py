@@ -308,9 +308,12 @@ class XapianSession:
         connections = self.connections
         for _ in range(self.total_shards + 2):
             live = connections.live()
-            db = xapian.Database()
-            for _, shard_db in live:
-                db.add_database(shard_db)
+            if live:
+                db = xapian.Database()
+                for _, shard_db in live:
+                    db.add_database(shard_db)
+            else:  # nothing answers: search an empty database, the answer says so
+                db = xapian.Database("", xapian.DB_BACKEND_INMEMORY)
             try:
                 value = work(db, live)
             except xapian.DatabaseModifiedError:

@@ -4,7 +4,7 @@ Every shard is an ordinary Xapian database. An article becomes one document:
 
 - terms from *our* analysis chains (:mod:`search.analysis`): the text's terms
   unprefixed and the title's with the prefix ``S``, each with its positions
-  (phrases); boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
+  (phrases), and the parts of German compounds with ``XP``; boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
   ``XS<source>`` and ``XC<category>`` (filters, lowercased, so filters match
   regardless of case);
 - values: the date key (ranges and date sorting), the facet fields (month,
@@ -48,8 +48,9 @@ ID = "Q"
 LANG = "L"
 SOURCE = "XS"
 CATEGORY = "XC"
+PARTS = "XP"  # the parts of German compounds (Flüchtlingspolitik → fluchtling, polit)
 FILTER_PREFIXES = {"lang": LANG, "source": SOURCE, "category": CATEGORY}
-FIELD_PREFIXES = {"title": TITLE, "text": ""}
+FIELD_PREFIXES = {"title": TITLE, "text": "", "parts": PARTS}
 
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
 
@@ -88,6 +89,12 @@ def _fits(term: str) -> bool:
     return len(term.encode("utf-8", "surrogatepass")) <= MAX_TERM_BYTES
 
 
+def compound_parts(chain, terms) -> list[str]:
+    """The terms of the parts of the compounds among ``terms``, as the chain splits them."""
+    split = getattr(chain, "compound_parts", None)
+    return split(terms) if split is not None else []
+
+
 def stored_fields(article: Article, lang: str, digest: str) -> dict:
     """The stored fields of an article: the same keys the Whoosh index stores."""
     stored = {"id": article.id, "title": article.title, "text": article.text, "lang": lang,
@@ -105,12 +112,17 @@ def build_document(article: Article, lang: str, digest: str) -> xapian.Document:
     """One article as a Xapian document (terms by our chains, values, JSON data)."""
     chain = chain_for(lang)
     doc = xapian.Document()
-    for position, term in enumerate(chain.terms(article.title), start=1):
+    title_terms = chain.terms(article.title)
+    text_terms = chain.terms(article.text)
+    for position, term in enumerate(title_terms, start=1):
         if _fits(TITLE + term):
             doc.add_posting(TITLE + term, position)
-    for position, term in enumerate(chain.terms(article.text), start=1):
+    for position, term in enumerate(text_terms, start=1):
         if _fits(term):
             doc.add_posting(term, position)
+    for term in compound_parts(chain, title_terms + text_terms):
+        if _fits(PARTS + term):
+            doc.add_term(PARTS + term)
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(filter_term("lang", lang)[:MAX_TERM_BYTES])
     for field in ("source", "category"):

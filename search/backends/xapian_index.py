@@ -99,8 +99,14 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
             xd.write_shard_metadata(db, vocabulary, shard, shards, run, _folder_size(path))
             db.commit()
 
+        parent = os.getppid()
         while True:
-            batch = inbox.get()
+            try:
+                batch = inbox.get(timeout=_POLL_SECONDS * 4)
+            except queue.Empty:
+                if os.getppid() != parent:  # the indexer is gone: stop, keep the last commit
+                    os._exit(1)
+                continue
             if batch is None:
                 break
             for op, item in batch:
@@ -146,6 +152,11 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
         outbox.put(("done", shard, dict(counts)))
     except BaseException:
         outbox.put(("error", shard, traceback.format_exc()))
+        outbox.close()
+        outbox.join_thread()
+        # Leave without closing the database: closing would commit the changes since
+        # the last commit, without the vocabulary that goes with them.
+        os._exit(1)
 
 
 class _Shards:

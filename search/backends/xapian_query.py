@@ -23,11 +23,17 @@ from dataclasses import dataclass
 import xapian
 
 from .. import query as q
+from .. import analysis
 from ..analysis import WORD, chain_for, query_terms
 from . import xapian_doc as xd
 
 MIN_PREFIX_CHARS = 2
 MAX_PREFIX_TERMS = 2000
+# Any mode: a word the index does not hold is matched by index terms sharing its
+# longest known start (at least this long and half the word), at a nominal weight.
+RELAXED_MIN_CHARS = 3
+RELAXED_MAX_TERMS = 50
+RELAXED_BOOST = 0.1
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,12 @@ class Compiled:
 
     query: xapian.Query
     terms: frozenset
+
+
+def normalise(text: str) -> str:
+    """Query text as the chains expect it (NFC where the analysis asks for it)."""
+    normalise_text = getattr(analysis, "normalise_query_text", None)
+    return normalise_text(text) if normalise_text is not None else text
 
 
 def date_bounds(start: str, end: str) -> tuple[str, str]:
@@ -78,7 +90,9 @@ class Compiler:
         self.db = db
         self.langs = tuple(langs) or ("de",)
         self.settings = settings
-        self.boosts = {"title": settings.title_boost, "text": 1.0}
+        self.boosts = {"title": settings.title_boost, "text": 1.0,
+                       "parts": getattr(settings, "parts_boost", 0.0)}
+        self.has_parts = self.boosts["parts"] > 0
         self.documents = max(1, db.get_doccount())
         self.termfreqs = {} if termfreqs is None else termfreqs
         self._terms: set[str] = set()
@@ -91,14 +105,58 @@ class Compiler:
         query = self._compile(node)
         return None if query is None else Compiled(query, frozenset(self._terms))
 
-    def any_of(self, node: q.And) -> Compiled | None:
-        """The ranked-OR reading of a plain word query (the "any" mode)."""
+    def any_of(self, node) -> Compiled | None:
+        """The ranked-OR reading of a plain word query (the "any" mode).
+
+        As on Whoosh: every document holding one of the words matches, the
+        title weighs ``any_mode_title_boost``, and a word the index does not
+        hold is matched by the index terms sharing its longest known start, at
+        a nominal weight. Whoosh also scales each score by the share of the
+        query's IDF the document holds; Xapian's built-in weighting cannot, so
+        here documents holding more of the words rank first only through the
+        sum of their term weights.
+        """
         self._terms = set()
-        parts = [p for p in (self._compile(n) for n in node.nodes) if p is not None]
-        if not parts:
-            return None
-        query = parts[0] if len(parts) == 1 else xapian.Query(xapian.Query.OP_OR, parts)
-        return Compiled(query, frozenset(self._terms))
+        words = [node] if isinstance(node, q.Word) else list(node.nodes)
+        boosts = dict(self.boosts, title=getattr(self.settings, "any_mode_title_boost",
+                                                 self.settings.title_boost))
+        seen, clauses, unknown = set(), [], []
+        for word in words:
+            terms = self.word_terms(word) if isinstance(word, q.Word) and not word.prefix \
+                else None
+            if terms is None:
+                compiled = self._compile(word)
+                if compiled is not None:
+                    clauses.append(compiled)
+                continue
+            if not terms or tuple(terms) in seen:
+                continue
+            seen.add(tuple(terms))
+            if not any(self.termfreq(xd.FIELD_PREFIXES[f] + t) for t in terms
+                       for f in ("title", "text", "parts")):
+                unknown.extend(terms)
+                continue
+            clauses.append(self._any_field(None, terms, boosts))
+        clauses.append(self._relaxed(unknown))
+        query = self._or(clauses)
+        return None if query is None else Compiled(query, frozenset(self._terms))
+
+    def _relaxed(self, terms):
+        """Terms of the index that start like ``terms`` do, for words it does not hold."""
+        clauses = []
+        for term in terms:
+            for size in range(len(term) - 1,
+                              max(RELAXED_MIN_CHARS, (len(term) + 1) // 2) - 1, -1):
+                found = []
+                for item in self.db.allterms(term[:size]):
+                    found.append(item.term.decode("utf-8"))
+                    self.termfreqs.setdefault(found[-1], item.termfreq)
+                    if len(found) >= RELAXED_MAX_TERMS:
+                        break
+                if found:
+                    clauses.extend(self.term("text", t, RELAXED_BOOST) for t in found)
+                    break
+        return self._or(clauses)
 
     def weighted_terms(self, terms) -> Compiled | None:
         """An OR of text terms, each boosted by its weight (related articles)."""
@@ -130,7 +188,7 @@ class Compiler:
         prefixed = xd.FIELD_PREFIXES[field] + term
         if len(prefixed.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
             return None
-        if not self._negated:
+        if not self._negated and field in q.TEXT_FIELDS:
             self._terms.add(term)
         boost = self.boosts[field] if boost is None else boost
         return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, xapian.Query(prefixed),
@@ -144,18 +202,30 @@ class Compiler:
     def _word(self, node: q.Word):
         if node.prefix and len(node.text) >= MIN_PREFIX_CHARS:
             return self._prefix(node)
-        tokens = WORD.findall(node.text)
-        if not tokens:
-            return None
-        if len(tokens) > 1:
-            return self._phrase(q.Phrase(" ".join(tokens), node.field))
-        terms = query_terms(tokens[0], self.langs)
+        terms = self.word_terms(node)
+        if terms is None:
+            return self._phrase(q.Phrase(" ".join(WORD.findall(normalise(node.text))),
+                                         node.field))
         if not terms:
             return None
-        return self._or([self.term(f, t) for f in self.fields(node.field) for t in terms])
+        return self._any_field(node.field, terms)
+
+    def word_terms(self, node: q.Word):
+        """The index terms of a one-token word; ``None`` when the word holds several tokens."""
+        tokens = WORD.findall(normalise(node.text))
+        if len(tokens) > 1:
+            return None
+        return query_terms(tokens[0], self.langs) if tokens else []
+
+    def _any_field(self, field, terms, boosts=None):
+        boosts = boosts or self.boosts
+        clauses = [self.term(f, t, boosts[f]) for f in self.fields(field) for t in terms]
+        if field is None and self.has_parts:
+            clauses.extend(self.term("parts", t, boosts["parts"]) for t in terms)
+        return self._or(clauses)
 
     def _prefix(self, node: q.Word):
-        lowered = node.text.lower()
+        lowered = normalise(node.text).lower()
         stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
         stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
         clauses = []
@@ -176,8 +246,9 @@ class Compiler:
 
     def _phrase(self, node: q.Phrase):
         variants = set()
+        text = normalise(node.text)
         for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(node.text))
+            terms = tuple(chain_for(lang).terms(text))
             if terms:
                 variants.add(terms)
         if not variants:
