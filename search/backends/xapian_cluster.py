@@ -371,8 +371,13 @@ class XapianSession:
             if restriction is not None:
                 query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
             # The page: ranked, only as deep as needed.
-            mset = self._enquire(db, query, sort).get_mset(start, max(0, limit - start))
-            mset.fetch()
+            enquire = self._enquire(db, query, sort)
+            mset = enquire.get_mset(start, max(0, limit - start))
+            if start == 0:
+                # One request per shard for the page's documents. (Not past the first
+                # page: MSet.fetch() with a non-zero offset crashes over remote shards
+                # in Xapian 1.4, so later pages load their documents one by one.)
+                mset.fetch()
             items = [(xd.stored_of(m.document), m.weight) for m in mset]
             # Total and facets over every match: a second, unranked pass. (Counting in the
             # ranked pass is wrong over remote shards when sorting by a value: Xapian 1.4
