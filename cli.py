@@ -346,6 +346,7 @@ def shard_replicate_command(replica_dir, source, shard_name, interval, once):
         raise click.UsageError(str(error))
     command = _tool_command(lambda: xapian_serve.replicate_command(
         replica_dir, endpoint.host, endpoint.port, shard_name, interval=interval, once=once))
+    replica_dir.parent.mkdir(parents=True, exist_ok=True)
     _exec(command)
 
 
