@@ -82,6 +82,7 @@ _TOKEN = re.compile(
 _DATE = r"\d{4}(?:-\d{2}(?:-\d{2})?)?"
 _DATE_VALUE = re.compile(rf"^({_DATE})(?:\.\.({_DATE}))?$")
 _PLAIN_WORD = re.compile(r"[^\W_]+(?:\*)?", re.UNICODE)
+_WORD_END = re.compile(r'[\s()"]')
 
 
 def _lex(text: str):
@@ -99,21 +100,29 @@ def _lex(text: str):
         if kind == "field":
             value = value.lower()
             if value not in FIELDS:
-                # Not one of ours ("Uhr 10:30", "https:"): the text stays a word.
-                word = _TOKEN.match(text, match.start())
-                end = text.find(" ", match.start())
-                end = len(text) if end < 0 else end
-                tokens.append(("word", text[match.start():end].strip()))
+                # Not one of ours ("Uhr 10:30", "https:"): the text up to the next space,
+                # bracket or quote stays a word. (It starts after the leading white space,
+                # so the lexer always moves forward.)
+                start = match.start(kind)
+                stop = _WORD_END.search(text, start)
+                end = stop.start() if stop else len(text)
+                tokens.append(("word", text[start:end]))
                 position = end
                 continue
         tokens.append((kind, value))
     return tokens
 
 
+# Deeper bracket nesting than this is not a query anyone means: it is read as plain
+# words (and the recursive parser and compiler stay far from Python's recursion limit).
+MAX_DEPTH = 32
+
+
 class _Parser:
     def __init__(self, tokens):
         self.tokens = tokens
         self.at = 0
+        self.depth = 0
 
     def peek(self):
         return self.tokens[self.at] if self.at < len(self.tokens) else (None, None)
@@ -160,9 +169,13 @@ class _Parser:
     def primary(self):
         kind, value = self.take()
         if kind == "lparen":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise _SyntaxProblem("brackets nested too deeply")
             node = self.or_expr()
             if self.take()[0] != "rparen":
                 raise _SyntaxProblem("unbalanced brackets")
+            self.depth -= 1
             return node
         if kind == "phrase":
             return Phrase(value[1:-1])

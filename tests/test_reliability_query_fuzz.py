@@ -1,0 +1,184 @@
+"""Query fuzzing through the Python API: whatever is typed gets an answer.
+
+At least 10,000 generated queries (random unicode including lone surrogates and
+control characters, operators, quotes, brackets, field prefixes, huge and empty
+strings) and random search parameters go through ``Engine.search``. The only
+exception allowed is ``InvalidParameter`` for a bad page, page size, sort or
+date (never for the query text); every result has the documented shape, is
+strict JSON and its snippets carry no markup but ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reliability_support import (SAMPLE_CORPUS, check_result_shape, copy_tree, dumps_strict,
+                                 write_payload_articles)
+from search import Engine, InvalidParameter, Settings, index_paths
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 10_000))
+
+FIELDS = ["title", "text", "lang", "source", "category", "date", "Title", "DATE", "url", "id",
+          "https", "x", ""]
+OPERATORS = ["AND", "OR", "NOT", "-", "+", "(", ")", '"', "*", ":", "..", "\\", "~", "^", "||",
+             "&&", "!", "?", "[", "]", "{", "}", "/", "'", "„", "“", "«", "»"]
+WORDS = ["Merkel", "Häuser", "Muenchen", "Straße", "Strasse", "Impfung", "Impf", "Corona",
+         "der", "die", "und", "the", "Lockdown", "Pendlerpauschale", "Bundestag", "x", "ß", "İ",
+         "ǅ", "ﬀ", "e\u0301", "日本語", "🙂", "\u200b", "\u00ad", "Zwiebelturmkonstrukteur",
+         "<script>", "<mark>", "&amp;", "&lt;b&gt;", "2020", "2020-03", "zeit.de", "de", "en"]
+DATE_VALUES = ["2020", "2020-03", "2020-03-01", "2020-03..2020-05", "2020-13", "2020-02-30",
+               "0000", "9999-12-31", "2021..2020", "2020-03-01..2021", "..", "2020..",
+               "..2020", "20", "abcd", "2020-3", "99999", "-2020"]
+# Every code point, lone surrogates and control characters included.
+ANY_CHAR = st.characters(exclude_categories=())
+
+token = st.one_of(
+    st.sampled_from(WORDS),
+    st.sampled_from(OPERATORS),
+    st.text(ANY_CHAR, max_size=12),
+    st.text(string.ascii_letters + "äöüÄÖÜß", min_size=1, max_size=15),
+    st.builds(lambda f, v: f"{f}:{v}", st.sampled_from(FIELDS),
+              st.one_of(st.sampled_from(WORDS + DATE_VALUES + ['"', '("', ")"]),
+                        st.text(ANY_CHAR, max_size=8))),
+    st.builds(lambda w: f'"{w}"', st.text(ANY_CHAR, max_size=20)),
+    st.builds(lambda w: f"{w}*", st.sampled_from(WORDS + ["", "a", "*"])),
+    st.builds(lambda w: f"-{w}", st.sampled_from(WORDS)),
+)
+separator = st.sampled_from([" ", "", "  ", "\t", "\n", "\u3000", " OR ", " AND ", " NOT "])
+
+_EMPTYISH = st.sampled_from(["", " ", "\t\n", "\x00", "()", '""', "*", "-", "OR", "NOT",
+                             "AND OR NOT", ":", "title:", "date:"])
+_FRAGMENT = st.one_of(st.sampled_from(["(", '"', "a ", "Haus OR ", "-(", "title:(", "\ud800",
+                                       "ü", "x*", "date:2020 ", "https:x ", "a:b"]),
+                      st.text(ANY_CHAR, min_size=1, max_size=6))
+# Huge: a fragment repeated to 1,000 … ~200,000 characters.
+_HUGE = st.builds(lambda fragment, n: fragment * max(1, n // len(fragment)),
+                  _FRAGMENT, st.integers(1000, 200_000))
+# Deep nesting of brackets, negations and fields.
+_NESTED = st.builds(lambda opener, depth, inner, closing: opener * depth + inner + ")" * closing,
+                    st.sampled_from(["(", "-(", "NOT (", "title:(", "((", '("']),
+                    st.integers(10, 3000), st.sampled_from(WORDS), st.integers(0, 3000))
+_RANDOM_TEXT = st.text(ANY_CHAR, max_size=60)
+_TOKENS = st.builds(lambda parts, sep: sep.join(parts), st.lists(token, max_size=14), separator)
+
+queries = st.one_of(_EMPTYISH, _HUGE, _NESTED, _RANDOM_TEXT, *[_TOKENS] * 8)
+
+_FACET_VALUE = st.one_of(st.sampled_from(["de", "en", "fr", "zeit.de", "Sport", "payload.example",
+                                          "", " "]),
+                         st.text(ANY_CHAR, max_size=10))
+_DATE_PARAM = st.one_of(st.sampled_from(DATE_VALUES + [""]), st.text(ANY_CHAR, max_size=10))
+_ABSENT = object()
+
+
+def _param(valid, invalid):
+    """Mostly absent or valid. (Hypothesis favours the first and last choices.)"""
+    absent = st.just(_ABSENT)
+    return st.one_of(absent, valid, absent, valid, invalid, valid, absent, valid, absent)
+
+
+_PARAMS = st.fixed_dictionaries({
+    "page": _param(st.integers(1, 4),
+                   st.sampled_from([0, -1, 1000, 1001, 10**9, True, 1.5, "2", None])),
+    "per_page": _param(st.integers(1, 100), st.sampled_from([0, -1, 101, None, "10", 2.0, False])),
+    "sort": _param(st.sampled_from(["relevance", "date"]), st.sampled_from(["Date", "", "score", None])),
+    "lang": _param(st.sampled_from(["de", "en", "fr"]), _FACET_VALUE),
+    "source": _param(st.sampled_from(["zeit.de", "payload.example", ""]), _FACET_VALUE),
+    "category": _param(st.sampled_from(["Sport", "Test", " "]), _FACET_VALUE),
+    "date_from": _param(st.sampled_from(["2019", "2020-03", "2021-02-01"]), _DATE_PARAM),
+    "date_to": _param(st.sampled_from(["2021", "2021-03", "2024-06-30"]), _DATE_PARAM),
+})
+parameters = _PARAMS.map(lambda params: {k: v for k, v in params.items() if v is not _ABSENT})
+
+
+def _valid(params: dict, settings: Settings) -> bool:
+    """Whether ``Engine.check_params`` should accept these parameters (documented ranges)."""
+    try:
+        Engine(settings).check_params(**{k: v for k, v in params.items()
+                                        if k in ("page", "per_page", "sort", "date_from", "date_to")})
+        return True
+    except InvalidParameter:
+        return False
+
+
+@pytest.fixture(scope="module")
+def fuzz_engine(tmp_path_factory):
+    base = tmp_path_factory.mktemp("query-fuzz")
+    corpus = copy_tree(SAMPLE_CORPUS, base / "corpus")
+    write_payload_articles(corpus / "payloads")
+    settings = Settings(index_dir=base / "index")
+    report = index_paths([corpus], settings)
+    assert report.added > 50 and not report.failed
+    with Engine(settings) as engine:
+        yield engine
+
+
+_PARAM_OF_ERROR = {"page": "page", "per_page": "per_page", "sort": "sort", "from": "date_from",
+                   "to": "date_to"}
+
+
+@pytest.mark.slow
+def test_ten_thousand_generated_queries_never_raise(fuzz_engine):
+    seen = {"queries": 0, "hits": 0, "refused": 0, "huge": 0}
+
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(query=queries, params=parameters)
+    def check(query, params):
+        seen["huge"] += len(query) > 10_000
+        params = dict(params)
+        for _ in range(len(params) + 1):
+            try:
+                result = fuzz_engine.search(query, **params)
+                break
+            except InvalidParameter as error:
+                # Only a parameter may be refused, never the query text; then the query
+                # is searched again without that parameter.
+                assert error.name in _PARAM_OF_ERROR, error.name
+                assert _PARAM_OF_ERROR[error.name] in params, (error.name, params)
+                assert not _valid(params, fuzz_engine.settings), (params, error)
+                seen["refused"] += 1
+                del params[_PARAM_OF_ERROR[error.name]]
+        else:
+            raise AssertionError(f"valid parameters refused: {params}")
+        seen["queries"] += 1
+        data = result.to_dict()
+        check_result_shape(data)
+        json.loads(dumps_strict(data))
+        assert data["query"] == query
+        seen["hits"] += len(data["hits"])
+
+    check()
+    assert seen["queries"] >= EXAMPLES, seen
+    # The generator must reach the interesting places, not only trivial misses.
+    assert seen["hits"] > EXAMPLES // 40, seen
+    assert seen["refused"] > EXAMPLES // 20, seen
+    assert seen["huge"] > EXAMPLES // 100, seen
+
+
+@pytest.mark.parametrize("query", [
+    "(" * 1000 + "Bundestag", "(" * 5000, "-(" * 600 + "a", "NOT (" * 400 + "x" + ")" * 400,
+    "title:(" * 500, '("' * 800, "a OR " * 3000 + "b", "-" * 20000, "\ud800" * 5000,
+    "Impf" + "*" * 1000, "date:" + "2020.." * 1000, "*" * 100000,
+    # The lexer once looped for ever on an unknown field prefix after a space.
+    "a https:foo", "siehe https://zeit.de/x?a=b Merkel", "Treffen (Uhr:30) x:y", "\tfoo:bar",
+])
+def test_pathological_queries(fuzz_engine, query):
+    result = fuzz_engine.search(query).to_dict()
+    check_result_shape(result)
+    json.loads(dumps_strict(result))
+
+
+def test_known_queries_still_find_articles(fuzz_engine):
+    """The fuzzing index answers real queries, so the fuzz run above is meaningful."""
+    assert fuzz_engine.search("Bundestag").total > 0
+    found = fuzz_engine.search("Zwiebelturmkonstrukteur", per_page=50).to_dict()
+    check_result_shape(found)
+    assert found["total"] >= 11
+    assert any("&lt;script&gt;" in hit["snippet"] or "&lt;img" in hit["snippet"]
+               for hit in found["hits"]), "payload text is kept (escaped) in snippets"
