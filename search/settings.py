@@ -31,6 +31,9 @@ class Settings:
     title_boost: float = 2.5
     bm25_b: float = 0.75
     bm25_k1: float = 1.2
+    parts_boost: float = 0.3  # a match inside a compound, against 1.0 for the word itself
+    any_mode_power: float = 2.0  # any mode: score × (share of the query's IDF a hit holds) ** power
+    any_mode_title_boost: float = 2.5  # the title's weight in any mode
 
     # Searching
     per_page: int = 10
