@@ -7,6 +7,14 @@ the language's stopwords, and reduce each word to its Snowball stem
 ``ae``/``oe``/``ue`` spellings and ``ß``/``ss``, so ``Häuser``, ``Haeuser``
 and ``Haus`` meet at one term.
 
+Stopwords are matched in both spellings too (``für`` and ``fuer``, ``daß``
+and ``dass``), so a query typed without umlauts loses the same words.
+
+German terms that are compounds also yield the terms of their parts
+(:mod:`search.compounds`): ``Flüchtlingspolitik`` gives ``fluchtling`` and
+``polit``. They are indexed in a field of their own, beside the text, so a
+search for ``Politik`` finds the compound while whole-word matches rank first.
+
 The same chain analyses articles at index time, queries at search time and
 the stored text again when snippets are cut, so all three always agree.
 """
@@ -14,6 +22,7 @@ the stored text again when snippets are cut, so all three always agree.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -22,6 +31,10 @@ from whoosh.lang.stopwords import stoplists
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORD_CHARS = 64
+# The only characters whose lowercase is not one word character of the same kind
+# (İ becomes two characters) or depends on what follows (Σ, final sigma): where
+# neither occurs, ``text.lower()`` holds exactly the lowercased words of ``text``.
+_LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
 _STEM_CACHE_SIZE = 200_000
 
 # ISO 639-1 code -> PyStemmer algorithm name
@@ -35,6 +48,26 @@ _STEMMERS = {
     "tr": "turkish", "yi": "yiddish",
 }
 _PLAIN = "xx"  # the chain for languages without a stemmer: lowercase only
+# Languages whose compounds are split into parts at index time.
+_COMPOUND_LANGS = frozenset({"de"})
+_UMLAUT_SPELLINGS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+
+
+def spelling_variants(word: str) -> set[str]:
+    """``word`` with umlauts written ``ae``/``oe``/``ue`` and ``ß`` as ``ss``, and back for ``ss``."""
+    variants = {word}
+    folded = word
+    for letter, spelled in _UMLAUT_SPELLINGS:
+        folded = folded.replace(letter, spelled)
+    variants.add(folded)
+    if "ss" in word:
+        variants.add(word.replace("ss", "ß"))
+    return variants
+
+
+def normalise_query_text(text: str) -> str:
+    """Query text in NFC, as the corpus text is: a pasted ``u`` + combining diaeresis is ``ü``."""
+    return unicodedata.normalize("NFC", text) if not text.isascii() else text
 
 
 class LanguageChain:
@@ -44,7 +77,11 @@ class LanguageChain:
         self.lang = lang
         algorithm = _STEMMERS.get(lang)
         self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
-        self.stopwords = frozenset(stoplists.get(lang, ()))
+        stopwords = stoplists.get(lang, ())
+        if lang == "de":
+            stopwords = {v for word in stopwords for v in spelling_variants(word)}
+        self.stopwords = frozenset(stopwords)
+        self.splits_compounds = lang in _COMPOUND_LANGS
 
     def stem(self, word: str) -> str:
         """The stem of one lowercase word (stopwords are not checked here)."""
@@ -53,6 +90,10 @@ class LanguageChain:
     def words(self, text: str) -> list[str]:
         """The lowercase words of ``text`` that are not stopwords."""
         stop = self.stopwords
+        if _LOWER_CHANGES_WORDS.search(text) is None:
+            # Lowercasing the whole text first splits it into the same words.
+            return [w for w in WORD.findall(text.lower())
+                    if w not in stop and len(w) <= MAX_WORD_CHARS]
         lowered = (w.lower() for w in WORD.findall(text))
         return [w for w in lowered if w not in stop and len(w) <= MAX_WORD_CHARS]
 
@@ -60,6 +101,18 @@ class LanguageChain:
         """The index terms of ``text`` in order (positions are list indexes)."""
         words = self.words(text)
         return self._stemmer.stemWords(words) if self._stemmer else words
+
+    def compound_parts(self, terms) -> list[str]:
+        """The terms of the parts of every compound among ``terms`` (once per occurrence).
+
+        Empty for languages whose compounds are not split. Cheap after the
+        first call: splits are cached per distinct term.
+        """
+        if not self.splits_compounds or not terms:
+            return []
+        from .compounds import german_splitter
+
+        return german_splitter().parts(terms)
 
     def spans(self, text: str):
         """``(start, end, term)`` for every indexed word of ``text``.
@@ -93,7 +146,7 @@ def query_terms(word: str, langs) -> list[str]:
     Empty when the word is a stopword in any of them: such a word is
     dropped from the query rather than making it unanswerable.
     """
-    lowered = word.lower()
+    lowered = normalise_query_text(word).lower()
     chains = [chain_for(lang) for lang in langs] or [chain_for("de")]
     if any(lowered in chain.stopwords for chain in chains):
         return []

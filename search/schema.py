@@ -8,8 +8,11 @@ from .analysis import NewsAnalyzer
 
 # Fields that a search can be narrowed by, each counted as a facet.
 FACET_FIELDS = ("month", "lang", "source", "category")
-# Fields that article text is searched in.
-TEXT_FIELDS = ("title", "text")
+# The field that holds the parts of German compounds (see search.compounds).
+PARTS_FIELD = "parts"
+# Fields indexed from the term lists of the language chains: the article's
+# title and text, and the parts of the compounds in them.
+TEXT_FIELDS = ("title", "text", PARTS_FIELD)
 
 
 def build_schema() -> fields.Schema:
@@ -17,7 +20,9 @@ def build_schema() -> fields.Schema:
 
     ``title`` and ``text`` are indexed from term lists made by the language
     chains (positions kept for phrases); the clean text itself is stored for
-    snippets and the article page. ``date_sort`` orders and filters by time,
+    snippets and the article page. ``parts`` holds the terms of the parts of
+    the compounds in both (``Flüchtlingspolitik`` → ``fluchtling``, ``polit``),
+    searched beside them with a lower weight; its positions mean nothing. ``date_sort`` orders and filters by time,
     the facet fields keep columns so that counts need no stored fields.
     """
     analyzer = NewsAnalyzer("de")
@@ -25,6 +30,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
+        parts=fields.TEXT(analyzer=analyzer, phrase=True),
         date=fields.STORED(),
         date_sort=fields.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
         month=fields.ID(sortable=True),

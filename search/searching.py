@@ -6,16 +6,29 @@ into Whoosh queries.
 
 from __future__ import annotations
 
+import heapq
+import math
+import threading
+from itertools import islice
+
+import numpy as np
+
 from whoosh import query as wq
 from whoosh import scoring, sorting
 
 from . import query as q
-from .analysis import WORD, chain_for, query_terms
-from .schema import FACET_FIELDS
+from .analysis import WORD, chain_for, normalise_query_text, query_terms
+from .coordination import Coordinated
+from .schema import FACET_FIELDS, PARTS_FIELD
 from .settings import Settings
 
 MIN_PREFIX_CHARS = 2
 MAX_PREFIX_TERMS = 2000
+# Any mode: a word the index does not hold is matched by index terms sharing its
+# longest known start (at least this long and half the word), at a nominal weight.
+RELAXED_MIN_CHARS = 3
+RELAXED_MAX_TERMS = 50
+RELAXED_BOOST = 0.1
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -31,13 +44,22 @@ def weighting(settings: Settings):
 
 
 class Compiler:
-    """Turns a query tree into a Whoosh query for one index snapshot."""
+    """Turns a query tree into a Whoosh query for one index snapshot.
+
+    A plain word is searched in the title (boosted), in the text and, with a
+    lower weight, among the parts of compounds (``Politik`` finds
+    ``Flüchtlingspolitik``); a word restricted to ``title:`` or ``text:`` and
+    phrases match the words themselves only. :meth:`any_of` is the ranked-OR
+    reading of a plain word query (the "any" mode).
+    """
 
     def __init__(self, reader, langs, settings: Settings):
         self.reader = reader
         self.langs = tuple(langs) or ("de",)
         self.settings = settings
-        self.boosts = {"title": settings.title_boost, "text": 1.0}
+        self.boosts = {"title": settings.title_boost, "text": 1.0,
+                       PARTS_FIELD: settings.parts_boost}
+        self.has_parts = PARTS_FIELD in reader.schema.names() and settings.parts_boost > 0
 
     def fields(self, field):
         return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
@@ -49,22 +71,30 @@ class Compiler:
     def _word(self, node: q.Word):
         if node.prefix and len(node.text) >= MIN_PREFIX_CHARS:
             return self._prefix(node)
-        tokens = WORD.findall(node.text)
-        if not tokens:
-            return None
-        if len(tokens) > 1:
-            return self._phrase(q.Phrase(" ".join(tokens), node.field))
-        terms = query_terms(tokens[0], self.langs)
+        terms = self.word_terms(node)
+        if terms is None:
+            return self._phrase(q.Phrase(" ".join(WORD.findall(normalise_query_text(node.text))),
+                                         node.field))
         if not terms:
             return None
         return self._any_field(node.field, terms)
 
-    def _any_field(self, field, terms):
-        clauses = [wq.Term(f, t, boost=self.boosts[f]) for f in self.fields(field) for t in terms]
+    def word_terms(self, node: q.Word):
+        """The index terms of a one-token word; ``None`` when the word holds several tokens."""
+        tokens = WORD.findall(normalise_query_text(node.text))
+        if len(tokens) > 1:
+            return None
+        return query_terms(tokens[0], self.langs) if tokens else []
+
+    def _any_field(self, field, terms, boosts=None):
+        boosts = boosts or self.boosts
+        clauses = [wq.Term(f, t, boost=boosts[f]) for f in self.fields(field) for t in terms]
+        if field is None and self.has_parts:
+            clauses.extend(wq.Term(PARTS_FIELD, t, boost=boosts[PARTS_FIELD]) for t in terms)
         return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
     def _prefix(self, node: q.Word):
-        lowered = node.text.lower()
+        lowered = normalise_query_text(node.text).lower()
         stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
         stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
         clauses = []
@@ -78,9 +108,10 @@ class Compiler:
         return wq.Or(clauses)
 
     def _phrase(self, node: q.Phrase):
+        text = normalise_query_text(node.text)
         variants = set()
         for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(node.text))
+            terms = tuple(chain_for(lang).terms(text))
             if terms:
                 variants.add(terms)
         if not variants:
@@ -119,10 +150,77 @@ class Compiler:
             return None
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
-    def any_of(self, node: q.And):
-        """The ranked-OR reading of a plain word query (the "any" mode)."""
-        parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
-        return wq.Or(parts, scale=0.9) if len(parts) > 1 else (parts[0] if parts else None)
+    # -- the any mode --------------------------------------------------------
+
+    def any_of(self, node):
+        """The ranked-OR reading of a plain word query (the "any" mode).
+
+        Every document holding one of the words matches; the score of one
+        that holds only some is scaled down by the share of the query's IDF
+        it holds (:class:`search.coordination.Coordinated`), so documents
+        holding more of the words, and the rarer ones, rank first. A word
+        that is nowhere in the index is matched by the longest start of it
+        that is (``Sepsis`` by ``septisch``), at a nominal weight and without
+        counting as held, so that a long question is never left without an
+        answer for want of one word.
+        """
+        words = [node] if isinstance(node, q.Word) else list(node.nodes)
+        boosts = dict(self.boosts, title=self.settings.any_mode_title_boost)
+        seen = set()
+        clauses, weights, unknown = [], [], []
+        for word in words:
+            terms = self.word_terms(word) if isinstance(word, q.Word) else None
+            if terms is None:
+                compiled = self.compile(word)
+                if compiled is not None:
+                    clauses.append(compiled)
+                    weights.append(1.0)
+                continue
+            key = tuple(terms)
+            if not terms or key in seen:
+                continue
+            seen.add(key)
+            weight = self._idf(terms)
+            if weight == 0.0:
+                unknown.extend(terms)
+                continue
+            clauses.append(self._any_field(None, terms, boosts))
+            weights.append(weight)
+        relaxed = self._relaxed(unknown)
+        if relaxed is not None:
+            clauses.append(relaxed)
+            weights.append(0.0)
+        if not clauses:
+            return None
+        return Coordinated(clauses, weights, power=self.settings.any_mode_power)
+
+    def _idf(self, terms) -> float:
+        """The IDF of the rarest way the index holds ``terms``; 0 when it holds none."""
+        reader = self.reader
+        total = max(1, reader.doc_count_all())
+        best = 0.0
+        for term in terms:
+            df = max(reader.doc_frequency(f, term) for f in ("title", "text"))
+            if self.has_parts:
+                df = max(df, reader.doc_frequency(PARTS_FIELD, term))
+            if df:
+                best = max(best, math.log(1 + (total - df + 0.5) / (df + 0.5)))
+        return best
+
+    def _relaxed(self, terms):
+        """Terms of the index that start like ``terms`` do, for words it does not hold."""
+        clauses = []
+        for term in terms:
+            for size in range(len(term) - 1, max(RELAXED_MIN_CHARS, (len(term) + 1) // 2) - 1, -1):
+                found = [t.decode("utf-8") if isinstance(t, bytes) else t
+                         for t in islice(self.reader.expand_prefix("text", term[:size]),
+                                         RELAXED_MAX_TERMS)]
+                if found:
+                    clauses.extend(wq.Term("text", t, boost=RELAXED_BOOST) for t in found)
+                    break
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
 
 def filter_term(reader, field: str, value: str):
@@ -159,8 +257,16 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str):
-    """Search with facets over all matches; returns Whoosh results."""
+# The fast path of run(); False runs Whoosh's sorting and grouping collectors,
+# which give the same results (tests/test_perf_equivalence.py compares them).
+FAST_SEARCH = True
+
+
+def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, fast: bool | None = None):
+    """Search with facets over all matches; returns Whoosh results (or the same
+    figures from the fast path)."""
+    if FAST_SEARCH if fast is None else fast:
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort)
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
     else:
@@ -170,12 +276,120 @@ def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str):
                            sortedby=sortedby, groupedby=groupedby)
 
 
+class FastResults:
+    """What :func:`run` answers on the fast path: every match scored once with the
+    query's own Whoosh matchers, facets counted from cached columns with numpy,
+    and the first ``limit`` hits in the order Whoosh's sorting collector gives
+    (score, then date, newest first, then document number; or date first)."""
+
+    def __init__(self, searcher, total: int, top: list, facets: dict):
+        self.searcher = searcher
+        self.total = total
+        self.top = top  # [(score, global docnum)] in result order
+        self.facets = facets
+
+    def __len__(self):
+        return self.total
+
+    def groups(self, name: str) -> dict:
+        return self.facets[name]
+
+
+class _SegmentColumns:
+    """The date and facet columns of one segment, read once: dates as a list,
+    each facet as numpy codes into its list of names (as Whoosh's facets name them)."""
+
+    def __init__(self, reader, schema):
+        count = reader.doc_count_all()
+        dates = reader.column_reader("date_sort", translate=False)
+        self.dates = [dates.sort_key(d) for d in range(count)]
+        self.facets = {}
+        for name in FACET_FIELDS:
+            fieldobj = schema[name]
+            if not reader.has_column(name):
+                self.facets[name] = None
+                continue
+            column = reader.column_reader(name, translate=False)
+            index: dict = {}
+            codes = np.fromiter((index.setdefault(fieldobj.from_column_value(column.sort_key(d)),
+                                                  len(index)) for d in range(count)),
+                                dtype=np.int64, count=count)
+            self.facets[name] = (codes, list(index))
+
+
+_COLUMNS: dict = {}
+_COLUMNS_LOCK = threading.Lock()
+_COLUMNS_KEEP = 64
+
+
+def _segment_columns(subsearcher) -> _SegmentColumns:
+    reader = subsearcher.reader()
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    storage = getattr(reader, "_storage", None)
+    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader),
+           reader.doc_count_all())
+    found = _COLUMNS.get(key)
+    if found is None:
+        found = _SegmentColumns(reader, subsearcher.schema)
+        with _COLUMNS_LOCK:
+            if len(_COLUMNS) >= _COLUMNS_KEEP:
+                _COLUMNS.pop(next(iter(_COLUMNS)))
+            _COLUMNS[key] = found
+    return found
+
+
+def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:
+    allow = searcher._filter_to_comb(filter_query) if filter_query is not None else None
+    context = searcher.context().set(needs_current=True)
+    keys = []
+    total = 0
+    counts = {name: {} for name in FACET_FIELDS}
+    by_date = sort == "date"
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = whoosh_query.matcher(subsearcher, context)
+        docs: list[int] = []
+        scores: list[float] = []
+        append_doc, append_score = docs.append, scores.append
+        while matcher.is_active():
+            docnum = matcher.id()
+            if allow is None or offset + docnum in allow:
+                append_doc(docnum)
+                append_score(matcher.score())
+            matcher.next()
+        if not docs:
+            continue
+        total += len(docs)
+        columns = _segment_columns(subsearcher)
+        dates = columns.dates
+        if by_date:
+            keys.extend((-dates[d], -s, offset + d, s) for d, s in zip(docs, scores))
+        else:
+            keys.extend((-s, -dates[d], offset + d, s) for d, s in zip(docs, scores))
+        selected = np.array(docs, dtype=np.int64)
+        for name in FACET_FIELDS:
+            facet = columns.facets[name]
+            if facet is None:
+                continue
+            codes, names = facet
+            tally = np.bincount(codes[selected], minlength=len(names))
+            into = counts[name]
+            for code in np.flatnonzero(tally).tolist():
+                into[names[code]] = into.get(names[code], 0) + int(tally[code])
+    top = heapq.nsmallest(limit, keys) if limit else sorted(keys)
+    return FastResults(searcher, total, [(key[3], key[2]) for key in top], counts)
+
+
 def page_hits(results, start: int, end: int, sort: str):
     """``(stored fields, score)`` of the hits from ``start`` to ``end``.
 
     Sorted results carry their sort key as the score: the relevance is the
     negated score facet in it.
     """
+    if isinstance(results, FastResults):
+        stored_fields = results.searcher.stored_fields
+        for score, docnum in results.top[start:end]:
+            yield stored_fields(docnum), score
+        return
     for hit in results[start:end]:
         key = hit.score
         if isinstance(key, tuple):

@@ -1,0 +1,165 @@
+"""Known-item queries from FANG-COVID: a few distinctive words of an article find that article.
+
+For a fixed random sample of articles (seed 20240601), three words are drawn
+from the article's text and become three query sets that expect the same
+article:
+
+- ``exact``: the words as the article writes them;
+- ``inflected``: every word in another inflection found in the corpus
+  (``Regierung`` → ``Regierungen``, ``neuen`` → ``neue``), made by swapping
+  German endings, never by the engine's own stemmer, so the set does not
+  favour any one stemmer; the most frequent existing form wins;
+- ``umlaut``: the exact words with ``ä ö ü ß`` typed as ``ae oe ue ss``
+  (every query holds at least one such word).
+
+A word is distinctive when it has 5+ letters, is no stopword and appears in
+2 to 300 articles. The files written to ``--out`` are ``queries.<set>.jsonl``
+(``{"qid", "text"}``) and one ``qrels.trec`` (``qid 0 fang-<n> 1``; the qids
+of the three sets share the article's judgment).
+
+    python benchmarks/eval_known_items.py --corpus ../shared/corpora/fang-covid-real \\
+        --out /tmp/known-items [--count 1000] [--seed 20240601]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from whoosh.lang.stopwords import stoplists
+
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+UMLAUT = re.compile(r"[äöüßÄÖÜ]")
+SEED = 20240601
+WORDS_PER_QUERY = 3
+MIN_CHARS = 5
+MIN_DF, MAX_DF = 2, 300
+# Inflectional endings of German nouns, adjectives and verbs that are swapped
+# for one another. "er" is only swapped with adjective endings, never dropped,
+# so "Politiker" never becomes "Politik".
+ENDINGS = ("", "e", "en", "em", "er", "es", "n", "s", "ern", "ens", "st", "t", "et", "te", "ten")
+_ADJECTIVE = {"e", "en", "em", "er", "es"}
+_SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+SETS = ("exact", "inflected", "umlaut")
+
+
+def read_articles(corpus: Path):
+    for path in sorted(corpus.glob("part-*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                yield record["id"], record.get("header", ""), record["article"]
+
+
+def spelled_out(word: str) -> str:
+    return word.translate(_SPELLED)
+
+
+def _allowed(old: str, new: str) -> bool:
+    if old == new:
+        return False
+    if "er" in (old, new):
+        return {old, new} <= _ADJECTIVE
+    return True
+
+
+def inflections(word: str, known: Counter) -> list[str]:
+    """Other forms of ``word`` (lowercase) that the corpus holds, most frequent first."""
+    found = {}
+    for old in ENDINGS:
+        if old and not word.endswith(old):
+            continue
+        base = word[: len(word) - len(old)] if old else word
+        if len(base) < 4:
+            continue
+        for new in ENDINGS:
+            if not _allowed(old, new):
+                continue
+            candidate = base + new
+            if candidate != word and known.get(candidate, 0) >= 2:
+                found[candidate] = known[candidate]
+    return sorted(found, key=lambda w: (-found[w], w))
+
+
+def with_case(form: str, like: str) -> str:
+    return form[:1].upper() + form[1:] if like[:1].isupper() else form
+
+
+def generate(corpus: Path, count: int, seed: int):
+    stop = set(stoplists["de"])
+    stop |= {spelled_out(w) for w in stop}
+    documents = []
+    df: Counter = Counter()
+    for doc_id, title, text in read_articles(corpus):
+        words = WORD.findall(text)
+        df.update({w.lower() for w in words})
+        documents.append((doc_id, words))
+    if not documents:
+        raise SystemExit(f"no FANG articles under {corpus}")
+    rng = random.Random(seed)
+    order = list(range(len(documents)))
+    rng.shuffle(order)
+    items = []
+    for index in order:
+        if len(items) >= count:
+            break
+        doc_id, words = documents[index]
+        first_form = {}
+        for word in words:
+            lowered = word.lower()
+            if (len(word) >= MIN_CHARS and lowered not in stop and MIN_DF <= df[lowered] <= MAX_DF
+                    and lowered not in first_form):
+                first_form[lowered] = word
+        candidates = [w for w in first_form if inflections(w, df)]
+        with_umlaut = [w for w in candidates if UMLAUT.search(w)]
+        if len(candidates) < WORDS_PER_QUERY or not with_umlaut:
+            continue
+        first = rng.choice(sorted(with_umlaut))
+        rest = rng.sample(sorted(set(candidates) - {first}), WORDS_PER_QUERY - 1)
+        chosen = [w for w in first_form if w in {first, *rest}]  # text order
+        exact = [first_form[w] for w in chosen]
+        inflected = [with_case(inflections(w, df)[0], first_form[w]) for w in chosen]
+        items.append((doc_id, exact, inflected))
+    return items, len(documents)
+
+
+def write(items, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    handles = {name: open(out / f"queries.{name}.jsonl", "w", encoding="utf-8") for name in SETS}
+    with open(out / "qrels.trec", "w", encoding="utf-8") as qrels:
+        for number, (doc_id, exact, inflected) in enumerate(items, start=1):
+            texts = {"exact": " ".join(exact), "inflected": " ".join(inflected),
+                     "umlaut": " ".join(spelled_out(w) for w in exact)}
+            for name in SETS:
+                qid = f"{name}-{number:05d}"
+                handles[name].write(json.dumps({"qid": qid, "text": texts[name]}, ensure_ascii=False) + "\n")
+                qrels.write(f"{qid} 0 {doc_id} 1\n")
+    for handle in handles.values():
+        handle.close()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(__file__).resolve().parents[2] / "shared" / "corpora" / "fang-covid-real")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    if not args.corpus.is_dir():
+        print(f"FANG-COVID corpus not found at {args.corpus}", file=sys.stderr)
+        return 1
+    items, total = generate(args.corpus, args.count, args.seed)
+    write(items, args.out)
+    print(f"{len(items)} known items from {total} articles (seed {args.seed}) → {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
