@@ -16,6 +16,8 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), Non
 _CONTROL = dict.fromkeys(
     [c for c in range(32) if c not in (9, 10)] + list(range(0x7F, 0xA0)), " "
 )
+_HAS_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_HAS_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'“”»«]?\s+(?=[\"'„“«»(]?[A-ZÄÖÜ0-9])")
@@ -31,7 +33,10 @@ def clean_text(text: str, *, paragraph_per_line: bool = False) -> str:
     text = html_lib.unescape(text) if "&" in text else text
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(_INVISIBLE).translate(_CONTROL)
+    if _HAS_INVISIBLE.search(text):  # translate() is slow; most texts have none
+        text = text.translate(_INVISIBLE)
+    if _HAS_CONTROL.search(text):
+        text = text.translate(_CONTROL)
     blocks = text.split("\n") if paragraph_per_line else _PARAGRAPH_BREAK.split(text)
     paragraphs = []
     for block in blocks:

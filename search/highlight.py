@@ -6,17 +6,56 @@ Matching is by index term, so a query for ``Häuser`` marks ``Haus`` and
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from .analysis import WORD, LanguageChain
 
+# Characters whose lowercase changes the text's length or depends on what
+# follows (İ, Σ); where neither occurs, ``text.lower()`` keeps every offset.
+_LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
+
 ELLIPSIS = "…"
+
+
+# The fast path: lowercase the whole text once and find the matched words in
+# it with one regular expression. False runs the word-by-word path, which gives
+# the same snippets (tests/test_perf_equivalence.py compares them).
+FAST_SNIPPETS = True
 
 
 def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageChain) -> set[str]:
     """The lowercase words of ``text`` whose index term is one of ``terms``."""
     if not terms:
         return set()
+    if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
+        stop = chain.stopwords
+        cache = _stem_cache(chain)
+        words = set(WORD.findall(text.lower()))
+        missing = [w for w in words if w not in cache and w not in stop]
+        if missing:
+            if len(cache) > _STEM_CACHE_LIMIT:
+                cache.clear()
+            cache.update(zip(missing, [chain.stem(w) for w in missing]))
+        get = cache.get
+        return {w for w in words if get(w) in terms and w not in stop}
+    return _matching_words_plain(text, terms, chain)
+
+
+_STEM_CACHES: dict[str, dict[str, str]] = {}
+_STEM_CACHE_LIMIT = 500_000
+
+
+def _stem_cache(chain: LanguageChain) -> dict[str, str]:
+    """Stems of the words seen in snippets, per language: a dict lookup is far
+    cheaper than the stemmer's own cache."""
+    cache = _STEM_CACHES.get(chain.lang)
+    if cache is None:
+        cache = _STEM_CACHES.setdefault(chain.lang, {})
+    return cache
+
+
+def _matching_words_plain(text: str, terms, chain: LanguageChain) -> set[str]:
     stop = chain.stopwords
     unique = {w.lower() for w in WORD.findall(text)}
     candidates = [w for w in unique if w not in stop]
@@ -29,6 +68,12 @@ def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageC
 def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if not words:
         return []
+    if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
+        # Lowercasing keeps every offset here, so the spans found in the
+        # lowercased text are the spans of the words in ``text``.
+        alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+        pattern = re.compile(r"(?<![^\W_])(?:" + alternatives + r")(?![^\W_])")
+        return [m.span() for m in pattern.finditer(text.lower())]
     return [m.span() for m in WORD.finditer(text) if m.group().lower() in words]
 
 

@@ -10,23 +10,30 @@ a new generation and switched to atomically (see :mod:`search.storage`).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from . import schema as _schema
 from . import storage
 from .analysis import chain_for
 from .corpus import Article, Problem, find_files, read_file
 from .language import detect_language
-from .schema import build_schema
+from .schema import TEXT_FIELDS, build_schema
+from .segments import SegmentBuilder, group_positions
 from .settings import Settings
-from .spelling import Vocabulary
+from .spelling import Vocabulary, surface_words
 
 META_VERSION = 1
+# The field of the parts of compounds, where the schema has one (search.compounds).
+PARTS_FIELD = getattr(_schema, "PARTS_FIELD", None)
 
 
 @dataclass
@@ -78,20 +85,79 @@ def checksum(article: Article) -> str:
     return digest.hexdigest()
 
 
-def document_fields(article: Article, lang: str, digest: str) -> dict:
-    """The fields Whoosh gets for one article: term lists to index, text to store."""
+@dataclass
+class Prepared:
+    """One article with everything the indexer needs that does not depend on the index:
+    its language, the term lists of title and text (grouped by term) and its words."""
+
+    article: Article
+    lang: str
+    grouped: dict
+
+    @property
+    def terms(self) -> dict:
+        return {name: _ungroup(group) for name, group in self.grouped.items()}
+
+
+def _ungroup(group) -> list[str]:
+    terms, counts, flat = group
+    out: list = [None] * len(flat)
+    at = 0
+    for term, count in zip(terms, counts):
+        for position in flat[at:at + count]:
+            out[position] = term
+        at += count
+    return out
+
+
+def prepare(article: Article, settings: Settings) -> Prepared:
+    """Language, analysis and vocabulary of one article (run in worker processes)."""
+    lang = article.lang or detect_language(
+        article.title + "\n" + article.text,
+        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+    grouped = {name: group_positions(terms) for name, terms in index_terms(article, lang).items()}
+    return Prepared(article, lang, grouped)
+
+
+def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
+    """The term list of each field indexed from the language chain."""
     chain = chain_for(lang)
+    terms = {"title": chain.terms(article.title), "text": chain.terms(article.text)}
+    if PARTS_FIELD:
+        terms[PARTS_FIELD] = chain.compound_parts(terms["title"] + terms["text"])
+    return terms
+
+
+def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
+    """Every article of one file prepared, and the problems met, in file order;
+    and the vocabulary counts of all its articles."""
+    items = []
+    words: Counter = Counter()
+    for item in read_file(path, settings):
+        if isinstance(item, Problem):
+            items.append(item)
+        else:
+            items.append(prepare(item, settings))
+            words.update(surface_words(item.title + "\n" + item.text))
+    return items, words
+
+
+def document_fields(article: Article, lang: str, digest: str, terms: dict | None = None) -> dict:
+    """The fields Whoosh gets for one article: term lists to index, text to store."""
+    terms = terms or index_terms(article, lang)
     date = article.date
     fields = {
         "id": article.id,
-        "title": chain.terms(article.title),
+        "title": terms["title"],
         "_stored_title": article.title,
-        "text": chain.terms(article.text),
+        "text": terms["text"],
         "_stored_text": article.text,
         "date_sort": date.sort_key if date else 0,
         "lang": lang,
         "checksum": digest,
     }
+    if PARTS_FIELD:
+        fields[PARTS_FIELD] = terms[PARTS_FIELD]
     if date:
         fields["date"] = date.iso
         if date.month:
@@ -106,7 +172,8 @@ def document_fields(article: Article, lang: str, digest: str) -> dict:
 class _Run:
     """One indexer run: the generation and writer are made only once something changes."""
 
-    def __init__(self, settings: Settings, previous: Path | None, rebuild: bool):
+    def __init__(self, settings: Settings, previous: Path | None, rebuild: bool,
+                 fast: bool = True):
         self.settings = settings
         self.previous = None if rebuild else previous
         self.generation: Path | None = None
@@ -114,6 +181,14 @@ class _Run:
         self.writer = None
         self.old_reader = None
         self.vocabulary = Vocabulary() if rebuild else Vocabulary.load(previous)
+        # A fresh index is written by the segment builder; changes to an existing
+        # one go through Whoosh's writer (deletions, merging of small segments).
+        self.fast = fast and self.previous is None
+        self.builder: SegmentBuilder | None = None
+        # In a fresh build every article read is added, so the vocabulary takes
+        # each file's counts at once instead of one article at a time.
+        self.counts_files = self.fast
+        self._built_ids: dict[str, int] = {}
 
     def _open(self):
         if self.writer is not None:
@@ -125,6 +200,10 @@ class _Run:
         else:
             self.index = whoosh_index.open_dir(str(self.generation))
             self.old_reader = self.index.searcher()
+        if self.fast:
+            self.writer = self.index.writer()
+            self.builder = SegmentBuilder(self.index, TEXT_FIELDS, self.settings.writer_memory_mb)
+            return
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
             multisegment=self.settings.writer_procs > 1)
@@ -136,26 +215,51 @@ class _Run:
         if stored:
             self.vocabulary.remove(stored.get("title", "") + "\n" + stored.get("text", ""))
 
-    def add(self, article: Article, lang: str, digest: str) -> None:
+    def add(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
         self._open()
-        self.writer.add_document(**document_fields(article, lang, digest))
-        self.vocabulary.add(article.title + "\n" + article.text)
+        if self.builder is not None:
+            if prepared is None:
+                prepared = prepare(article, self.settings)
+            fields = document_fields(article, lang, digest, {name: () for name in TEXT_FIELDS})
+            self._built_ids[article.id] = self.builder.docnum_total
+            self.builder.add(fields, prepared.grouped)
+        else:
+            terms = prepared.terms if prepared is not None else None
+            self.writer.add_document(**document_fields(article, lang, digest, terms))
+        if not self.counts_files:
+            self.vocabulary.add(article.title + "\n" + article.text)
 
-    def replace(self, article: Article, lang: str, digest: str) -> None:
+    def replace(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
         self._open()
         self._forget_old(article.id)
-        self.writer.delete_by_term("id", article.id)
-        self.add(article, lang, digest)
+        if self.builder is not None:
+            self._delete_built(article.id)
+        else:
+            self.writer.delete_by_term("id", article.id)
+        self.add(article, lang, digest, prepared)
+
+    def _delete_built(self, article_id: str) -> None:
+        docnum = self._built_ids.pop(article_id, None)
+        if docnum is not None:
+            self.builder.delete(docnum)
 
     def remove(self, article_id: str) -> None:
         self._open()
         self._forget_old(article_id)
-        self.writer.delete_by_term("id", article_id)
+        if self.builder is not None:
+            self._delete_built(article_id)
+        else:
+            self.writer.delete_by_term("id", article_id)
 
     def finish(self, meta: dict) -> tuple[str, int]:
         if self.old_reader is not None:
             self.old_reader.close()
-        self.writer.commit()
+        if self.builder is not None:
+            built = self.builder.finish()
+            self.vocabulary._choices = None
+            self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
+        else:
+            self.writer.commit()
         with self.index.searcher() as searcher:
             documents = searcher.doc_count()
         self.index.close()
@@ -167,6 +271,8 @@ class _Run:
         return self.generation.name, documents
 
     def abandon(self) -> None:
+        if self.builder is not None:
+            self.builder.cancel()
         if self.writer is not None:
             try:
                 self.writer.cancel()
@@ -217,7 +323,7 @@ def index_paths(paths, settings: Settings, *, rebuild: bool = False, progress=No
         files_table: dict = meta.get("files", {})
         checksums: dict = meta.get("checksums", {})
         owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
-        run = _Run(settings, previous, rebuild or previous is None)
+        run = _Run(settings, previous, rebuild or previous is None, fast=settings.fast_paths)
         roots = [os.path.abspath(p) for p in paths]
         try:
             fresh = _index_files(paths, settings, run, report, files_table, checksums, owners,
@@ -247,52 +353,116 @@ def _index_files(paths, settings, run, report, files_table, checksums, owners, *
     files = [f for f in found if isinstance(f, Path)]
     report.problems.extend(f for f in found if isinstance(f, Problem))
     total = sum(_safe_size(f) for f in files)
-    done = 0
-    fresh: set[str] = set()
+    plan = []
     for path in files:
         key = os.path.abspath(path)
-        fresh.add(key)
         try:
             fingerprint = _fingerprint(path)
         except OSError as error:
-            report.problems.append(Problem(str(path), f"cannot read: {error.strerror or error}"))
+            plan.append((path, key, None, f"cannot read: {error.strerror or error}"))
             continue
         entry = files_table.get(key)
-        if not full and entry and entry["fingerprint"] == fingerprint:
-            report.unchanged += len(entry["ids"])
-        else:
-            _index_file(path, key, fingerprint, settings, run, report, files_table,
-                        checksums, owners, fresh)
-        done += fingerprint[0]
-        if progress:
-            progress(done, total)
+        unchanged = bool(not full and entry and entry["fingerprint"] == fingerprint)
+        plan.append((path, key, fingerprint, unchanged))
+    to_read = [path for path, _, fingerprint, unchanged in plan
+               if fingerprint is not None and not unchanged]
+    prepared = _prepared_files(to_read, settings)
+    done = 0
+    fresh: set[str] = set()
+    try:
+        for path, key, fingerprint, unchanged in plan:
+            fresh.add(key)
+            if fingerprint is None:
+                report.problems.append(Problem(str(path), unchanged))
+                continue
+            if unchanged:
+                report.unchanged += len(files_table[key]["ids"])
+            else:
+                items, words = next(prepared)
+                if run.counts_files:
+                    run.vocabulary.counts.update(words)
+                _index_file(path, key, fingerprint, items, run, report, files_table,
+                            checksums, owners, fresh)
+            done += fingerprint[0]
+            if progress:
+                progress(done, total)
+    finally:
+        prepared.close()
     return fresh
 
 
-def _index_file(path, key, fingerprint, settings, run, report, files_table, checksums,
+# Below this much to read, starting worker processes costs more than it saves.
+_PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+
+
+def _workers(settings: Settings) -> int:
+    return settings.index_workers or os.cpu_count() or 1
+
+
+def _warm_up() -> None:
+    """Load what every worker needs (language profiles, the compound lexicon) once,
+    before the workers are forked, so that they share it instead of each loading it."""
+    sample = "Die Bundesregierung hat am Montag neue Regeln beschlossen."
+    detect_language(sample, quick=False)
+    if PARTS_FIELD:
+        chain = chain_for("de")
+        chain.compound_parts(chain.terms(sample))
+
+
+def _prepared_files(paths: list[Path], settings: Settings):
+    """``prepare_file`` of each path, in order; in worker processes when it pays.
+
+    At most two files per worker are in flight, so memory stays bounded
+    however far the readers get ahead of the writer.
+    """
+    workers = min(_workers(settings), len(paths))
+    if workers < 2 or sum(_safe_size(p) for p in paths) < _PARALLEL_MIN_BYTES:
+        for path in paths:
+            yield prepare_file(path, settings)
+        return
+    _warm_up()
+    # fork: the workers start at once with everything imported, and callers'
+    # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
+    # breaks the pool, which raises here instead of waiting forever.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: deque = deque()
+        queue = iter(paths)
+        for path in queue:
+            pending.append(pool.submit(prepare_file, path, settings))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            for path in queue:
+                pending.append(pool.submit(prepare_file, path, settings))
+                break
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _index_file(path, key, fingerprint, items, run, report, files_table, checksums,
                 owners, fresh):
     old_ids = set(files_table.get(key, {}).get("ids", ()))
     ids: list[str] = []
     seen_here: set[str] = set()
-    for item in read_file(path, settings):
+    for item in items:
         if isinstance(item, Problem):
             report.problems.append(item)
             continue
-        article = item
+        article, lang = item.article, item.lang
         if not path.name.lower().endswith((".jsonl", ".jsonl.gz", ".csv")):
             article.id = _unique_name_id(article, key, owners, fresh)
-        lang = article.lang or detect_language(
-            article.title + "\n" + article.text,
-            sample_chars=settings.lang_sample_chars, default=settings.default_lang)
         digest = checksum(article)
         previous = checksums.get(article.id)
         if previous == digest and owners.get(article.id) == key and article.id not in seen_here:
             report.unchanged += 1
         elif previous is None:
-            run.add(article, lang, digest)
+            run.add(article, lang, digest, item)
             report.added += 1
         else:
-            run.replace(article, lang, digest)
+            run.replace(article, lang, digest, item)
             report.updated += 1
             _disown(article.id, owners.get(article.id), key, files_table)
         checksums[article.id] = digest

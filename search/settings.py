@@ -26,6 +26,10 @@ class Settings:
     # Indexing
     writer_memory_mb: int = 512
     writer_procs: int = 1
+    index_workers: int = 0  # processes that read and analyse articles; 0: one per core
+    # The fast paths (segment builder, column facets, cached snippets); False runs
+    # the plain Whoosh paths, which give the same results (see tests/test_perf_equivalence.py).
+    fast_paths: bool = True
 
     # Ranking
     title_boost: float = 2.5

@@ -1,0 +1,369 @@
+"""Writing Whoosh segments fast, from term lists made ahead of time.
+
+Whoosh's own writer sends every posting through a pool of tuples that it
+pickles to temporary runs and merges back, which is most of its build time.
+:class:`SegmentBuilder` keeps the postings of the text fields in flat arrays
+instead (term number, document, frequency, positions), sorts them once with
+numpy and writes each term's blocks through Whoosh's own block writer, so the
+files on disk are exactly what Whoosh itself writes (same codec, same block
+encoding, same statistics) and every Whoosh reader reads them unchanged.
+
+Per-document data (stored fields, lengths, columns) goes through Whoosh's
+per-document writer, field for field as ``SegmentWriter.add_document`` does.
+When the postings reach the memory budget, the segment is finished and a new
+one begun; :meth:`finish` returns the segments for the index's table of contents.
+"""
+
+from __future__ import annotations
+
+import pickle
+from array import array
+from itertools import repeat
+
+import zlib
+
+import numpy as np
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+# Bytes one posting costs while a segment is built and sorted (arrays + sort temporaries).
+POSTING_BYTES = 56
+_BATCH = 250_000  # postings turned into Python lists at a time while writing
+_PACK_UINT = __import__("struct").Struct("!I").pack
+
+
+def encode_positions(deltas: list[int]) -> bytes:
+    """Whoosh's ``Positions`` value: the count, then the pickled position deltas."""
+    return _PACK_UINT(len(deltas)) + pickle.dumps(deltas, 2)
+
+
+_SINGLE = [encode_positions([p]) for p in range(4096)]
+
+
+def group_positions(terms: list[str]) -> tuple[list[str], list[int], list[int]]:
+    """``(distinct terms, counts, positions grouped by term)`` of one field's term list."""
+    where: dict[str, list[int]] = {}
+    for position, term in enumerate(terms):
+        found = where.get(term)
+        if found is None:
+            where[term] = [position]
+        else:
+            found.append(position)
+    flat: list[int] = []
+    for positions in where.values():
+        flat.extend(positions)
+    return list(where), [len(p) for p in where.values()], flat
+
+
+class _TextPostings:
+    """The postings of one positional field, in flat arrays."""
+
+    def __init__(self):
+        self.term_ids: dict[str, int] = {}
+        self.tids = array("I")
+        self.docs = array("I")
+        self.counts = array("I")
+        self.positions = array("I")
+
+    def add(self, docnum: int, terms: list[str], counts: list[int], flat: list[int]) -> None:
+        ids = self.term_ids
+        get = ids.get
+        tids = []
+        for term in terms:
+            tid = get(term)
+            if tid is None:
+                tid = ids[term] = len(ids)
+            tids.append(tid)
+        self.tids.extend(tids)
+        self.docs.extend(repeat(docnum, len(terms)))
+        self.counts.extend(counts)
+        self.positions.extend(flat)
+
+    def __len__(self):
+        return len(self.tids)
+
+
+class SegmentBuilder:
+    """Builds segments of one Whoosh index; see the module's text."""
+
+    def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512):
+        self.ix = ix
+        self.storage = ix.storage
+        self.schema = ix.schema
+        self.codec = None
+        self.positional = positional_fields
+        self.budget = max(100_000, memory_mb * 1024 * 1024 // POSTING_BYTES)
+        self.segments = []
+        self.base = 0  # documents in the finished segments
+        self._start()
+
+    def _start(self):
+        from whoosh.codec import default_codec
+
+        self.codec = default_codec()
+        self.segment = None
+        self.perdoc = None
+        self.docnum = 0
+        self.deleted: set[int] = set()
+        self.text = {name: _TextPostings() for name in self.positional}
+        self.lengths = {name: array("I") for name in self.positional}
+        self.other: dict[tuple[str, bytes], list] = {}
+
+    @property
+    def postings(self) -> int:
+        return sum(len(p) for p in self.text.values())
+
+    @property
+    def docnum_total(self) -> int:
+        """The index-wide number the next document gets."""
+        return self.base + self.docnum
+
+    def delete(self, docnum_total: int) -> None:
+        """Mark a document added earlier as deleted (a later one replaced it)."""
+        if docnum_total >= self.base:
+            self.deleted.add(docnum_total - self.base)
+            return
+        offset = 0
+        for segment in self.segments:
+            if docnum_total < offset + segment.doc_count_all():
+                segment.delete_document(docnum_total - offset)
+                return
+            offset += segment.doc_count_all()
+
+    def cancel(self) -> None:
+        if self.perdoc is not None and not self.perdoc.is_closed:
+            try:
+                self.perdoc.close()
+            except Exception:
+                pass
+
+    def add(self, fields: dict, grouped: dict) -> None:
+        """One document: ``fields`` as for ``add_document``; ``grouped`` holds, for each
+        positional field, ``(terms, counts, positions)`` from :func:`group_positions`."""
+        schema = self.schema
+        if self.perdoc is None:
+            self.segment = self.codec.new_segment(self.storage, self.ix.indexname)
+            self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        perdoc = self.perdoc
+        docnum = self.docnum
+        perdoc.start_doc(docnum)
+        for name in sorted(n for n in fields if not n.startswith("_")):
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if name in self.text:
+                terms, counts, flat = grouped[name]
+                self.text[name].add(docnum, terms, counts, flat)
+                length = len(flat)
+            elif field.indexed:
+                other = self.other
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if field.scorable:
+                        length += freq
+                    key = (name, tbytes)
+                    entry = other.get(key)
+                    if entry is None:
+                        other[key] = [(docnum, weight * 1.0, vbytes)]
+                    else:
+                        entry.append((docnum, weight * 1.0, vbytes))
+            stored = fields.get("_stored_" + name, value)
+            perdoc.add_field(name, field, stored if field.stored else None, length)
+            column = field.column_type
+            if column and stored is not None:
+                perdoc.add_column_value(name, column, field.to_column_value(stored))
+        perdoc.finish_doc()
+        for name in self.positional:
+            lengths = self.lengths[name]
+            group = grouped.get(name) if fields.get(name) is not None else None
+            lengths.append(len(group[2]) if group else 0)
+        self.docnum += 1
+        if self.postings >= self.budget:
+            self.flush()
+
+    # -- writing ---------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Finish the current segment (if it holds documents) and begin another."""
+        if self.docnum == 0:
+            return
+        self.perdoc.close()
+        fieldwriter = self.codec.field_writer(self.storage, self.segment)
+        names = sorted(set(self.text) | {name for name, _ in self.other})
+        for name in names:
+            if name in self.text:
+                if len(self.text[name]):
+                    self._write_text_field(fieldwriter, name)
+            else:
+                self._write_other_field(fieldwriter, name)
+        fieldwriter.close()
+        self.segment.set_doc_count(self.docnum)
+        for docnum in sorted(self.deleted):
+            self.segment.delete_document(docnum)
+        self.segments.append(self.segment)
+        self.base += self.docnum
+        self.text = self.other = self.lengths = None
+        self._start()
+
+    def finish(self) -> list:
+        self.flush()
+        return self.segments
+
+    def _write_text_field(self, fieldwriter, name: str) -> None:
+        postings = self.text[name]
+        fieldwriter.start_field(name, self.schema[name])
+        terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
+        ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
+        per_term = np.bincount(ranks, minlength=len(terms))
+        order = np.argsort(ranks, kind="stable")
+        del ranks, rank
+        counts_all = np.frombuffer(postings.counts, dtype=np.uint32).astype(np.int64)
+        starts_all = np.cumsum(counts_all) - counts_all
+        positions = np.frombuffer(postings.positions, dtype=np.uint32).astype(np.int32)
+        deltas = np.empty_like(positions)
+        if len(positions):
+            deltas[0] = positions[0]
+            np.subtract(positions[1:], positions[:-1], out=deltas[1:])
+            deltas[starts_all] = positions[starts_all]
+        del positions
+        docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
+        counts = counts_all[order]
+        starts = starts_all[order]
+        del order, starts_all, counts_all
+        lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
+        term_ends = np.cumsum(per_term)
+        single = _SINGLE
+        first_term = 0
+        while first_term < len(terms):
+            at = int(term_ends[first_term - 1]) if first_term else 0
+            last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
+            last_term = min(len(terms), max(first_term + 1, last_term))
+            end = int(term_ends[last_term - 1])
+            c = counts[at:end]
+            total = int(c.sum())
+            local = np.cumsum(c) - c
+            gather = np.repeat(starts[at:end] - local, c) + np.arange(total, dtype=np.int64)
+            chunk = deltas[gather].tolist()
+            del gather, local
+            doc_list = docs[at:end].tolist()
+            count_list = c.tolist()
+            length_list = lengths[docs[at:end]].tolist()
+            p = 0
+            i = 0
+            for (term, _), n in zip(terms[first_term:last_term], per_term[first_term:last_term].tolist()):
+                values = []
+                for cnt in count_list[i:i + n]:
+                    if cnt == 1:
+                        d = chunk[p]
+                        values.append(single[d] if d < 4096 else encode_positions([d]))
+                    else:
+                        values.append(encode_positions(chunk[p:p + cnt]))
+                    p += cnt
+                _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
+                            [float(x) for x in count_list[i:i + n]], values, length_list[i:i + n])
+                i += n
+            first_term = last_term
+        fieldwriter.finish_field()
+
+    def _write_other_field(self, fieldwriter, name: str) -> None:
+        fieldobj = self.schema[name]
+        fieldwriter.start_field(name, fieldobj)
+        keys = sorted(key for key in self.other if key[0] == name)
+        for key in keys:
+            entries = self.other[key]
+            values = [v for _, _, v in entries if v]
+            _write_term(fieldwriter, key[1], [d for d, _, _ in entries],
+                        [w for _, w, _ in entries], values, [0] * len(entries))
+        fieldwriter.finish_field()
+
+
+_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+
+
+def _quantise(lengths: np.ndarray) -> np.ndarray:
+    """Field lengths as Whoosh reads them back: through its one-byte encoding."""
+    codes = np.minimum(np.searchsorted(_BYTE_LENGTHS, lengths, side="left"), 255)
+    result = _BYTE_LENGTHS[codes]
+    result[lengths == 0] = 0
+    return result
+
+
+_INFO = W3TermInfo._struct.pack
+# Blocks whose pickled data is shorter than this are stored uncompressed: zlib
+# would make them longer (and costs a stream set-up per call). The block header
+# records the choice, as Whoosh's reader expects.
+COMPRESS_MIN_BYTES = 96
+
+
+def _compress(data: bytes, level: int) -> bytes:
+    """zlib data that ``zlib.decompress`` reads as usual, made with a 4 KB window:
+    setting up the default 256 KB of state costs more than compressing a block."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 2)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths):
+    """One term's posting list, written as Whoosh's W3 codec writes it.
+
+    Blocks of ``blocklimit`` postings, each a pickled ``(id deltas, weights,
+    values)`` tuple behind a pickled info tuple, then the term's row in the
+    term table, with the same statistics ``W3PostingsWriter`` and
+    ``W3TermInfo`` compute.
+    """
+    postfile = fieldwriter._postfile
+    offset = postfile.tell()
+    chunks = [WHOOSH3_HEADER_MAGIC]
+    total = len(docs)
+    limit = fieldwriter._codec._blocklimit
+    weight_sum = 0.0
+    max_weight = 0
+    min_length = None
+    max_length = 0
+    dumps = pickle.dumps
+    for begin in range(0, total, limit):
+        end = min(total, begin + limit)
+        ids = docs[begin:end]
+        block_weights = weights[begin:end]
+        first = block_weights[0]
+        if all(w == 1.0 for w in block_weights):
+            mini_weights = None
+        elif all(w == first for w in block_weights):
+            mini_weights = float(first)
+        else:
+            mini_weights = tuple(block_weights)
+        deltas = [ids[0]]
+        deltas.extend([b - a for a, b in zip(ids, ids[1:])])
+        data = dumps((tuple(deltas), mini_weights, tuple(values[begin:end]) if values else None), 2)
+        compression = 0
+        if len(data) >= COMPRESS_MIN_BYTES:
+            compression = fieldwriter._codec._compression
+            data = _compress(data, compression)
+        known = [n for n in lengths[begin:end] if n]
+        block_min = min(known) if known else None
+        block_max = max(known) if known else 0
+        block_weight = max(0, max(block_weights))
+        info = dumps((end - begin, ids[-1], block_weight, compression,
+                      length_to_byte(block_min), length_to_byte(block_max)), 2)
+        size = len(info) + len(data)
+        chunks.append(pack_int(-size if end == total else size))
+        chunks.append(info)
+        chunks.append(data)
+        weight_sum += sum(block_weights)
+        if block_weight > max_weight:
+            max_weight = block_weight
+        if block_min is not None and (min_length is None or block_min < min_length):
+            min_length = block_min
+        if block_max > max_length:
+            max_length = block_max
+    postfile.write(b"".join(chunks))
+    row = _INFO(False, weight_sum, total, 0 if min_length is None else length_to_byte(min_length),
+                length_to_byte(max_length), max_weight, docs[0], docs[-1])
+    row += pack_long(offset) + pack_int(postfile.tell() - offset)
+    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext, row)
+
+
+__all__ = ["SegmentBuilder", "W3TermInfo", "encode_positions", "group_positions"]
