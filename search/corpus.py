@@ -117,8 +117,27 @@ def _accept(path: Path, seen: set[str], explicit: bool):
     yield path
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def read_file(path: Path, settings: Settings) -> Iterator[Article | Problem]:
     """The articles of one file, with a ``Problem`` for whatever is skipped."""
+    for item in _read_file(path, settings):
+        if isinstance(item, Article):
+            _replace_lone_surrogates(item)
+        yield item
+
+
+def _replace_lone_surrogates(article: Article) -> None:
+    """Lone surrogates (JSON escapes like ``\\ud800``, undecodable file names) are not text:
+    they cannot be written to the index, so they become U+FFFD."""
+    for name in ("id", "title", "text", "lang", "source", "category", "url"):
+        value = getattr(article, name)
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            setattr(article, name, _LONE_SURROGATE.sub("\ufffd", value))
+
+
+def _read_file(path: Path, settings: Settings) -> Iterator[Article | Problem]:
     name = path.name.lower()
     try:
         size = path.stat().st_size
@@ -156,21 +175,35 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 
 
 def decode(data: bytes, settings: Settings) -> str:
-    """Bytes to text: a BOM decides, else UTF-8, then cp1252; binary is refused."""
+    """Bytes to text: a BOM decides, else UTF-8, then cp1252; binary is refused.
+
+    A file cut off in the middle of a character (a truncated download or copy)
+    loses only that last character.
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return _refuse_binary(data.decode(encoding))
+                return _refuse_binary(_decode_cut(data, encoding))
             except UnicodeDecodeError:
                 raise Unreadable(f"not valid {encoding.upper()} despite its byte order mark")
     if b"\x00" in data[:65536]:
         raise Unreadable("binary file (contains NUL bytes)")
     for encoding in settings.encodings:
         try:
-            return _refuse_binary(data.decode(encoding))
+            return _refuse_binary(_decode_cut(data, encoding))
         except UnicodeDecodeError:
             continue
     raise Unreadable("not valid text in " + " or ".join(settings.encodings))
+
+
+def _decode_cut(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        if error.end == len(data) and len(data) - error.start < 4 and \
+                error.reason in ("unexpected end of data", "truncated data"):
+            return data[:error.start].decode(encoding)
+        raise
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
@@ -188,7 +221,12 @@ def _gunzip_lines(path: Path, settings: Settings):
     total = 0
     try:
         with gzip.open(path, "rb") as handle:
-            for raw in handle:
+            while True:
+                # Bounded reads: a compressed run of bytes without a line break (a gzip
+                # bomb) must not be read whole into memory.
+                raw = handle.readline(limit - total + 1)
+                if not raw:
+                    break
                 total += len(raw)
                 if total > limit:
                     raise Unreadable(f"decompressed data exceeds {limit // (1024 * 1024)} MB")

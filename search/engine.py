@@ -19,6 +19,7 @@ from .storage import IndexMissing
 SORTS = ("relevance", "date")
 _DATE_PARAM = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidParameter(ValueError):
@@ -120,7 +121,9 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
-        text = query if isinstance(query, str) else ""
+        # Lone surrogates (undecodable bytes of a command line) are no text and no valid
+        # JSON: they are echoed and searched as U+FFFD.
+        text = _LONE_SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
         result = SearchResult(query=text, page=page, per_page=per_page)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None

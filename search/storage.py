@@ -138,7 +138,8 @@ def read_meta(generation: Path | None) -> dict:
 def write_meta(generation: Path, meta: dict) -> None:
     temporary = generation / (META + ".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(meta, handle, ensure_ascii=False, separators=(",", ":"))
+        # ASCII: file names that are not valid UTF-8 (surrogate escapes) must survive.
+        json.dump(meta, handle, ensure_ascii=True, separators=(",", ":"))
     os.replace(temporary, generation / META)
 
 
