@@ -2,7 +2,7 @@
 
 ::
 
-    cluster.json      backend, shard count, layout version
+    cluster.json      backend, shard count, layout version, term-weight normalisation
     files.json        the files read so far (size, mtime, article ids): re-runs skip unchanged files
     shard-00/ …       one Xapian database per shard
     LOCK              held by the running indexer
@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 CLUSTER_FILE = "cluster.json"
 FILES_FILE = "files.json"
 

@@ -4,7 +4,9 @@ Every shard is an ordinary Xapian database. An article becomes one document:
 
 - terms from *our* analysis chains (:mod:`search.analysis`): the text's terms
   unprefixed and the title's with the prefix ``S``, each with its positions
-  (phrases), and the parts of German compounds with ``XP``; boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
+  (phrases), and the parts of German compounds with ``XP``; their wdf is the
+  term frequency normalised by the length of its own field, as Whoosh's
+  BM25F does it (:func:`scaled_wdf`); boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
   ``XS<source>`` and ``XC<category>`` (filters, lowercased, so filters match
   regardless of case);
 - values: the date key (ranges and date sorting), the facet fields (month,
@@ -27,6 +29,7 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import xapian
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ..analysis import chain_for
 from ..corpus import Article
@@ -53,6 +56,9 @@ FILTER_PREFIXES = {"lang": LANG, "source": SOURCE, "category": CATEGORY}
 FIELD_PREFIXES = {"title": TITLE, "text": "", "parts": PARTS}
 
 MAX_TERM_BYTES = 240  # Xapian refuses terms over 245 bytes
+# Within-document frequencies are stored normalised and scaled (see scaled_wdf);
+# the search side uses BM25 with b = 0 and k1 times this.
+WDF_SCALE = 100
 
 # Metadata keys of a shard
 META_VOCABULARY = "newssearch.vocabulary"
@@ -108,21 +114,56 @@ def stored_fields(article: Article, lang: str, digest: str) -> dict:
     return stored
 
 
-def build_document(article: Article, lang: str, digest: str) -> xapian.Document:
-    """One article as a Xapian document (terms by our chains, values, JSON data)."""
+def field_terms(article: Article, lang: str) -> dict[str, list[str]]:
+    """The terms of each searched field, in order: what Whoosh indexes too."""
     chain = chain_for(lang)
+    terms = {"title": chain.terms(article.title), "text": chain.terms(article.text)}
+    terms["parts"] = compound_parts(chain, terms["title"] + terms["text"])
+    return terms
+
+
+def field_averages(samples) -> dict[str, float]:
+    """Average field lengths over ``samples`` (dicts of field terms), at least 1."""
+    count = max(1, len(samples))
+    return {field: max(1.0, sum(len(s[field]) for s in samples) / count)
+            for field in ("title", "text", "parts")}
+
+
+def stored_length(length: int) -> int:
+    """A field length as Whoosh stores it (in one byte, so a little rounded)."""
+    return byte_to_length(length_to_byte(length)) if length > 0 else 1
+
+
+def scaled_wdf(tf: int, length: int, average: float, b: float) -> int:
+    """The wdf that makes Xapian's BM25 (with b = 0) weigh ``tf`` as Whoosh's BM25F does.
+
+    BM25F normalises a term's frequency by the length of *its field*;
+    Xapian 1.4 only knows whole documents. So the normalisation is done here,
+    once: ``tf / ((1 - b) + b * length / average)``, times :data:`WDF_SCALE`
+    (with ``k1`` scaled alike at search time, the saturation is the same).
+    """
+    norm = (1.0 - b) + b * stored_length(length) / average
+    return max(1, round(WDF_SCALE * tf / norm))
+
+
+def build_document(article: Article, lang: str, digest: str, averages: dict,
+                   b: float) -> xapian.Document:
+    """One article as a Xapian document (terms by our chains, values, JSON data).
+
+    ``averages`` are the average field lengths and ``b`` the BM25 ``b`` that
+    the term weights are normalised with (see :func:`scaled_wdf`).
+    """
     doc = xapian.Document()
-    title_terms = chain.terms(article.title)
-    text_terms = chain.terms(article.text)
-    for position, term in enumerate(title_terms, start=1):
-        if _fits(TITLE + term):
-            doc.add_posting(TITLE + term, position)
-    for position, term in enumerate(text_terms, start=1):
-        if _fits(term):
-            doc.add_posting(term, position)
-    for term in compound_parts(chain, title_terms + text_terms):
-        if _fits(PARTS + term):
-            doc.add_term(PARTS + term)
+    terms = field_terms(article, lang)
+    for field, prefix in FIELD_PREFIXES.items():
+        field_list = terms[field]
+        if field != "parts":
+            for position, term in enumerate(field_list, start=1):
+                if _fits(prefix + term):
+                    doc.add_posting(prefix + term, position, 0)
+        for term, tf in Counter(field_list).items():
+            if _fits(prefix + term):
+                doc.add_term(prefix + term, scaled_wdf(tf, len(field_list), averages[field], b))
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(filter_term("lang", lang)[:MAX_TERM_BYTES])
     for field in ("source", "category"):

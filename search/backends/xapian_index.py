@@ -37,6 +37,9 @@ from .xapian_doc import shard_of
 
 BATCH = 64
 COMMIT_EVERY = 5000
+# Average field lengths (for term-weight normalisation) come from the first articles
+# of the first run, in file order: the same however many shards there are.
+SAMPLE = 1000
 KEEP_CHANGESETS = 50
 _POLL_SECONDS = 0.5
 
@@ -61,7 +64,7 @@ def _folder_size(folder: str) -> int:
 
 
 def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
-                  settings: Settings, inbox, outbox) -> None:
+                  normalisation: dict, settings: Settings, inbox, outbox) -> None:
     """Apply the routed changes to one shard; report counts when told to finish."""
     # Changesets let replicas copy only what changed; commits are ours alone.
     os.environ["XAPIAN_MAX_CHANGESETS"] = str(KEEP_CHANGESETS)
@@ -127,7 +130,8 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                     lang = article.lang or detect_language(
                         article.title + "\n" + article.text,
                         sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-                    document = xd.build_document(article, lang, digest)
+                    document = xd.build_document(article, lang, digest,
+                                                 normalisation["averages"], normalisation["b"])
                     if docid is None and overwrite:
                         db.add_document(document)
                         added.add(term)
@@ -160,26 +164,54 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
 
 
 class _Shards:
-    """The shard processes of one run and the batches on their way to them."""
+    """The shard processes of one run and the batches on their way to them.
+
+    Processes start once the term-weight normalisation is known: given, or
+    measured on the first :data:`SAMPLE` articles (held back until then).
+    """
 
     def __init__(self, index_dir: Path, shards: int, overwrite: bool, run: int,
-                 settings: Settings):
+                 settings: Settings, normalisation: dict | None):
+        self.index_dir = index_dir
+        self.overwrite = overwrite
+        self.run = run
+        self.settings = settings
+        self.normalisation = normalisation
+        self.shards = shards
+        self.held: list | None = []
+        self.processes = []
+        self.batches: list[list] = [[] for _ in range(shards)]
+        self.inboxes = []
+        self.outbox = None
+        if normalisation is not None:
+            self._start()
+
+    def _start(self) -> None:
+        if self.normalisation is None:
+            self.normalisation = measure_normalisation(
+                [item for op, _, item in self.held if op == "put"], self.settings)
         context = multiprocessing.get_context("spawn")
         self.outbox = context.Queue()
-        self.inboxes = [context.Queue(maxsize=16) for _ in range(shards)]
-        self.batches: list[list] = [[] for _ in range(shards)]
-        self.shards = shards
-        self.processes = []
-        for shard in range(shards):
+        self.inboxes = [context.Queue(maxsize=16) for _ in range(self.shards)]
+        for shard in range(self.shards):
             process = context.Process(
                 target=_shard_worker, name=f"newssearch-{shard_name(shard)}",
-                args=(str(index_dir / shard_name(shard)), shard, shards, overwrite, run, settings,
+                args=(str(self.index_dir / shard_name(shard)), shard, self.shards,
+                      self.overwrite, self.run, self.normalisation, self.settings,
                       self.inboxes[shard], self.outbox),
                 daemon=True)
             process.start()
             self.processes.append(process)
+        held, self.held = self.held, None
+        for op, article_id, item in held:
+            self.send(op, article_id, item)
 
     def send(self, op: str, article_id: str, item) -> None:
+        if self.held is not None:
+            self.held.append((op, article_id, item))
+            if sum(1 for entry in self.held if entry[0] == "put") >= SAMPLE:
+                self._start()
+            return
         shard = shard_of(article_id, self.shards)
         batch = self.batches[shard]
         batch.append((op, item))
@@ -210,6 +242,8 @@ class _Shards:
                                    f"(exit code {process.exitcode})")
 
     def finish(self) -> dict[int, dict]:
+        if self.held is not None:
+            self._start()
         for shard, batch in enumerate(self.batches):
             if batch:
                 self._put(shard, batch)
@@ -241,6 +275,20 @@ class _Shards:
 
 # ---------------------------------------------------------------------------
 # The run
+
+
+def measure_normalisation(articles, settings: Settings) -> dict:
+    """Average field lengths of ``articles`` and the BM25 ``b``: how term weights are stored."""
+    from ..language import detect_language
+    from .xapian_doc import field_averages, field_terms
+
+    samples = []
+    for article in articles:
+        lang = article.lang or detect_language(
+            article.title + "\n" + article.text,
+            sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+        samples.append(field_terms(article, lang))
+    return {"b": settings.bm25_b, "averages": field_averages(samples), "sample": len(samples)}
 
 
 def _unique_name_id(article_id: str, key: str, owners: dict, fresh: set) -> str:
@@ -288,10 +336,15 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
         files_meta = {} if fresh_cluster else read_json(index_dir / FILES_FILE)
         files_table: dict = files_meta.get("files", {})
         owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
-        write_json(index_dir / CLUSTER_FILE,
-                    {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count})
+        normalisation = None if fresh_cluster else cluster.get("normalisation")
+        if normalisation is None or not normalisation.get("sample"):
+            normalisation = None  # measured on this run's first articles
+            fresh_cluster = True
+            files_table, owners = {}, {}
+        description = {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count}
+        write_json(index_dir / CLUSTER_FILE, description)
         run = int(files_meta.get("run", 0)) + 1
-        workers = _Shards(index_dir, count, fresh_cluster, run, settings)
+        workers = _Shards(index_dir, count, fresh_cluster, run, settings, normalisation)
         try:
             roots = [os.path.abspath(p) for p in paths]
             fresh = _read_files(paths, settings, workers, report, files_table, owners,
@@ -307,6 +360,8 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
         except BaseException:
             workers.abandon()
             raise
+        write_json(index_dir / CLUSTER_FILE, {**description,
+                                               "normalisation": workers.normalisation})
         for detail in results.values():
             report.added += detail.get("added", 0)
             report.updated += detail.get("updated", 0)

@@ -7,12 +7,13 @@ and text with the title boosted; phrases are exact sequences of analysed
 terms; ``Impf*`` expands to at most :data:`MAX_PREFIX_TERMS` index terms per
 field and stem; filters and date ranges restrict without scoring.
 
-Ranking uses Xapian's BM25 with our ``k1`` and ``b``. Each term's weight is
-scaled so that its inverse document frequency is the one the Whoosh backend
-uses (``log(N / (df + 1)) + 1``, Xapian's own is ``log((N - df + .5) /
-(df + .5))``) times its field boost; the remaining difference between the
-backends is length normalisation: Whoosh normalises a title term by the
-title's length, Xapian by the whole document's (see the README).
+Ranking is Whoosh's BM25F, rebuilt from Xapian's built-in BM25 (which remote
+shards can run): the index stores each term's frequency already normalised
+by the length of its own field (:func:`xapian_doc.scaled_wdf`), Xapian's
+BM25 runs with ``b = 0`` and a scaled ``k1``, and each term's weight is
+scaled so that its inverse document frequency is Whoosh's
+(``log(N / (df + 1)) + 1``; Xapian's own is ``log((N - df + .5) /
+(df + .5))``) times its field boost. Scores come out on Whoosh's scale.
 """
 
 from __future__ import annotations
@@ -59,8 +60,18 @@ def date_bounds(start: str, end: str) -> tuple[str, str]:
 
 
 def weighting(settings) -> xapian.BM25Weight:
-    """BM25 with our k1 and b; no query-frequency or length-correction terms."""
-    return xapian.BM25Weight(settings.bm25_k1, 0.0, 0.0, settings.bm25_b, 0.0)
+    """BM25 on wdfs that are already length-normalised per field (b = 0 here).
+
+    With ``k1`` times :data:`xapian_doc.WDF_SCALE`, the saturation of a
+    stored wdf ``scale * tf / norm`` equals BM25F's ``tf / (tf + k1 * norm)``
+    up to one constant factor, which :meth:`Compiler.scale` takes out again.
+    """
+    return xapian.BM25Weight(settings.bm25_k1 * xd.WDF_SCALE, 0.0, 0.0, 0.0, 0.0)
+
+
+def saturation_factor(settings) -> float:
+    """Whoosh's ``k1 + 1`` over Xapian's: makes the two backends' scores comparable."""
+    return (settings.bm25_k1 + 1.0) / (settings.bm25_k1 * xd.WDF_SCALE + 1.0)
 
 
 def whoosh_idf(df: int, n: int) -> float:
@@ -94,6 +105,7 @@ class Compiler:
                        "parts": getattr(settings, "parts_boost", 0.0)}
         self.has_parts = self.boosts["parts"] > 0
         self.documents = max(1, db.get_doccount())
+        self.saturation = saturation_factor(settings)
         self.termfreqs = {} if termfreqs is None else termfreqs
         self._terms: set[str] = set()
         self._negated = 0
@@ -182,7 +194,8 @@ class Compiler:
         df = self.termfreq(prefixed)
         if df == 0:
             return boost
-        return boost * whoosh_idf(df, self.documents) / max(xapian_idf(df, self.documents), 1e-12)
+        return (boost * self.saturation * whoosh_idf(df, self.documents)
+                / max(xapian_idf(df, self.documents), 1e-12))
 
     def term(self, field: str, term: str, boost: float | None = None):
         prefixed = xd.FIELD_PREFIXES[field] + term
