@@ -21,18 +21,27 @@ _HAS_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'“”»«]?\s+(?=[\"'„“«»(]?[A-ZÄÖÜ0-9])")
+# A period after these ends no sentence: ordinal numbers ("am 1. Juli"), initials
+# ("Thomas D. Müller") and common abbreviations ("St. Pölten", "72 Mrd. Euro").
+_NOT_AN_END = re.compile(
+    r"(?<![^\W_])(?:\d{1,2}|[^\W\d_]|St|Dr|Prof|Mag|Ing|Dipl|Mrd|Mio|Tsd|Nr|Abs|Jh|Wr|vs|"
+    r"bzw|ca|evtl|ggf|inkl)\.$")
 
 
-def clean_text(text: str, *, paragraph_per_line: bool = False) -> str:
+def clean_text(text: str, *, paragraph_per_line: bool = False, entities: bool = True) -> str:
     """Normalise text and keep its paragraphs, separated by one blank line.
 
     Unicode NFC, entities decoded, invisible and control characters dropped,
     runs of white space folded. With ``paragraph_per_line`` every line break
-    starts a paragraph (JSON records), else only blank lines do.
+    starts a paragraph (JSON records), else only blank lines do. Line and
+    paragraph separators (U+2028, U+2029) count as line breaks. Text that an
+    HTML parser has decoded already is passed with ``entities=False``.
     """
-    text = html_lib.unescape(text) if "&" in text else text
+    text = html_lib.unescape(text) if entities and "&" in text else text
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     if _HAS_INVISIBLE.search(text):  # translate() is slow; most texts have none
         text = text.translate(_INVISIBLE)
     if _HAS_CONTROL.search(text):
@@ -54,8 +63,12 @@ def paragraphs(text: str) -> list[str]:
 def first_sentence(text: str, max_chars: int) -> str:
     """The first sentence of ``text``, cut at a word boundary near ``max_chars``."""
     lead = text.split("\n\n", 1)[0].strip()
-    match = _SENTENCE_END.search(lead)
-    sentence = lead[: match.start()].strip() if match else lead
+    end = len(lead)
+    for match in _SENTENCE_END.finditer(lead):
+        if not _NOT_AN_END.search(lead, 0, match.start()):
+            end = match.start()
+            break
+    sentence = lead[:end].strip()
     if len(sentence) <= max_chars:
         return sentence
     cut = sentence[:max_chars].rsplit(" ", 1)[0].rstrip(",;:–- ")
@@ -71,6 +84,7 @@ _DATE_FORMATS = (
     ("%Y-%m-%dT%H:%M%z", "full"),
     ("%Y-%m-%dT%H:%M:%S", "full"),
     ("%Y-%m-%dT%H:%M:%S.%f", "full"),
+    ("%Y-%m-%dT%H:%M", "full"),
     ("%Y-%m-%d %H:%M:%S%z", "full"),
     ("%Y-%m-%d %H:%M:%S", "full"),
     ("%Y-%m-%d %H:%M", "full"),
@@ -180,7 +194,7 @@ def _soup_text(soup) -> str:
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
     root = soup.find("article") or soup.find("main") or soup.body or soup
-    return clean_text(_block_text(root))
+    return clean_text(_block_text(root), entities=False)
 
 
 _END_OF_BLOCK = object()
@@ -231,11 +245,11 @@ def parse_html(markup: str) -> HtmlArticle:
     lang = html_tag.get("lang") if html_tag else None
     text = _soup_text(soup)
     return HtmlArticle(
-        title=clean_text(title or ""),
+        title=clean_text(title or "", entities=False),
         text=text,
         date=date,
         url=url,
-        source=clean_text(source) if source else None,
-        category=clean_text(category) if category else None,
+        source=clean_text(source, entities=False) if source else None,
+        category=clean_text(category, entities=False) if category else None,
         lang=lang.split("-")[0].lower() if isinstance(lang, str) and lang.strip() else None,
     )

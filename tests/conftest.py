@@ -1,4 +1,133 @@
+"""Shared fixtures of the tests.
 
+The engine tests (test_corpus.py, test_indexing.py, test_search.py, test_cli.py)
+read the real corpora in ../shared/corpora and build real Whoosh indexes on disk.
+"""
+
+# --- core: corpus, indexing, search and CLI tests -------------------------------------------
+
+import csv
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
+# A chronological slice of the German news corpus: 2020-01-29 … 2020-03.
+FANG_PARTS = ("part-000.jsonl.gz", "part-001.jsonl.gz")
+SEED_FILE = "000_edced858fe0a0ea0.txt"
+# The first rows of the 10kGNAD test split go into the shared index (categories, no dates).
+GNAD_ROWS = 300
+CLI = [sys.executable, "-m", "cli"]
+
+
+def shared_corpus(name: str) -> Path:
+    """A corpus of ../shared/corpora; the test fails (never skips) when it is missing."""
+    path = SHARED_CORPORA / name
+    if not path.exists():
+        pytest.fail(f"shared corpus {name!r} is missing: expected it at {path} "
+                    f"(the tests read the real corpora from ../shared/corpora beside the "
+                    f"repository)", pytrace=False)
+    return path
+
+
+def shared_file(corpus: str, *parts: str) -> Path:
+    """A file of a shared corpus; fails like :func:`shared_corpus` when it is missing."""
+    path = shared_corpus(corpus).joinpath(*parts)
+    if not path.exists():
+        pytest.fail(f"file {path} of the shared corpus {corpus!r} is missing", pytrace=False)
+    return path
+
+
+def read_fang(part: str) -> list[dict]:
+    """The raw records of one part of fang-covid-real, as the JSON holds them."""
+    with gzip.open(shared_file("fang-covid-real", part), "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def read_gnad() -> list[list[str]]:
+    """The rows (category, text) of the 10kGNAD test split, read with the csv module."""
+    with open(shared_file("10kgnad-test", "test.csv"), encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle, delimiter=";", quotechar="'"))
+
+
+def write_jsonl(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+    return path
+
+
+def run_cli(*args, timeout: float = 180, **kwargs) -> subprocess.CompletedProcess:
+    """``newssearch ARGS`` as a subprocess of this Python, from the repository root."""
+    return subprocess.run([*CLI, *map(str, args)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+def all_hits(engine, query: str, **params) -> list[dict]:
+    """Every hit of a search, walking the pages of 100."""
+    hits = []
+    page = 1
+    while True:
+        result = engine.search(query, page=page, per_page=100, suggest=False, **params)
+        hits.extend(result.hits)
+        if page * 100 >= result.total:
+            assert len(hits) == result.total, (query, params, len(hits), result.total)
+            return hits
+        page += 1
+
+
+def hit_ids(engine, query: str, **params) -> set[str]:
+    ids = [hit["id"] for hit in all_hits(engine, query, **params)]
+    assert len(ids) == len(set(ids)), f"a hit came twice for {query!r}"
+    return set(ids)
+
+
+class NewsIndex:
+    """The session index: two FANG parts, the seed article and the first 10kGNAD rows."""
+
+    def __init__(self, index_dir: Path, report, fang: dict, gnad: list, gnad_path: Path):
+        self.index_dir = index_dir
+        self.report = report
+        self.fang = fang  # id -> raw record
+        self.gnad = gnad  # the indexed rows (category, text); row n has the id "test:n"
+        self.gnad_path = gnad_path
+
+
+@pytest.fixture(scope="session")
+def news_index(tmp_path_factory) -> NewsIndex:
+    from search import Settings, index_paths
+
+    fang = {}
+    for part in FANG_PARTS:
+        fang.update((record["id"], record) for record in read_fang(part))
+    corpus = tmp_path_factory.mktemp("news-corpus")
+    # The first rows, byte for byte as the shared file has them (CRLF, quoting); no field
+    # holds a line break, so a line is a row.
+    raw = shared_file("10kgnad-test", "test.csv").read_bytes().split(b"\r\n")
+    gnad_path = corpus / "test.csv"
+    gnad_path.write_bytes(b"\r\n".join(raw[:GNAD_ROWS]) + b"\r\n")
+    gnad = read_gnad()[:GNAD_ROWS]
+    index_dir = tmp_path_factory.mktemp("news-index")
+    paths = [shared_file("fang-covid-real", part) for part in FANG_PARTS]
+    paths += [shared_file("seed", SEED_FILE), gnad_path]
+    report = index_paths(paths, Settings(index_dir=index_dir))
+    assert not report.problems, [str(p) for p in report.problems]
+    return NewsIndex(index_dir, report, fang, gnad, gnad_path)
+
+
+@pytest.fixture(scope="session")
+def news_engine(news_index):
+    from search import Engine
+
+    engine = Engine(news_index.index_dir)
+    yield engine
+    engine.close()
+
+# --- end of the core section -------------------------------------------------------------------
 
 # --- web: shared fixtures of the web tests (test_web_*.py, test_openapi.py) ---------------
 
