@@ -54,19 +54,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _memory(pid: int) -> int:
+    """The process's proportional set size (its private pages plus its share of pages it
+    shares with others, such as forked workers); its RSS where PSS is not available."""
+    for path, field in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    if line.startswith(field):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return 0
+
+
 def _tree_rss(pid: int) -> int:
+    """Memory of a process and all its descendants, shared pages counted once."""
     total = 0
     todo = [pid]
     while todo:
         current = todo.pop()
-        try:
-            with open(f"/proc/{current}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-                        break
-        except OSError:
-            continue
+        total += _memory(current)
         todo.extend(_children(current))
     return total
 

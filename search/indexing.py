@@ -180,7 +180,8 @@ class _Run:
         self.index = None
         self.writer = None
         self.old_reader = None
-        self.vocabulary = Vocabulary() if rebuild else Vocabulary.load(previous)
+        self._vocabulary: Vocabulary | None = Vocabulary() if rebuild else None
+        self._vocabulary_from = previous
         # A fresh index is written by the segment builder; changes to an existing
         # one go through Whoosh's writer (deletions, merging of small segments).
         self.fast = fast and self.previous is None
@@ -189,6 +190,13 @@ class _Run:
         # each file's counts at once instead of one article at a time.
         self.counts_files = self.fast
         self._built_ids: dict[str, int] = {}
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus vocabulary, loaded only once a run changes something."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.load(self._vocabulary_from)
+        return self._vocabulary
 
     def _open(self):
         if self.writer is not None:
@@ -409,6 +417,20 @@ def _warm_up() -> None:
         chain.compound_parts(chain.terms(sample))
 
 
+def _die_with_parent(parent: int) -> None:
+    """Start of a worker: it is killed when the indexer that forked it dies, so a
+    ``kill -9`` of ``newssearch index`` leaves no orphaned workers behind."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the indexer died before the line above
+        os._exit(1)
+
+
 def _prepared_files(paths: list[Path], settings: Settings):
     """``prepare_file`` of each path, in order; in worker processes when it pays.
 
@@ -424,7 +446,8 @@ def _prepared_files(paths: list[Path], settings: Settings):
     # fork: the workers start at once with everything imported, and callers'
     # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
     # breaks the pool, which raises here instead of waiting forever.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
     try:
         pending: deque = deque()
         queue = iter(paths)
