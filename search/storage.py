@@ -59,16 +59,37 @@ def current_token(index_dir: Path):
     return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
+# Lock files this process holds open. A forked child (a worker reading the corpus)
+# inherits their descriptors, and an flock lasts while any copy is open: the child
+# closes its copies at once, or a worker orphaned by a killed indexer would keep the
+# index busy for ever.
+_HELD: set = set()
+
+
+def _close_inherited_locks() -> None:
+    for handle in list(_HELD):
+        try:
+            handle.close()
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 @contextmanager
 def write_lock(index_dir: Path):
     """Hold the index folder for one indexer; ``IndexBusy`` if another has it.
 
     The lock is an ``flock`` on a file: the system releases it when its
-    holder dies, so a killed run never leaves a stale lock behind.
+    holder dies, so a killed run never leaves a stale lock behind (forked
+    children do not hold it).
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     handle = open(index_dir / LOCK, "a+")
+    _HELD.add(handle)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -76,6 +97,7 @@ def write_lock(index_dir: Path):
             raise IndexBusy(f"index is busy: another 'newssearch index' is writing to {index_dir}")
         yield
     finally:
+        _HELD.discard(handle)
         handle.close()
 
 
