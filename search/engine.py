@@ -152,7 +152,10 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         hits = session.run(compiled, filters=filters, start=start, limit=limit, sort=sort)
-        if (hits.total < result.per_page and q.is_plain_conjunction(tree)
+        # Fewer hits than a page of the default size: the ranked OR instead. The bar does
+        # not move with the page size asked for, so every page (and the one big page of
+        # the same query) reads the query the same way.
+        if (hits.total < self.settings.per_page and q.is_plain_conjunction(tree)
                 and len(q.words_of(tree)) >= self.settings.any_mode_min_terms):
             loose = session.any_of(tree)
             if loose is not None:

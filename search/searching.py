@@ -43,6 +43,56 @@ def weighting(settings: Settings):
     return scoring.BM25F(B=settings.bm25_b, K1=settings.bm25_k1)
 
 
+def _trie_ranges(start: int, end: int, bits: int, step: int):
+    """``(start, end, shift)`` ranges of the trie terms that cover ``start``..``end``.
+
+    Whoosh's ``split_ranges`` does not stop when the end drops below zero at a
+    coarse level, so a range far wider than its start (``2020..9999``) came out
+    as every document; this stops there, as Lucene's original does.
+    """
+    shift = 0
+    while True:
+        diff = 1 << (shift + step)
+        mask = ((1 << step) - 1) << shift
+        low_bits = (1 << shift) - 1
+        has_lower = (start & mask) != 0
+        has_upper = (end & mask) != mask
+        next_start = (start + diff if has_lower else start) & ~mask
+        next_end = (end - diff if has_upper else end) & ~mask
+        if (shift + step >= bits or next_start > next_end or next_start < start
+                or next_end > end):
+            yield start, end | low_bits, shift
+            return
+        if has_lower:
+            yield start, start | mask | low_bits, shift
+        if has_upper:
+            yield end & ~mask, end | low_bits, shift
+        start, end, shift = next_start, next_end, shift + step
+
+
+class DateSortRange(wq.NumericRange):
+    """Documents whose ``date_sort`` lies in ``start``..``end`` (both inclusive)."""
+
+    def __init__(self, start: int, end: int):
+        super().__init__("date_sort", start, end, constantscore=True)
+
+    def _compile_query(self, ixreader):
+        field = ixreader.schema[self.fieldname]
+        start, end = max(0, self.start), min(self.end, (1 << field.bits) - 1)
+        if start > end:
+            return wq.NullQuery
+        to_bytes = field.sortable_to_bytes
+        clauses = []
+        for low, high, shift in _trie_ranges(start, end, field.bits, field.shift_step):
+            if low == high:
+                clauses.append(wq.Term(self.fieldname, to_bytes(low, shift)))
+            else:
+                clauses.append(wq.TermRange(self.fieldname, to_bytes(low, shift),
+                                            to_bytes(high, shift)))
+        query = clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+        return wq.ConstantScoreQuery(query, self.boost)
+
+
 class Compiler:
     """Turns a query tree into a Whoosh query for one index snapshot.
 
@@ -130,7 +180,7 @@ class Compiler:
 
     def _daterange(self, node: q.DateRange):
         low, high = date_bounds(node.start, node.end)
-        return wq.NumericRange("date_sort", low, high)
+        return DateSortRange(low, high)
 
     def _not(self, node: q.Not):
         inner = self.compile(node.node)
@@ -251,7 +301,7 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
     if date_from or date_to:
         low, _ = date_bounds(date_from or "0001", date_from or "0001")
         _, high = date_bounds(date_to or "9999", date_to or "9999")
-        parts.append(wq.NumericRange("date_sort", low, high))
+        parts.append(DateSortRange(low, high))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
