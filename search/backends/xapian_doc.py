@@ -52,6 +52,7 @@ LANG = "L"
 SOURCE = "XS"
 CATEGORY = "XC"
 PARTS = "XP"  # the parts of German compounds (Flüchtlingspolitik → fluchtling, polit)
+COMBINED = "XF"  # a term in title, text and parts at once, its fields weighed (BM25F)
 FILTER_PREFIXES = {"lang": LANG, "source": SOURCE, "category": CATEGORY}
 FIELD_PREFIXES = {"title": TITLE, "text": "", "parts": PARTS}
 
@@ -134,6 +135,11 @@ def stored_length(length: int) -> int:
     return byte_to_length(length_to_byte(length)) if length > 0 else 1
 
 
+def length_norm(length: int, average: float, b: float) -> float:
+    """BM25's length normalisation of a field, from its length as Whoosh stores it."""
+    return (1.0 - b) + b * stored_length(length) / average
+
+
 def scaled_wdf(tf: int, length: int, average: float, b: float) -> int:
     """The wdf that makes Xapian's BM25 (with b = 0) weigh ``tf`` as Whoosh's BM25F does.
 
@@ -142,28 +148,38 @@ def scaled_wdf(tf: int, length: int, average: float, b: float) -> int:
     once: ``tf / ((1 - b) + b * length / average)``, times :data:`WDF_SCALE`
     (with ``k1`` scaled alike at search time, the saturation is the same).
     """
-    norm = (1.0 - b) + b * stored_length(length) / average
-    return max(1, round(WDF_SCALE * tf / norm))
+    return max(1, round(WDF_SCALE * tf / length_norm(length, average, b)))
 
 
-def build_document(article: Article, lang: str, digest: str, averages: dict,
-                   b: float) -> xapian.Document:
+def build_document(article: Article, lang: str, digest: str,
+                   normalisation: dict) -> xapian.Document:
     """One article as a Xapian document (terms by our chains, values, JSON data).
 
-    ``averages`` are the average field lengths and ``b`` the BM25 ``b`` that
-    the term weights are normalised with (see :func:`scaled_wdf`).
+    ``normalisation`` holds the average field lengths, the BM25 ``b`` and the
+    field boosts that the term weights are normalised with (see
+    :func:`scaled_wdf`); a word's combined term (``XF``) weighs its fields
+    before the one saturation, as BM25F proper does.
     """
     doc = xapian.Document()
     terms = field_terms(article, lang)
+    averages, b = normalisation["averages"], normalisation["b"]
+    boosts = normalisation.get("boosts", {})
+    combined: Counter = Counter()
     for field, prefix in FIELD_PREFIXES.items():
         field_list = terms[field]
         if field != "parts":
             for position, term in enumerate(field_list, start=1):
                 if _fits(prefix + term):
                     doc.add_posting(prefix + term, position, 0)
+        norm = length_norm(len(field_list), averages[field], b)
         for term, tf in Counter(field_list).items():
             if _fits(prefix + term):
                 doc.add_term(prefix + term, scaled_wdf(tf, len(field_list), averages[field], b))
+            if boosts.get(field):
+                combined[term] += boosts[field] * tf / norm
+    for term, weight in combined.items():
+        if _fits(COMBINED + term):
+            doc.add_term(COMBINED + term, max(1, round(WDF_SCALE * weight)))
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(filter_term("lang", lang)[:MAX_TERM_BYTES])
     for field in ("source", "category"):

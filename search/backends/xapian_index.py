@@ -130,8 +130,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                     lang = article.lang or detect_language(
                         article.title + "\n" + article.text,
                         sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-                    document = xd.build_document(article, lang, digest,
-                                                 normalisation["averages"], normalisation["b"])
+                    document = xd.build_document(article, lang, digest, normalisation)
                     if docid is None and overwrite:
                         db.add_document(document)
                         added.add(term)
@@ -288,7 +287,9 @@ def measure_normalisation(articles, settings: Settings) -> dict:
             article.title + "\n" + article.text,
             sample_chars=settings.lang_sample_chars, default=settings.default_lang)
         samples.append(field_terms(article, lang))
-    return {"b": settings.bm25_b, "averages": field_averages(samples), "sample": len(samples)}
+    return {"b": settings.bm25_b, "averages": field_averages(samples), "sample": len(samples),
+            "boosts": {"title": settings.title_boost, "text": 1.0,
+                       "parts": getattr(settings, "parts_boost", 0.0)}}
 
 
 def _unique_name_id(article_id: str, key: str, owners: dict, fresh: set) -> str:

@@ -24,10 +24,13 @@ from dataclasses import dataclass
 import xapian
 
 from .. import query as q
-from .. import analysis
+from .. import analysis, searching
 from ..analysis import WORD, chain_for, query_terms
 from . import xapian_doc as xd
 
+# Whoosh scores plain words with BM25F proper (fields weighed before one saturation,
+# search.coordination) where its compiler has that path; mirrored on the combined terms.
+BM25F_WORDS = hasattr(searching.Compiler, "_plain")
 MIN_PREFIX_CHARS = 2
 MAX_PREFIX_TERMS = 2000
 # Any mode: a word the index does not hold is matched by index terms sharing its
@@ -120,16 +123,77 @@ class Compiler:
     def any_of(self, node) -> Compiled | None:
         """The ranked-OR reading of a plain word query (the "any" mode).
 
-        As on Whoosh: every document holding one of the words matches, the
-        title weighs ``any_mode_title_boost``, and a word the index does not
-        hold is matched by the index terms sharing its longest known start, at
-        a nominal weight. Whoosh also scales each score by the share of the
-        query's IDF the document holds; Xapian's built-in weighting cannot, so
-        here documents holding more of the words rank first only through the
-        sum of their term weights.
+        As on Whoosh: every document holding one of the words matches, and a
+        word the index does not hold is matched by the index terms sharing its
+        longest known start, at a nominal weight. Whoosh also multiplies each
+        score by a coordination factor (the share of the query's IDF the
+        document holds); Xapian's built-in weighting cannot, so here documents
+        holding more of the words rank first only through their summed weights.
         """
         self._terms = set()
         words = [node] if isinstance(node, q.Word) else list(node.nodes)
+        if not BM25F_WORDS:
+            return self._any_of_fields(words)
+        if not all(isinstance(w, q.Word) for w in words):
+            return self.compile(node)
+        terms = [query_terms(token, self.langs)
+                 for w in words for token in WORD.findall(normalise(w.text))]
+        query = self._plain(terms, require_all=False)
+        return None if query is None else Compiled(query, frozenset(self._terms))
+
+    # -- plain words: BM25F proper, on the combined terms ----------------------
+
+    def word_idf(self, terms) -> float:
+        """Whoosh's IDF of a word: of the rarest way the index holds it; 0 when it does not."""
+        best = 0.0
+        for term in terms:
+            df = max(self.termfreq(xd.TITLE + term), self.termfreq(term))
+            if not df and self.has_parts:
+                df = self.termfreq(xd.PARTS + term)
+            if df:
+                best = max(best, math.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
+        return best
+
+    def _combined(self, terms, idf: float):
+        """One word: its combined term(s), weighed with the word's IDF."""
+        if not self._negated:
+            self._terms.update(terms)
+        queries = [xapian.Query(xd.COMBINED + t) for t in terms
+                   if len((xd.COMBINED + t).encode("utf-8", "surrogatepass")) <= xd.MAX_TERM_BYTES]
+        if not queries:
+            return None
+        df = max(self.termfreq(xd.COMBINED + t) for t in terms)
+        query = queries[0] if len(queries) == 1 else xapian.Query(xapian.Query.OP_SYNONYM, queries)
+        if not df or not idf:
+            return query
+        scale = self.saturation * idf / max(xapian_idf(df, self.documents), 1e-12)
+        return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, scale)
+
+    def _plain(self, words, *, require_all: bool):
+        seen, clauses, unknown = set(), [], []
+        for terms in words:
+            if not terms or tuple(terms) in seen:
+                continue
+            seen.add(tuple(terms))
+            idf = self.word_idf(terms)
+            if idf == 0.0 and not require_all:
+                unknown.extend(terms)
+                continue
+            clause = self._combined(terms, idf)
+            if clause is None:
+                if require_all:
+                    return xapian.Query.MatchNothing
+                continue
+            clauses.append(clause)
+        if not require_all:
+            clauses.append(self._relaxed(unknown))
+            return self._or(clauses)
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else xapian.Query(xapian.Query.OP_AND, clauses)
+
+    def _any_of_fields(self, words) -> Compiled | None:
+        """The any mode of a Whoosh compiler that scores fields one by one."""
         boosts = dict(self.boosts, title=getattr(self.settings, "any_mode_title_boost",
                                                  self.settings.title_boost))
         seen, clauses, unknown = set(), [], []
@@ -144,8 +208,7 @@ class Compiler:
             if not terms or tuple(terms) in seen:
                 continue
             seen.add(tuple(terms))
-            if not any(self.termfreq(xd.FIELD_PREFIXES[f] + t) for t in terms
-                       for f in ("title", "text", "parts")):
+            if not self.word_idf(terms):
                 unknown.extend(terms)
                 continue
             clauses.append(self._any_field(None, terms, boosts))
@@ -221,6 +284,8 @@ class Compiler:
                                          node.field))
         if not terms:
             return None
+        if node.field is None and BM25F_WORDS:
+            return self._plain([terms], require_all=True)
         return self._any_field(node.field, terms)
 
     def word_terms(self, node: q.Word):
@@ -305,6 +370,10 @@ class Compiler:
         return xapian.Query(xapian.Query.OP_AND_NOT, MATCH_ALL, inner)
 
     def _and(self, node: q.And):
+        if BM25F_WORDS and q.is_plain_conjunction(node):
+            words = [self.word_terms(n) for n in node.nodes]
+            if all(t is not None for t in words):
+                return self._plain([t for t in words if t], require_all=True)
         positive, negative = [], []
         for child in node.nodes:
             if isinstance(child, q.Not):
