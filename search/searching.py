@@ -78,7 +78,8 @@ class DateSortRange(wq.NumericRange):
 
     def _compile_query(self, ixreader):
         field = ixreader.schema[self.fieldname]
-        start, end = max(0, self.start), min(self.end, (1 << field.bits) - 1)
+        # 0 is the key of articles without a date: no range holds them.
+        start, end = max(1, self.start), min(self.end, (1 << field.bits) - 1)
         if start > end:
             return wq.NullQuery
         to_bytes = field.sortable_to_bytes

@@ -152,6 +152,11 @@ def test_date_field_month_and_range(news_engine, news_index):
     assert cached_ids(news_engine, "date:2020-03-01..2020-03-15") == \
         {i for i in days("2020-03") if news_index.fang[i]["day"] <= "2020-03-15"}
     assert cached_ids(news_engine, "date:2017") == {"edced858fe0a0ea0"}
+    # Articles without a date (the 10kGNAD rows) are in no date range.
+    dated = days(("2017", "2020"))
+    assert cached_ids(news_engine, "date:0000..2020") == dated | {"edced858fe0a0ea0"}
+    assert cached_ids(news_engine, "Regierung", date_from="0000") == \
+        cached_ids(news_engine, "Regierung") - {f"test:{n}" for n in range(1, len(news_index.gnad) + 1)}
     assert cached_ids(news_engine, "Merkel date:2020-02") == cached_ids(news_engine, "Merkel") & days("2020-02")
 
 
