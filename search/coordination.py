@@ -1,12 +1,23 @@
-"""A ranked OR in which documents holding more of the query words rank first.
+"""Ranking plain word queries: BM25F per word, and coordination in the any mode.
 
-:class:`Coordinated` matches every document that holds at least one of its
-clauses (one clause per query word) and scores it as the sum of the clause
-scores times ``coverage ** power``, where ``coverage`` is the share of the
-clauses' weights (their IDF) that the document holds. A document with all
-the words keeps its score; one with the rarest word alone keeps a fraction,
-one with only the commonest word almost nothing. So a short title that holds
-one query word no longer outranks the article that holds all of them.
+:class:`Coordinated` takes one clause per query word (that word's terms in
+the title, the text and the compound parts) and scores a document as
+
+    sum over the words it holds of  idf(word) · tf' · (k1 + 1) / (k1 + tf')
+    tf' = sum over fields of  boost(field) · tf / (1 − b + b · length / average length)
+
+which is BM25F proper: a word's fields are weighted *before* the one
+saturation, so a word is worth at most ``idf · (k1 + 1)`` however many
+fields hold it (a title holding a query word can no longer outweigh a text
+holding all of them).
+
+In the any mode (``require_all=False``) every document that holds one of the
+words matches; one that holds all of them has its score multiplied by
+``FULL_MATCH``, one that holds some by ``coverage ** power``, ``coverage``
+being its share of the query's IDF. Documents with all the words rank
+first; among the others, those with more, and rarer, words. A clause of
+weight 0 (a stand-in for a word the index does not know) adds its own
+nominal score and does not count for coverage.
 """
 
 from __future__ import annotations
@@ -14,60 +25,97 @@ from __future__ import annotations
 from whoosh import matching
 from whoosh.query import Or
 
+FULL_MATCH = 10.0
+
 
 class Coordinated(Or):
-    """OR over ``subqueries`` with an IDF-weighted coordination factor."""
+    """Union (or, with ``require_all``, intersection) of word clauses, BM25F-scored."""
 
     JOINT = " cOR "
 
-    def __init__(self, subqueries, weights=None, power: float = 2.0, boost: float = 1.0):
+    def __init__(self, subqueries, weights=None, *, power: float = 2.0, require_all: bool = False,
+                 boosts=None, k1: float = 1.2, b: float = 0.75, boost: float = 1.0):
         Or.__init__(self, subqueries, boost=boost)
         self.weights = list(weights) if weights is not None else [1.0] * len(subqueries)
         if len(self.weights) != len(self.subqueries):
             raise ValueError("one weight per clause")
         self.power = power
+        self.require_all = require_all
+        self.boosts = dict(boosts or {})
+        self.k1 = k1
+        self.b = b
+
+    def _params(self):
+        return dict(power=self.power, require_all=self.require_all, boosts=self.boosts,
+                    k1=self.k1, b=self.b, boost=self.boost)
 
     def __eq__(self, other):
         return (isinstance(other, Coordinated) and self.subqueries == other.subqueries
-                and self.weights == other.weights and self.power == other.power
-                and self.boost == other.boost)
+                and self.weights == other.weights and self._params() == other._params())
 
     def __hash__(self):
-        return hash((tuple(self.subqueries), tuple(self.weights), self.power, self.boost))
+        return hash((tuple(self.subqueries), tuple(self.weights), self.power, self.require_all))
 
     def normalize(self):
-        subs = [s.normalize() for s in self.subqueries]
-        return Coordinated(subs, self.weights, self.power, self.boost)
+        return Coordinated([s.normalize() for s in self.subqueries], self.weights, **self._params())
 
     def simplify(self, ixreader):
-        subs = [s.simplify(ixreader) for s in self.subqueries]
-        return Coordinated(subs, self.weights, self.power, self.boost)
+        return Coordinated([s.simplify(ixreader) for s in self.subqueries], self.weights,
+                           **self._params())
 
     def copy(self):
-        return Coordinated(list(self.subqueries), self.weights, self.power, self.boost)
+        return Coordinated(list(self.subqueries), self.weights, **self._params())
 
     def matcher(self, searcher, context=None):
         if context is not None:
             context = context.set(needs_current=True)
         children = [q.matcher(searcher, context) for q in self.subqueries]
-        return CoordinationMatcher(children, self.weights, self.power, self.boost)
+        if self.require_all and not all(c.is_active() for c in children):
+            return matching.NullMatcher()
+        parent = searcher.get_parent()
+        averages = {name: parent.avg_field_length(name) or 1.0 for name in self.boosts}
+        return CoordinationMatcher(children, self.weights, self.power, self.require_all,
+                                   searcher.reader(), self.boosts, averages, self.k1, self.b,
+                                   self.boost)
 
 
 class CoordinationMatcher(matching.Matcher):
-    """Union of the clause matchers, scored with the coordination factor."""
+    """Moves over the documents the clauses match and scores them (see the module)."""
 
-    def __init__(self, children, weights, power, boost=1.0, total_weight=None):
+    def __init__(self, children, weights, power, require_all, reader, boosts, averages, k1, b,
+                 boost=1.0):
         self._children = list(children)
         self._weights = list(weights)
-        self._total = total_weight if total_weight is not None else (sum(weights) or 1.0)
+        self._known = sum(w for w in weights if w > 0)
         self._power = power
+        self._require_all = require_all
+        self._reader = reader
+        self._boosts = boosts
+        self._averages = averages
+        self._k1 = k1
+        self._b = b
         self._boost = boost
         self._id = None
         self._find()
 
     def _find(self):
-        active = [c.id() for c in self._children if c.is_active()]
-        self._id = min(active) if active else None
+        children = self._children
+        if not self._require_all:
+            active = [c.id() for c in children if c.is_active()]
+            self._id = min(active) if active else None
+            return
+        # Intersection: leapfrog until every clause is on the same document.
+        while True:
+            if not all(c.is_active() for c in children):
+                self._id = None
+                return
+            target = max(c.id() for c in children)
+            if all(c.id() == target for c in children):
+                self._id = target
+                return
+            for child in children:
+                if child.id() < target:
+                    child.skip_to(target)
 
     def _matched(self):
         current = self._id
@@ -80,8 +128,9 @@ class CoordinationMatcher(matching.Matcher):
         return [c for c in self._children if c.is_active()]
 
     def copy(self):
-        return CoordinationMatcher([c.copy() for c in self._children], self._weights,
-                                   self._power, self._boost, self._total)
+        return CoordinationMatcher([c.copy() for c in self._children], self._weights, self._power,
+                                   self._require_all, self._reader, self._boosts, self._averages,
+                                   self._k1, self._b, self._boost)
 
     def replace(self, minquality=0):
         return self
@@ -123,12 +172,38 @@ class CoordinationMatcher(matching.Matcher):
 
     # -- scoring -----------------------------------------------------------
 
+    def _word_score(self, clause, idf: float) -> float:
+        current = self._id
+        reader = self._reader
+        b = self._b
+        tf = 0.0
+        for leaf in clause.term_matchers():
+            if not leaf.is_active() or leaf.id() != current:
+                continue
+            field = leaf.term()[0]
+            boost = self._boosts.get(field)
+            if boost is None:
+                continue
+            length = reader.doc_field_length(current, field, 1) or 1
+            tf += boost * leaf.weight() / (1.0 - b + b * length / self._averages[field])
+        return idf * tf * (self._k1 + 1.0) / (self._k1 + tf) if tf else 0.0
+
     def score(self):
-        matched = self._matched()
-        total = sum(c.score() for c, _ in matched)
-        if self._power:
-            total *= (sum(w for _, w in matched) / self._total) ** self._power
-        return total * self._boost
+        total = 0.0
+        held = 0.0
+        for clause, weight in self._matched():
+            if weight > 0:
+                total += self._word_score(clause, weight)
+                held += weight
+            else:
+                total += clause.score()
+        if self._require_all:
+            return total * self._boost
+        if not self._known:  # only stand-ins for unknown words
+            return total * self._boost
+        coverage = held / self._known
+        factor = FULL_MATCH if coverage >= 0.999999 else coverage ** self._power
+        return total * factor * self._boost
 
     def weight(self):
         return sum(c.weight() for c, _ in self._matched())

@@ -111,6 +111,9 @@ class Compiler:
         self.boosts = {"title": settings.title_boost, "text": 1.0,
                        PARTS_FIELD: settings.parts_boost}
         self.has_parts = PARTS_FIELD in reader.schema.names() and settings.parts_boost > 0
+        self.field_boosts = {"title": settings.title_boost, "text": 1.0}
+        if self.has_parts:
+            self.field_boosts[PARTS_FIELD] = settings.parts_boost
 
     def fields(self, field):
         return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
@@ -128,6 +131,8 @@ class Compiler:
                                          node.field))
         if not terms:
             return None
+        if node.field is None:
+            return self._plain([terms], require_all=True)
         return self._any_field(node.field, terms)
 
     def word_terms(self, node: q.Word):
@@ -137,8 +142,8 @@ class Compiler:
             return None
         return query_terms(tokens[0], self.langs) if tokens else []
 
-    def _any_field(self, field, terms, boosts=None):
-        boosts = boosts or self.boosts
+    def _any_field(self, field, terms):
+        boosts = self.boosts
         clauses = [wq.Term(f, t, boost=boosts[f]) for f in self.fields(field) for t in terms]
         if field is None and self.has_parts:
             clauses.extend(wq.Term(PARTS_FIELD, t, boost=boosts[PARTS_FIELD]) for t in terms)
@@ -188,6 +193,10 @@ class Compiler:
         return wq.Not(inner) if inner is not None else None
 
     def _and(self, node: q.And):
+        if q.is_plain_conjunction(node):
+            words = [t for t in (self.word_terms(n) for n in node.nodes)]
+            if all(t is not None for t in words):
+                return self._plain([t for t in words if t], require_all=True)
         parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
         if not parts:
             return None
@@ -201,49 +210,60 @@ class Compiler:
             return None
         return parts[0] if len(parts) == 1 else wq.Or(parts)
 
-    # -- the any mode --------------------------------------------------------
+    # -- plain word queries and the any mode -------------------------------------
 
-    def any_of(self, node):
-        """The ranked-OR reading of a plain word query (the "any" mode).
+    def _plain(self, words, *, require_all: bool):
+        """Plain words (each a list of index terms), BM25F-scored (:mod:`search.coordination`).
 
-        Every document holding one of the words matches; the score of one
-        that holds only some is scaled down by the share of the query's IDF
-        it holds (:class:`search.coordination.Coordinated`), so documents
-        holding more of the words, and the rarer ones, rank first. A word
-        that is nowhere in the index is matched by the longest start of it
-        that is (``Sepsis`` by ``septisch``), at a nominal weight and without
-        counting as held, so that a long question is never left without an
-        answer for want of one word.
+        With ``require_all`` every word must match (the default reading);
+        without, it is the any mode.
         """
-        words = [node] if isinstance(node, q.Word) else list(node.nodes)
-        boosts = dict(self.boosts, title=self.settings.any_mode_title_boost)
         seen = set()
         clauses, weights, unknown = [], [], []
-        for word in words:
-            terms = self.word_terms(word) if isinstance(word, q.Word) else None
-            if terms is None:
-                compiled = self.compile(word)
-                if compiled is not None:
-                    clauses.append(compiled)
-                    weights.append(1.0)
-                continue
+        for terms in words:
             key = tuple(terms)
             if not terms or key in seen:
                 continue
             seen.add(key)
             weight = self._idf(terms)
-            if weight == 0.0:
+            if weight == 0.0 and not require_all:
                 unknown.extend(terms)
                 continue
-            clauses.append(self._any_field(None, terms, boosts))
+            clauses.append(self._any_field(None, terms))
             weights.append(weight)
-        relaxed = self._relaxed(unknown)
-        if relaxed is not None:
-            clauses.append(relaxed)
-            weights.append(0.0)
+        if not require_all:
+            relaxed = self._relaxed(unknown)
+            if relaxed is not None:
+                clauses.append(relaxed)
+                weights.append(0.0)
         if not clauses:
             return None
-        return Coordinated(clauses, weights, power=self.settings.any_mode_power)
+        settings = self.settings
+        boosts = self.field_boosts if require_all else dict(self.field_boosts,
+                                                             title=settings.any_mode_title_boost)
+        return Coordinated(clauses, weights, power=settings.any_mode_power, require_all=require_all,
+                           boosts=boosts, k1=settings.bm25_k1, b=settings.bm25_b)
+
+    def any_of(self, node):
+        """The ranked-OR reading of a plain word query (the "any" mode).
+
+        Every document holding one of the words matches. Those holding all of
+        them rank first; the score of one that holds only some is scaled down
+        by the share of the query's IDF it holds
+        (:class:`search.coordination.Coordinated`), so documents holding more
+        of the words, and the rarer ones, come next. A word that is nowhere in
+        the index is matched by the longest start of it that is (``Sepsis`` by
+        ``septisch``), at a nominal weight and without counting as held, so
+        that a long question is never left without an answer for want of one
+        word.
+        """
+        words = [node] if isinstance(node, q.Word) else list(node.nodes)
+        if not all(isinstance(w, q.Word) for w in words):
+            return self.compile(node)
+        # A hyphenated word ("Panthers-Starter") counts as its words here.
+        terms = [query_terms(token, self.langs)
+                 for w in words for token in WORD.findall(normalise_query_text(w.text))]
+        return self._plain(terms, require_all=False)
 
     def _idf(self, terms) -> float:
         """The IDF of the rarest way the index holds ``terms``; 0 when it holds none."""
@@ -252,8 +272,8 @@ class Compiler:
         best = 0.0
         for term in terms:
             df = max(reader.doc_frequency(f, term) for f in ("title", "text"))
-            if self.has_parts:
-                df = max(df, reader.doc_frequency(PARTS_FIELD, term))
+            if not df and self.has_parts:
+                df = reader.doc_frequency(PARTS_FIELD, term)
             if df:
                 best = max(best, math.log(1 + (total - df + 0.5) / (df + 0.5)))
         return best
