@@ -349,6 +349,8 @@ def _optional_clean(value: str | None) -> str | None:
 def _read_jsonl(path: Path, lines, settings: Settings):
     stem = _file_id(path)
     for number, line in enumerate(lines, start=1):
+        if number == 1 and line.startswith("\ufeff"):  # a byte order mark (gzip keeps it)
+            line = line[1:]
         if not line.strip():
             continue
         try:

@@ -291,6 +291,17 @@ def test_jsonl_gz_reads_like_jsonl(tmp_path, fang000):
            [(a.id, a.title, a.text, a.date, a.url) for a in from_packed]
 
 
+@pytest.mark.parametrize("name", ["bom.jsonl", "bom.jsonl.gz"])
+def test_jsonl_with_byte_order_mark(tmp_path, fang000, name):
+    data = ("\ufeff" + "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in fang000[:3]))
+    data = data.encode("utf-8")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    articles, problems = read(path)
+    assert not problems
+    assert [a.id for a in articles] == [r["id"] for r in fang000[:3]]
+
+
 def test_invalid_json_lines_are_reported_with_file_and_line(tmp_path, fang000):
     good = [json.dumps(r, ensure_ascii=False) for r in fang000[:3]]
     lines = [good[0], '{"id": "kaputt", "title": ', good[1], "[1, 2, 3]", "", good[2],
