@@ -190,6 +190,9 @@ class _Run:
         # each file's counts at once instead of one article at a time.
         self.counts_files = self.fast
         self._built_ids: dict[str, int] = {}
+        # Set when the previous generation's bookkeeping is lost or of another version:
+        # an article may then be in the index without being known, so it is replaced.
+        self.replace_unknown = False
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -332,6 +335,7 @@ def index_paths(paths, settings: Settings, *, rebuild: bool = False, progress=No
         checksums: dict = meta.get("checksums", {})
         owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
         run = _Run(settings, previous, rebuild or previous is None, fast=settings.fast_paths)
+        run.replace_unknown = previous is not None and not rebuild and not meta
         roots = [os.path.abspath(p) for p in paths]
         try:
             fresh = _index_files(paths, settings, run, report, files_table, checksums, owners,
@@ -482,7 +486,10 @@ def _index_file(path, key, fingerprint, items, run, report, files_table, checksu
         if previous == digest and owners.get(article.id) == key and article.id not in seen_here:
             report.unchanged += 1
         elif previous is None:
-            run.add(article, lang, digest, item)
+            if run.replace_unknown:
+                run.replace(article, lang, digest, item)
+            else:
+                run.add(article, lang, digest, item)
             report.added += 1
         else:
             run.replace(article, lang, digest, item)

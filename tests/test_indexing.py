@@ -192,6 +192,24 @@ def test_deleted_files_remove_their_articles(small_corpus, tmp_path):
     engine.close()
 
 
+@pytest.mark.parametrize("damage", ["missing", "other version"])
+def test_lost_bookkeeping_does_not_duplicate_articles(small_corpus, tmp_path, damage):
+    settings = Settings(index_dir=tmp_path / "index")
+    index_paths([small_corpus], settings)
+    meta = current_generation(settings.index_dir) / "newssearch.json"
+    if damage == "missing":
+        meta.unlink()
+    else:
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "version": 0}))
+    report = index_paths([small_corpus], settings)
+    assert report.documents == 23
+    engine = Engine(settings)
+    assert engine.stats()["documents"] == 23
+    assert hit_ids(engine, "Sanktion date:2017") == {"edced858fe0a0ea0"}
+    engine.close()
+    assert index_paths([small_corpus], settings).changed == 0
+
+
 def test_rebuild_switches_atomically(small_corpus, tmp_path):
     settings = Settings(index_dir=tmp_path / "index")
     index_paths([small_corpus], settings)
