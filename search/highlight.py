@@ -124,6 +124,7 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
         lead = text[:lead_chars]
         if len(text) > lead_chars:
             lead = lead.rsplit(" ", 1)[0] + " " + ELLIPSIS
+        lead = lead.replace("\n\n", " ")  # one line, as the passages are
         return escape(lead, quote=False), lead
     windows = _windows(text, spans, context)
     ranked = sorted(

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import all_hits, hit_ids, read_fang, shared_file, write_jsonl
-from search import Engine, InvalidParameter, Settings, index_paths
+from conftest import SEED_FILE, all_hits, hit_ids, read_fang, shared_file, write_jsonl
+from search import Engine, IndexMissing, InvalidParameter, Settings, index_paths
 from search.analysis import chain_for
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
@@ -355,8 +355,9 @@ def test_snippet_marks_every_inflected_form(crafted):
 def test_title_only_match_shows_the_lead(crafted):
     hit = next(h for h in crafted.search("Sonderbericht").hits if h["id"] == "title-hit")
     lead = " ".join(crafted.records["title-hit"]["text"].split())
-    shown = " ".join(hit["snippet_text"].rstrip(" …").split())
-    assert shown and lead.startswith(shown)
+    shown = hit["snippet_text"].rstrip(" …")
+    assert len(shown) > 100 and lead.startswith(shown)
+    assert "\n" not in hit["snippet_text"]
     assert "<mark>" not in hit["snippet"]
 
 
@@ -394,8 +395,8 @@ def test_snippets_mark_stemmed_matches_and_escape_the_rest(news_engine):
         marked = re.findall(r"<mark>(.*?)</mark>", hit["snippet"])
         assert all(m.lower().startswith("impfstoff") for m in marked)
         marked_forms.update(marked)
-        plain = html.unescape(re.sub(r"</?mark>", "", hit["snippet"]))
-        assert " ".join(plain.split()) == " ".join(hit["snippet_text"].split())
+        assert html.unescape(re.sub(r"</?mark>", "", hit["snippet"])) == hit["snippet_text"]
+        assert "\n" not in hit["snippet_text"]
         assert "<" not in re.sub(r"</?mark>", "", hit["snippet"])
     assert "Impfstoff" in marked_forms
     assert marked_forms - {"Impfstoff"}, "an inflected form is marked too"
@@ -564,6 +565,15 @@ def open_files() -> list[str]:
 
 def open_files_below(folder: Path) -> list[str]:
     return [f for f in open_files() if f.startswith(str(folder) + os.sep)]
+
+
+def test_an_engine_made_before_the_index_finds_it_once_built(tmp_path):
+    engine = Engine(tmp_path / "index")
+    with pytest.raises(IndexMissing):
+        engine.search("Sanktion")
+    index_paths([shared_file("seed", SEED_FILE)], Settings(index_dir=tmp_path / "index"))
+    assert [hit["id"] for hit in engine.search("Sanktion").hits] == ["edced858fe0a0ea0"]
+    engine.close()
 
 
 def test_reindex_is_seen_without_restart_and_searchers_are_closed(tmp_path):
