@@ -60,6 +60,22 @@ def test_index_then_nothing_to_do(corpus, tmp_path):
     assert "nothing changed" in second.stdout
 
 
+def test_rebuild_switches_to_a_new_generation(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    assert invoke("index", corpus, "--index", index_dir, "-q").exit_code == 0
+    old = (index_dir / "CURRENT").read_text().strip()
+    (corpus / "nachrichten.jsonl").unlink()
+    rebuilt = invoke("index", corpus, "--index", index_dir, "--rebuild", "--json")
+    assert rebuilt.exit_code == 0
+    report = json.loads(rebuilt.stdout)
+    assert report["rebuilt"] and report["added"] == 2 and report["documents"] == 2
+    new = (index_dir / "CURRENT").read_text().strip()
+    assert new == report["generation"] and new > old
+    assert (index_dir / old).is_dir()  # kept for readers still on it
+    with Engine(index_dir) as engine:
+        assert engine.stats()["documents"] == 2
+
+
 def test_index_json_report_lists_problems_with_lines(corpus, tmp_path):
     (corpus / "zeilen.jsonl").write_text('{"id": "x", "text": "Ein Satz."}\n{kaputt\n',
                                          encoding="utf-8")
