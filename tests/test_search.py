@@ -153,10 +153,10 @@ def test_date_field_month_and_range(news_engine, news_index):
         {i for i in days("2020-03") if news_index.fang[i]["day"] <= "2020-03-15"}
     assert cached_ids(news_engine, "date:2017") == {"edced858fe0a0ea0"}
     # Articles without a date (the 10kGNAD rows) are in no date range.
-    dated = days(("2017", "2020"))
-    assert cached_ids(news_engine, "date:0000..2020") == dated | {"edced858fe0a0ea0"}
-    assert cached_ids(news_engine, "Regierung", date_from="0000") == \
-        cached_ids(news_engine, "Regierung") - {f"test:{n}" for n in range(1, len(news_index.gnad) + 1)}
+    assert news_engine.search("date:0000..2020").total == len(news_index.fang) + 1
+    assert news_engine.search("category:Sport").total > 0
+    assert news_engine.search("category:Sport date:0000..9999").total == 0
+    assert news_engine.search("category:Sport", date_from="0000").total == 0
     assert cached_ids(news_engine, "Merkel date:2020-02") == cached_ids(news_engine, "Merkel") & days("2020-02")
 
 
@@ -598,7 +598,7 @@ def test_reindex_is_seen_without_restart_and_searchers_are_closed(tmp_path):
         for query in ["Corona", "Merkel OR Spahn", "Impf*", '"Angela Merkel"', "Bundesregirung"]:
             for page in (1, 2):
                 engine.search(query, page=page, per_page=5)
-        for _ in range(50):
+        for _ in range(40):
             engine.search("Corona -Merkel", per_page=3)
         current = (settings.index_dir / "CURRENT").read_text().strip()
         held = open_files_below(settings.index_dir)
