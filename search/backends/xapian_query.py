@@ -19,6 +19,8 @@ scaled so that its inverse document frequency is Whoosh's
 from __future__ import annotations
 
 import math
+from importlib import import_module
+from importlib.util import find_spec
 from dataclasses import dataclass
 
 import xapian
@@ -31,6 +33,8 @@ from . import xapian_doc as xd
 # Whoosh scores plain words with BM25F proper (fields weighed before one saturation,
 # search.coordination) where its compiler has that path; mirrored on the combined terms.
 BM25F_WORDS = hasattr(searching.Compiler, "_plain")
+FULL_MATCH = getattr(import_module("search.coordination"), "FULL_MATCH", 10.0) \
+    if find_spec("search.coordination") else 10.0
 MIN_PREFIX_CHARS = 2
 MAX_PREFIX_TERMS = 2000
 # Any mode: a word the index does not hold is matched by index terms sharing its
@@ -128,7 +132,8 @@ class Compiler:
         longest known start, at a nominal weight. Whoosh also multiplies each
         score by a coordination factor (the share of the query's IDF the
         document holds); Xapian's built-in weighting cannot, so here documents
-        holding more of the words rank first only through their summed weights.
+        holding more of the words rank first only through their summed weights
+        (articles holding all of them get Whoosh's ``FULL_MATCH`` factor).
         """
         self._terms = set()
         words = [node] if isinstance(node, q.Word) else list(node.nodes)
@@ -186,8 +191,13 @@ class Compiler:
                 continue
             clauses.append(clause)
         if not require_all:
-            clauses.append(self._relaxed(unknown))
-            return self._or(clauses)
+            # Whoosh multiplies the score of an article holding every known word by
+            # FULL_MATCH: added here as that many times the AND of the words.
+            full = None
+            if len(clauses) > 1:
+                full = xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
+                                    xapian.Query(xapian.Query.OP_AND, clauses), FULL_MATCH - 1)
+            return self._or([full, *clauses, self._relaxed(unknown)])
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else xapian.Query(xapian.Query.OP_AND, clauses)
