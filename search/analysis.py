@@ -77,6 +77,7 @@ class LanguageChain:
         self.lang = lang
         algorithm = _STEMMERS.get(lang)
         self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
+        self._stems: dict[str, str] = {}
         stopwords = stoplists.get(lang, ())
         if lang == "de":
             stopwords = {v for word in stopwords for v in spelling_variants(word)}
@@ -100,7 +101,20 @@ class LanguageChain:
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text`` in order (positions are list indexes)."""
         words = self.words(text)
-        return self._stemmer.stemWords(words) if self._stemmer else words
+        if not self._stemmer:
+            return words
+        # A dict in front of the stemmer: a lookup costs a fraction of a call into
+        # PyStemmer, even when that call hits its own cache.
+        cache = self._stems
+        stems = list(map(cache.get, words))
+        if None in stems:
+            missing = list({w for w, s in zip(words, stems) if s is None})
+            fresh = dict(zip(missing, self._stemmer.stemWords(missing)))
+            if len(cache) + len(fresh) > _STEM_CACHE_SIZE:
+                cache.clear()
+            cache.update(fresh)
+            stems = [s if s is not None else fresh[w] for w, s in zip(words, stems)]
+        return stems
 
     def compound_parts(self, terms) -> list[str]:
         """The terms of the parts of every compound among ``terms`` (once per occurrence).
