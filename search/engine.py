@@ -19,6 +19,9 @@ from .storage import IndexMissing
 SORTS = ("relevance", "date")
 _DATE_PARAM = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# No article id holds a lone surrogate (the corpus reader replaces them), and the
+# index cannot even look one up.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -205,7 +208,7 @@ class Engine:
 
     def article(self, article_id: str, query: str | None = None) -> dict | None:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
-        if not isinstance(article_id, str) or not article_id:
+        if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
         with self._session() as session:
             stored = session.document(article_id)
@@ -222,6 +225,8 @@ class Engine:
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
+        if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
+            return []
         with self._session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]

@@ -520,7 +520,9 @@ def test_more_like_returns_related_articles_not_the_article(news_engine, article
     top = {w for w in words(article_text(news_engine, related[0]["id"])) if len(w) >= 7}
     assert len(source & top) >= 3
     assert set(related[0]) == HIT_KEYS
-    assert news_engine.more_like("no-such-article", 5) == []
+    for unknown in ("no-such-article", "", "\ud800", "\x00", "x" * 5000):
+        assert news_engine.more_like(unknown, 5) == []
+        assert news_engine.article(unknown) is None
 
 
 # -- parameters --------------------------------------------------------------------------------
