@@ -59,11 +59,14 @@ def normalise(text: str) -> str:
 
 
 def date_bounds(start: str, end: str) -> tuple[str, str]:
-    """Inclusive 14-digit date keys for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    """Inclusive 14-digit date keys for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD).
+
+    The key of articles without a date is all zeros: no range holds them.
+    """
     def key(value: str, fill: str) -> str:
         digits = value.replace("-", "")
         return digits + fill * (14 - len(digits))
-    return key(start, "0"), key(end, "9")
+    return max(key(start, "0"), "00000000000001"), key(end, "9")
 
 
 def weighting(settings) -> xapian.BM25Weight:
