@@ -34,7 +34,8 @@ class Coordinated(Or):
     JOINT = " cOR "
 
     def __init__(self, subqueries, weights=None, *, power: float = 2.0, require_all: bool = False,
-                 boosts=None, k1: float = 1.2, b: float = 0.75, boost: float = 1.0):
+                 boosts=None, k1: float = 1.2, b: float = 0.75, boost: float = 1.0,
+                 term_weights=None):
         Or.__init__(self, subqueries, boost=boost)
         self.weights = list(weights) if weights is not None else [1.0] * len(subqueries)
         if len(self.weights) != len(self.subqueries):
@@ -44,10 +45,11 @@ class Coordinated(Or):
         self.boosts = dict(boosts or {})
         self.k1 = k1
         self.b = b
+        self.term_weights = dict(term_weights or {})
 
     def _params(self):
         return dict(power=self.power, require_all=self.require_all, boosts=self.boosts,
-                    k1=self.k1, b=self.b, boost=self.boost)
+                    k1=self.k1, b=self.b, boost=self.boost, term_weights=self.term_weights)
 
     def __eq__(self, other):
         return (isinstance(other, Coordinated) and self.subqueries == other.subqueries
@@ -74,16 +76,17 @@ class Coordinated(Or):
             return matching.NullMatcher()
         parent = searcher.get_parent()
         averages = {name: parent.avg_field_length(name) or 1.0 for name in self.boosts}
+        term_weights = {t.encode("utf-8"): w for t, w in self.term_weights.items()}
         return CoordinationMatcher(children, self.weights, self.power, self.require_all,
                                    searcher.reader(), self.boosts, averages, self.k1, self.b,
-                                   self.boost)
+                                   self.boost, term_weights)
 
 
 class CoordinationMatcher(matching.Matcher):
     """Moves over the documents the clauses match and scores them (see the module)."""
 
     def __init__(self, children, weights, power, require_all, reader, boosts, averages, k1, b,
-                 boost=1.0):
+                 boost=1.0, term_weights=None):
         self._children = list(children)
         self._weights = list(weights)
         self._known = sum(w for w in weights if w > 0)
@@ -95,6 +98,7 @@ class CoordinationMatcher(matching.Matcher):
         self._k1 = k1
         self._b = b
         self._boost = boost
+        self._term_weights = term_weights or {}
         self._id = None
         self._find()
 
@@ -130,7 +134,7 @@ class CoordinationMatcher(matching.Matcher):
     def copy(self):
         return CoordinationMatcher([c.copy() for c in self._children], self._weights, self._power,
                                    self._require_all, self._reader, self._boosts, self._averages,
-                                   self._k1, self._b, self._boost)
+                                   self._k1, self._b, self._boost, self._term_weights)
 
     def replace(self, minquality=0):
         return self
@@ -180,10 +184,12 @@ class CoordinationMatcher(matching.Matcher):
         for leaf in clause.term_matchers():
             if not leaf.is_active() or leaf.id() != current:
                 continue
-            field = leaf.term()[0]
+            field, text = leaf.term()
             boost = self._boosts.get(field)
             if boost is None:
                 continue
+            if text in self._term_weights:
+                boost *= self._term_weights[text]
             length = reader.doc_field_length(current, field, 1) or 1
             tf += boost * leaf.weight() / (1.0 - b + b * length / self._averages[field])
         return idf * tf * (self._k1 + 1.0) / (self._k1 + tf) if tf else 0.0

@@ -29,6 +29,9 @@ MAX_PREFIX_TERMS = 2000
 RELAXED_MIN_CHARS = 3
 RELAXED_MAX_TERMS = 50
 RELAXED_BOOST = 0.1
+# Verb endings swapped to find a word's other forms, and the weight of those forms.
+VERB_ENDINGS = ("", "e", "en", "n", "st", "t", "et", "est", "te", "ten", "tet", "test", "tes")
+INFLECTION_WEIGHT = 0.7
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -132,8 +135,12 @@ class Compiler:
         if not terms:
             return None
         if node.field is None:
-            return self._plain([terms], require_all=True)
+            return self._plain([self._token(node)], require_all=True)
         return self._any_field(node.field, terms)
+
+    @staticmethod
+    def _token(node: q.Word) -> str:
+        return WORD.findall(normalise_query_text(node.text))[0]
 
     def word_terms(self, node: q.Word):
         """The index terms of a one-token word; ``None`` when the word holds several tokens."""
@@ -194,9 +201,10 @@ class Compiler:
 
     def _and(self, node: q.And):
         if q.is_plain_conjunction(node):
-            words = [t for t in (self.word_terms(n) for n in node.nodes)]
+            words = [self.word_terms(n) for n in node.nodes]
             if all(t is not None for t in words):
-                return self._plain([t for t in words if t], require_all=True)
+                return self._plain([self._token(n) for n, t in zip(node.nodes, words) if t],
+                                   require_all=True)
         parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
         if not parts:
             return None
@@ -212,24 +220,31 @@ class Compiler:
 
     # -- plain word queries and the any mode -------------------------------------
 
-    def _plain(self, words, *, require_all: bool):
-        """Plain words (each a list of index terms), BM25F-scored (:mod:`search.coordination`).
+    def _plain(self, tokens, *, require_all: bool):
+        """Plain words, BM25F-scored (:mod:`search.coordination`).
 
+        Each word matches its own terms and, at a lower weight, the terms of
+        its other verb forms that the index holds (:meth:`_inflections`).
         With ``require_all`` every word must match (the default reading);
         without, it is the any mode.
         """
         seen = set()
         clauses, weights, unknown = [], [], []
-        for terms in words:
+        term_weights: dict[str, float] = {}
+        for token in tokens:
+            terms = query_terms(token, self.langs)
             key = tuple(terms)
             if not terms or key in seen:
                 continue
             seen.add(key)
-            weight = self._idf(terms)
+            others = self._inflections(token, terms)
+            weight = self._idf(terms + others)
             if weight == 0.0 and not require_all:
                 unknown.extend(terms)
                 continue
-            clauses.append(self._any_field(None, terms))
+            for other in others:
+                term_weights.setdefault(other, INFLECTION_WEIGHT)
+            clauses.append(self._any_field(None, terms + others))
             weights.append(weight)
         if not require_all:
             relaxed = self._relaxed(unknown)
@@ -242,7 +257,41 @@ class Compiler:
         boosts = self.field_boosts if require_all else dict(self.field_boosts,
                                                              title=settings.any_mode_title_boost)
         return Coordinated(clauses, weights, power=settings.any_mode_power, require_all=require_all,
-                           boosts=boosts, k1=settings.bm25_k1, b=settings.bm25_b)
+                           boosts=boosts, k1=settings.bm25_k1, b=settings.bm25_b,
+                           term_weights=term_weights)
+
+    def _inflections(self, token: str, terms) -> list[str]:
+        """Terms of the index for other verb forms of ``token`` (German only).
+
+        The Snowball stemmer leaves verb endings in -t, -st, -te, -ten … in
+        place (``verpasst`` → ``verpasst``, ``verpassen`` → ``verpass``);
+        here the word's ending is swapped for the others and the stems that
+        the index holds are kept: ``verpasst`` also finds ``verpassen``,
+        ``verpasste``, ``verpasstest``.
+        """
+        if "de" not in self.langs:
+            return []
+        lowered = normalise_query_text(token).lower()
+        if len(lowered) < 5 or not lowered.isalpha():
+            return []
+        chain = chain_for("de")
+        candidates = set()
+        for ending in VERB_ENDINGS:
+            if ending and not lowered.endswith(ending):
+                continue
+            base = lowered[: len(lowered) - len(ending)] if ending else lowered
+            if len(base) < 3:
+                continue
+            candidates.update(base + other for other in VERB_ENDINGS if other != ending)
+        found = set()
+        reader = self.reader
+        own = set(terms)
+        for stem in chain._stemmer.stemWords(sorted(candidates)) if chain._stemmer else ():
+            if stem in own or stem in found or len(stem) < 4:
+                continue
+            if reader.doc_frequency("text", stem) >= 2:
+                found.add(stem)
+        return sorted(found)
 
     def any_of(self, node):
         """The ranked-OR reading of a plain word query (the "any" mode).
@@ -261,9 +310,8 @@ class Compiler:
         if not all(isinstance(w, q.Word) for w in words):
             return self.compile(node)
         # A hyphenated word ("Panthers-Starter") counts as its words here.
-        terms = [query_terms(token, self.langs)
-                 for w in words for token in WORD.findall(normalise_query_text(w.text))]
-        return self._plain(terms, require_all=False)
+        tokens = [token for w in words for token in WORD.findall(normalise_query_text(w.text))]
+        return self._plain(tokens, require_all=False)
 
     def _idf(self, terms) -> float:
         """The IDF of the rarest way the index holds ``terms``; 0 when it holds none."""
