@@ -9,6 +9,7 @@ a new generation and switched to atomically (see :mod:`search.storage`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -356,6 +357,11 @@ def index_paths(paths, settings: Settings, *, rebuild: bool = False, progress=No
         except BaseException:
             run.abandon()
             raise
+    if run.index is not None:
+        # Whoosh's closed readers keep memory maps of their files until the cycle
+        # collector runs: a long-lived caller would hold them open (deleted ones too).
+        del run
+        gc.collect()
     report.seconds = time.perf_counter() - started
     return report
 

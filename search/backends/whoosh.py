@@ -7,6 +7,7 @@ Queries are compiled and run by :mod:`search.searching`.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from contextlib import contextmanager
@@ -70,6 +71,10 @@ class _Snapshot:
                 searcher.close()
             self._all.clear()
         self.index.close()
+        # Whoosh's closed readers still hold memory maps of the segment files (their
+        # buffers sit in reference cycles), so the files of a retired generation stay
+        # open, deleted ones included, until the cycle collector runs: run it now.
+        gc.collect()
 
 
 class WhooshBackend:
@@ -92,6 +97,7 @@ class WhooshBackend:
 
     def _acquire(self) -> _Snapshot:
         token = storage.current_token(self.settings.index_dir)
+        unused = None
         with self._lock:
             if self._current is None or token != self._token:
                 generation = storage.require_generation(self.settings.index_dir)
@@ -101,25 +107,32 @@ class WhooshBackend:
                     if old is not None:
                         old.retired = True
                         if old.users == 0:
-                            old.close()
+                            unused = old
                 self._token = token
             self._current.users += 1
-            return self._current
+            current = self._current
+        if unused is not None:  # closed outside the lock: other calls need not wait
+            unused.close()
+        return current
 
     def _release(self, snapshot: _Snapshot) -> None:
         with self._lock:
             snapshot.users -= 1
-            if snapshot.retired and snapshot.users == 0:
-                snapshot.close()
+            unused = snapshot.retired and snapshot.users == 0
+        if unused:
+            snapshot.close()
 
     def close(self) -> None:
+        unused = None
         with self._lock:
             if self._current is not None:
                 self._current.retired = True
                 if self._current.users == 0:
-                    self._current.close()
+                    unused = self._current
                 self._current = None
                 self._token = None
+        if unused is not None:
+            unused.close()
 
 
 class WhooshSession:
