@@ -191,6 +191,12 @@ class _Run:
         # each file's counts at once instead of one article at a time.
         self.counts_files = self.fast
         self._built_ids: dict[str, int] = {}
+        # Whoosh's writer cannot delete a document it was given in the same run, so an
+        # id written twice (an article moving between files) or written and then removed
+        # is noted here, with the checksum of the copy to keep (None: none), and the
+        # superseded copies are deleted after the commit.
+        self._written: dict[str, str | None] = {}
+        self._superseded: set[str] = set()
         # Set when the previous generation's bookkeeping is lost or of another version:
         # an article may then be in the index without being known, so it is replaced.
         self.replace_unknown = False
@@ -238,6 +244,9 @@ class _Run:
         else:
             terms = prepared.terms if prepared is not None else None
             self.writer.add_document(**document_fields(article, lang, digest, terms))
+            if article.id in self._written:
+                self._superseded.add(article.id)
+            self._written[article.id] = digest
         if not self.counts_files:
             self.vocabulary.add(article.title + "\n" + article.text)
 
@@ -262,6 +271,29 @@ class _Run:
             self._delete_built(article_id)
         else:
             self.writer.delete_by_term("id", article_id)
+            if article_id in self._written:
+                self._superseded.add(article_id)
+                self._written[article_id] = None
+
+    def _delete_superseded(self) -> None:
+        """After the commit: of each id noted twice, only the copy written last stays."""
+        writer = self.index.writer()
+        try:
+            with self.index.searcher() as searcher:
+                for article_id in self._superseded:
+                    keep = self._written.get(article_id)
+                    docnums = sorted(searcher.document_numbers(id=article_id))
+                    kept = False
+                    for docnum in reversed(docnums):
+                        if not kept and keep is not None and \
+                                searcher.stored_fields(docnum).get("checksum") == keep:
+                            kept = True
+                            continue
+                        writer.delete_document(docnum)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
 
     def finish(self, meta: dict) -> tuple[str, int]:
         if self.old_reader is not None:
@@ -272,6 +304,8 @@ class _Run:
             self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
         else:
             self.writer.commit()
+            if self._superseded:
+                self._delete_superseded()
         with self.index.searcher() as searcher:
             documents = searcher.doc_count()
         self.index.close()
