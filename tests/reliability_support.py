@@ -224,3 +224,133 @@ def write_payload_articles(folder: Path) -> dict[str, str]:
     ids["payload-page"] = "html"
     ids["payload-note"] = "txt"
     return ids
+
+
+# ---------------------------------------------------------------------------
+# The real server: ``newssearch serve`` in a subprocess on 127.0.0.1
+
+
+class Server:
+    """``newssearch serve --index DIR --port 0`` started as a user starts it; always stop()."""
+
+    def __init__(self, index_dir: Path, log_dir: Path, threads: int = 8, extra_args=()):
+        self.index_dir = index_dir
+        self.log = open(log_dir / "server-stderr.log", "w+", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--index", str(index_dir), "--host",
+             "127.0.0.1", "--port", "0", "--threads", str(threads), *map(str, extra_args)],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True, env=_child_env(None))
+        self.port = None
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float = 90) -> None:
+        import selectors
+
+        deadline = time.monotonic() + timeout
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        line = ""
+        while self.port is None:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.process.poll() is not None:
+                raise AssertionError(f"the server did not start: {line!r}\n{self.stderr()[-3000:]}")
+            if selector.select(timeout=min(left, 1.0)):
+                line = self.process.stdout.readline()
+                found = re.search(r"Serving on http://127\.0\.0\.1:(\d+)/", line)
+                if found:
+                    self.port = int(found.group(1))
+        selector.close()
+        wait_until(lambda: self._healthy(), timeout=max(1.0, deadline - time.monotonic()),
+                   interval=0.1, message="a healthy server")
+
+    def _healthy(self) -> bool:
+        try:
+            status, _, _ = self.get("/healthz", timeout=5)
+            return status in (200, 503)
+        except OSError:
+            return False
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def connection(self, timeout: float = 30):
+        import http.client
+
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def get(self, target: str, timeout: float = 30, connection=None):
+        """``(status, headers, body bytes)`` of GET ``target`` (a path with its query string)."""
+        own = connection is None
+        connection = connection or self.connection(timeout)
+        try:
+            connection.request("GET", target)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            if own:
+                connection.close()
+
+    def stderr(self) -> str:
+        """What the server logged (its stderr)."""
+        if self.log.closed:
+            return self._logged
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                kill_process(self.process)
+        if self.process.stdout:
+            self.process.stdout.close()
+        if not self.log.closed:
+            self._logged = self.stderr()
+            self.log.close()
+
+
+def check_error_shape(data: dict) -> None:
+    """An API error: ``{"error": {"code": str, "message": str}}`` and nothing else."""
+    assert isinstance(data, dict) and set(data) == {"error"}, data
+    assert set(data["error"]) == {"code", "message"}, data
+    assert isinstance(data["error"]["code"], str) and isinstance(data["error"]["message"], str)
+
+
+def active_content(page: str) -> list[str]:
+    """Markup in a page that could run script or that a payload could have injected.
+
+    The app's own pages have none of it: scripts only by ``src`` from the same site,
+    no event-handler attributes, no frames or plugins, no ``javascript:`` links.
+    """
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Finder(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            names = dict(attrs)
+            if tag in ("iframe", "frame", "object", "embed", "base"):
+                found.append(f"<{tag}>")
+            if tag == "script" and not (names.get("src") or "").startswith("/static/"):
+                found.append(f"<script src={names.get('src')!r}>")
+            if names.get("id") == "injected":
+                found.append("element with id=injected")
+            for name, value in attrs:
+                if name.startswith("on"):
+                    found.append(f"<{tag} {name}=…>")
+                if name in ("href", "src", "action", "formaction", "xlink:href") and value and \
+                        re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(("javascript:", "data:text", "vbscript:")):
+                    found.append(f"<{tag} {name}={value[:40]!r}>")
+
+    finder = Finder(convert_charrefs=True)
+    finder.feed(page)
+    finder.close()
+    return found
