@@ -17,7 +17,9 @@ protocol of Xapian 1.4, which the Python bindings of any 1.4 release use.
 
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from .layout import read_cluster, shard_paths
 
+_PR_SET_PDEATHSIG = 1
 TOOLS_HINT = "install Debian's xapian-tools (apt-get install xapian-tools)"
 
 
@@ -94,11 +97,23 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the starting process dies (Linux)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def start(command: list[str], host: str, port: int, *, wait_seconds: float = 15.0,
           log=None) -> subprocess.Popen:
-    """Start a server process and wait (bounded) until it accepts connections."""
+    """Start a server process and wait (bounded) until it accepts connections.
+
+    The server ends with the process that started it, even if that one crashes.
+    """
     process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL,
-                               stderr=log or subprocess.DEVNULL, start_new_session=True)
+                               stderr=log or subprocess.DEVNULL, start_new_session=True,
+                               preexec_fn=_die_with_parent)
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
