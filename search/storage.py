@@ -106,7 +106,15 @@ def _generations(index_dir: Path) -> list[Path]:
 
 
 def new_generation(index_dir: Path, base: Path | None) -> Path:
-    """A fresh generation folder, holding hard links to ``base``'s files if given."""
+    """A fresh generation folder, holding hard links to ``base``'s files if given.
+
+    Unfinished generations left by killed runs (newer than the current one)
+    are removed first, so that the one kept beside the current is a real one.
+    """
+    current = current_generation(index_dir)
+    for stale in _generations(index_dir):
+        if current is None or stale.name > current.name:
+            shutil.rmtree(stale, ignore_errors=True)
     existing = _generations(index_dir)
     number = int(existing[-1].name[len(_PREFIX):]) + 1 if existing else 1
     target = Path(index_dir) / f"{_PREFIX}{number:06d}"
