@@ -24,6 +24,10 @@ from .settings import Settings
 
 MIN_PREFIX_CHARS = 2
 MAX_PREFIX_TERMS = 2000
+# Terms all the prefix words of one query may expand to together (every field): the work
+# of a query stays bounded however many prefixes it holds; words past the budget are
+# searched as the plain words they start with.
+MAX_PREFIX_TERMS_PER_QUERY = 5 * MAX_PREFIX_TERMS
 # Any mode: a word the index does not hold is matched by index terms sharing its
 # longest known start (at least this long and half the word), at a nominal weight.
 RELAXED_MIN_CHARS = 3
@@ -117,6 +121,7 @@ class Compiler:
         self.field_boosts = {"title": settings.title_boost, "text": 1.0}
         if self.has_parts:
             self.field_boosts[PARTS_FIELD] = settings.parts_boost
+        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
 
     def fields(self, field):
         return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
@@ -160,15 +165,25 @@ class Compiler:
         lowered = normalise_query_text(node.text).lower()
         stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
         stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
+        if self.prefix_budget <= 0:
+            return self._word(q.Word(node.text, node.field))
         clauses = []
         for field in self.fields(node.field):
             for stem in sorted(stems):
-                expanded = list(self.reader.expand_prefix(field, stem))[:MAX_PREFIX_TERMS]
+                take = max(0, min(MAX_PREFIX_TERMS, self.prefix_budget))
+                expanded = list(islice(self.reader.expand_prefix(field, stem), take))
+                self.prefix_budget -= len(expanded)
                 clauses.extend(wq.Term(field, t.decode("utf-8") if isinstance(t, bytes) else t,
                                        boost=self.boosts[field]) for t in expanded)
         if not clauses:
             return wq.Term("text", "\u0000none")
-        return wq.Or(clauses)
+        expansion = wq.Or(clauses)
+        # Whoosh would march thousands of term matchers along as a tree of unions, for
+        # every document an AND around it asks about (ten prefixes took half a minute on
+        # 28,000 articles); its array matcher reads each term once: the same hits and
+        # scores, ten times faster.
+        expansion.matcher_type = wq.Or.ARRAY_MATCHER
+        return expansion
 
     def _phrase(self, node: q.Phrase):
         text = normalise_query_text(node.text)
@@ -200,6 +215,9 @@ class Compiler:
         return wq.Not(inner) if inner is not None else None
 
     def _and(self, node: q.And):
+        # "a a" is "a": a repeated clause only multiplies the work (a query of one
+        # prefix repeated a hundred times took minutes).
+        node = q.And(tuple(dict.fromkeys(node.nodes)))
         if q.is_plain_conjunction(node):
             words = [self.word_terms(n) for n in node.nodes]
             if all(t is not None for t in words):
@@ -213,7 +231,7 @@ class Compiler:
         return parts[0] if len(parts) == 1 else wq.And(parts)
 
     def _or(self, node: q.Or):
-        parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
+        parts = [p for p in (self.compile(n) for n in dict.fromkeys(node.nodes)) if p is not None]
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else wq.Or(parts)

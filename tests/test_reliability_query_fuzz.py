@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import string
 
@@ -184,3 +185,42 @@ def test_known_queries_still_find_articles(fuzz_engine):
     assert found["total"] >= 11
     assert any("&lt;script&gt;" in hit["snippet"] or "&lt;img" in hit["snippet"]
                for hit in found["hits"]), "payload text is kept (escaped) in snippets"
+
+
+def _term_leaves(compiled) -> int:
+    if compiled is None:
+        return 0
+    children = getattr(compiled, "subqueries", None) or getattr(compiled, "clauses", None)
+    if children:
+        return sum(_term_leaves(child) for child in children)
+    child = getattr(compiled, "child", None) or getattr(compiled, "query", None)
+    return _term_leaves(child) if child is not None else 1
+
+
+def test_the_work_of_one_query_is_bounded(tmp_path):
+    """Prefix words expand to at most a fixed number of terms per query, and a repeated
+    clause is compiled once: "Impf* " × 100 took eight minutes on 28,000 articles."""
+    from search import query as q
+    from search.searching import MAX_PREFIX_TERMS_PER_QUERY
+
+    rng = random.Random(7)
+    words = {p + "".join(rng.choice("bdfgklmnprstvwz") for _ in range(6))
+             for p in ("ka", "ma", "sa", "ta", "ra") for _ in range(4000)}
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "many.jsonl").write_text("".join(json.dumps(
+        {"id": f"many-{n}", "lang": "en", "title": "Many words",
+         "text": " ".join(sorted(words)[n::4])}) + "\n" for n in range(4)), encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index")
+    index_paths([corpus], settings)
+    with Engine(settings) as engine:
+        assert engine.search("ka*").total == 4
+        with engine._session() as session:
+            one = _term_leaves(session.compile(q.parse("ka*")))
+            assert one > 1000
+            assert _term_leaves(session.compile(q.parse("ka* " * 100))) == one
+            assert _term_leaves(session.compile(q.parse(" OR ".join(["ka*"] * 100)))) == one
+            many = _term_leaves(session.compile(q.parse("ka* ma* sa* ta* ra* " * 20)))
+            assert many <= MAX_PREFIX_TERMS_PER_QUERY + 100, many
+        result = engine.search("ka* ma* sa* ta* ra* " * 20)
+        assert result.total == 4
