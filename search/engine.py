@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import query as q
-from .analysis import chain_for
+from .analysis import chain_for, query_terms
 from .backends.base import open_backend
+from .exactness import prefer_exact, query_forms
 from .highlight import highlight_paragraphs, snippet
 from .results import SearchResult, article_dict, hit_dict
 from .settings import Settings
@@ -154,7 +155,13 @@ class Engine:
             return
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
-        hits = session.run(compiled, filters=filters, start=start, limit=limit, sort=sort)
+        # Plain words by relevance: the first hits are re-ranked by the words they hold
+        # as typed (search.exactness), so they are fetched from the first one on.
+        depth = self.settings.exact_form_depth
+        rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
+                  and q.is_plain_conjunction(tree) and start < depth)
+        fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
+        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
         # Fewer hits than a page of the default size: the ranked OR instead. The bar does
         # not move with the page size asked for, so every page (and the one big page of
         # the same query) reads the query the same way.
@@ -162,13 +169,19 @@ class Engine:
                 and len(q.words_of(tree)) >= self.settings.any_mode_min_terms):
             loose = session.any_of(tree)
             if loose is not None:
-                hits = session.run(loose, filters=filters, start=start, limit=limit, sort=sort)
+                hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
+                                   sort=sort)
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
         result.facets = hits.facets
+        items = hits.items
+        if rerank:
+            words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
+            items = prefer_exact(items, query_forms(words), self.settings.exact_form_boost,
+                                 depth)[start:limit]
         terms = session.highlight_terms(compiled)
-        for stored, score in hits.items:
+        for stored, score in items:
             result.hits.append(self._hit(stored, score, terms))
 
     def _hit(self, stored: dict, score, terms) -> dict:

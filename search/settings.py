@@ -38,6 +38,10 @@ class Settings:
     parts_boost: float = 0.3  # a match inside a compound, against 1.0 for the word itself
     any_mode_power: float = 2.0  # any mode: score × (share of the query's IDF a hit holds) ** power
     any_mode_title_boost: float = 2.5  # the title's weight in any mode
+    # Plain word queries: each query word a hit holds as typed multiplies its score by
+    # 1 + exact_form_boost, among the first exact_form_depth hits (search.exactness).
+    exact_form_boost: float = 0.1
+    exact_form_depth: int = 30
 
     # Searching
     per_page: int = 10

@@ -290,3 +290,58 @@ def test_other_verb_forms_are_found_at_a_lower_weight(fang):
     infinitive = fang.search('"fordern"', per_page=100)
     assert forms.total > fang.search('"fordert"').total
     assert set(ids(infinitive)) & set(ids(forms))
+
+
+# -- words as typed rank first -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    """Articles holding one word in different forms (one stem in the index)."""
+    folder = tmp_path_factory.mktemp("forms")
+    corpus = folder / "corpus.jsonl"
+    filler = " ".join(f"Absatz{n} über den Sportverein." for n in range(2))
+    records = [
+        # The short article holds "Treffen" twice: by BM25 alone it outranks the long one,
+        # which holds "Treffens" as typed in the query.
+        {"id": "other-form", "title": "Vereinsleben", "text": "Das Treffen fiel aus. Ein Treffen im Mai."},
+        {"id": "as-typed", "title": "Chronik", "text": f"Wegen des Treffens kamen alle. {filler}"},
+        {"id": "spelled", "title": "Verkehr", "text": "In München ist das Treffen der Räte gesperrt."},
+    ]
+    import json
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    index_paths([corpus], Settings(index_dir=folder / "index"))
+    return folder / "index"
+
+
+def test_words_as_typed_rank_above_other_forms(forms):
+    with Engine(Settings(index_dir=forms, exact_form_boost=0.0)) as engine:
+        by_stem = engine.search("Treffens")
+    order = ids(by_stem)
+    assert order.index("other-form") < order.index("as-typed")
+    with Engine(Settings(index_dir=forms, exact_form_boost=1.0)) as engine:
+        typed = engine.search("Treffens")
+        assert ids(typed)[0] == "as-typed"
+        assert set(ids(typed)) == set(ids(by_stem))
+        # The re-ranked score is the one shown, and the hits are in its order.
+        scores = [hit["score"] for hit in typed.hits]
+        assert scores == sorted(scores, reverse=True)
+        # Operators, phrases and date order keep the plain order.
+        assert ids(engine.search('"Treffens" OR Treffen'))[0] == "other-form"
+        assert ids(engine.search("Treffens", sort="date")) == ids(
+            Engine(Settings(index_dir=forms, exact_form_boost=0.0)).search("Treffens", sort="date"))
+
+
+def test_words_as_typed_ignore_case_umlaut_spellings_and_other_words():
+    from search.exactness import folded_words, query_forms
+
+    forms = query_forms(["Muenchen", "STRASSE", "Treffens"])
+    assert forms == {"muenchen", "strasse", "treffens"}
+    assert forms & folded_words("In München, Straße 5: das Treffen") == {"muenchen", "strasse"}
+
+
+def test_pages_follow_the_re_ranked_order(forms):
+    with Engine(Settings(index_dir=forms, exact_form_boost=1.0)) as engine:
+        whole = ids(engine.search("Treffens", per_page=10))
+        paged = [hit for page in (1, 2, 3) for hit in ids(engine.search("Treffens", page=page, per_page=1))]
+    assert paged == whole
