@@ -12,8 +12,24 @@ article:
 - ``umlaut``: the exact words with ``ä ö ü ß`` typed as ``ae oe ue ss``
   (every query holds at least one such word).
 
-A word is distinctive when it has 5+ letters, is no stopword and appears in
-2 to 300 articles. The files written to ``--out`` are ``queries.<set>.jsonl``
+A word is a candidate when it has 5+ letters, is no stopword and appears in
+2 to 300 articles. The three words must be distinctive *together*: no other
+article (title or text) holds all three in any of their forms (the word, its
+inflections as defined here, its ``ae``/``oe``/``ue``/``ss`` spelling). Without
+that rule an item can have several right answers: FANG holds the same story
+from several sources and updated versions of one article, and three words
+of one of them often occur in the others too; no ranking can tell which one
+was meant. Up to 20 draws per article (same seed) look for such words; an
+article without them (typically one with a near-duplicate) is passed over.
+
+The endings swapped for ``inflected`` keep a word a form of itself:
+``er``/``ern`` only among themselves and adjective endings (``Politiker`` never
+becomes ``Politik``, ``Wirtschaftspolitik`` never ``Wirtschaftspolitikern``), a
+verb ending is never dropped (``schnellte`` never becomes ``schnell``,
+``seitens`` never ``seit``) and a bare word takes only noun and adjective
+endings.
+
+The files written to ``--out`` are ``queries.<set>.jsonl``
 (``{"qid", "text"}``) and one ``qrels.trec`` (``qid 0 fang-<n> 1``; the qids
 of the three sets share the article's judgment).
 
@@ -40,11 +56,14 @@ SEED = 20240601
 WORDS_PER_QUERY = 3
 MIN_CHARS = 5
 MIN_DF, MAX_DF = 2, 300
+DRAWS_PER_ARTICLE = 20
 # Inflectional endings of German nouns, adjectives and verbs that are swapped
-# for one another. "er" is only swapped with adjective endings, never dropped,
-# so "Politiker" never becomes "Politik".
+# for one another (see the rules in _allowed).
 ENDINGS = ("", "e", "en", "em", "er", "es", "n", "s", "ern", "ens", "st", "t", "et", "te", "ten")
 _ADJECTIVE = {"e", "en", "em", "er", "es"}
+_COMPARATIVE = {"er", "ern"}
+_VERB = {"st", "t", "et", "te", "ten", "ens"}
+_BARE_TAKES = {"e", "en", "em", "es", "n", "s"}
 _SPELLED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 SETS = ("exact", "inflected", "umlaut")
 
@@ -64,12 +83,17 @@ def spelled_out(word: str) -> str:
 def _allowed(old: str, new: str) -> bool:
     if old == new:
         return False
-    if "er" in (old, new):
-        return {old, new} <= _ADJECTIVE
+    if old in _COMPARATIVE or new in _COMPARATIVE:
+        # Politiker ↔ Politikern, neuer ↔ neue; never Politik → Politiker(n).
+        return {old, new} <= _ADJECTIVE | _COMPARATIVE
+    if old in _VERB and new == "":
+        return False  # schnellte → schnell, seitens → seit
+    if old == "":
+        return new in _BARE_TAKES
     return True
 
 
-def inflections(word: str, known: Counter) -> list[str]:
+def inflections(word: str, known: Counter, min_count: int = 2) -> list[str]:
     """Other forms of ``word`` (lowercase) that the corpus holds, most frequent first."""
     found = {}
     for old in ENDINGS:
@@ -82,7 +106,7 @@ def inflections(word: str, known: Counter) -> list[str]:
             if not _allowed(old, new):
                 continue
             candidate = base + new
-            if candidate != word and known.get(candidate, 0) >= 2:
+            if candidate != word and known.get(candidate, 0) >= min_count:
                 found[candidate] = known[candidate]
     return sorted(found, key=lambda w: (-found[w], w))
 
@@ -91,17 +115,57 @@ def with_case(form: str, like: str) -> str:
     return form[:1].upper() + form[1:] if like[:1].isupper() else form
 
 
+class Holders:
+    """Which articles hold a word in any of its forms (lowercase words of title and text)."""
+
+    def __init__(self):
+        self.postings: dict[str, list[int]] = {}
+        self.df: Counter = Counter()
+
+    def add(self, number: int, words) -> None:
+        postings = self.postings
+        for word in words:
+            postings.setdefault(word, []).append(number)
+
+    def finish(self) -> None:
+        self.df = Counter({word: len(docs) for word, docs in self.postings.items()})
+
+    def family(self, word: str) -> set[str]:
+        forms = {word, *inflections(word, self.df, min_count=1)}
+        return forms | {spelled_out(f) for f in forms}
+
+    def holding(self, word: str) -> set[int]:
+        docs: set[int] = set()
+        for form in self.family(word):
+            docs.update(self.postings.get(form, ()))
+        return docs
+
+    def only(self, number: int, words) -> bool:
+        """True when no article but ``number`` holds every one of ``words`` in some form."""
+        together = None
+        for holders in sorted((self.holding(w) for w in words), key=len):
+            together = holders if together is None else together & holders
+            if together <= {number}:
+                return True
+        return together <= {number}
+
+
 def generate(corpus: Path, count: int, seed: int):
     stop = set(stoplists["de"])
     stop |= {spelled_out(w) for w in stop}
     documents = []
-    df: Counter = Counter()
-    for doc_id, title, text in read_articles(corpus):
+    holders = Holders()
+    for number, (doc_id, title, text) in enumerate(read_articles(corpus)):
         words = WORD.findall(text)
-        df.update({w.lower() for w in words})
+        holders.add(number, {w.lower() for w in words} | {w.lower() for w in WORD.findall(title)})
         documents.append((doc_id, words))
     if not documents:
         raise SystemExit(f"no FANG articles under {corpus}")
+    holders.finish()
+    # Document frequency in the text (as the candidates are drawn from the text).
+    df: Counter = Counter()
+    for _, words in documents:
+        df.update({w.lower() for w in words})
     rng = random.Random(seed)
     order = list(range(len(documents)))
     rng.shuffle(order)
@@ -120,8 +184,13 @@ def generate(corpus: Path, count: int, seed: int):
         with_umlaut = [w for w in candidates if UMLAUT.search(w)]
         if len(candidates) < WORDS_PER_QUERY or not with_umlaut:
             continue
-        first = rng.choice(sorted(with_umlaut))
-        rest = rng.sample(sorted(set(candidates) - {first}), WORDS_PER_QUERY - 1)
+        for _ in range(DRAWS_PER_ARTICLE):
+            first = rng.choice(sorted(with_umlaut))
+            rest = rng.sample(sorted(set(candidates) - {first}), WORDS_PER_QUERY - 1)
+            if holders.only(index, [first, *rest]):
+                break
+        else:
+            continue
         chosen = [w for w in first_form if w in {first, *rest}]  # text order
         exact = [first_form[w] for w in chosen]
         inflected = [with_case(inflections(w, df)[0], first_form[w]) for w in chosen]
