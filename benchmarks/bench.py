@@ -419,6 +419,10 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-real", action="store_true", help="leave out the real-corpus runs")
     parser.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                        help="keep the scale indexes in DIR and, when DIR already holds both "
+                             "(built by an earlier run with the same --docs), search them "
+                             "without building again (the build rows are then left out)")
     args = parser.parse_args(argv)
 
     scale_docs = args.docs or SCALE_DOCS
@@ -442,22 +446,34 @@ def main(argv=None) -> int:
         real, real_docs = corpora.real_corpus(args.fang, cache, args.docs)
         figures["real_docs"] = real_docs
 
-        # Build at scale
-        ours_ix, base_ix = work / "ours", work / "baseline"
-        ours_build, ours_rss = run_child(["_build", "ours", str(scale), str(ours_ix), "1"])
-        base_build, base_rss = run_child(["_build", "baseline", str(scale), str(base_ix), "0"])
-        ours_dps = ours_build["docs"] / ours_build["seconds"]
-        base_dps = base_build["docs"] / base_build["seconds"]
-        figures["build"] = {"ours_docs_per_s": ours_dps, "baseline_docs_per_s": base_dps,
-                            "ours_seconds": ours_build["seconds"],
-                            "baseline_seconds": base_build["seconds"],
-                            "ours_peak_rss_mb": ours_rss / 2**20,
-                            "baseline_peak_rss_mb": base_rss / 2**20}
-        row(f"build, {scale_docs:,} articles (docs/s)", ours_dps, base_dps,
-            _ratio(ours_dps, base_dps, True), "docs/s")
-        row("build peak RSS, all processes (MB)", ours_rss / 2**20, base_rss / 2**20,
-            _ratio(ours_rss, base_rss, False), "MB", "{:.0f}")
+        # Build at scale (or reuse the indexes an earlier run left in --reuse)
         from search import storage
+
+        home = work if args.reuse is None else args.reuse.expanduser() / f"scale-{scale_docs}"
+        ours_ix, base_ix = home / "ours", home / "baseline"
+        built_mark = home / "BUILT"
+        if args.reuse is not None and built_mark.exists():
+            print(f"reusing the indexes in {home}", flush=True)
+            figures["reused_indexes"] = str(home)
+        else:
+            shutil.rmtree(ours_ix, ignore_errors=True)
+            shutil.rmtree(base_ix, ignore_errors=True)
+            ours_build, ours_rss = run_child(["_build", "ours", str(scale), str(ours_ix), "1"])
+            base_build, base_rss = run_child(["_build", "baseline", str(scale), str(base_ix),
+                                              "0"])
+            ours_dps = ours_build["docs"] / ours_build["seconds"]
+            base_dps = base_build["docs"] / base_build["seconds"]
+            figures["build"] = {"ours_docs_per_s": ours_dps, "baseline_docs_per_s": base_dps,
+                                "ours_seconds": ours_build["seconds"],
+                                "baseline_seconds": base_build["seconds"],
+                                "ours_peak_rss_mb": ours_rss / 2**20,
+                                "baseline_peak_rss_mb": base_rss / 2**20}
+            row(f"build, {scale_docs:,} articles (docs/s)", ours_dps, base_dps,
+                _ratio(ours_dps, base_dps, True), "docs/s")
+            row("build peak RSS, all processes (MB)", ours_rss / 2**20, base_rss / 2**20,
+                _ratio(ours_rss, base_rss, False), "MB", "{:.0f}")
+            if args.reuse is not None:
+                built_mark.write_text("built\n")
 
         ours_size = storage.size_on_disk(storage.require_generation(ours_ix))
         base_size = _dir_size(base_ix)
@@ -502,8 +518,9 @@ def main(argv=None) -> int:
                 "req/s")
             row("/api/search errors", ours_http and ours_http["errors"],
                 base_http and base_http["errors"], None, "", "{:.0f}")
-        shutil.rmtree(ours_ix, ignore_errors=True)
-        shutil.rmtree(base_ix, ignore_errors=True)
+        if args.reuse is None:
+            shutil.rmtree(ours_ix, ignore_errors=True)
+            shutil.rmtree(base_ix, ignore_errors=True)
 
         # The real corpus: build and no-op incremental re-run
         if not args.skip_real:

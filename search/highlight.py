@@ -7,6 +7,7 @@ Matching is by index term, so a query for ``Häuser`` marks ``Haus`` and
 from __future__ import annotations
 
 import re
+import threading
 from html import escape
 
 from .analysis import WORD, LanguageChain
@@ -29,30 +30,56 @@ def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageC
     if not terms:
         return set()
     if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
-        stop = chain.stopwords
-        cache = _stem_cache(chain)
         words = set(WORD.findall(text.lower()))
-        missing = [w for w in words if w not in cache and w not in stop]
-        if missing:
-            if len(cache) > _STEM_CACHE_LIMIT:
-                cache.clear()
-            cache.update(zip(missing, [chain.stem(w) for w in missing]))
-        get = cache.get
-        return {w for w in words if get(w) in terms and w not in stop}
+        return words & _stems(chain).surfaces_of(words, terms)
     return _matching_words_plain(text, terms, chain)
 
 
-_STEM_CACHES: dict[str, dict[str, str]] = {}
-_STEM_CACHE_LIMIT = 500_000
+class _Stems:
+    """The stems of the words seen in snippets, for one language, and the other way
+    round: the words seen for each stem. A text's matched words are then its words
+    that are among the words seen for the query's terms (set operations in C)."""
+
+    LIMIT = 500_000
+
+    def __init__(self, chain: LanguageChain):
+        self.chain = chain
+        self.stems: dict[str, str | None] = {}  # None: a stopword
+        self.surfaces: dict[str, set[str]] = {}
+        self.lock = threading.Lock()
+
+    def surfaces_of(self, words: set[str], terms) -> set[str]:
+        with self.lock:
+            missing = words.difference(self.stems)
+            if missing:
+                if len(self.stems) > self.LIMIT:
+                    self.stems.clear()
+                    self.surfaces.clear()
+                    missing = words
+                chain = self.chain
+                stop = chain.stopwords
+                for word in missing:
+                    stem = None if word in stop else chain.stem(word)
+                    self.stems[word] = stem
+                    if stem is not None:
+                        found = self.surfaces.get(stem)
+                        if found is None:
+                            self.surfaces[stem] = {word}
+                        else:
+                            found.add(word)
+            surfaces = self.surfaces
+            known = [surfaces[t] for t in terms if t in surfaces]
+            return set().union(*known) if known else set()
 
 
-def _stem_cache(chain: LanguageChain) -> dict[str, str]:
-    """Stems of the words seen in snippets, per language: a dict lookup is far
-    cheaper than the stemmer's own cache."""
-    cache = _STEM_CACHES.get(chain.lang)
-    if cache is None:
-        cache = _STEM_CACHES.setdefault(chain.lang, {})
-    return cache
+_STEMS: dict[str, _Stems] = {}
+
+
+def _stems(chain: LanguageChain) -> _Stems:
+    found = _STEMS.get(chain.lang)
+    if found is None or found.chain is not chain:
+        found = _STEMS.setdefault(chain.lang, _Stems(chain))
+    return found
 
 
 def _matching_words_plain(text: str, terms, chain: LanguageChain) -> set[str]:
@@ -71,10 +98,25 @@ def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
         # Lowercasing keeps every offset here, so the spans found in the
         # lowercased text are the spans of the words in ``text``.
+        return [m.span() for m in _words_pattern(frozenset(words)).finditer(text.lower())]
+    return [m.span() for m in WORD.finditer(text) if m.group().lower() in words]
+
+
+_PATTERNS: dict = {}
+_PATTERNS_KEEP = 4096
+
+
+def _words_pattern(words: frozenset):
+    """One regular expression for whole-word occurrences of ``words`` (kept: the hits
+    of one query mostly share their matched words)."""
+    pattern = _PATTERNS.get(words)
+    if pattern is None:
         alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
         pattern = re.compile(r"(?<![^\W_])(?:" + alternatives + r")(?![^\W_])")
-        return [m.span() for m in pattern.finditer(text.lower())]
-    return [m.span() for m in WORD.finditer(text) if m.group().lower() in words]
+        if len(_PATTERNS) >= _PATTERNS_KEEP:
+            _PATTERNS.clear()
+        _PATTERNS[words] = pattern
+    return pattern
 
 
 def mark(text: str, spans) -> str:

@@ -6,7 +6,6 @@ into Whoosh queries.
 
 from __future__ import annotations
 
-import heapq
 import math
 import threading
 from itertools import islice
@@ -19,6 +18,7 @@ from whoosh import scoring, sorting
 from . import query as q
 from .analysis import WORD, chain_for, normalise_query_text, query_terms
 from .coordination import Coordinated
+from .postings import SegmentArrays, docs_of, scored
 from .schema import FACET_FIELDS, PARTS_FIELD
 from .settings import Settings
 
@@ -433,13 +433,15 @@ class FastResults:
 
 
 class _SegmentColumns:
-    """The date and facet columns of one segment, read once: dates as a list,
-    each facet as numpy codes into its list of names (as Whoosh's facets name them)."""
+    """The date and facet columns of one segment, read once: dates as an array,
+    each facet as numpy codes into its list of names (as Whoosh's facets name them),
+    and what scoring reads per document (:class:`search.postings.SegmentArrays`)."""
 
-    def __init__(self, reader, schema):
+    def __init__(self, reader, schema, key):
         count = reader.doc_count_all()
         dates = reader.column_reader("date_sort", translate=False)
-        self.dates = [dates.sort_key(d) for d in range(count)]
+        self.dates = np.fromiter((dates.sort_key(d) for d in range(count)), dtype=np.int64,
+                                 count=count)
         self.facets = {}
         for name in FACET_FIELDS:
             fieldobj = schema[name]
@@ -452,6 +454,7 @@ class _SegmentColumns:
                                                   len(index)) for d in range(count)),
                                 dtype=np.int64, count=count)
             self.facets[name] = (codes, list(index))
+        self.arrays = SegmentArrays(reader, key)
 
 
 _COLUMNS: dict = {}
@@ -467,7 +470,7 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
            reader.doc_count_all())
     found = _COLUMNS.get(key)
     if found is None:
-        found = _SegmentColumns(reader, subsearcher.schema)
+        found = _SegmentColumns(reader, subsearcher.schema, key)
         with _COLUMNS_LOCK:
             if len(_COLUMNS) >= _COLUMNS_KEEP:
                 _COLUMNS.pop(next(iter(_COLUMNS)))
@@ -476,44 +479,56 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
 
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:
-    allow = searcher._filter_to_comb(filter_query) if filter_query is not None else None
     context = searcher.context().set(needs_current=True)
-    keys = []
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
     by_date = sort == "date"
+    found_docs, found_scores, found_dates = [], [], []
     for subsearcher, offset in searcher.leaf_searchers():
-        matcher = whoosh_query.matcher(subsearcher, context)
-        docs: list[int] = []
-        scores: list[float] = []
-        append_doc, append_score = docs.append, scores.append
-        while matcher.is_active():
-            docnum = matcher.id()
-            if allow is None or offset + docnum in allow:
-                append_doc(docnum)
-                append_score(matcher.score())
-            matcher.next()
-        if not docs:
+        columns = _segment_columns(subsearcher)
+        arrays = columns.arrays
+        allow = None
+        if filter_query is not None:
+            allowed = docs_of(filter_query, subsearcher, arrays)
+            if not len(allowed):
+                continue
+            allow = np.zeros(arrays.count, dtype=bool)
+            allow[allowed] = True
+        docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
+        if allow is not None and len(docs):
+            keep = allow[docs]
+            docs, scores = docs[keep], scores[keep]
+        if not len(docs):
             continue
         total += len(docs)
-        columns = _segment_columns(subsearcher)
-        dates = columns.dates
-        if by_date:
-            keys.extend((-dates[d], -s, offset + d, s) for d, s in zip(docs, scores))
-        else:
-            keys.extend((-s, -dates[d], offset + d, s) for d, s in zip(docs, scores))
-        selected = np.array(docs, dtype=np.int64)
+        found_docs.append(docs + offset)
+        found_scores.append(scores)
+        found_dates.append(columns.dates[docs])
         for name in FACET_FIELDS:
             facet = columns.facets[name]
             if facet is None:
                 continue
             codes, names = facet
-            tally = np.bincount(codes[selected], minlength=len(names))
+            tally = np.bincount(codes[docs], minlength=len(names))
             into = counts[name]
             for code in np.flatnonzero(tally).tolist():
                 into[names[code]] = into.get(names[code], 0) + int(tally[code])
-    top = heapq.nsmallest(limit, keys) if limit else sorted(keys)
-    return FastResults(searcher, total, [(key[3], key[2]) for key in top], counts)
+    if not total:
+        return FastResults(searcher, 0, [], counts)
+    docs = np.concatenate(found_docs)
+    scores = np.concatenate(found_scores)
+    dates = np.concatenate(found_dates)
+    first, second = (-dates, -scores) if by_date else (-scores, -dates)
+    if limit and len(docs) > limit:
+        # Only what can reach the first ``limit`` places (ties on the first key included).
+        bar = np.partition(first, limit - 1)[limit - 1]
+        keep = np.flatnonzero(first <= bar)
+        docs, scores, first, second = docs[keep], scores[keep], first[keep], second[keep]
+    order = np.lexsort((docs, second, first))
+    if limit:
+        order = order[:limit]
+    top = list(zip(scores[order].tolist(), docs[order].tolist()))
+    return FastResults(searcher, total, top, counts)
 
 
 def page_hits(results, start: int, end: int, sort: str):

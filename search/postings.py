@@ -1,0 +1,393 @@
+"""Queries evaluated on whole posting lists with numpy, one index segment at a time.
+
+The fast search path of :mod:`search.searching` needs every match of a query
+(the page shows totals and facets) with its score. Whoosh's matchers walk the
+matches one document at a time in Python; here a posting list is read block
+by block into arrays, and the plain word queries of
+:class:`search.coordination.Coordinated` are scored with array arithmetic,
+term by term, by the same formula as
+:meth:`search.coordination.CoordinationMatcher.score`. Query types this
+module does not compute itself (phrases, prefix expansions, single scored
+terms) are read from their Whoosh matcher, so every query gives what the
+matchers give; the sums of a document's parts may be added in another order,
+so a score can differ from Whoosh's in the last bits of the float (results
+are compared rounded as they are shown, see tests/test_perf_equivalence.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections import OrderedDict
+from pickle import loads
+
+import numpy as np
+from whoosh import matching
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.util.numeric import byte_to_length
+
+from .coordination import FULL_MATCH, Coordinated
+
+_EMPTY_DOCS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+_LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+
+
+class SegmentArrays:
+    """What scoring reads per document of one segment, read once: field lengths
+    (as Coordinated reads them: a missing length counts as 1) and the deleted documents."""
+
+    def __init__(self, reader, key):
+        self.key = key
+        self.count = reader.doc_count_all()
+        self._lengths: dict = {}
+        self._lock = threading.Lock()
+        deleted = sorted(reader.deleted_docs()) if reader.has_deletions() else []
+        self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
+        self._live = None
+
+    def lengths(self, reader, field: str) -> np.ndarray:
+        found = self._lengths.get(field)
+        if found is None:
+            count = self.count
+            column = None
+            perdoc = getattr(reader, "_perdoc", None)
+            if perdoc is not None and hasattr(perdoc, "_cached_reader"):
+                column = perdoc._cached_reader("_%s_len" % field, LENGTHS_COLUMN)
+            if column is not None:
+                raw = np.fromiter((column[d] for d in range(count)), dtype=np.int64, count=count)
+                found = _LENGTH_TABLE[raw]
+            else:
+                found = np.fromiter((reader.doc_field_length(d, field, 1) or 1
+                                     for d in range(count)), dtype=np.float64, count=count)
+            found[found == 0] = 1.0
+            with self._lock:
+                self._lengths[field] = found
+        return found
+
+    def live(self) -> np.ndarray:
+        if self._live is None:
+            docs = np.arange(self.count, dtype=np.int64)
+            if self.deleted is not None:
+                docs = np.setdiff1d(docs, self.deleted, assume_unique=True)
+            self._live = docs
+        return self._live
+
+
+def _raw_postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of one term in one segment reader, deleted documents left out."""
+    try:
+        matcher = reader.postings(field, text)
+    except Exception:  # the term or field is not in this segment
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    inner = getattr(matcher, "child", matcher)  # deletions wrap the leaf in a filter
+    if type(inner) is W3LeafMatcher and not inner._byteids:
+        docs, weights = _read_blocks(inner)
+    else:
+        ids, ws = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            ws.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float64)
+    return docs, weights
+
+
+def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    postfile = leaf._postfile
+    position = leaf._baseoffset
+    id_parts, weight_parts = [], []
+    while True:
+        leaf._goto(position)
+        data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+        if leaf._compression:
+            data = zlib.decompress(data)
+        ids, weights, _ = loads(data)
+        count = leaf._blocklength
+        deltas = np.array(ids, dtype=np.int64)
+        id_parts.append(deltas)
+        if weights is None:
+            weight_parts.append(np.ones(count, dtype=np.float64))
+        elif isinstance(weights, float):
+            # Whoosh reads a block's single weight back through a float32 array
+            weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
+        else:
+            weight_parts.append(np.array(weights, dtype=np.float32).astype(np.float64))
+        if leaf._lastblock:
+            break
+        position = leaf._nextoffset
+    leaf.reset()
+    # Every block's deltas start from zero: its first one is the block's first docnum.
+    docs = np.concatenate([np.cumsum(p) for p in id_parts]) if len(id_parts) > 1 \
+        else np.cumsum(id_parts[0])
+    weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+    return docs, weights
+
+
+def term_postings(reader, arrays: SegmentArrays, field: str, text):
+    """``(docnums, weights)`` of a term in a segment, without the deleted documents
+    (kept in a bounded cache of decoded posting lists: decoding is most of the cost)."""
+    key = (arrays.key, field, text)
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    docs, weights = _raw_postings(reader, field, text)
+    if arrays.deleted is not None and len(docs):
+        keep = ~np.isin(docs, arrays.deleted, assume_unique=True)
+        docs, weights = docs[keep], weights[keep]
+    found = (docs.astype(np.int32), weights.astype(np.float32))
+    size = 8 * len(docs) + 200
+    global _CACHE_BYTES
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = found
+            _CACHE_BYTES += size
+            while _CACHE_BYTES > POSTINGS_CACHE_BYTES and len(_CACHE) > 1:
+                _, (old_docs, _) = _CACHE.popitem(last=False)
+                _CACHE_BYTES -= 8 * len(old_docs) + 200
+    return found
+
+
+# Decoded posting lists kept (docnums as int32, weights as float32: 8 bytes a posting).
+POSTINGS_CACHE_BYTES = 256 * 2**20
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_BYTES = 0
+_CACHE_LOCK = threading.Lock()
+
+
+# -- match sets without scores (filters) ------------------------------------------
+
+
+def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
+    """The sorted document numbers of ``query`` in one segment (no scores)."""
+    reader = subsearcher.reader()
+    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        return _EMPTY_DOCS
+    if type(query) is wq.Term:
+        return term_postings(reader, arrays, query.fieldname, query.text)[0]
+    if isinstance(query, wq.TermRange) and type(query) is wq.TermRange:
+        found = [term_postings(reader, arrays, query.fieldname, text)[0]
+                 for text in query._btexts(reader)]
+        return _union(found)
+    if type(query) is wq.ConstantScoreQuery:
+        return docs_of(query.child, subsearcher, arrays)
+    if hasattr(query, "_compile_query") and isinstance(query, wq.NumericRange):
+        return docs_of(query._compile_query(reader), subsearcher, arrays)
+    if type(query) is wq.And and query.boost == 1.0:
+        positive = [s for s in query.subqueries if not isinstance(s, wq.Not)]
+        negative = [s.query for s in query.subqueries if isinstance(s, wq.Not)]
+        docs = arrays.live() if not positive else None
+        for sub in positive:
+            found = docs_of(sub, subsearcher, arrays)
+            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            if not len(docs):
+                return _EMPTY_DOCS
+        for sub in negative:
+            docs = np.setdiff1d(docs, docs_of(sub, subsearcher, arrays), assume_unique=True)
+        return docs
+    if type(query) is wq.Or:
+        return _union([docs_of(s, subsearcher, arrays) for s in query.subqueries])
+    if type(query) is wq.Every and not query.fieldname:
+        return arrays.live()
+    if isinstance(query, Coordinated):
+        return _coordinated(query, subsearcher, subsearcher.boolean_context(), arrays, None)[0]
+    context = subsearcher.boolean_context()
+    return np.fromiter(query.matcher(subsearcher, context).all_ids(), dtype=np.int64)
+
+
+def _union(parts) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _EMPTY_DOCS
+    if len(parts) == 1:
+        return parts[0]
+    return np.unique(np.concatenate(parts))
+
+
+# -- scored match sets ------------------------------------------------------------
+
+
+def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None):
+    """``(docnums, scores)`` of ``query`` in one segment, sorted by docnum.
+
+    ``allow``: a boolean mask over the segment's documents; only those are
+    scored (others may be left out early).
+    """
+    if isinstance(query, Coordinated):
+        return _coordinated(query, subsearcher, context, arrays, allow)
+    if type(query) is wq.And and query.boost == 1.0 and len(query.subqueries) > 1:
+        return _and(query, subsearcher, context, arrays, allow)
+    return _walk(query.matcher(subsearcher, context), allow)
+
+
+def _walk(matcher, allow=None, candidates=None):
+    """Documents and scores read from a Whoosh matcher (only ``candidates`` when given)."""
+    docs: list[int] = []
+    scores: list[float] = []
+    if candidates is not None:
+        for target in candidates.tolist():
+            if not matcher.is_active():
+                break
+            if matcher.id() < target:
+                matcher.skip_to(target)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == target:
+                docs.append(target)
+                scores.append(matcher.score())
+    else:
+        append_doc, append_score = docs.append, scores.append
+        while matcher.is_active():
+            docnum = matcher.id()
+            if allow is None or allow[docnum]:
+                append_doc(docnum)
+                append_score(matcher.score())
+            matcher.next()
+    return np.array(docs, dtype=np.int64), np.array(scores, dtype=np.float64)
+
+
+def _and(query, subsearcher, context, arrays, allow):
+    """An AND of parts: the documents all positive parts match, the sum of their scores.
+
+    The parts this module computes go first; the others are asked only about
+    the documents left (as Whoosh's intersection skips to them).
+    """
+    positive = [s for s in query.subqueries if not isinstance(s, wq.Not)]
+    negative = [s.query for s in query.subqueries if isinstance(s, wq.Not)]
+    if not positive:
+        return _walk(query.matcher(subsearcher, context), allow)
+    fast = [s for s in positive if isinstance(s, Coordinated)]
+    slow = [s for s in positive if not isinstance(s, Coordinated)]
+    docs = None
+    total = None
+    for sub in fast:
+        found, score = _coordinated(sub, subsearcher, context, arrays, allow)
+        if docs is None:
+            docs, total = found, score
+        else:
+            common, left, right = np.intersect1d(docs, found, assume_unique=True,
+                                                 return_indices=True)
+            docs, total = common, total[left] + score[right]
+        if not len(docs):
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    for sub in slow:
+        if docs is None:
+            docs, total = _walk(sub.matcher(subsearcher, context), allow)
+        else:
+            found, score = _walk(sub.matcher(subsearcher, context), candidates=docs)
+            keep = np.isin(docs, found, assume_unique=True)
+            docs, total = docs[keep], total[keep] + score
+        if not len(docs):
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    for sub in negative:
+        drop = docs_of(sub, subsearcher, arrays)
+        keep = ~np.isin(docs, drop, assume_unique=True)
+        # Whoosh's matcher of a NOT inside an AND scores its documents 1.0.
+        docs, total = docs[keep], total[keep] + 1.0
+    return docs, total
+
+
+def _clause_leaves(clause):
+    """The ``(field, text)`` terms of a word clause (a term or an OR of terms), or None."""
+    if type(clause) is wq.Term:
+        return [(clause.fieldname, clause.text)]
+    if type(clause) is wq.Or and clause.boost == 1.0:
+        leaves = []
+        for sub in clause.subqueries:
+            found = _clause_leaves(sub)
+            if found is None:
+                return None
+            leaves.extend(found)
+        return leaves
+    return None
+
+
+def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays, allow):
+    """Coordinated's matches and scores, as CoordinationMatcher computes them."""
+    parent = subsearcher.get_parent()
+    averages = {name: parent.avg_field_length(name) or 1.0 for name in query.boosts}
+    b, k1 = query.b, query.k1
+    term_weights = query.term_weights
+    clause_docs, clause_scores = [], []
+    for clause, weight in zip(query.subqueries, query.weights):
+        leaves = _clause_leaves(clause) if weight > 0 else None
+        if leaves is None:
+            docs, score = _walk(clause.matcher(subsearcher, context), allow)
+        else:
+            docs, score = _word(subsearcher.reader(), leaves, weight, query.boosts, averages,
+                                term_weights, b, k1, arrays, allow)
+        if query.require_all and not len(docs):
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        clause_docs.append(docs)
+        clause_scores.append(score)
+    if not clause_docs:
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    weights = query.weights
+    if query.require_all:
+        docs = clause_docs[0]
+        for other in clause_docs[1:]:
+            docs = np.intersect1d(docs, other, assume_unique=True)
+            if not len(docs):
+                return _EMPTY_DOCS, _EMPTY_SCORES
+        total = np.zeros(len(docs), dtype=np.float64)
+        for found, score in zip(clause_docs, clause_scores):
+            total += score[np.searchsorted(found, docs)]
+        return docs, total * query.boost
+    docs = _union(clause_docs)
+    total = np.zeros(len(docs), dtype=np.float64)
+    held = np.zeros(len(docs), dtype=np.float64)
+    for found, score, weight in zip(clause_docs, clause_scores, weights):
+        if not len(found):
+            continue
+        at = np.searchsorted(docs, found)
+        total[at] += score
+        if weight > 0:
+            held[at] += weight
+    known = sum(w for w in weights if w > 0)
+    if not known:
+        return docs, total * query.boost
+    coverage = held / known
+    factor = np.where(coverage >= 0.999999, FULL_MATCH, coverage ** query.power)
+    return docs, total * factor * query.boost
+
+
+def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow):
+    """One word's documents and BM25F scores (CoordinationMatcher._word_score)."""
+    doc_parts, tf_parts = [], []
+    for field, text in leaves:
+        docs, weights = term_postings(reader, arrays, field, text)
+        if not len(docs):
+            continue
+        if allow is not None:
+            keep = allow[docs]
+            docs, weights = docs[keep], weights[keep]
+            if not len(docs):
+                continue
+        boost = boosts.get(field)
+        if boost is None:
+            tf = np.zeros(len(docs), dtype=np.float64)
+        else:
+            key = text if isinstance(text, str) else text.decode("utf-8")
+            if key in term_weights:
+                boost *= term_weights[key]
+            lengths = arrays.lengths(reader, field)[docs]
+            tf = boost * weights.astype(np.float64) / (1.0 - b + b * lengths / averages[field])
+        doc_parts.append(docs)
+        tf_parts.append(tf)
+    if not doc_parts:
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    if len(doc_parts) == 1:
+        docs, tf = doc_parts[0], tf_parts[0]
+    else:
+        every = np.concatenate(doc_parts)
+        docs, inverse = np.unique(every, return_inverse=True)
+        tf = np.bincount(inverse, weights=np.concatenate(tf_parts), minlength=len(docs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(tf != 0, idf * tf * (k1 + 1.0) / (k1 + tf), 0.0)
+    return docs, score
+
+
+__all__ = ["SegmentArrays", "docs_of", "scored", "term_postings"]
