@@ -153,15 +153,29 @@ def _windows(text: str, spans, context: int):
     return windows
 
 
+# Passages are chosen among the first this many characters of a text (cut at a space)
+# when they hold a match: a long article is not read to its end for a snippet.
+SCAN_CHARS = 8000
+
+
 def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
-            context: int = 90, lead_chars: int = 240) -> tuple[str, str]:
+            context: int = 90, lead_chars: int = 240,
+            scan_chars: int = SCAN_CHARS) -> tuple[str, str]:
     """``(html, plain)`` snippets of ``text`` for the index ``terms``.
 
     Up to ``fragments`` passages, the ones holding the most distinct matched
-    words first, shown in text order. Without a match, the lead.
+    words first, shown in text order. Only the first ``scan_chars``
+    characters are searched for passages, unless they hold no match (then the
+    whole text is). Without a match, the lead.
     """
-    words = matching_words(text, terms, chain)
-    spans = _match_spans(text, words)
+    spans = []
+    if terms and len(text) > scan_chars:
+        cut = text.rfind(" ", 0, scan_chars)
+        head = text[:cut] if cut > 0 else ""
+        if head:
+            spans = _match_spans(head, matching_words(head, terms, chain))
+    if not spans:
+        spans = _match_spans(text, matching_words(text, terms, chain))
     if not spans:
         lead = text[:lead_chars]
         if len(text) > lead_chars:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import threading
 import zlib
+from itertools import accumulate
 from collections import OrderedDict
 from pickle import loads
 
 import numpy as np
-from whoosh import matching
+from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
@@ -220,7 +221,170 @@ def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None):
         return _coordinated(query, subsearcher, context, arrays, allow)
     if type(query) is wq.And and query.boost == 1.0 and len(query.subqueries) > 1:
         return _and(query, subsearcher, context, arrays, allow)
+    found = _plain_scored(query, subsearcher, context, arrays, allow)
+    if found is not None:
+        return found
     return _walk(query.matcher(subsearcher, context), allow)
+
+
+def _bm25f(weighting, field):
+    """``(B, K1)`` when ``weighting`` is Whoosh's BM25F (whose term scores are computed
+    here), else None."""
+    if type(weighting) is not scoring.BM25F:
+        return None
+    return weighting._field_B.get(field, weighting.B), weighting.K1
+
+
+def _plain_scored(query, subsearcher, context, arrays, allow):
+    """Terms, phrases and ORs of them scored as Whoosh's BM25F matchers score them;
+    None for anything else."""
+    kind = type(query)
+    if kind is wq.Term:
+        return _term_scored(query, subsearcher, context, arrays, allow)
+    if kind is wq.Phrase:
+        return _phrase_scored(query, subsearcher, context, arrays, allow)
+    if kind is wq.Or and query.boost == 1.0 and query.subqueries and not query.scale:
+        parts = []
+        for sub in query.subqueries:
+            found = _plain_scored(sub, subsearcher, context, arrays, allow)
+            if found is None:
+                return None
+            parts.append(found)
+        parts = [p for p in parts if len(p[0])]
+        if not parts:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        if len(parts) == 1:
+            return parts[0]
+        docs = _union([p[0] for p in parts])
+        total = np.zeros(len(docs), dtype=np.float64)
+        for found, score in parts:
+            total[np.searchsorted(docs, found)] += score
+        return docs, total
+    return None
+
+
+def _term_weights(query, subsearcher, context, arrays, allow):
+    """A term's documents and BM25F scores before its boost, or None."""
+    weighting = context.weighting if context is not None else None
+    field = query.fieldname
+    params = _bm25f(weighting, field)
+    if params is None or field not in subsearcher.schema \
+            or not subsearcher.schema[field].scorable:
+        return None
+    reader = subsearcher.reader()
+    text = query.text
+    docs, weights = term_postings(reader, arrays, field, text)
+    if allow is not None and len(docs):
+        keep = allow[docs]
+        docs, weights = docs[keep], weights[keep]
+    if not len(docs):
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    B, K1 = params
+    parent = subsearcher.get_parent()
+    btext = subsearcher.schema[field].to_bytes(text) if isinstance(text, str) else text
+    idf = parent.idf(field, btext)
+    avgfl = parent.avg_field_length(field) or 1
+    tf = weights.astype(np.float64)
+    fl = arrays.lengths(reader, field)[docs]
+    score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+    return docs, score
+
+
+def _term_scored(query, subsearcher, context, arrays, allow):
+    found = _term_weights(query, subsearcher, context, arrays, allow)
+    if found is None or query.boost == 1.0:
+        return found
+    return found[0], found[1] * query.boost
+
+
+def _phrase_scored(query, subsearcher, context, arrays, allow):
+    """A phrase: its words at consecutive positions (Whoosh's ``slop=1``), scored as
+    the sum of its words' BM25F scores, times its boost."""
+    field = query.fieldname
+    if query.slop != 1 or len(query.words) < 2 or field not in subsearcher.schema:
+        return None
+    fieldobj = subsearcher.schema[field]
+    if not fieldobj.format or not fieldobj.format.supports("positions"):
+        return None
+    reader = subsearcher.reader()
+    words = []
+    for word in query.words:
+        try:
+            words.append(fieldobj.to_bytes(word))
+        except ValueError:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        if (field, words[-1]) not in reader:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    parts = []
+    for word in words:
+        found = _term_weights(wq.Term(field, word), subsearcher, context, arrays, allow)
+        if found is None:
+            return None
+        parts.append(found)
+    docs = parts[0][0]
+    for found, _ in parts[1:]:
+        docs = np.intersect1d(docs, found, assume_unique=True)
+        if not len(docs):
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    positions = [_positions(reader, field, word, docs) for word in words]
+    keep = np.zeros(len(docs), dtype=bool)
+    tail = positions[1:]
+    for i in range(len(docs)):
+        later = [set(p[i]) for p in tail]
+        for start in positions[0][i]:
+            if all(start + k in found for k, found in enumerate(later, 1)):
+                keep[i] = True
+                break
+    docs = docs[keep]
+    if not len(docs):
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    total = np.zeros(len(docs), dtype=np.float64)
+    for found, score in parts:
+        total += score[np.searchsorted(found, docs)]
+    if query.boost != 1.0:
+        total = total * query.boost
+    return docs, total
+
+
+def _positions(reader, field, btext, docs) -> list:
+    """The positions of a term in each of ``docs`` (all of which hold it); only the
+    posting blocks holding one of them are decoded."""
+    matcher = reader.postings(field, btext)
+    leaf = getattr(matcher, "child", matcher)
+    wanted = docs.tolist()
+    out = []
+    if type(leaf) is W3LeafMatcher and not leaf._byteids:
+        postfile = leaf._postfile
+        position = leaf._baseoffset
+        at = 0
+        while at < len(wanted):
+            leaf._goto(position)
+            if wanted[at] <= leaf._maxid:
+                data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+                if leaf._compression:
+                    data = zlib.decompress(data)
+                ids, _, values = loads(data)
+                block = np.cumsum(np.array(ids, dtype=np.int64))
+                stop = at
+                while stop < len(wanted) and wanted[stop] <= leaf._maxid:
+                    stop += 1
+                where = np.searchsorted(block, wanted[at:stop]).tolist()
+                for i in where:
+                    out.append(_decode_positions(values[i]))
+                at = stop
+            if leaf._lastblock:
+                break
+            position = leaf._nextoffset
+        leaf.reset()
+    else:
+        for target in wanted:
+            matcher.skip_to(target)
+            out.append(list(matcher.value_as("positions")))
+    return out
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    return list(accumulate(loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
 
 
 def _walk(matcher, allow=None, candidates=None):
