@@ -387,14 +387,17 @@ def _index_first(corpus_paths, index_dir: Path) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0: any free port).")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 512),
-              help="Worker threads of the server.")
+              help="Worker threads of each server process.")
+@click.option("--workers", default=0, show_default=True, type=click.IntRange(0, 64),
+              help="Server processes sharing the port (0: one per CPU core). Searching is "
+                   "CPU-bound, and threads of one process share one core at a time.")
 @click.option("--corpus", "corpus_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Index these files or folders first if the index folder has no index yet "
                    "(repeatable).")
 @click.option("--debug", is_flag=True,
               help="Run Flask's development server with reloader and debugger instead.")
 @backend_options
-def serve_command(index_dir, host, port, threads, corpus_paths, debug):
+def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
     """Serve the search page and the JSON API for the index.
 
     A reindex while the server runs shows with the next request; no restart
@@ -409,28 +412,122 @@ def serve_command(index_dir, host, port, threads, corpus_paths, debug):
     elif not _has_index(index_dir):
         click.echo(f"warning: no index in {index_dir} yet; the pages say so until one is built "
                    f"with 'newssearch index PATH --index {index_dir}'", err=True)
-    app = create_app({"SETTINGS": _settings(index_dir)})
+    settings = _settings(index_dir)
     if debug:
-        app.run(host=host, port=port, debug=True, use_reloader=True)
+        create_app({"SETTINGS": settings}).run(host=host, port=port, debug=True, use_reloader=True)
         return
 
     from waitress import create_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.WARNING)
-    server = create_server(app, host=host, port=port, threads=threads, ident="newssearch")
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or not hasattr(os, "fork"):
+        server = create_server(create_app({"SETTINGS": settings}), host=host, port=port,
+                               threads=threads, ident="newssearch")
+        _echo_listening(server)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+        return
+    _serve_forked(settings, host, port, threads, workers)
+
+
+def _echo_listening(server) -> None:
     listening = getattr(server, "effective_listen", None) or [(server.effective_host,
                                                                server.effective_port)]
     for where, bound_port in listening:
         shown = f"[{where}]" if ":" in str(where) else where
         click.echo(f"Serving on http://{shown}:{bound_port}/")
     sys.stdout.flush()
+
+
+def _serve_forked(settings, host: str, port: int, threads: int, workers: int) -> None:
+    """``workers`` processes, each a waitress server with its own engine, accepting
+    connections on one listening socket made here."""
+    import signal
+    import socket
+    import time
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        server.run()
-    except KeyboardInterrupt:
+        listener.bind((host, port))
+    except OSError as error:
+        click.echo(f"Error: cannot listen on {host}:{port}: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    listener.listen(1024)
+    where, bound_port = listener.getsockname()[:2]
+    shown = f"[{where}]" if ":" in str(where) else where
+    click.echo(f"Serving on http://{shown}:{bound_port}/ ({workers} processes)")
+    sys.stdout.flush()
+
+    def start_worker() -> int:
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 0
+        try:
+            _end_with_parent()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            from waitress import create_server
+
+            from web import create_app
+
+            server = create_server(create_app({"SETTINGS": settings}), sockets=[listener],
+                                   threads=threads, ident="newssearch")
+            server.run()
+        except BaseException:  # noqa: BLE001 - a worker ends here whatever happens
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+
+    children = {start_worker() for _ in range(workers)}
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while children:
+        try:
+            pid, _ = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:  # a worker died: start another after a pause
+            time.sleep(1)
+            if not stopping:
+                children.add(start_worker())
+    listener.close()
+
+
+def _end_with_parent() -> None:
+    """In a worker: end with SIGTERM when the serving process ends (Linux)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
         pass
-    finally:
-        server.close()
 
 
 # -- eval ------------------------------------------------------------------

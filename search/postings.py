@@ -44,7 +44,11 @@ class SegmentArrays:
         self.count = reader.doc_count_all()
         self._lengths: dict = {}
         self._lock = threading.Lock()
-        deleted = sorted(reader.deleted_docs()) if reader.has_deletions() else []
+        deleted = []
+        if reader.has_deletions():
+            found = getattr(reader, "deleted_docs_set", None)
+            deleted = sorted(found) if found is not None else [
+                d for d in range(self.count) if reader.is_deleted(d)]
         self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
         self._live = None
 

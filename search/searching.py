@@ -467,7 +467,7 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
     segment = reader.segment() if hasattr(reader, "segment") else None
     storage = getattr(reader, "_storage", None)
     key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader),
-           reader.doc_count_all())
+           reader.doc_count_all(), reader.doc_count())
     found = _COLUMNS.get(key)
     if found is None:
         found = _SegmentColumns(reader, subsearcher.schema, key)
