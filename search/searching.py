@@ -285,7 +285,8 @@ class Compiler:
         place (``verpasst`` → ``verpasst``, ``verpassen`` → ``verpass``);
         here the word's ending is swapped for the others and the stems that
         the index holds are kept: ``verpasst`` also finds ``verpassen``,
-        ``verpasste``, ``verpasstest``.
+        ``verpasste``, ``verpasstest``. The same goes for an -s after a vowel,
+        which the stemmer keeps: ``Warschaus`` also finds ``Warschau``.
         """
         if "de" not in self.langs:
             return []
@@ -301,6 +302,9 @@ class Compiler:
             if len(base) < 3:
                 continue
             candidates.update(base + other for other in VERB_ENDINGS if other != ending)
+        # An -s the stemmer keeps (after a vowel: "Warschaus", "Südeuropas", "Kameras"):
+        # the word without it, and with it.
+        candidates.add(lowered[:-1] if lowered.endswith("s") else lowered + "s")
         found = set()
         reader = self.reader
         own = set(terms)

@@ -307,6 +307,8 @@ def forms(tmp_path_factory):
         {"id": "other-form", "title": "Vereinsleben", "text": "Das Treffen fiel aus. Ein Treffen im Mai."},
         {"id": "as-typed", "title": "Chronik", "text": f"Wegen des Treffens kamen alle. {filler}"},
         {"id": "spelled", "title": "Verkehr", "text": "In München ist das Treffen der Räte gesperrt."},
+        {"id": "city", "title": "Polen", "text": "In Warschau demonstrierten Tausende."},
+        {"id": "city-2", "title": "Reise", "text": "Der Zug nach Warschau fällt aus."},
     ]
     import json
     corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
@@ -338,6 +340,13 @@ def test_words_as_typed_ignore_case_umlaut_spellings_and_other_words():
     forms = query_forms(["Muenchen", "STRASSE", "Treffens"])
     assert forms == {"muenchen", "strasse", "treffens"}
     assert forms & folded_words("In München, Straße 5: das Treffen") == {"muenchen", "strasse"}
+
+
+def test_an_s_the_stemmer_keeps_finds_the_word_without_it(forms):
+    # The stemmer removes no -s after a vowel: "Warschaus" and "Warschau" are two terms.
+    assert query_terms("Warschaus", ["de"]) != query_terms("Warschau", ["de"])
+    with Engine(forms) as engine:
+        assert set(ids(engine.search("Warschaus"))) == {"city", "city-2"}
 
 
 def test_pages_follow_the_re_ranked_order(forms):
