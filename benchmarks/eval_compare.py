@@ -6,6 +6,8 @@ Engines:
   chain, compound parts, AND with the ranked-OR "any" mode);
 - ``ours-no-parts``: the same index searched without the compound parts;
 - ``ours-and``: the same, strict AND only (no any mode);
+- ``ours-stems``: the same without the preference for words as typed
+  (``exact_form_boost=0``, see ``search/exactness.py``);
 - ``plain``: BM25 without stemming (Whoosh, lowercase words, German stopwords);
 - ``stock``: stock Whoosh ``LanguageAnalyzer("de")`` (classic Snowball German).
 
@@ -16,15 +18,17 @@ nothing) and BM25F with the same parameters as ours.
 Data: XQuAD-de (240 passages, its 632 judged German questions) and the
 known-item sets of ``eval_known_items.py`` over all FANG-COVID articles
 (generated into the cache folder when missing). Indexes are built once into
-``--cache`` and reused.
+``--cache`` and reused (remove `ours-*` after a change to the analysis or
+the index format: queries alone never need a new index).
 
     python benchmarks/eval_compare.py --cache /work/cache/eval [--sets xquad,exact,inflected,umlaut]
-        [--engines ours,ours-no-parts,ours-and,plain,stock] [--json OUT]
+        [--engines ours,ours-no-parts,ours-and,ours-stems,plain,stock] [--known-count 1000] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -43,7 +47,7 @@ from search.evaluation import Query, Ranking, read_qrels, read_queries, score  #
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE.parents[1] / "shared" / "corpora"
-ENGINES = ("ours", "ours-no-parts", "ours-and", "plain", "stock")
+ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "plain", "stock")
 SETS = ("xquad", "exact", "inflected", "umlaut")
 TITLE_BOOST = 2.5
 
@@ -135,6 +139,8 @@ def open_engine(engine: str, folder: Path):
         return Ours(folder, parts_boost=0.0)
     if engine == "ours-and":
         return Ours(folder, any_mode_min_terms=10_000)
+    if engine == "ours-stems":
+        return Ours(folder, exact_form_boost=0.0)
     return Baseline(engine, folder)
 
 
@@ -142,9 +148,13 @@ def data_for(set_name: str, args):
     if set_name == "xquad":
         return ("xquad", [args.xquad / "docs.de.jsonl"], read_queries(args.xquad / "queries.de.jsonl"),
                 read_qrels(args.xquad / "qrels.de.trec"), 100)
-    known = args.cache / "known-items"
+    # One folder per version of the generator, count and seed: a changed generator never
+    # reuses the items of an older one.
+    generator = hashlib.sha256((HERE / "eval_known_items.py").read_bytes()).hexdigest()[:10]
+    known = args.cache / f"known-items-{args.known_count}-{args.seed}-{generator}"
     if not (known / "qrels.trec").exists():
         from eval_known_items import generate, write  # noqa: E402
+        print(f"generating {args.known_count} known items in {known} …", flush=True)
         items, _ = generate(args.fang, args.known_count, args.seed)
         write(items, known)
     return ("fang", [args.fang], read_queries(known / f"queries.{set_name}.jsonl"),
