@@ -417,6 +417,8 @@ def main(argv=None) -> int:
     parser.add_argument("--http-seconds", type=float, default=30.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-search", action="store_true",
+                        help="build figures only: no query latency, no HTTP load")
     parser.add_argument("--skip-real", action="store_true", help="leave out the real-corpus runs")
     parser.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
     parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
@@ -482,7 +484,9 @@ def main(argv=None) -> int:
             _ratio(ours_size, base_size, False), "MB")
 
         # Queries at scale
-        queries = make_queries(scale, args.queries)
+        if args.skip_search:
+            args.skip_http = True
+        queries = [] if args.skip_search else make_queries(scale, args.queries)
         queries_file = work / "queries.json"
         queries_file.write_text(json.dumps(queries, ensure_ascii=False))
         figures["queries"] = {"count": len(queries), "rounds": args.rounds,
@@ -490,9 +494,9 @@ def main(argv=None) -> int:
                                         for k in sorted({q["kind"] for q in queries})},
                               "with_date": sum(1 for q in queries if q.get("from")),
                               "with_source": sum(1 for q in queries if q.get("source"))}
-        latency = measure_queries(ours_ix, base_ix, queries, args.rounds)
+        latency = None if args.skip_search else measure_queries(ours_ix, base_ix, queries, args.rounds)
         figures["latency_ms"] = latency
-        for p in ("p50", "p95", "p99"):
+        for p in ("p50", "p95", "p99") if latency else ():
             row(f"search + snippets (+ facets, ours) {p} (ms)", latency["ours"][p],
                 latency["baseline"][p], _ratio(latency["ours"][p], latency["baseline"][p], False),
                 "ms", "{:.2f}")

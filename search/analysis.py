@@ -53,6 +53,11 @@ _COMPOUND_LANGS = frozenset({"de"})
 _UMLAUT_SPELLINGS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 
 
+def lowercase_keeps_words(text: str) -> bool:
+    """True when the words of ``text.lower()`` are the lowercased words of ``text``."""
+    return _LOWER_CHANGES_WORDS.search(text) is None
+
+
 def spelling_variants(word: str) -> set[str]:
     """``word`` with umlauts written ``ae``/``oe``/``ue`` and ``ß`` as ``ss``, and back for ``ss``."""
     variants = {word}
@@ -77,7 +82,8 @@ class LanguageChain:
         self.lang = lang
         algorithm = _STEMMERS.get(lang)
         self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
-        self._stems: dict[str, str] = {}
+        self._terms: dict = {}  # word -> index term, False for words not indexed
+        self._empty_stems = False
         stopwords = stoplists.get(lang, ())
         if lang == "de":
             stopwords = {v for word in stopwords for v in spelling_variants(word)}
@@ -88,33 +94,49 @@ class LanguageChain:
         """The stem of one lowercase word (stopwords are not checked here)."""
         return self._stemmer.stemWord(word) if self._stemmer else word
 
+    def tokens(self, text: str) -> list[str]:
+        """Every lowercase word of ``text`` in order, stopwords included."""
+        if lowercase_keeps_words(text):
+            # Lowercasing the whole text first splits it into the same words.
+            return WORD.findall(text.lower())
+        return [w.lower() for w in WORD.findall(text)]
+
     def words(self, text: str) -> list[str]:
         """The lowercase words of ``text`` that are not stopwords."""
         stop = self.stopwords
-        if _LOWER_CHANGES_WORDS.search(text) is None:
-            # Lowercasing the whole text first splits it into the same words.
-            return [w for w in WORD.findall(text.lower())
-                    if w not in stop and len(w) <= MAX_WORD_CHARS]
-        lowered = (w.lower() for w in WORD.findall(text))
-        return [w for w in lowered if w not in stop and len(w) <= MAX_WORD_CHARS]
+        return [w for w in self.tokens(text) if w not in stop and len(w) <= MAX_WORD_CHARS]
 
     def terms(self, text: str) -> list[str]:
         """The index terms of ``text`` in order (positions are list indexes)."""
-        words = self.words(text)
-        if not self._stemmer:
-            return words
-        # A dict in front of the stemmer: a lookup costs a fraction of a call into
-        # PyStemmer, even when that call hits its own cache.
-        cache = self._stems
-        stems = list(map(cache.get, words))
-        if None in stems:
-            missing = list({w for w, s in zip(words, stems) if s is None})
-            fresh = dict(zip(missing, self._stemmer.stemWords(missing)))
-            if len(cache) + len(fresh) > _STEM_CACHE_SIZE:
-                cache.clear()
-            cache.update(fresh)
-            stems = [s if s is not None else fresh[w] for w, s in zip(words, stems)]
-        return stems
+        return self.terms_of_tokens(self.tokens(text))
+
+    def terms_of_tokens(self, tokens: list[str]) -> list[str]:
+        """The index terms of the words ``tokens`` (from :meth:`tokens`), in order."""
+        # One dict in front of the stop list, the length limit and the stemmer: a
+        # lookup costs a fraction of a call into PyStemmer, even when that call hits
+        # its own cache. Words that are not indexed map to False.
+        cache = self._terms
+        found = list(map(cache.get, tokens))
+        if None in found:
+            fresh = self._learn({w for w, t in zip(tokens, found) if t is None})
+            found = [fresh[w] if t is None else t for w, t in zip(tokens, found)]
+        if self._empty_stems:
+            return [t for t in found if t is not False]
+        return list(filter(None, found))
+
+    def _learn(self, words: set[str]) -> dict:
+        stop = self.stopwords
+        indexed = [w for w in words if w not in stop and len(w) <= MAX_WORD_CHARS]
+        fresh = dict.fromkeys(words, False)
+        stems = self._stemmer.stemWords(indexed) if self._stemmer else indexed
+        fresh.update(zip(indexed, stems))
+        if "" in stems:  # no stemmer does this; kept exact should one ever do
+            self._empty_stems = True
+        cache = self._terms
+        if len(cache) + len(fresh) > _STEM_CACHE_SIZE:
+            cache.clear()
+        cache.update(fresh)
+        return fresh
 
     def compound_parts(self, terms) -> list[str]:
         """The terms of the parts of every compound among ``terms`` (once per occurrence).
@@ -127,6 +149,15 @@ class LanguageChain:
         from .compounds import german_splitter
 
         return german_splitter().parts(terms)
+
+    def compound_part_counts(self, *groups) -> dict[str, int]:
+        """How often each term of :meth:`compound_parts` occurs, for the terms of
+        ``groups``, each ``(distinct terms, their counts)``."""
+        if not self.splits_compounds:
+            return {}
+        from .compounds import german_splitter
+
+        return german_splitter().part_counts(*groups)
 
     def spans(self, text: str):
         """``(start, end, term)`` for every indexed word of ``text``.

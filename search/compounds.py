@@ -19,9 +19,13 @@ derivational suffixes (``schaft``, ``heit``…) never a head: ``Auswahl``,
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import math
+import os
 import threading
 from collections import Counter
+from pathlib import Path
 
 import Stemmer
 
@@ -152,6 +156,22 @@ class CompoundSplitter:
                 out.extend(pieces * count)
         return out
 
+    def part_counts(self, *groups) -> dict[str, int]:
+        """How often each part occurs in what :meth:`parts` gives for the terms of
+        ``groups``, each ``(distinct terms, their counts)``."""
+        out: dict[str, int] = {}
+        get = out.get
+        cache = self._cache
+        split = self.split
+        for terms, counts in groups:
+            for term, count in zip(terms, counts):
+                pieces = cache.get(term)
+                if pieces is None:
+                    pieces = split(term)
+                for piece in pieces:
+                    out[piece] = get(piece, 0) + count
+        return out
+
     def segment(self, term: str) -> list[tuple[int, int]]:
         """Where ``term`` splits: ``(start, end)`` of each part, linking elements left out."""
         spans = self._segment(term) if len(term) >= MIN_TERM_CHARS and term.isalpha() else None
@@ -235,11 +255,52 @@ _lock = threading.Lock()
 _splitter: CompoundSplitter | None = None
 
 
+def _lexicon_file(min_zipf: float) -> Path:
+    """Where the lexicon made by this code from these package versions is kept."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = []
+    for package in ("wordfreq", "PyStemmer", "whoosh-reloaded"):
+        try:
+            versions.append(version(package))
+        except PackageNotFoundError:
+            versions.append("")
+    key = hashlib.blake2b(Path(__file__).read_bytes() + repr((min_zipf, versions)).encode(),
+                          digest_size=10).hexdigest()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "newssearch" / f"compound-lexicon-{key}.marshal"
+
+
+def cached_lexicon(min_zipf: float = MIN_ZIPF):
+    """:func:`lexicon_from_wordfreq`, kept in a file in the user's cache folder after the
+    first build: reading it takes a fraction of building it. The file's name holds a
+    digest of this module and of the versions of the packages it draws on, so any
+    change to them builds it anew; where no file can be written, it is built each time."""
+    try:
+        path = _lexicon_file(min_zipf)
+        heads, modifiers = marshal.loads(path.read_bytes())
+        if isinstance(heads, dict) and isinstance(modifiers, dict):
+            return heads, modifiers
+    except (OSError, ValueError, EOFError, TypeError):
+        path = None
+    lexicon = lexicon_from_wordfreq(min_zipf)
+    try:
+        path = path or _lexicon_file(min_zipf)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_bytes(marshal.dumps(lexicon))
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        pass
+    return lexicon
+
+
 def german_splitter() -> CompoundSplitter:
-    """The process-wide German splitter (its lexicon is built on first use, about a second)."""
+    """The process-wide German splitter (its lexicon is built on first use, a few seconds,
+    and read from the cache folder afterwards)."""
     global _splitter
     if _splitter is None:
         with _lock:
             if _splitter is None:
-                _splitter = CompoundSplitter(*lexicon_from_wordfreq())
+                _splitter = CompoundSplitter(*cached_lexicon())
     return _splitter

@@ -24,13 +24,13 @@ from whoosh import index as whoosh_index
 
 from . import schema as _schema
 from . import storage
-from .analysis import chain_for
+from .analysis import WORD, chain_for, lowercase_keeps_words
 from .corpus import Article, Problem, find_files, read_file
 from .language import detect_language
 from .schema import TEXT_FIELDS, build_schema
 from .segments import SegmentBuilder, group_positions
 from .settings import Settings
-from .spelling import Vocabulary, surface_words
+from .spelling import Vocabulary, surface_words, surface_words_of_lowered
 
 META_VERSION = 1
 # The field of the parts of compounds, where the schema has one (search.compounds).
@@ -89,11 +89,14 @@ def checksum(article: Article) -> str:
 @dataclass
 class Prepared:
     """One article with everything the indexer needs that does not depend on the index:
-    its language, the term lists of title and text (grouped by term) and its words."""
+    its language, the terms of each indexed field (grouped by term: distinct terms,
+    their counts and, for fields with positions, the positions grouped alike) and
+    the checksum of the article as read."""
 
     article: Article
     lang: str
     grouped: dict
+    digest: str | None = None
 
     @property
     def terms(self) -> dict:
@@ -102,6 +105,8 @@ class Prepared:
 
 def _ungroup(group) -> list[str]:
     terms, counts, flat = group
+    if flat is None:  # a field without positions: each term as often as it occurs
+        return [term for term, count in zip(terms, counts) for _ in range(count)]
     out: list = [None] * len(flat)
     at = 0
     for term, count in zip(terms, counts):
@@ -112,12 +117,35 @@ def _ungroup(group) -> list[str]:
 
 
 def prepare(article: Article, settings: Settings) -> Prepared:
-    """Language, analysis and vocabulary of one article (run in worker processes)."""
+    """Language, analysis and checksum of one article (run in worker processes)."""
+    return _analyse(article, settings)[0]
+
+
+def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
+    """:func:`prepare`, and the article's vocabulary words (``surface_words``); each
+    field is split into words once for the terms, the compound parts and the words."""
+    title, text = article.title, article.text
     lang = article.lang or detect_language(
-        article.title + "\n" + article.text,
+        title + "\n" + text[:settings.lang_sample_chars],
         sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-    grouped = {name: group_positions(terms) for name, terms in index_terms(article, lang).items()}
-    return Prepared(article, lang, grouped)
+    chain = chain_for(lang)
+    if lowercase_keeps_words(title) and lowercase_keeps_words(text):
+        title, text = title.lower(), text.lower()
+        title_tokens = WORD.findall(title)
+        text_tokens = WORD.findall(text)
+        words = surface_words_of_lowered(title)
+        words.update(surface_words_of_lowered(text))
+    else:
+        title_tokens = chain.tokens(title)
+        text_tokens = chain.tokens(text)
+        words = surface_words(title + "\n" + text)
+    title_group = group_positions(chain.terms_of_tokens(title_tokens))
+    text_group = group_positions(chain.terms_of_tokens(text_tokens))
+    grouped = {"title": title_group, "text": text_group}
+    if PARTS_FIELD:
+        counts = chain.compound_part_counts(title_group[:2], text_group[:2])
+        grouped[PARTS_FIELD] = (list(counts), list(counts.values()), None)
+    return Prepared(article, lang, grouped, checksum(article)), words
 
 
 def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
@@ -138,8 +166,9 @@ def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
         if isinstance(item, Problem):
             items.append(item)
         else:
-            items.append(prepare(item, settings))
-            words.update(surface_words(item.title + "\n" + item.text))
+            prepared, surface = _analyse(item, settings)
+            items.append(prepared)
+            words.update(surface)
     return items, words
 
 
@@ -519,9 +548,14 @@ def _index_file(path, key, fingerprint, items, run, report, files_table, checksu
             report.problems.append(item)
             continue
         article, lang = item.article, item.lang
+        digest = item.digest
         if not path.name.lower().endswith((".jsonl", ".jsonl.gz", ".csv")):
-            article.id = _unique_name_id(article, key, owners, fresh)
-        digest = checksum(article)
+            named = _unique_name_id(article, key, owners, fresh)
+            if named != article.id:
+                article.id = named
+                digest = None
+        if digest is None:
+            digest = checksum(article)
         previous = checksums.get(article.id)
         if previous == digest and owners.get(article.id) == key and article.id not in seen_here:
             report.unchanged += 1

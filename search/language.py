@@ -46,13 +46,19 @@ def normalise_lang(value) -> str | None:
     return code if re.fullmatch(r"[a-z]{2,3}", code) else None
 
 
+# Each function word with the languages it is one of.
+_LANGS_OF = {}
+for _lang, _words in _FUNCTION_WORDS.items():
+    for _word in _words:
+        _LANGS_OF[_word] = _LANGS_OF.get(_word, ()) + (_lang,)
+
+
 def quick_language(sample: str) -> str | None:
     """The language of ``sample`` when its function words leave no doubt, else ``None``."""
     counts = dict.fromkeys(_FUNCTION_WORDS, 0)
-    for word in _WORDS.findall(sample.lower()):
-        for lang, words in _FUNCTION_WORDS.items():
-            if word in words:
-                counts[lang] += 1
+    for langs in filter(None, map(_LANGS_OF.get, _WORDS.findall(sample.lower()))):
+        for lang in langs:
+            counts[lang] += 1
     best = max(counts, key=counts.get)
     hits = counts[best]
     others = sum(counts.values()) - hits

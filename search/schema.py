@@ -22,7 +22,8 @@ def build_schema() -> fields.Schema:
     chains (positions kept for phrases); the clean text itself is stored for
     snippets and the article page. ``parts`` holds the terms of the parts of
     the compounds in both (``Flüchtlingspolitik`` → ``fluchtling``, ``polit``),
-    searched beside them with a lower weight; its positions mean nothing. ``date_sort`` orders and filters by time,
+    searched beside them with a lower weight; it keeps frequencies only (no positions:
+    phrases are matched in title and text). ``date_sort`` orders and filters by time,
     the facet fields keep columns so that counts need no stored fields.
     """
     analyzer = NewsAnalyzer("de")
@@ -30,7 +31,7 @@ def build_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         title=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
         text=fields.TEXT(analyzer=analyzer, stored=True, phrase=True),
-        parts=fields.TEXT(analyzer=analyzer, phrase=True),
+        parts=fields.TEXT(analyzer=analyzer, phrase=False),
         date=fields.STORED(),
         date_sort=fields.NUMERIC(numtype=int, bits=64, signed=False, sortable=True),
         month=fields.ID(sortable=True),

@@ -17,7 +17,9 @@ one begun; :meth:`finish` returns the segments for the index's table of contents
 from __future__ import annotations
 
 import pickle
+import struct
 from array import array
+from hashlib import md5
 from itertools import repeat
 
 import zlib
@@ -30,7 +32,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 # Bytes one posting costs while a segment is built and sorted (arrays + sort temporaries).
 POSTING_BYTES = 56
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
-_PACK_UINT = __import__("struct").Struct("!I").pack
+_PACK_UINT = struct.Struct("!I").pack
 
 
 def encode_positions(deltas: list[int]) -> bytes:
@@ -57,9 +59,11 @@ def group_positions(terms: list[str]) -> tuple[list[str], list[int], list[int]]:
 
 
 class _TextPostings:
-    """The postings of one positional field, in flat arrays."""
+    """The postings of one text field, in flat arrays (positions only for a field
+    that keeps them)."""
 
-    def __init__(self):
+    def __init__(self, positional: bool = True):
+        self.positional = positional
         self.term_ids: dict[str, int] = {}
         self.tids = array("I")
         self.docs = array("I")
@@ -78,7 +82,8 @@ class _TextPostings:
         self.tids.extend(tids)
         self.docs.extend(repeat(docnum, len(terms)))
         self.counts.extend(counts)
-        self.positions.extend(flat)
+        if self.positional:
+            self.positions.extend(flat)
 
     def __len__(self):
         return len(self.tids)
@@ -106,7 +111,8 @@ class SegmentBuilder:
         self.perdoc = None
         self.docnum = 0
         self.deleted: set[int] = set()
-        self.text = {name: _TextPostings() for name in self.positional}
+        self.text = {name: _TextPostings(self.schema[name].format.supports("positions"))
+                     for name in self.positional}
         self.lengths = {name: array("I") for name in self.positional}
         self.other: dict[tuple[str, bytes], list] = {}
 
@@ -157,7 +163,7 @@ class SegmentBuilder:
             if name in self.text:
                 terms, counts, flat = grouped[name]
                 self.text[name].add(docnum, terms, counts, flat)
-                length = len(flat)
+                length = len(flat) if flat is not None else sum(counts)
             elif field.indexed:
                 other = self.other
                 for tbytes, freq, weight, vbytes in field.index(value):
@@ -178,7 +184,10 @@ class SegmentBuilder:
         for name in self.positional:
             lengths = self.lengths[name]
             group = grouped.get(name) if fields.get(name) is not None else None
-            lengths.append(len(group[2]) if group else 0)
+            if not group:
+                lengths.append(0)
+            else:
+                lengths.append(len(group[2]) if group[2] is not None else sum(group[1]))
         self.docnum += 1
         if self.postings >= self.budget:
             self.flush()
@@ -211,9 +220,42 @@ class SegmentBuilder:
         self.flush()
         return self.segments
 
-    def _write_text_field(self, fieldwriter, name: str) -> None:
+    def _write_frequency_field(self, fieldwriter, name: str) -> None:
+        """A text field without positions: each posting's value is its frequency."""
         postings = self.text[name]
         fieldwriter.start_field(name, self.schema[name])
+        rows: list = []
+        terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
+        rank = np.empty(len(terms), dtype=np.uint32)
+        rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
+        ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
+        per_term = np.bincount(ranks, minlength=len(terms)).tolist()
+        order = np.argsort(ranks, kind="stable")
+        del ranks, rank
+        docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
+        counts = np.frombuffer(postings.counts, dtype=np.uint32)[order]
+        del order
+        lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
+        doc_list = docs.tolist()
+        count_list = counts.tolist()
+        length_list = lengths[docs].tolist()
+        values = [_PACK_UINT(c) for c in count_list]
+        i = 0
+        for (term, _), n in zip(terms, per_term):
+            _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
+                        [float(x) for x in count_list[i:i + n]], values[i:i + n],
+                        length_list[i:i + n], rows, joined=True)
+            i += n
+        _add_rows(fieldwriter._tindex, rows)
+        fieldwriter.finish_field()
+
+    def _write_text_field(self, fieldwriter, name: str) -> None:
+        if not self.text[name].positional:
+            self._write_frequency_field(fieldwriter, name)
+            return
+        postings = self.text[name]
+        fieldwriter.start_field(name, self.schema[name])
+        rows: list = []
         terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
         rank = np.empty(len(terms), dtype=np.uint32)
         rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
@@ -264,20 +306,24 @@ class SegmentBuilder:
                         values.append(encode_positions(chunk[p:p + cnt]))
                     p += cnt
                 _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
-                            [float(x) for x in count_list[i:i + n]], values, length_list[i:i + n])
+                            [float(x) for x in count_list[i:i + n]], values, length_list[i:i + n],
+                            rows)
                 i += n
             first_term = last_term
+        _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
 
     def _write_other_field(self, fieldwriter, name: str) -> None:
         fieldobj = self.schema[name]
         fieldwriter.start_field(name, fieldobj)
+        rows: list = []
         keys = sorted(key for key in self.other if key[0] == name)
         for key in keys:
             entries = self.other[key]
             values = [v for _, _, v in entries if v]
             _write_term(fieldwriter, key[1], [d for d, _, _ in entries],
-                        [w for _, w, _ in entries], values, [0] * len(entries))
+                        [w for _, w, _ in entries], values, [0] * len(entries), rows)
+        _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
 
 
@@ -306,13 +352,14 @@ def _compress(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths):
+def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False):
     """One term's posting list, written as Whoosh's W3 codec writes it.
 
     Blocks of ``blocklimit`` postings, each a pickled ``(id deltas, weights,
     values)`` tuple behind a pickled info tuple, then the term's row in the
-    term table, with the same statistics ``W3PostingsWriter`` and
-    ``W3TermInfo`` compute.
+    term table (appended to ``rows``, see :func:`_add_rows`), with the same
+    statistics ``W3PostingsWriter`` and ``W3TermInfo`` compute. ``joined``: the values have a fixed size and a block
+    holds them as one byte string (a field without positions).
     """
     postfile = fieldwriter._postfile
     offset = postfile.tell()
@@ -337,7 +384,13 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths):
             mini_weights = tuple(block_weights)
         deltas = [ids[0]]
         deltas.extend([b - a for a, b in zip(ids, ids[1:])])
-        data = dumps((tuple(deltas), mini_weights, tuple(values[begin:end]) if values else None), 2)
+        if not values:
+            block_values = None
+        elif joined:
+            block_values = b"".join(values[begin:end])
+        else:
+            block_values = tuple(values[begin:end])
+        data = dumps((tuple(deltas), mini_weights, block_values), 2)
         compression = 0
         if len(data) >= COMPRESS_MIN_BYTES:
             compression = fieldwriter._codec._compression
@@ -363,7 +416,38 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths):
     row = _INFO(False, weight_sum, total, 0 if min_length is None else length_to_byte(min_length),
                 length_to_byte(max_length), max_weight, docs[0], docs[-1])
     row += pack_long(offset) + pack_int(postfile.tell() - offset)
-    fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext, row)
+    rows.append((pack_ushort(fieldwriter._fieldid) + btext, row))
+
+
+_LENGTHS = struct.Struct("!ii")
+
+
+def _add_rows(tindex, rows) -> None:
+    """``tindex.add(key, value)`` for each row, in one write: the rows, their lengths,
+    MD5 hash buckets and key positions exactly as Whoosh's ``OrderedHashWriter`` keeps them."""
+    if not rows:
+        return
+    dbfile = tindex.dbfile
+    position = dbfile.tell()
+    buckets = tindex.buckets
+    append_position = tindex.index.append
+    pack = _LENGTHS.pack
+    last = tindex.lastkey
+    chunks = []
+    for key, value in rows:
+        if key <= last:
+            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
+        append_position(position)
+        # whoosh.filedb.filetables.md5_hash: the low 32 bits of the key's MD5
+        digest = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+        buckets[digest & 255].append((digest, position))
+        chunks.append(pack(len(key), len(value)))
+        chunks.append(key)
+        chunks.append(value)
+        position += 8 + len(key) + len(value)
+        last = key
+    dbfile.write(b"".join(chunks))
+    tindex.lastkey = last
 
 
 __all__ = ["SegmentBuilder", "W3TermInfo", "encode_positions", "group_positions"]
