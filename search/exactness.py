@@ -13,6 +13,8 @@ which hits are compared.
 
 from __future__ import annotations
 
+import re
+
 from .analysis import WORD, normalise_query_text
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -34,7 +36,52 @@ def prefer_exact(items, forms: frozenset[str], boost: float, depth: int) -> list
         return list(items)
     head = []
     for position, (stored, score) in enumerate(items[:depth]):
-        held = len(forms & folded_words(f"{stored.get('title') or ''} {stored.get('text') or ''}"))
+        held = held_forms(f"{stored.get('title') or ''} {stored.get('text') or ''}", forms)
         head.append(((score or 0.0) * (1.0 + boost) ** held, position, stored))
     head.sort(key=lambda entry: (-entry[0], entry[1]))
     return [(stored, score) for score, _, stored in head] + list(items[depth:])
+
+
+# -- the same count without folding the whole text ------------------------------------
+
+_UNFOLD = {"ae": "ä", "oe": "ö", "ue": "ü", "ss": "ß"}
+_MAX_PATTERN_FORM = 24
+
+
+def held_forms(text: str, forms: frozenset[str]) -> int:
+    """``len(forms & folded_words(text))``, found by searching the lowercase text for
+    each form in every spelling that folds to it (most hits hold a query word early)."""
+    if not forms:
+        return 0
+    if any(len(f) > _MAX_PATTERN_FORM for f in forms):
+        return len(forms & folded_words(text))
+    lowered = text.lower()
+    return sum(1 for f in forms if _form_pattern(f).search(lowered) is not None)
+
+
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _form_pattern(form: str) -> re.Pattern:
+    pattern = _PATTERNS.get(form)
+    if pattern is None:
+        memo: dict[int, str] = {}
+
+        def spelled(i: int) -> str:
+            # every spelling of form[i:] that folds to it: each character as itself,
+            # or a digraph as the letter that folds to it
+            if i == len(form):
+                return ""
+            if i not in memo:
+                options = [re.escape(form[i]) + spelled(i + 1)]
+                letter = _UNFOLD.get(form[i:i + 2])
+                if letter:
+                    options.append(letter + spelled(i + 2))
+                memo[i] = options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+            return memo[i]
+
+        pattern = re.compile(r"(?<![^\W_])" + spelled(0) + r"(?![^\W_])")
+        if len(_PATTERNS) > 10_000:
+            _PATTERNS.clear()
+        _PATTERNS[form] = pattern
+    return pattern

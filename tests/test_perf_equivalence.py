@@ -191,6 +191,108 @@ def test_indexes_built_both_ways_answer_alike(indexes, corpus, monkeypatch):
         assert a == b, item
 
 
+def _raw_ranking(engine: Engine, queries, fast: bool) -> list:
+    """Every query's total, facets and first 200 hits with their unrounded scores, run
+    through ``searching.run`` directly (plain reading and, for word lists, the any mode)."""
+    from search import query as q
+
+    out = []
+    with engine._session() as session:
+        for item in queries:
+            tree = q.parse(item["q"])
+            readings = [session.compile(tree)]
+            if q.is_plain_conjunction(tree):
+                readings.append(session.any_of(tree))
+            for compiled in readings:
+                if compiled is None:
+                    continue
+                filters = searching.build_filter(session.reader, source=item.get("source"),
+                                                 date_from=item.get("date_from"),
+                                                 date_to=item.get("date_to"))
+                for sort in ("relevance", "date"):
+                    results = searching.run(session.searcher, compiled, filter_query=filters,
+                                            limit=200, sort=sort, fast=fast)
+                    hits = [(stored["id"], score)
+                            for stored, score in searching.page_hits(results, 0, 200, sort)]
+                    out.append((item["q"], sort, len(results), searching.facet_counts(results),
+                                hits))
+    return out
+
+
+def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
+    """Scores are computed with numpy in another order of additions than Whoosh's
+    matchers use, so they may differ in the last bits: equal to 1e-9, relative; the
+    order, totals and facets are exactly the same."""
+    queries = _queries(corpus) + [{"q": "Merkel Spahn Lauterbach Drosten"},
+                                  {"q": "Schule -Corona"}, {"q": '"Robert Koch" Institut'},
+                                  {"q": "title:Impfung OR Maske", "source": "zeit.de"},
+                                  {"q": "Impf* Biontech", "date_from": "2020-11"}]
+    with Engine(Settings(index_dir=indexes["fast"])) as engine:
+        fast = _raw_ranking(engine, queries, True)
+        plain = _raw_ranking(engine, queries, False)
+    assert len(fast) == len(plain) > 100
+    assert sum(1 for row in fast if row[2]) > 60
+    for a, b in zip(fast, plain):
+        assert a[:4] == b[:4], a[:3]
+        assert [i for i, _ in a[4]] == [i for i, _ in b[4]], a[:3]
+        for (_, x), (_, y) in zip(a[4], b[4]):
+            assert x == pytest.approx(y, rel=1e-9, abs=1e-12), a[:3]
+
+
+def test_fast_search_on_an_index_with_deletions(corpus, tmp_path, monkeypatch):
+    """An incremental run that removes and changes articles leaves deleted documents in
+    the segments; the fast path must not count or rank them."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for path in sorted(corpus.glob("*.jsonl")):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "ix")
+    index_paths([folder], settings)
+    lines = (folder / "b.jsonl").read_text(encoding="utf-8").splitlines()
+    changed = [json.loads(line) for line in lines[:20]]
+    for record in changed:
+        record["article"] += "\nNachtrag: Corona Merkel Lockdown."
+    (folder / "b.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                            for r in changed), encoding="utf-8")
+    (folder / "c.jsonl").unlink()
+    report = index_paths([folder], settings)
+    assert report.documents == 180
+    queries = _queries(corpus)
+    with Engine(settings) as engine:
+        with engine._session() as session:
+            assert session.reader.has_deletions() and session.reader.doc_count_all() > 180
+        fast = _answers(engine, queries)
+        monkeypatch.setattr(searching, "FAST_SEARCH", False)
+        plain = _answers(engine, queries)
+    assert sum(1 for r in fast if r["total"]) > 20
+    assert all(r["total"] <= 180 for r in fast)
+    for item, a, b in zip(queries, fast, plain):
+        assert a == b, item
+
+
+def test_exact_form_count_equals_folding_the_text():
+    """``exactness.held_forms`` (a search per form) counts what folding every word of the
+    text counts."""
+    from search.exactness import folded_words, held_forms, query_forms
+
+    rng = random.Random(5)
+    texts = [r["header"] + " " + r["article"] for r in fang_records("part-019.jsonl.gz", 200)]
+    texts += ["In München, Straße 5: das Treffen", "ssss sßs ßß ssß", "Gruesse und Grüße",
+              "aee äe Übersee", "MÜNCHEN STRASSE Fußball"]
+    words = sorted({w for t in texts[:100] for w in t.split() if w.isalpha()})
+    tricky = ["Muenchen", "STRASSE", "Straße", "ssss", "Grüße", "Gruesse", "äe", "aee",
+              "Ueberseeee", "Fußball", "Fussball", "Übersee"]
+    checked = found = 0
+    for text in texts:
+        for _ in range(5):
+            forms = query_forms(rng.sample(words, 2) + rng.sample(tricky, 2))
+            expected = len(forms & folded_words(text))
+            assert held_forms(text, forms) == expected, (forms, text[:80])
+            checked += 1
+            found += expected > 0
+    assert checked == len(texts) * 5 and found > 100
+
+
 def test_fast_snippets_equal_plain_ones():
     chain = chain_for("de")
     rng = random.Random(3)
