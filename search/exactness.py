@@ -56,7 +56,29 @@ def held_forms(text: str, forms: frozenset[str]) -> int:
     if any(len(f) > _MAX_PATTERN_FORM for f in forms):
         return len(forms & folded_words(text))
     lowered = text.lower()
-    return sum(1 for f in forms if _form_pattern(f).search(lowered) is not None)
+    return sum(1 for f in forms if _holds(lowered, f))
+
+
+def _holds(lowered: str, form: str) -> bool:
+    """Whether a word of ``lowered`` folds to ``form``."""
+    if _whole_word_at(lowered, form):  # spelled as folded: a plain substring search
+        return True
+    if not any(d in form for d in _UNFOLD):  # no other spelling folds to it
+        return False
+    return _form_pattern(form).search(lowered) is not None
+
+
+def _whole_word_at(lowered: str, form: str) -> bool:
+    # a word character is what WORD takes: alphanumeric (``[^\W_]``)
+    at = lowered.find(form)
+    size = len(form)
+    while at >= 0:
+        end = at + size
+        if (at == 0 or not lowered[at - 1].isalnum()) and \
+                (end == len(lowered) or not lowered[end].isalnum()):
+            return True
+        at = lowered.find(form, at + 1)
+    return False
 
 
 _PATTERNS: dict[str, re.Pattern] = {}
