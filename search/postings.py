@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import threading
 import zlib
-from itertools import accumulate
+from functools import lru_cache
+from itertools import accumulate, chain
 from collections import OrderedDict
 from pickle import loads
 
@@ -330,15 +331,22 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         docs = np.intersect1d(docs, found, assume_unique=True)
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
-    positions = [_positions(reader, field, word, docs) for word in words]
+    positions = [_positions(reader, arrays, field, word, docs) for word in words]
+    # (candidate, position) pairs as one number each: the phrase starts at (i, p) when
+    # every word k of it is at (i, p + k)
+    flat = []
+    for word_positions in positions:
+        sizes = np.fromiter(map(len, word_positions), dtype=np.int64, count=len(docs))
+        where = np.fromiter(chain.from_iterable(word_positions), dtype=np.int64,
+                            count=int(sizes.sum()))
+        flat.append((np.repeat(np.arange(len(docs), dtype=np.int64), sizes) << 32) | where)
+    starts = flat[0]
+    for k, later in enumerate(flat[1:], 1):
+        starts = starts[np.isin(starts + k, later)]
+        if not len(starts):
+            break
     keep = np.zeros(len(docs), dtype=bool)
-    tail = positions[1:]
-    for i in range(len(docs)):
-        later = [set(p[i]) for p in tail]
-        for start in positions[0][i]:
-            if all(start + k in found for k, found in enumerate(later, 1)):
-                keep[i] = True
-                break
+    keep[starts >> 32] = True
     docs = docs[keep]
     if not len(docs):
         return _EMPTY_DOCS, _EMPTY_SCORES
@@ -350,45 +358,70 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     return docs, total
 
 
-def _positions(reader, field, btext, docs) -> list:
-    """The positions of a term in each of ``docs`` (all of which hold it); only the
-    posting blocks holding one of them are decoded."""
+def _positions(reader, arrays, field, btext, docs) -> list:
+    """The positions of a term in each of ``docs`` (all of which hold it)."""
+    every, values = _term_values(reader, arrays, field, btext)
+    decode = _decode_positions
+    return [decode(values[i]) for i in np.searchsorted(every, docs).tolist()]
+
+
+def _term_values(reader, arrays, field, btext):
+    """``(docnums, position values)`` of a term, kept in a bounded cache."""
+    key = (arrays.key, field, btext)
+    with _CACHE_LOCK:
+        found = _VALUES.get(key)
+        if found is not None:
+            _VALUES.move_to_end(key)
+            return found
     matcher = reader.postings(field, btext)
     leaf = getattr(matcher, "child", matcher)
-    wanted = docs.tolist()
-    out = []
+    docs, values = [], []
     if type(leaf) is W3LeafMatcher and not leaf._byteids:
         postfile = leaf._postfile
         position = leaf._baseoffset
-        at = 0
-        while at < len(wanted):
+        while True:
             leaf._goto(position)
-            if wanted[at] <= leaf._maxid:
-                data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-                if leaf._compression:
-                    data = zlib.decompress(data)
-                ids, _, values = loads(data)
-                block = np.cumsum(np.array(ids, dtype=np.int64))
-                stop = at
-                while stop < len(wanted) and wanted[stop] <= leaf._maxid:
-                    stop += 1
-                where = np.searchsorted(block, wanted[at:stop]).tolist()
-                for i in where:
-                    out.append(_decode_positions(values[i]))
-                at = stop
+            data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+            if leaf._compression:
+                data = zlib.decompress(data)
+            ids, _, block_values = loads(data)
+            docs.append(np.cumsum(np.array(ids, dtype=np.int64)))
+            values.extend(block_values)
             if leaf._lastblock:
                 break
             position = leaf._nextoffset
         leaf.reset()
+        docs = np.concatenate(docs)
     else:
-        for target in wanted:
-            matcher.skip_to(target)
-            out.append(list(matcher.value_as("positions")))
-    return out
+        while matcher.is_active():
+            docs.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+        docs = np.array(docs, dtype=np.int64)
+    found = (docs, values)
+    size = 64 * len(values) + 200
+    global _VALUES_BYTES
+    with _CACHE_LOCK:
+        if key not in _VALUES:
+            _VALUES[key] = found
+            _VALUES_BYTES += size
+            while _VALUES_BYTES > POSITIONS_CACHE_BYTES and len(_VALUES) > 1:
+                _, (_, old_values) = _VALUES.popitem(last=False)
+                _VALUES_BYTES -= 64 * len(old_values) + 200
+    return found
 
 
-def _decode_positions(value: bytes) -> list[int]:
-    return list(accumulate(loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
+# Position values of the terms of recent phrases (about 64 bytes a posting).
+POSITIONS_CACHE_BYTES = 128 * 2**20
+_VALUES: OrderedDict = OrderedDict()
+_VALUES_BYTES = 0
+
+
+@lru_cache(maxsize=100_000)
+def _decode_positions(value: bytes) -> tuple:
+    # Whoosh's Positions value: the count, then the pickled position deltas (the pickle's
+    # final STOP may have been left off); equal values are common (one early position)
+    return tuple(accumulate(loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
 
 
 def _walk(matcher, allow=None, candidates=None):
