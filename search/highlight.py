@@ -153,8 +153,8 @@ def _windows(text: str, spans, context: int):
     return windows
 
 
-# Passages are chosen among the first this many characters of a text (cut at a space)
-# when they hold a match: a long article is not read to its end for a snippet.
+# Passages are chosen within the first stretch of a text of this many characters (cut
+# at a space) that holds a match: a long article is not read to its end for a snippet.
 SCAN_CHARS = 8000
 
 
@@ -164,18 +164,19 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
     """``(html, plain)`` snippets of ``text`` for the index ``terms``.
 
     Up to ``fragments`` passages, the ones holding the most distinct matched
-    words first, shown in text order. Only the first ``scan_chars``
-    characters are searched for passages, unless they hold no match (then the
-    whole text is). Without a match, the lead.
+    words first, shown in text order. The text is searched in stretches of
+    about ``scan_chars`` characters (cut at spaces), and the passages come from
+    the first stretch that holds a match. Without a match, the lead.
     """
     spans = []
-    if terms and len(text) > scan_chars:
-        cut = text.rfind(" ", 0, scan_chars)
-        head = text[:cut] if cut > 0 else ""
-        if head:
-            spans = _match_spans(head, matching_words(head, terms, chain))
-    if not spans:
-        spans = _match_spans(text, matching_words(text, terms, chain))
+    if terms:
+        for start, end in _stretches(text, scan_chars):
+            piece = text[start:end]
+            spans = _match_spans(piece, matching_words(piece, terms, chain))
+            if spans:
+                if start:
+                    spans = [(s + start, e + start) for s, e in spans]
+                break
     if not spans:
         lead = text[:lead_chars]
         if len(text) > lead_chars:
@@ -198,6 +199,20 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
         html_parts.append(prefix + mark(piece, shifted).replace("\n\n", " ") + suffix)
         plain_parts.append(prefix + piece.replace("\n\n", " ") + suffix)
     return " ".join(html_parts), " ".join(plain_parts)
+
+
+def _stretches(text: str, size: int):
+    """``(start, end)`` of consecutive stretches of ``text`` of at most about ``size``
+    characters, each ending at a space (a stretch without one runs to the text's end)."""
+    start = 0
+    while start < len(text):
+        end = len(text)
+        if end - start > size:
+            cut = text.rfind(" ", start, start + size)
+            if cut > start:
+                end = cut
+        yield start, end
+        start = end
 
 
 def highlight_paragraphs(text: str, terms, chain: LanguageChain) -> list[str]:
