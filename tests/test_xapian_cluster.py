@@ -113,11 +113,15 @@ def test_whoosh_and_xapian_agree_on_at_least_90_percent_of_top_10(world):
     """The same queries through both backends: the same matches and counts, close top 10s.
 
     Xapian rebuilds Whoosh's BM25F (per-field normalisation baked into the
-    wdfs, Whoosh's IDF and boosts as weight factors), so plain queries score
-    alike to about 0.1%. Where they differ, and why: the any mode (Whoosh
-    scales partial matches by the share of the query's IDF they hold, which
-    Xapian's built-in weights cannot), average field lengths measured on the
-    first articles indexed rather than all of them, and ties.
+    wdfs, Whoosh's IDF and boosts as weight factors, a word's fields weighed
+    before one saturation), the other verb forms of plain words and the any
+    mode's coordination factor, so match sets are the same and scores agree
+    to about 1% (measured here: 98.5% of the top-10 documents shared, every
+    total equal). Where they still differ, and why (see the README): the
+    weight of other verb forms in documents holding both forms, average
+    field lengths measured on the first articles indexed rather than all of
+    them, ties, and constant score offsets Whoosh adds to hits of filters
+    and negations (the order is the same).
     """
     engines, queries = world["engines"], world["queries"]
     shared = shown = 0
@@ -132,11 +136,11 @@ def test_whoosh_and_xapian_agree_on_at_least_90_percent_of_top_10(world):
         shared += len(a & b)
         shown += max(len(a), len(b))
     agreement = shared / shown
+    same_totals = 1 - len(other_totals) / len(queries)
     print(f"top-10 agreement Whoosh/Xapian over {len(queries)} queries: {agreement:.1%}; "
-          f"other totals or facets: {other_totals}")
-    # Match sets are compared for the record, not asserted: the Whoosh side's
-    # analysis is still moving (query-side word forms), see the README.
+          f"same totals and facets: {same_totals:.1%}; other totals or facets: {other_totals}")
     assert agreement >= 0.90, agreement
+    assert same_totals >= 0.90, other_totals
 
 
 def test_json_shape_is_the_whoosh_shape_plus_shards(world):

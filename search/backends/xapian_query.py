@@ -14,6 +14,10 @@ BM25 runs with ``b = 0`` and a scaled ``k1``, and each term's weight is
 scaled so that its inverse document frequency is Whoosh's
 (``log(N / (df + 1)) + 1``; Xapian's own is ``log((N - df + .5) /
 (df + .5))``) times its field boost. Scores come out on Whoosh's scale.
+Plain words are scored per word (BM25F proper, on the combined ``XF``
+terms) and also match the other verb forms the index holds
+(:meth:`Compiler._combined`); the any mode's coordination factor is spelt
+out as query structure (:meth:`Compiler._coordinated`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,14 @@ MAX_PREFIX_TERMS = 2000
 RELAXED_MIN_CHARS = 3
 RELAXED_MAX_TERMS = 50
 RELAXED_BOOST = 0.1
+MAX_PREFIX_TERMS_PER_QUERY = getattr(searching, "MAX_PREFIX_TERMS_PER_QUERY", 5 * MAX_PREFIX_TERMS)
+# Other verb forms of a plain word (search.searching.Compiler._inflections) and their weight.
+INFLECTION_WEIGHT = getattr(searching, "INFLECTION_WEIGHT", 0.0)
+# The any mode's coverage factor is rebuilt exactly (one clause per pair of words when
+# the power is 2, one per subset of the words otherwise) up to this many words: the work
+# grows with the square of the words (8 words: about 50 times that of a plain union).
+MAX_COORDINATED_WORDS = 8
+MAX_COORDINATED_SUBSETS = 30
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,31 @@ def xapian_idf(df: int, n: int) -> float:
     return math.log(tw)
 
 
+def inflection_scale(settings) -> float:
+    """The weight of a word's other verb forms after saturation, at a typical frequency.
+
+    Whoosh saturates ``INFLECTION_WEIGHT · tf'``; Xapian can only scale the
+    saturated weight, so it scales by ``sat(w · t) / sat(t)`` at ``t = 1``
+    (one occurrence in a field of average length): exact there, a little
+    high for frequent forms and a little low for rare ones.
+    """
+    k1, w = settings.bm25_k1, INFLECTION_WEIGHT
+    return w * (k1 + 1.0) / (k1 + w)
+
+
+class _FieldFrequencies:
+    """``doc_frequency(field, term)`` of a Whoosh reader, answered by a Xapian compiler."""
+
+    def __init__(self, compiler):
+        self.compiler = compiler
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        prefixed = xd.FIELD_PREFIXES[field] + term
+        if len(prefixed.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
+            return 0
+        return self.compiler.termfreq(prefixed)
+
+
 def boolean(query: xapian.Query) -> xapian.Query:
     """``query`` matching without adding to the score."""
     return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, 0.0)
@@ -119,11 +156,13 @@ class Compiler:
         self.termfreqs = {} if termfreqs is None else termfreqs
         self._terms: set[str] = set()
         self._negated = 0
+        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
 
     # -- entry points ------------------------------------------------------
 
     def compile(self, node) -> Compiled | None:
         self._terms = set()
+        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
         query = self._compile(node)
         return None if query is None else Compiled(query, frozenset(self._terms))
 
@@ -132,11 +171,11 @@ class Compiler:
 
         As on Whoosh: every document holding one of the words matches, and a
         word the index does not hold is matched by the index terms sharing its
-        longest known start, at a nominal weight. Whoosh also multiplies each
-        score by a coordination factor (the share of the query's IDF the
-        document holds); Xapian's built-in weighting cannot, so here documents
-        holding more of the words rank first only through their summed weights
-        (articles holding all of them get Whoosh's ``FULL_MATCH`` factor).
+        longest known start, at a nominal weight. Whoosh multiplies each score
+        by a coordination factor: ``FULL_MATCH`` for a document holding every
+        known word, else the share of the query's IDF it holds to the power
+        ``any_mode_power``. Xapian's weights only add up, so the factor is
+        spelt out as query structure (:meth:`_coordinated`).
         """
         self._terms = set()
         words = [node] if isinstance(node, q.Word) else list(node.nodes)
@@ -144,9 +183,8 @@ class Compiler:
             return self._any_of_fields(words)
         if not all(isinstance(w, q.Word) for w in words):
             return self.compile(node)
-        terms = [query_terms(token, self.langs)
-                 for w in words for token in WORD.findall(normalise(w.text))]
-        query = self._plain(terms, require_all=False)
+        tokens = [token for w in words for token in WORD.findall(normalise(w.text))]
+        query = self._plain(tokens, require_all=False)
         return None if query is None else Compiled(query, frozenset(self._terms))
 
     # -- plain words: BM25F proper, on the combined terms ----------------------
@@ -162,48 +200,151 @@ class Compiler:
                 best = max(best, math.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
         return best
 
-    def _combined(self, terms, idf: float):
-        """One word: its combined term(s), weighed with the word's IDF."""
+    @property
+    def reader(self):
+        """Document frequencies by Whoosh field name (what ``_inflections`` asks)."""
+        return _FieldFrequencies(self)
+
+    def inflections(self, token: str, terms) -> list[str]:
+        """The terms of the word's other verb forms that the index holds (as on Whoosh)."""
+        find = getattr(searching.Compiler, "_inflections", None)
+        if find is None or not INFLECTION_WEIGHT:
+            return []
+        return find(self, token, terms)
+
+    def synonym_df(self, terms) -> int:
+        """The document frequency Xapian 1.4 estimates for a synonym of ``terms``.
+
+        Its union estimate ``a + b - a·b/N``, rounded, two at a time from the
+        rarest: the IDF it weighs the synonym with, which :meth:`_synonym` scales out.
+        """
+        estimates = sorted(self.termfreq(xd.COMBINED + t) for t in terms)
+        while len(estimates) > 1:
+            a, b = estimates[0], estimates[1]
+            estimates = sorted([int(a + b - a * b / self.documents + 0.5), *estimates[2:]])
+        return estimates[0] if estimates else 0
+
+    def _synonym(self, terms, scale: float):
+        terms = [t for t in terms
+                 if len((xd.COMBINED + t).encode("utf-8", "surrogatepass")) <= xd.MAX_TERM_BYTES]
+        if not terms:
+            return None
+        if len(terms) == 1:
+            query, df = xapian.Query(xd.COMBINED + terms[0]), self.termfreq(xd.COMBINED + terms[0])
+        else:
+            query = xapian.Query(xapian.Query.OP_SYNONYM, [xapian.Query(xd.COMBINED + t)
+                                                           for t in terms])
+            df = self.synonym_df(terms)
+        if not df or not scale:
+            return query
+        return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query,
+                            scale / max(xapian_idf(df, self.documents), 1e-12))
+
+    def _combined(self, terms, others, idf: float):
+        """One word: its combined term(s) weighed with the word's IDF, and its other forms.
+
+        Whoosh adds the other forms' frequencies, times ``INFLECTION_WEIGHT``,
+        into the word's one saturation. Xapian cannot weigh terms inside a
+        synonym (and estimates a synonym's frequency shard by shard, so its
+        weight would differ between one database and several), so: a document
+        holding the word's own terms is weighed by them alone (exact without
+        other forms, a little low with both); one holding only other forms by
+        the best of them, its saturated weight scaled by :func:`inflection_scale`.
+        """
         if not self._negated:
             self._terms.update(terms)
-        queries = [xapian.Query(xd.COMBINED + t) for t in terms
-                   if len((xd.COMBINED + t).encode("utf-8", "surrogatepass")) <= xd.MAX_TERM_BYTES]
-        if not queries:
-            return None
-        df = max(self.termfreq(xd.COMBINED + t) for t in terms)
-        query = queries[0] if len(queries) == 1 else xapian.Query(xapian.Query.OP_SYNONYM, queries)
-        if not df or not idf:
-            return query
-        scale = self.saturation * idf / max(xapian_idf(df, self.documents), 1e-12)
-        return xapian.Query(xapian.Query.OP_SCALE_WEIGHT, query, scale)
+            self._terms.update(others)
+        scale = self.saturation * idf
+        own = self._synonym(terms, scale)
+        forms = [self._synonym([t], scale * inflection_scale(self.settings)) for t in others]
+        forms = [f for f in forms if f is not None]
+        if not forms or own is None:
+            return own
+        plain_own = self._synonym(terms, 0.0)
+        best = forms[0] if len(forms) == 1 else xapian.Query(xapian.Query.OP_MAX, forms)
+        return xapian.Query(xapian.Query.OP_OR,
+                            [own, xapian.Query(xapian.Query.OP_AND_NOT, best, plain_own)])
 
-    def _plain(self, words, *, require_all: bool):
-        seen, clauses, unknown = set(), [], []
-        for terms in words:
+    def _plain(self, tokens, *, require_all: bool):
+        seen, clauses, idfs, unknown = set(), [], [], []
+        for token in tokens:
+            terms = query_terms(token, self.langs)
             if not terms or tuple(terms) in seen:
                 continue
             seen.add(tuple(terms))
-            idf = self.word_idf(terms)
+            others = self.inflections(token, terms)
+            idf = self.word_idf(terms + others)
             if idf == 0.0 and not require_all:
                 unknown.extend(terms)
                 continue
-            clause = self._combined(terms, idf)
+            clause = self._combined(terms, others, idf)
             if clause is None:
                 if require_all:
                     return xapian.Query.MatchNothing
                 continue
             clauses.append(clause)
+            idfs.append(idf)
         if not require_all:
-            # Whoosh multiplies the score of an article holding every known word by
-            # FULL_MATCH: added here as that many times the AND of the words.
-            full = None
-            if len(clauses) > 1:
-                full = xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
-                                    xapian.Query(xapian.Query.OP_AND, clauses), FULL_MATCH - 1)
-            return self._or([full, *clauses, self._relaxed(unknown)])
+            return self._coordinated(clauses, idfs, self._relaxed(unknown))
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else xapian.Query(xapian.Query.OP_AND, clauses)
+
+    def _coordinated(self, clauses, idfs, relaxed):
+        """The any mode's union of word clauses, each document's score times its factor.
+
+        Whoosh: ``sum of the held words' scores (and of the stand-ins for
+        unknown words) × factor``, the factor ``FULL_MATCH`` when every known
+        word is held, else ``coverage ** power``, ``coverage`` being the held
+        share of the words' IDF (a document holding only stand-ins scores 0).
+        Here: with power 2, ``coverage² · sum`` is the sum over pairs of held
+        words ``(i, j)`` of ``idf_i · idf_j / K²`` times the scores of all the
+        words held, one clause per pair (the scores restricted to documents
+        holding both); with other powers, one clause per subset of the words.
+        Documents holding all get ``FULL_MATCH - 1`` times their sum on top.
+        """
+        if not clauses:
+            return relaxed
+        everything = self._or([*clauses, relaxed])
+        if len(clauses) == 1:
+            full = xapian.Query(xapian.Query.OP_SCALE_WEIGHT, everything, FULL_MATCH)
+            return self._or([xapian.Query(xapian.Query.OP_FILTER, full, clauses[0]),
+                             boolean(relaxed) if relaxed is not None else None])
+        total = sum(idfs)
+        power = getattr(self.settings, "any_mode_power", 2.0)
+        words = range(len(clauses))
+        parts = [xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
+                              xapian.Query(xapian.Query.OP_FILTER, everything,
+                                           xapian.Query(xapian.Query.OP_AND, clauses)),
+                              FULL_MATCH - (1.0 if power == 2 else 0.0))]
+        if power == 2 and len(clauses) <= MAX_COORDINATED_WORDS:
+            for i in words:
+                for j in words[i:]:
+                    held = clauses[i] if i == j else xapian.Query(xapian.Query.OP_AND,
+                                                                  [clauses[i], clauses[j]])
+                    factor = idfs[i] * idfs[j] * (1 if i == j else 2) / total ** 2
+                    parts.append(xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
+                                              xapian.Query(xapian.Query.OP_FILTER, everything,
+                                                           held), factor))
+        elif 2 ** len(clauses) - 2 <= MAX_COORDINATED_SUBSETS:
+            for mask in range(1, 2 ** len(clauses) - 1):
+                inside = [clauses[i] for i in words if mask >> i & 1]
+                outside = [clauses[i] for i in words if not mask >> i & 1]
+                held = inside[0] if len(inside) == 1 else xapian.Query(xapian.Query.OP_AND,
+                                                                       inside)
+                only = xapian.Query(xapian.Query.OP_AND_NOT, held, self._or(outside))
+                factor = (sum(idfs[i] for i in words if mask >> i & 1) / total) ** power
+                parts.append(xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
+                                          xapian.Query(xapian.Query.OP_FILTER, everything,
+                                                       only), factor))
+        else:
+            # Too many words to spell out: partial matches keep their plain sum.
+            parts.extend(clauses)
+            parts[0] = xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
+                                    xapian.Query(xapian.Query.OP_AND, clauses), FULL_MATCH - 1)
+        if relaxed is not None:
+            parts.append(boolean(relaxed))
+        return self._or(parts)
 
     def _any_of_fields(self, words) -> Compiled | None:
         """The any mode of a Whoosh compiler that scores fields one by one."""
@@ -298,8 +439,12 @@ class Compiler:
         if not terms:
             return None
         if node.field is None and BM25F_WORDS:
-            return self._plain([terms], require_all=True)
+            return self._plain([self._token(node)], require_all=True)
         return self._any_field(node.field, terms)
+
+    @staticmethod
+    def _token(node: q.Word) -> str:
+        return WORD.findall(normalise(node.text))[0]
 
     def word_terms(self, node: q.Word):
         """The index terms of a one-token word; ``None`` when the word holds several tokens."""
@@ -319,16 +464,20 @@ class Compiler:
         lowered = normalise(node.text).lower()
         stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
         stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
+        if self.prefix_budget <= 0:  # as on Whoosh: past the query's budget, the plain word
+            return self._word(q.Word(node.text, node.field))
         clauses = []
         for field in self.fields(node.field):
             prefix = xd.FIELD_PREFIXES[field]
             for stem in sorted(stems):
+                take = max(0, min(MAX_PREFIX_TERMS, self.prefix_budget))
                 expanded = []
-                for item in self.db.allterms(prefix + stem):
+                for item in self.db.allterms(prefix + stem) if take else ():
                     expanded.append(item.term.decode("utf-8"))
                     self.termfreqs.setdefault(expanded[-1], item.termfreq)
-                    if len(expanded) >= MAX_PREFIX_TERMS:
+                    if len(expanded) >= take:
                         break
+                self.prefix_budget -= len(expanded)
                 clauses.extend(self.term(field, t[len(prefix):]) for t in expanded)
         clauses = [c for c in clauses if c is not None]
         if not clauses:
@@ -383,10 +532,13 @@ class Compiler:
         return xapian.Query(xapian.Query.OP_AND_NOT, MATCH_ALL, inner)
 
     def _and(self, node: q.And):
+        # "a a" is "a", as on Whoosh (a repeated clause would count twice here).
+        node = q.And(tuple(dict.fromkeys(node.nodes)))
         if BM25F_WORDS and q.is_plain_conjunction(node):
             words = [self.word_terms(n) for n in node.nodes]
             if all(t is not None for t in words):
-                return self._plain([t for t in words if t], require_all=True)
+                return self._plain([self._token(n) for n, t in zip(node.nodes, words) if t],
+                                   require_all=True)
         positive, negative = [], []
         for child in node.nodes:
             if isinstance(child, q.Not):
@@ -411,7 +563,7 @@ class Compiler:
 
     def _or(self, parts):
         if isinstance(parts, q.Or):
-            parts = [self._compile(n) for n in parts.nodes]
+            parts = [self._compile(n) for n in dict.fromkeys(parts.nodes)]
         parts = [p for p in parts if p is not None]
         if not parts:
             return None
