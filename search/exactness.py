@@ -65,7 +65,38 @@ def _holds(lowered: str, form: str) -> bool:
         return True
     if not any(d in form for d in _UNFOLD):  # no other spelling folds to it
         return False
-    return _form_pattern(form).search(lowered) is not None
+    spellings = _spellings(form)
+    if spellings is None:
+        return _form_pattern(form).search(lowered) is not None
+    return any(_whole_word_at(lowered, spelled) for spelled in spellings)
+
+
+_SPELLINGS: dict[str, tuple | None] = {}
+_MAX_SPELLINGS = 16
+
+
+def _spellings(form: str) -> tuple | None:
+    """The other spellings that fold to ``form`` (None when there are too many)."""
+    if form not in _SPELLINGS:
+        def spelled(i: int) -> list[str]:
+            if i == len(form):
+                return [""]
+            found = [form[i] + rest for rest in spelled(i + 1)]
+            letter = _UNFOLD.get(form[i:i + 2])
+            if letter:
+                found += [letter + rest for rest in spelled(i + 2)]
+            if len(found) > _MAX_SPELLINGS:
+                raise OverflowError
+            return found
+
+        try:
+            found = tuple(w for w in spelled(0) if w != form)
+        except OverflowError:
+            found = None
+        if len(_SPELLINGS) > 10_000:
+            _SPELLINGS.clear()
+        _SPELLINGS[form] = found
+    return _SPELLINGS[form]
 
 
 def _whole_word_at(lowered: str, form: str) -> bool:
