@@ -188,11 +188,11 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         docs = arrays.live() if not positive else None
         for sub in positive:
             found = docs_of(sub, subsearcher, arrays)
-            docs = found if docs is None else np.intersect1d(docs, found, assume_unique=True)
+            docs = found if docs is None else _intersect(docs, found)
             if not len(docs):
                 return _EMPTY_DOCS
         for sub in negative:
-            docs = np.setdiff1d(docs, docs_of(sub, subsearcher, arrays), assume_unique=True)
+            docs = docs[~_member(docs, docs_of(sub, subsearcher, arrays))]
         return docs
     if type(query) is wq.Or:
         return _union([docs_of(s, subsearcher, arrays) for s in query.subqueries])
@@ -205,12 +205,31 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
 
 
 def _union(parts) -> np.ndarray:
+    """The sorted union of sorted docnum arrays (a mask over the docnums: no sorting)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return _EMPTY_DOCS
     if len(parts) == 1:
         return parts[0]
-    return np.unique(np.concatenate(parts))
+    mask = np.zeros(max(int(p[-1]) for p in parts) + 1, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
+def _member(docs: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Which of the sorted docnums ``docs`` are in the sorted array ``other``."""
+    if not len(docs) or not len(other):
+        return np.zeros(len(docs), dtype=bool)
+    mask = np.zeros(max(int(docs[-1]), int(other[-1])) + 1, dtype=bool)
+    mask[other] = True
+    return mask[docs]
+
+
+def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) > len(b):
+        a, b = b, a
+    return a[_member(a, b)]
 
 
 # -- scored match sets ------------------------------------------------------------
@@ -328,7 +347,7 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         parts.append(found)
     docs = parts[0][0]
     for found, _ in parts[1:]:
-        docs = np.intersect1d(docs, found, assume_unique=True)
+        docs = _intersect(docs, found)
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
     positions = [_positions(reader, arrays, field, word, docs) for word in words]
@@ -469,9 +488,9 @@ def _and(query, subsearcher, context, arrays, allow):
         if docs is None:
             docs, total = found, score
         else:
-            common, left, right = np.intersect1d(docs, found, assume_unique=True,
-                                                 return_indices=True)
-            docs, total = common, total[left] + score[right]
+            common = _intersect(docs, found)
+            docs, total = common, (total[np.searchsorted(docs, common)]
+                                   + score[np.searchsorted(found, common)])
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
     for sub in slow:
@@ -479,13 +498,13 @@ def _and(query, subsearcher, context, arrays, allow):
             docs, total = _walk(sub.matcher(subsearcher, context), allow)
         else:
             found, score = _walk(sub.matcher(subsearcher, context), candidates=docs)
-            keep = np.isin(docs, found, assume_unique=True)
+            keep = _member(docs, found)
             docs, total = docs[keep], total[keep] + score
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
     for sub in negative:
         drop = docs_of(sub, subsearcher, arrays)
-        keep = ~np.isin(docs, drop, assume_unique=True)
+        keep = ~_member(docs, drop)
         # Whoosh's matcher of a NOT inside an AND scores its documents 1.0.
         docs, total = docs[keep], total[keep] + 1.0
     return docs, total
@@ -530,7 +549,7 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
     if query.require_all:
         docs = clause_docs[0]
         for other in clause_docs[1:]:
-            docs = np.intersect1d(docs, other, assume_unique=True)
+            docs = _intersect(docs, other)
             if not len(docs):
                 return _EMPTY_DOCS, _EMPTY_SCORES
         total = np.zeros(len(docs), dtype=np.float64)
@@ -538,15 +557,19 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
             total += score[np.searchsorted(found, docs)]
         return docs, total * query.boost
     docs = _union(clause_docs)
-    total = np.zeros(len(docs), dtype=np.float64)
-    held = np.zeros(len(docs), dtype=np.float64)
+    if not len(docs):
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    # per docnum, summed clause by clause as the matcher sums them
+    size = int(docs[-1]) + 1
+    total = np.zeros(size, dtype=np.float64)
+    held = np.zeros(size, dtype=np.float64)
     for found, score, weight in zip(clause_docs, clause_scores, weights):
         if not len(found):
             continue
-        at = np.searchsorted(docs, found)
-        total[at] += score
+        total[found] += score
         if weight > 0:
-            held[at] += weight
+            held[found] += weight
+    total, held = total[docs], held[docs]
     known = sum(w for w in weights if w > 0)
     if not known:
         return docs, total * query.boost
@@ -584,8 +607,12 @@ def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, al
         docs, tf = doc_parts[0], tf_parts[0]
     else:
         every = np.concatenate(doc_parts)
-        docs, inverse = np.unique(every, return_inverse=True)
-        tf = np.bincount(inverse, weights=np.concatenate(tf_parts), minlength=len(docs))
+        # sums in the order of the leaves, as the matcher adds them
+        dense = np.bincount(every, weights=np.concatenate(tf_parts))
+        present = np.zeros(len(dense), dtype=bool)
+        present[every] = True
+        docs = np.flatnonzero(present)
+        tf = dense[docs]
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(tf != 0, idf * tf * (k1 + 1.0) / (k1 + tf), 0.0)
     return docs, score
