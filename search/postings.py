@@ -361,7 +361,13 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         flat.append((np.repeat(np.arange(len(docs), dtype=np.int64), sizes) << 32) | where)
     starts = flat[0]
     for k, later in enumerate(flat[1:], 1):
-        starts = starts[np.isin(starts + k, later)]
+        # ``later`` is sorted (candidates in order, positions rising within each)
+        if not len(later):
+            starts = later
+            break
+        wanted = starts + k
+        at = np.minimum(np.searchsorted(later, wanted), len(later) - 1)
+        starts = starts[later[at] == wanted]
         if not len(starts):
             break
     keep = np.zeros(len(docs), dtype=bool)
