@@ -12,8 +12,11 @@ Engines:
 - ``stock``: stock Whoosh ``LanguageAnalyzer("de")`` (classic Snowball German).
 
 The baselines search title (boost 2.5, as ours) and text with Whoosh's
-query parser in OR mode (their best: in AND mode most long questions find
-nothing) and BM25F with the same parameters as ours.
+query parser in OR mode (their best on XQuAD: in AND mode most long questions
+find nothing) and BM25F with the same parameters as ours; ``plain-and`` and
+``stock-and`` are the same in AND mode (their best on the three-word known
+items, where in OR mode a title holding one of the words outweighs a text
+holding all three: Whoosh scores title and text as separate BM25 sums).
 
 Data: XQuAD-de (240 passages, its 632 judged German questions) and the
 known-item sets of ``eval_known_items.py`` over all FANG-COVID articles
@@ -22,7 +25,8 @@ known-item sets of ``eval_known_items.py`` over all FANG-COVID articles
 the index format: queries alone never need a new index).
 
     python benchmarks/eval_compare.py --cache /work/cache/eval [--sets xquad,exact,inflected,umlaut]
-        [--engines ours,ours-no-parts,ours-and,ours-stems,plain,stock] [--known-count 1000] [--json OUT]
+        [--engines ours,ours-no-parts,ours-and,ours-stems,plain,stock,plain-and,stock-and]
+        [--known-count 1000] [--json OUT]
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from whoosh import fields, index as whoosh_index, scoring  # noqa: E402
 from whoosh.analysis import LanguageAnalyzer, LowercaseFilter, RegexTokenizer, StopFilter  # noqa: E402
 from whoosh.lang.stopwords import stoplists  # noqa: E402
-from whoosh.qparser import MultifieldParser, OrGroup  # noqa: E402
+from whoosh.qparser import AndGroup, MultifieldParser, OrGroup  # noqa: E402
 
 from search import Engine, Settings, index_paths  # noqa: E402
 from search.corpus import find_files, read_file  # noqa: E402
@@ -47,7 +51,7 @@ from search.evaluation import Query, Ranking, read_qrels, read_queries, score  #
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE.parents[1] / "shared" / "corpora"
-ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "plain", "stock")
+ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "plain", "stock", "plain-and", "stock-and")
 SETS = ("xquad", "exact", "inflected", "umlaut")
 TITLE_BOOST = 2.5
 
@@ -82,11 +86,12 @@ def build_baseline(name: str, paths, folder: Path) -> None:
 
 
 class Baseline:
-    def __init__(self, name: str, folder: Path):
+    def __init__(self, name: str, folder: Path, group=OrGroup):
         self.index = whoosh_index.open_dir(str(folder))
         self.searcher = self.index.searcher(weighting=scoring.BM25F(B=0.75, K1=1.2))
         self.parser = MultifieldParser(["title", "text"], self.index.schema,
-                                       fieldboosts={"title": TITLE_BOOST}, group=OrGroup)
+                                       fieldboosts={"title": TITLE_BOOST}, group=group)
+        self.mode = "all" if group is AndGroup else "any"
 
     def rank(self, query: Query, depth: int) -> Ranking:
         started = time.perf_counter()
@@ -95,7 +100,7 @@ class Baseline:
         ids = [hit["id"] for hit in results]
         scores = [hit.score for hit in results]
         took = (time.perf_counter() - started) * 1000
-        return Ranking(query, ids, scores, len(results), "any", took)
+        return Ranking(query, ids, scores, len(results), self.mode, took)
 
     def close(self):
         self.searcher.close()
@@ -120,7 +125,7 @@ class Ours:
 
 
 def ensure_index(engine: str, corpus_name: str, paths, cache: Path) -> Path:
-    kind = "ours" if engine.startswith("ours") else engine
+    kind = "ours" if engine.startswith("ours") else engine.removesuffix("-and")
     folder = cache / f"{kind}-{corpus_name}"
     if kind == "ours":
         if not (folder / "CURRENT").exists():
@@ -141,6 +146,8 @@ def open_engine(engine: str, folder: Path):
         return Ours(folder, any_mode_min_terms=10_000)
     if engine == "ours-stems":
         return Ours(folder, exact_form_boost=0.0)
+    if engine.endswith("-and"):
+        return Baseline(engine.removesuffix("-and"), folder, group=AndGroup)
     return Baseline(engine, folder)
 
 
@@ -155,8 +162,13 @@ def data_for(set_name: str, args):
     if not (known / "qrels.trec").exists():
         from eval_known_items import generate, write  # noqa: E402
         print(f"generating {args.known_count} known items in {known} …", flush=True)
-        items, _ = generate(args.fang, args.known_count, args.seed)
+        stats: dict = {}
+        items, _ = generate(args.fang, args.known_count, args.seed, stats)
         write(items, known)
+        (known / "generation.json").write_text(json.dumps({"items": len(items), **stats}))
+    info = known / "generation.json"
+    if info.exists():
+        print(f"{set_name}: known items of {known.name}: {info.read_text()}", flush=True)
     return ("fang", [args.fang], read_queries(known / f"queries.{set_name}.jsonl"),
             read_qrels(known / "qrels.trec"), 10)
 

@@ -150,7 +150,9 @@ class Holders:
         return together <= {number}
 
 
-def generate(corpus: Path, count: int, seed: int):
+def generate(corpus: Path, count: int, seed: int, stats: dict | None = None):
+    """``(items, number of articles)``; ``stats`` (when given) receives how many sampled
+    articles were passed over for want of candidates or of distinctive words."""
     stop = set(stoplists["de"])
     stop |= {spelled_out(w) for w in stop}
     documents = []
@@ -170,6 +172,7 @@ def generate(corpus: Path, count: int, seed: int):
     order = list(range(len(documents)))
     rng.shuffle(order)
     items = []
+    few_words = not_distinctive = 0
     for index in order:
         if len(items) >= count:
             break
@@ -183,6 +186,7 @@ def generate(corpus: Path, count: int, seed: int):
         candidates = [w for w in first_form if inflections(w, df)]
         with_umlaut = [w for w in candidates if UMLAUT.search(w)]
         if len(candidates) < WORDS_PER_QUERY or not with_umlaut:
+            few_words += 1
             continue
         for _ in range(DRAWS_PER_ARTICLE):
             first = rng.choice(sorted(with_umlaut))
@@ -190,11 +194,14 @@ def generate(corpus: Path, count: int, seed: int):
             if holders.only(index, [first, *rest]):
                 break
         else:
+            not_distinctive += 1
             continue
         chosen = [w for w in first_form if w in {first, *rest}]  # text order
         exact = [first_form[w] for w in chosen]
         inflected = [with_case(inflections(w, df)[0], first_form[w]) for w in chosen]
         items.append((doc_id, exact, inflected))
+    if stats is not None:
+        stats.update(few_words=few_words, not_distinctive=not_distinctive)
     return items, len(documents)
 
 
@@ -224,9 +231,12 @@ def main(argv=None) -> int:
     if not args.corpus.is_dir():
         print(f"FANG-COVID corpus not found at {args.corpus}", file=sys.stderr)
         return 1
-    items, total = generate(args.corpus, args.count, args.seed)
+    stats: dict = {}
+    items, total = generate(args.corpus, args.count, args.seed, stats)
     write(items, args.out)
-    print(f"{len(items)} known items from {total} articles (seed {args.seed}) → {args.out}")
+    print(f"{len(items)} known items from {total} articles (seed {args.seed}) → {args.out}; "
+          f"sampled articles passed over: {stats['few_words']} without three candidate words "
+          f"(one with an umlaut), {stats['not_distinctive']} without three distinctive together")
     return 0
 
 
