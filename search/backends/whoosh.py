@@ -43,6 +43,7 @@ class _Snapshot:
                            for t in searcher.reader().lexicon("lang"))
         self.langs = tuple(lang for lang in langs if has_stemmer(lang)) or ("de",)
         self._vocabulary: Vocabulary | None = None
+        self.frequencies: dict = {}  # (field, term) -> document frequency
 
     @contextmanager
     def searcher(self):
@@ -75,6 +76,31 @@ class _Snapshot:
         # buffers sit in reference cycles), so the files of a retired generation stay
         # open, deleted ones included, until the cycle collector runs: run it now.
         gc.collect()
+
+
+class _CountingReader:
+    """A reader whose document frequencies are remembered for the snapshot: compiling
+    a query looks up the frequencies of many candidate terms (other verb forms), and
+    each lookup hashes its key."""
+
+    LIMIT = 200_000
+
+    def __init__(self, reader, frequencies: dict):
+        self._reader = reader
+        self._frequencies = frequencies
+
+    def doc_frequency(self, fieldname, text):
+        key = (fieldname, text)
+        found = self._frequencies.get(key)
+        if found is None:
+            found = self._reader.doc_frequency(fieldname, text)
+            if len(self._frequencies) > self.LIMIT:
+                self._frequencies.clear()
+            self._frequencies[key] = found
+        return found
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
 
 
 class WhooshBackend:
@@ -152,7 +178,8 @@ class WhooshSession:
         return self.snapshot.vocabulary
 
     def compiler(self) -> Compiler:
-        return Compiler(self.reader, self.langs, self.settings)
+        return Compiler(_CountingReader(self.reader, self.snapshot.frequencies), self.langs,
+                        self.settings)
 
     def compile(self, tree):
         return self.compiler().compile(tree)
