@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import threading
 import zlib
-from functools import lru_cache
-from itertools import accumulate, chain
+from itertools import chain
 from collections import OrderedDict
 from pickle import loads
 
 import numpy as np
-from whoosh import matching, scoring
+from whoosh import scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
@@ -350,15 +349,9 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         docs = _intersect(docs, found)
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
-    positions = [_positions(reader, arrays, field, word, docs) for word in words]
     # (candidate, position) pairs as one number each: the phrase starts at (i, p) when
     # every word k of it is at (i, p + k)
-    flat = []
-    for word_positions in positions:
-        sizes = np.fromiter(map(len, word_positions), dtype=np.int64, count=len(docs))
-        where = np.fromiter(chain.from_iterable(word_positions), dtype=np.int64,
-                            count=int(sizes.sum()))
-        flat.append((np.repeat(np.arange(len(docs), dtype=np.int64), sizes) << 32) | where)
+    flat = [_position_keys(reader, arrays, field, word, docs) for word in words]
     starts = flat[0]
     for k, later in enumerate(flat[1:], 1):
         # ``later`` is sorted (candidates in order, positions rising within each)
@@ -383,15 +376,24 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     return docs, total
 
 
-def _positions(reader, arrays, field, btext, docs) -> list:
-    """The positions of a term in each of ``docs`` (all of which hold it)."""
-    every, values = _term_values(reader, arrays, field, btext)
-    decode = _decode_positions
-    return [decode(values[i]) for i in np.searchsorted(every, docs).tolist()]
+def _position_keys(reader, arrays, field, btext, docs) -> np.ndarray:
+    """``(i << 32) | position`` for every position of the term in ``docs[i]`` (all of
+    ``docs`` hold it), sorted."""
+    every, offsets, positions = _term_positions(reader, arrays, field, btext)
+    at = np.searchsorted(every, docs)
+    begins = offsets[at]
+    sizes = offsets[at + 1] - begins
+    total = int(sizes.sum())
+    # the indexes of the positions of each candidate, run together
+    shift = np.repeat(begins - (np.cumsum(sizes) - sizes), sizes)
+    gathered = positions[np.arange(total, dtype=np.int64) + shift]
+    owners = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+    return (owners << 32) | gathered
 
 
-def _term_values(reader, arrays, field, btext):
-    """``(docnums, position values)`` of a term, kept in a bounded cache."""
+def _term_positions(reader, arrays, field, btext):
+    """``(docnums, offsets, positions)`` of a term: the positions in document
+    ``docnums[i]`` are ``positions[offsets[i]:offsets[i + 1]]``; kept in a bounded cache."""
     key = (arrays.key, field, btext)
     with _CACHE_LOCK:
         found = _VALUES.get(key)
@@ -423,30 +425,34 @@ def _term_values(reader, arrays, field, btext):
             values.append(matcher.value())
             matcher.next()
         docs = np.array(docs, dtype=np.int64)
-    found = (docs, values)
-    size = 64 * len(values) + 200
+    # Whoosh's Positions value: the count, then the pickled position deltas (the
+    # pickle's final STOP may have been left off)
+    deltas = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
+    sizes = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
+    offsets = np.zeros(len(deltas) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(offsets[-1]))
+    # deltas to positions: a running sum restarted at each document
+    running = np.cumsum(flat)
+    before = np.concatenate(([0], running))[offsets[:-1]]
+    positions = (running - np.repeat(before, sizes)).astype(np.int32)
+    found = (docs, offsets, positions)
+    size = 16 * len(docs) + 4 * len(positions) + 200
     global _VALUES_BYTES
     with _CACHE_LOCK:
         if key not in _VALUES:
             _VALUES[key] = found
             _VALUES_BYTES += size
             while _VALUES_BYTES > POSITIONS_CACHE_BYTES and len(_VALUES) > 1:
-                _, (_, old_values) = _VALUES.popitem(last=False)
-                _VALUES_BYTES -= 64 * len(old_values) + 200
+                _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
+                _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
     return found
 
 
-# Position values of the terms of recent phrases (about 64 bytes a posting).
+# Positions of the terms of recent phrases (docnums, offsets and positions as arrays).
 POSITIONS_CACHE_BYTES = 128 * 2**20
 _VALUES: OrderedDict = OrderedDict()
 _VALUES_BYTES = 0
-
-
-@lru_cache(maxsize=100_000)
-def _decode_positions(value: bytes) -> tuple:
-    # Whoosh's Positions value: the count, then the pickled position deltas (the pickle's
-    # final STOP may have been left off); equal values are common (one early position)
-    return tuple(accumulate(loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
 
 
 def _walk(matcher, allow=None, candidates=None):

@@ -225,6 +225,8 @@ def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
     order, totals and facets are exactly the same."""
     queries = _queries(corpus) + [{"q": "Merkel Spahn Lauterbach Drosten"},
                                   {"q": "Schule -Corona"}, {"q": '"Robert Koch" Institut'},
+                                  {"q": '"Robert Koch Institut"'}, {"q": '"in den vergangenen Tagen"'},
+                                  {"q": '"mehr als" Prozent'}, {"q": 'title:"Angela Merkel"'},
                                   {"q": "title:Impfung OR Maske", "source": "zeit.de"},
                                   {"q": "Impf* Biontech", "date_from": "2020-11"}]
     with Engine(Settings(index_dir=indexes["fast"])) as engine:
