@@ -158,7 +158,7 @@ def test_json_shape_is_the_whoosh_shape_plus_shards(world):
 def test_suggestions_articles_and_related_work_over_remote_shards(world):
     engines = world["engines"]
     remote, whoosh = engines["remote3"], engines["whoosh"]
-    for typo in ("Impfstof", "Bundesregirung", "Infektionszahlen Landkreiss"):
+    for typo in ("Impfstof", "Bundesregirung", "Infektionszahlen Landkreiz"):
         got = remote.search(typo).suggestion
         assert got is not None and got == whoosh.search(typo).suggestion, typo
     hit = remote.search("Impfstoff").hits[0]
