@@ -16,8 +16,13 @@ one begun; :meth:`finish` returns the segments for the index's table of contents
 
 from __future__ import annotations
 
+import os
 import pickle
+import shutil
+import signal
 import struct
+import tempfile
+import traceback
 from array import array
 from hashlib import md5
 from itertools import repeat
@@ -26,7 +31,7 @@ import zlib
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Bytes one posting costs while a segment is built and sorted (arrays + sort temporaries).
@@ -92,7 +97,8 @@ class _TextPostings:
 class SegmentBuilder:
     """Builds segments of one Whoosh index; see the module's text."""
 
-    def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512):
+    def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512,
+                 split_writes: bool = True):
         self.ix = ix
         self.storage = ix.storage
         self.schema = ix.schema
@@ -101,6 +107,9 @@ class SegmentBuilder:
         self.budget = max(100_000, memory_mb * 1024 * 1024 // POSTING_BYTES)
         self.segments = []
         self.base = 0  # documents in the finished segments
+        self._writer_pid: int | None = None  # the process writing a segment in the background
+        # The last segment's text postings are written by two processes (see flush).
+        self.split_writes = split_writes and hasattr(os, "fork")
         self._start()
 
     def _start(self):
@@ -138,6 +147,13 @@ class SegmentBuilder:
             offset += segment.doc_count_all()
 
     def cancel(self) -> None:
+        if self._writer_pid is not None:
+            try:
+                os.kill(self._writer_pid, signal.SIGKILL)
+                os.waitpid(self._writer_pid, 0)
+            except OSError:
+                pass
+            self._writer_pid = None
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
@@ -190,16 +206,56 @@ class SegmentBuilder:
                 lengths.append(len(group[2]) if group[2] is not None else sum(group[1]))
         self.docnum += 1
         if self.postings >= self.budget:
-            self.flush()
+            self.flush(background=True)
 
     # -- writing ---------------------------------------------------------------
 
-    def flush(self) -> None:
-        """Finish the current segment (if it holds documents) and begin another."""
+    def flush(self, background: bool = False) -> None:
+        """Finish the current segment (if it holds documents) and begin another.
+
+        With ``background``, the segment's postings are written by a forked
+        process while this one goes on adding documents to the next segment
+        (one such writer at a time; :meth:`finish` waits for it).
+        """
         if self.docnum == 0:
             return
         self.perdoc.close()
-        fieldwriter = self.codec.field_writer(self.storage, self.segment)
+        segment = self.segment
+        segment.set_doc_count(self.docnum)
+        for docnum in sorted(self.deleted):
+            segment.delete_document(docnum)
+        self.wait()
+        if background and hasattr(os, "fork"):
+            pid = os.fork()
+            if pid == 0:  # the writer: write, then leave without running any cleanup
+                status = 1
+                try:
+                    _die_with_parent()
+                    self.split_writes = False
+                    self._write_postings(segment)
+                    status = 0
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    os._exit(status)
+            self._writer_pid = pid
+        else:
+            self._write_postings(segment)
+        self.segments.append(segment)
+        self.base += self.docnum
+        self.text = self.other = self.lengths = None
+        self._start()
+
+    def wait(self) -> None:
+        """Wait for the segment being written in the background, if any."""
+        pid, self._writer_pid = self._writer_pid, None
+        if pid is not None:
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                raise RuntimeError(f"writing an index segment failed (status {status})")
+
+    def _write_postings(self, segment) -> None:
+        fieldwriter = self.codec.field_writer(self.storage, segment)
         names = sorted(set(self.text) | {name for name, _ in self.other})
         for name in names:
             if name in self.text:
@@ -208,15 +264,9 @@ class SegmentBuilder:
             else:
                 self._write_other_field(fieldwriter, name)
         fieldwriter.close()
-        self.segment.set_doc_count(self.docnum)
-        for docnum in sorted(self.deleted):
-            self.segment.delete_document(docnum)
-        self.segments.append(self.segment)
-        self.base += self.docnum
-        self.text = self.other = self.lengths = None
-        self._start()
 
     def finish(self) -> list:
+        self.wait()
         self.flush()
         return self.segments
 
@@ -278,38 +328,53 @@ class SegmentBuilder:
         del order, starts_all, counts_all
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
         term_ends = np.cumsum(per_term)
-        single = _SINGLE
-        first_term = 0
-        while first_term < len(terms):
-            at = int(term_ends[first_term - 1]) if first_term else 0
-            last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
-            last_term = min(len(terms), max(first_term + 1, last_term))
-            end = int(term_ends[last_term - 1])
-            c = counts[at:end]
-            total = int(c.sum())
-            local = np.cumsum(c) - c
-            gather = np.repeat(starts[at:end] - local, c) + np.arange(total, dtype=np.int64)
-            chunk = deltas[gather].tolist()
-            del gather, local
-            doc_list = docs[at:end].tolist()
-            count_list = c.tolist()
-            length_list = lengths[docs[at:end]].tolist()
-            p = 0
-            i = 0
-            for (term, _), n in zip(terms[first_term:last_term], per_term[first_term:last_term].tolist()):
-                values = []
-                for cnt in count_list[i:i + n]:
-                    if cnt == 1:
-                        d = chunk[p]
-                        values.append(single[d] if d < 4096 else encode_positions([d]))
-                    else:
-                        values.append(encode_positions(chunk[p:p + cnt]))
-                    p += cnt
-                _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
-                            [float(x) for x in count_list[i:i + n]], values, length_list[i:i + n],
-                            rows)
-                i += n
-            first_term = last_term
+
+        def write_range(writer, first_term: int, stop: int, out: list) -> None:
+            single = _SINGLE
+            while first_term < stop:
+                at = int(term_ends[first_term - 1]) if first_term else 0
+                last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
+                last_term = min(stop, max(first_term + 1, last_term))
+                end = int(term_ends[last_term - 1])
+                c = counts[at:end]
+                total = int(c.sum())
+                local = np.cumsum(c) - c
+                gather = np.repeat(starts[at:end] - local, c) + np.arange(total, dtype=np.int64)
+                chunk = deltas[gather].tolist()
+                del gather, local
+                doc_list = docs[at:end].tolist()
+                count_list = c.tolist()
+                length_list = lengths[docs[at:end]].tolist()
+                p = 0
+                i = 0
+                for (term, _), n in zip(terms[first_term:last_term],
+                                        per_term[first_term:last_term].tolist()):
+                    values = []
+                    for cnt in count_list[i:i + n]:
+                        if cnt == 1:
+                            d = chunk[p]
+                            values.append(single[d] if d < 4096 else encode_positions([d]))
+                        else:
+                            values.append(encode_positions(chunk[p:p + cnt]))
+                        p += cnt
+                    _write_term(writer, term.encode("utf-8"), doc_list[i:i + n],
+                                [float(x) for x in count_list[i:i + n]], values,
+                                length_list[i:i + n], out)
+                    i += n
+                first_term = last_term
+
+        # In the foreground (nothing else to do meanwhile), a second process writes
+        # the postings of the later half of the terms; its blocks are appended after
+        # this process's half and its rows moved by where they landed.
+        middle = len(terms)
+        if self.split_writes and int(term_ends[-1]) >= _SPLIT_MIN_POSTINGS:
+            middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
+        if middle >= len(terms):
+            write_range(fieldwriter, 0, len(terms), rows)
+        else:
+            with _Helper(fieldwriter, lambda writer, out: write_range(writer, middle, len(terms), out)) as helper:
+                write_range(fieldwriter, 0, middle, rows)
+                rows.extend(helper.join(fieldwriter._postfile))
         _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
 
@@ -420,6 +485,89 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows,
 
 
 _LENGTHS = struct.Struct("!ii")
+# Below this many postings in a field, a second writing process costs more than it saves.
+_SPLIT_MIN_POSTINGS = 200_000
+
+
+def _die_with_parent() -> None:
+    """In a forked writer: killed when the indexer dies (Linux), so none is left behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class _Helper:
+    """A forked process that writes some terms' postings (``work(writer, rows)``) to a
+    file of its own, for :meth:`join` to append to the real postings file."""
+
+    def __init__(self, fieldwriter, work):
+        self.fieldwriter = fieldwriter
+        self.work = work
+        self.pid = None
+        self.folder = tempfile.mkdtemp(prefix="newssearch-postings-")
+        self.blocks = os.path.join(self.folder, "blocks")
+        self.rows = os.path.join(self.folder, "rows")
+
+    def __enter__(self):
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                _die_with_parent()
+                with open(self.blocks, "wb") as handle:
+                    writer = _FieldWriterView(self.fieldwriter, handle)
+                    out: list = []
+                    self.work(writer, out)
+                with open(self.rows, "wb") as handle:
+                    pickle.dump(out, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(status)
+        self.pid = pid
+        return self
+
+    def join(self, postfile) -> list:
+        """Wait for the process, append its blocks to ``postfile``; its rows, moved there."""
+        pid, self.pid = self.pid, None
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise RuntimeError(f"writing index postings failed (status {status})")
+        base = postfile.tell()
+        with open(self.blocks, "rb") as handle:
+            while True:
+                data = handle.read(1 << 22)
+                if not data:
+                    break
+                postfile.write(data)
+        with open(self.rows, "rb") as handle:
+            rows = pickle.load(handle)
+        # a row ends with the postings' offset (8 bytes) and length (4 bytes)
+        return [(key, row[:-12] + pack_long(unpack_long(row[-12:-4])[0] + base) + row[-4:])
+                for key, row in rows]
+
+    def __exit__(self, *exc):
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return False
+
+
+class _FieldWriterView:
+    """What :func:`_write_term` uses of a Whoosh field writer, writing to another file."""
+
+    def __init__(self, fieldwriter, handle):
+        self._postfile = handle
+        self._codec = fieldwriter._codec
+        self._fieldid = fieldwriter._fieldid
 
 
 def _add_rows(tindex, rows) -> None:
