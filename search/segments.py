@@ -294,7 +294,7 @@ class SegmentBuilder:
         for (term, _), n in zip(terms, per_term):
             _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
                         [float(x) for x in count_list[i:i + n]], values[i:i + n],
-                        length_list[i:i + n], rows, joined=True)
+                        length_list[i:i + n], rows, joined=True, inline=True)
             i += n
         _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
@@ -359,7 +359,7 @@ class SegmentBuilder:
                         p += cnt
                     _write_term(writer, term.encode("utf-8"), doc_list[i:i + n],
                                 [float(x) for x in count_list[i:i + n]], values,
-                                length_list[i:i + n], out)
+                                length_list[i:i + n], out, inline=True)
                     i += n
                 first_term = last_term
 
@@ -417,15 +417,28 @@ def _compress(data: bytes, level: int) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False):
+def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False,
+                inline=False):
     """One term's posting list, written as Whoosh's W3 codec writes it.
 
     Blocks of ``blocklimit`` postings, each a pickled ``(id deltas, weights,
     values)`` tuple behind a pickled info tuple, then the term's row in the
     term table (appended to ``rows``, see :func:`_add_rows`), with the same
-    statistics ``W3PostingsWriter`` and ``W3TermInfo`` compute. ``joined``: the values have a fixed size and a block
-    holds them as one byte string (a field without positions).
+    statistics ``W3PostingsWriter`` and ``W3TermInfo`` compute. ``joined``: the
+    values have a fixed size and a block holds them as one byte string (a field
+    without positions). ``inline``: a term of one posting keeps it in its row
+    instead (W3's inlined postings, which Whoosh reads with a ``ListMatcher``):
+    a posting block costs about a hundred bytes, most of them headers.
     """
+    if inline and len(docs) <= INLINE_MAX and values:
+        known = [n for n in lengths if n]
+        weight_sum = 0.0 + sum(weights)
+        row = _INFO(True, weight_sum, len(docs), length_to_byte(min(known)) if known else 0,
+                    length_to_byte(max(known) if known else 0), max(0, max(weights)),
+                    docs[0], docs[-1])
+        row += pickle.dumps((tuple(docs), tuple(weights), tuple(values)), 2)
+        rows.append((pack_ushort(fieldwriter._fieldid) + btext, row))
+        return
     postfile = fieldwriter._postfile
     offset = postfile.tell()
     chunks = [WHOOSH3_HEADER_MAGIC]
@@ -485,6 +498,8 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows,
 
 
 _LENGTHS = struct.Struct("!ii")
+# Terms of at most this many postings keep them in the term table (see _write_term).
+INLINE_MAX = 2
 # Below this many postings in a field, a second writing process costs more than it saves.
 _SPLIT_MIN_POSTINGS = 200_000
 
@@ -546,9 +561,10 @@ class _Helper:
                 postfile.write(data)
         with open(self.rows, "rb") as handle:
             rows = pickle.load(handle)
-        # a row ends with the postings' offset (8 bytes) and length (4 bytes)
+        # a row of postings in the postings file (its first byte, "inlined", is 0)
+        # ends with their offset (8 bytes) and length (4 bytes)
         return [(key, row[:-12] + pack_long(unpack_long(row[-12:-4])[0] + base) + row[-4:])
-                for key, row in rows]
+                if row[0] == 0 else (key, row) for key, row in rows]
 
     def __exit__(self, *exc):
         if self.pid is not None:

@@ -381,3 +381,24 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
         compounds += len(expected["parts"])
         assert words == surface_words(article.title + "\n" + article.text)
     assert compounds > 1000
+
+
+def test_segments_written_in_background_and_in_two_halves_hold_the_same(indexes, corpus,
+                                                                        tmp_path, monkeypatch):
+    """A small memory budget makes the builder finish segments while it reads on (each
+    written by a forked process) and every text field of the last one is written by
+    two processes: the index holds exactly what Whoosh's writer wrote."""
+    from search import segments
+
+    monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
+    settings = Settings(index_dir=tmp_path / "ix", index_workers=2, writer_memory_mb=1)
+    report = index_paths([corpus], settings)
+    assert report.added == 440
+    generation = storage.current_generation(tmp_path / "ix")
+    assert len(list(generation.glob("*.trm"))) >= 2  # more than one segment
+    built, plain = _dump(tmp_path / "ix"), _dump(indexes["plain"])
+    assert built["stored"] == plain["stored"]
+    assert built["lengths"] == plain["lengths"] and built["columns"] == plain["columns"]
+    assert built["postings"].keys() == plain["postings"].keys()
+    different = [key for key in plain["postings"] if built["postings"][key] != plain["postings"][key]]
+    assert different == []
