@@ -264,6 +264,12 @@ def _plain_scored(query, subsearcher, context, arrays, allow):
     kind = type(query)
     if kind is wq.Term:
         return _term_scored(query, subsearcher, context, arrays, allow)
+    if kind is wq.Every and query.fieldname in (None, "", "*") and query.boost > 0:
+        # Whoosh's matcher: every live document, weighted (and scored) by the boost
+        docs = arrays.live()
+        if allow is not None:
+            docs = docs[allow[docs]]
+        return docs, np.full(len(docs), float(query.boost))
     if kind is wq.Phrase:
         return _phrase_scored(query, subsearcher, context, arrays, allow)
     if kind is wq.Or and query.boost == 1.0 and query.subqueries and not query.scale:
@@ -491,12 +497,16 @@ def _and(query, subsearcher, context, arrays, allow):
     negative = [s.query for s in query.subqueries if isinstance(s, wq.Not)]
     if not positive:
         return _walk(query.matcher(subsearcher, context), allow)
-    fast = [s for s in positive if isinstance(s, Coordinated)]
-    slow = [s for s in positive if not isinstance(s, Coordinated)]
+    computed, slow = [], []
+    for sub in positive:
+        found = _try_scored(sub, subsearcher, context, arrays, allow)
+        if found is None:
+            slow.append(sub)
+        else:
+            computed.append(found)
     docs = None
     total = None
-    for sub in fast:
-        found, score = _coordinated(sub, subsearcher, context, arrays, allow)
+    for found, score in computed:
         if docs is None:
             docs, total = found, score
         else:
@@ -520,6 +530,15 @@ def _and(query, subsearcher, context, arrays, allow):
         # Whoosh's matcher of a NOT inside an AND scores its documents 1.0.
         docs, total = docs[keep], total[keep] + 1.0
     return docs, total
+
+
+def _try_scored(query, subsearcher, context, arrays, allow):
+    """``(docnums, scores)`` when this module computes ``query`` itself, else None."""
+    if isinstance(query, Coordinated):
+        return _coordinated(query, subsearcher, context, arrays, allow)
+    if type(query) is wq.And and query.boost == 1.0 and len(query.subqueries) > 1:
+        return _and(query, subsearcher, context, arrays, allow)
+    return _plain_scored(query, subsearcher, context, arrays, allow)
 
 
 def _clause_leaves(clause):

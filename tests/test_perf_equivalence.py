@@ -227,11 +227,19 @@ def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
                                   {"q": "Schule -Corona"}, {"q": '"Robert Koch" Institut'},
                                   {"q": '"Robert Koch Institut"'}, {"q": '"in den vergangenen Tagen"'},
                                   {"q": '"mehr als" Prozent'}, {"q": 'title:"Angela Merkel"'},
+                                  {"q": "-Corona"}, {"q": "NOT Merkel NOT Spahn", "source": "zeit.de"},
+                                  {"q": '(Impfung OR Impfstoff) "Robert Koch" -Biontech'},
                                   {"q": "title:Impfung OR Maske", "source": "zeit.de"},
                                   {"q": "Impf* Biontech", "date_from": "2020-11"}]
     with Engine(Settings(index_dir=indexes["fast"])) as engine:
         fast = _raw_ranking(engine, queries, True)
         plain = _raw_ranking(engine, queries, False)
+        stats = engine.stats()
+        searching.FAST_SEARCH = False
+        try:
+            assert engine.stats() == stats
+        finally:
+            searching.FAST_SEARCH = True
     assert len(fast) == len(plain) > 100
     assert sum(1 for row in fast if row[2]) > 60
     for a, b in zip(fast, plain):
