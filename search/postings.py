@@ -51,6 +51,7 @@ class SegmentArrays:
                 d for d in range(self.count) if reader.is_deleted(d)]
         self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
         self._live = None
+        self.dates = None  # the segment's date_sort column, when read (search.searching)
 
     def lengths(self, reader, field: str) -> np.ndarray:
         found = self._lengths.get(field)
@@ -179,6 +180,14 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         return _union(found)
     if type(query) is wq.ConstantScoreQuery:
         return docs_of(query.child, subsearcher, arrays)
+    if hasattr(query, "bounds") and query.fieldname == "date_sort" and arrays.dates is not None:
+        # a date range read from the date column (the values its trie terms index)
+        low, high = query.bounds(reader)
+        dates = arrays.dates
+        docs = np.flatnonzero((dates >= low) & (dates <= high))
+        if arrays.deleted is not None and len(docs):
+            docs = docs[~_member(docs, arrays.deleted)]
+        return docs
     if hasattr(query, "_compile_query") and isinstance(query, wq.NumericRange):
         return docs_of(query._compile_query(reader), subsearcher, arrays)
     if type(query) is wq.And and query.boost == 1.0:

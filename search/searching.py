@@ -83,10 +83,15 @@ class DateSortRange(wq.NumericRange):
     def __init__(self, start: int, end: int):
         super().__init__("date_sort", start, end, constantscore=True)
 
-    def _compile_query(self, ixreader):
+    def bounds(self, ixreader) -> tuple[int, int]:
+        """The inclusive range of ``date_sort`` values matched (empty when start > end)."""
         field = ixreader.schema[self.fieldname]
         # 0 is the key of articles without a date: no range holds them.
-        start, end = max(1, self.start), min(self.end, (1 << field.bits) - 1)
+        return max(1, self.start), min(self.end, (1 << field.bits) - 1)
+
+    def _compile_query(self, ixreader):
+        field = ixreader.schema[self.fieldname]
+        start, end = self.bounds(ixreader)
         if start > end:
             return wq.NullQuery
         to_bytes = field.sortable_to_bytes
@@ -459,6 +464,7 @@ class _SegmentColumns:
                                 dtype=np.int64, count=count)
             self.facets[name] = (codes, list(index))
         self.arrays = SegmentArrays(reader, key)
+        self.arrays.dates = self.dates
 
 
 _COLUMNS: dict = {}

@@ -249,6 +249,29 @@ def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
             assert x == pytest.approx(y, rel=1e-9, abs=1e-12), a[:3]
 
 
+def test_date_ranges_from_the_column_match_the_trie_terms(indexes):
+    """The fast path reads a date filter from the date column; Whoosh matches its trie
+    terms: the same documents."""
+    from search import postings
+
+    spans = [("2020", "2020"), ("2020-03", "2020-05"), ("2020-03-15", "2020-03-15"),
+             ("0001", "9999"), ("2021-12", "2021-12"), ("2019-01", "2020-01-01"),
+             ("2020-04-30", "2020-05-02"), ("2030", "2031")]
+    checked = 0
+    with Engine(Settings(index_dir=indexes["fast"])) as engine, engine._session() as session:
+        for start, end in spans:
+            low, _ = searching.date_bounds(start, start)
+            _, high = searching.date_bounds(end, end)
+            query = searching.DateSortRange(low, high)
+            for sub, _ in session.searcher.leaf_searchers():
+                arrays = searching._segment_columns(sub).arrays
+                via_column = postings.docs_of(query, sub, arrays).tolist()
+                via_terms = sorted(query._compile_query(sub.reader()).docs(sub))
+                assert via_column == via_terms, (start, end)
+                checked += len(via_terms)
+    assert checked > 400
+
+
 def test_fast_search_on_an_index_with_deletions(corpus, tmp_path, monkeypatch):
     """An incremental run that removes and changes articles leaves deleted documents in
     the segments; the fast path must not count or rank them."""
