@@ -191,6 +191,12 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    parser.add_argument("--builds", default="xapian-2,whoosh,xapian-4,xapian-1",
+                        help="the indexes to build, in this order (xapian-1 after the queries); "
+                             "'none' to build nothing (with --work)")
+    parser.add_argument("--work", type=Path, default=None,
+                        help="measure the indexes an earlier run left here (with --keep or "
+                             "stopped), adding to its figures")
     args = parser.parse_args(argv)
 
     from search import Engine, Settings
@@ -198,8 +204,12 @@ def main(argv=None) -> int:
 
     cache = args.cache.expanduser()
     cache.mkdir(parents=True, exist_ok=True)
-    work = cache / f"work-{os.getpid()}"
-    work.mkdir()
+    builds = [] if args.builds == "none" else args.builds.split(",")
+    if args.work is not None:
+        work = args.work.expanduser()
+    else:
+        work = cache / f"work-{os.getpid()}"
+        work.mkdir()
     figures: dict = {"docs": args.docs, "cores": os.cpu_count(),
                      "command": "python benchmarks/xapian_bench.py "
                      + " ".join(argv if argv is not None else sys.argv[1:])}
@@ -215,6 +225,10 @@ def main(argv=None) -> int:
 
         figures["build"] = {}
         out = cache / f"xapian-bench-{args.docs}.json"
+        if args.work is not None and out.exists():  # the builds of the run that left them
+            earlier = json.loads(out.read_text())
+            figures["build"] = earlier.get("build", {})
+            figures["earlier_command"] = earlier.get("command")
 
         def build(kind, shards):
             name = kind if kind == "whoosh" else f"xapian-{shards}"
@@ -232,14 +246,16 @@ def main(argv=None) -> int:
             out.write_text(json.dumps(figures, indent=1))  # figures so far
 
         # What the queries need first; the 1-shard build, for its docs/s only, last.
-        for kind, shards in (("xapian", 2), ("whoosh", 0), ("xapian", 4)):
-            build(kind, shards)
+        for name in builds:
+            if name != "xapian-1":
+                build("whoosh" if name == "whoosh" else "xapian",
+                      0 if name == "whoosh" else int(name.split("-")[1]))
 
         queries = make_queries(corpus, args.queries)
         figures["queries"] = {"count": len(queries), "rounds": args.rounds}
 
         remote = {}
-        for shards in (2, 4):
+        for shards in [n for n in (2, 4) if (work / f"xapian-{n}").is_dir()]:
             endpoints = []
             for number in range(shards):
                 port = xs.free_port()
@@ -251,15 +267,16 @@ def main(argv=None) -> int:
             "whoosh": Engine(Settings(index_dir=work / "whoosh")),
             "xapian-2-local": Engine(Settings(index_dir=work / "xapian-2")),
             "xapian-2-remote": Engine(Settings(backend="xapian", remote=remote[2])),
-            "xapian-4-remote": Engine(Settings(backend="xapian", remote=remote[4])),
         }
+        if 4 in remote:
+            engines["xapian-4-remote"] = Engine(Settings(backend="xapian", remote=remote[4]))
         latency = measure(engines, queries, args.rounds)
         figures["latency_ms"] = latency
         for name, values in latency.items():
             show(f"query {name}: p50 / p95 / p99",
                  f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f}", "ms")
         figures["tcpsrv_rss_mb"] = sum(_tree_rss(s.pid) for s in servers) / 2**20
-        show("xapian-tcpsrv processes (6), RSS after the queries",
+        show(f"xapian-tcpsrv processes ({len(servers)}), RSS after the queries",
              f"{figures['tcpsrv_rss_mb']:.0f}", "MB")
         figures["query_node_rss_mb"] = _tree_rss(os.getpid()) / 2**20
 
@@ -295,13 +312,14 @@ def main(argv=None) -> int:
         engines = {}
         for server in servers:
             xs.stop(server)
-        build("xapian", 1)
+        if "xapian-1" in builds:
+            build("xapian", 1)
     finally:
         for engine in engines.values():
             engine.close()
         for server in servers:
             xs.stop(server)
-        if not args.keep:
+        if not args.keep and args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     out.write_text(json.dumps(figures, indent=1))
     print(json.dumps(figures))
