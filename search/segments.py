@@ -34,8 +34,10 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-# Bytes one posting costs while a segment is built and sorted (arrays + sort temporaries).
-POSTING_BYTES = 56
+# Bytes one posting costs at the peak: its arrays and sort temporaries in the process
+# writing a full segment (about 70, measured at 100,000 articles), while the indexer
+# fills the next segment's arrays (about 17), with a margin.
+POSTING_BYTES = 100
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
 _PACK_UINT = struct.Struct("!I").pack
 
@@ -313,13 +315,18 @@ class SegmentBuilder:
         per_term = np.bincount(ranks, minlength=len(terms))
         order = np.argsort(ranks, kind="stable")
         del ranks, rank
-        counts_all = np.frombuffer(postings.counts, dtype=np.uint32).astype(np.int64)
-        starts_all = np.cumsum(counts_all) - counts_all
-        positions = np.frombuffer(postings.positions, dtype=np.uint32).astype(np.int32)
-        deltas = np.empty_like(positions)
+        # 32-bit arrays where the values fit (they do within any memory budget):
+        # the temporaries of a sort are most of a segment's memory.
+        positions = np.frombuffer(postings.positions, dtype=np.uint32)
+        wide = np.uint32 if len(positions) < 2**32 else np.int64
+        counts_all = np.frombuffer(postings.counts, dtype=np.uint32)
+        starts_all = np.cumsum(counts_all, dtype=wide)
+        starts_all -= counts_all
+        deltas = np.empty(len(positions), dtype=np.int32)
         if len(positions):
             deltas[0] = positions[0]
-            np.subtract(positions[1:], positions[:-1], out=deltas[1:])
+            # differences across documents wrap around; they are overwritten just below
+            np.subtract(positions[1:], positions[:-1], out=deltas[1:], casting="unsafe")
             deltas[starts_all] = positions[starts_all]
         del positions
         docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
@@ -336,10 +343,11 @@ class SegmentBuilder:
                 last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
                 last_term = min(stop, max(first_term + 1, last_term))
                 end = int(term_ends[last_term - 1])
-                c = counts[at:end]
+                c = counts[at:end].astype(np.int64)
                 total = int(c.sum())
                 local = np.cumsum(c) - c
-                gather = np.repeat(starts[at:end] - local, c) + np.arange(total, dtype=np.int64)
+                gather = np.repeat(starts[at:end].astype(np.int64) - local, c) + \
+                    np.arange(total, dtype=np.int64)
                 chunk = deltas[gather].tolist()
                 del gather, local
                 doc_list = docs[at:end].tolist()
