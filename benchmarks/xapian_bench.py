@@ -251,67 +251,69 @@ def main(argv=None) -> int:
                 build("whoosh" if name == "whoosh" else "xapian",
                       0 if name == "whoosh" else int(name.split("-")[1]))
 
-        queries = make_queries(corpus, args.queries)
-        figures["queries"] = {"count": len(queries), "rounds": args.rounds}
+        # Queries, a shard down and replication need the Whoosh index and the 2-shard cluster.
+        if (work / "whoosh").is_dir() and (work / "xapian-2").is_dir():
+            queries = make_queries(corpus, args.queries)
+            figures["queries"] = {"count": len(queries), "rounds": args.rounds}
 
-        remote = {}
-        for shards in [n for n in (2, 4) if (work / f"xapian-{n}").is_dir()]:
-            endpoints = []
-            for number in range(shards):
-                port = xs.free_port()
-                shard_dir = work / f"xapian-{shards}" / f"shard-{number:02d}"
-                servers.append(xs.start(xs.tcpsrv_command(shard_dir, port), "127.0.0.1", port))
-                endpoints.append(f"127.0.0.1:{port}")
-            remote[shards] = ",".join(endpoints)
-        engines = {
-            "whoosh": Engine(Settings(index_dir=work / "whoosh")),
-            "xapian-2-local": Engine(Settings(index_dir=work / "xapian-2")),
-            "xapian-2-remote": Engine(Settings(backend="xapian", remote=remote[2])),
-        }
-        if 4 in remote:
-            engines["xapian-4-remote"] = Engine(Settings(backend="xapian", remote=remote[4]))
-        latency = measure(engines, queries, args.rounds)
-        figures["latency_ms"] = latency
-        for name, values in latency.items():
-            show(f"query {name}: p50 / p95 / p99",
-                 f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f}", "ms")
-        figures["tcpsrv_rss_mb"] = sum(_tree_rss(s.pid) for s in servers) / 2**20
-        show(f"xapian-tcpsrv processes ({len(servers)}), RSS after the queries",
-             f"{figures['tcpsrv_rss_mb']:.0f}", "MB")
-        figures["query_node_rss_mb"] = _tree_rss(os.getpid()) / 2**20
+            remote = {}
+            for shards in [n for n in (2, 4) if (work / f"xapian-{n}").is_dir()]:
+                endpoints = []
+                for number in range(shards):
+                    port = xs.free_port()
+                    shard_dir = work / f"xapian-{shards}" / f"shard-{number:02d}"
+                    servers.append(xs.start(xs.tcpsrv_command(shard_dir, port), "127.0.0.1", port))
+                    endpoints.append(f"127.0.0.1:{port}")
+                remote[shards] = ",".join(endpoints)
+            engines = {
+                "whoosh": Engine(Settings(index_dir=work / "whoosh")),
+                "xapian-2-local": Engine(Settings(index_dir=work / "xapian-2")),
+                "xapian-2-remote": Engine(Settings(backend="xapian", remote=remote[2])),
+            }
+            if 4 in remote:
+                engines["xapian-4-remote"] = Engine(Settings(backend="xapian", remote=remote[4]))
+            latency = measure(engines, queries, args.rounds)
+            figures["latency_ms"] = latency
+            for name, values in latency.items():
+                show(f"query {name}: p50 / p95 / p99",
+                     f"{values['p50']:.1f} / {values['p95']:.1f} / {values['p99']:.1f}", "ms")
+            figures["tcpsrv_rss_mb"] = sum(_tree_rss(s.pid) for s in servers) / 2**20
+            show(f"xapian-tcpsrv processes ({len(servers)}), RSS after the queries",
+                 f"{figures['tcpsrv_rss_mb']:.0f}", "MB")
+            figures["query_node_rss_mb"] = _tree_rss(os.getpid()) / 2**20
 
-        # A shard down: answered from the others, flagged.
-        victim = servers[1]  # shard-01 of the 2-shard cluster
-        xs.stop(victim)
-        engine = engines["xapian-2-remote"]
-        started = time.perf_counter()
-        first = engine.search(queries[0]["q"])
-        first_ms = (time.perf_counter() - started) * 1000
-        down = []
-        for item in queries[:50]:
+            # A shard down: answered from the others, flagged.
+            victim = servers[1]  # shard-01 of the 2-shard cluster
+            xs.stop(victim)
+            engine = engines["xapian-2-remote"]
             started = time.perf_counter()
-            result = engine.search(item["q"])
-            down.append((time.perf_counter() - started) * 1000)
-            assert result.shards == {"total": 2, "answered": 1}, result.shards
-        figures["shard_down"] = {"first_query_ms": first_ms,
-                                 "shards": first.shards,
-                                 "p50_ms": _percentile(down, 50), "p95_ms": _percentile(down, 95)}
-        show("one of 2 shards down: first query", f"{first_ms:.1f}", "ms")
-        show("one of 2 shards down: p50 / p95 while down",
-             f"{_percentile(down, 50):.1f} / {_percentile(down, 95):.1f}", "ms")
+            first = engine.search(queries[0]["q"])
+            first_ms = (time.perf_counter() - started) * 1000
+            down = []
+            for item in queries[:50]:
+                started = time.perf_counter()
+                result = engine.search(item["q"])
+                down.append((time.perf_counter() - started) * 1000)
+                assert result.shards == {"total": 2, "answered": 1}, result.shards
+            figures["shard_down"] = {"first_query_ms": first_ms,
+                                     "shards": first.shards,
+                                     "p50_ms": _percentile(down, 50), "p95_ms": _percentile(down, 95)}
+            show("one of 2 shards down: first query", f"{first_ms:.1f}", "ms")
+            show("one of 2 shards down: p50 / p95 while down",
+                 f"{_percentile(down, 50):.1f} / {_percentile(down, 95):.1f}", "ms")
 
-        figures["replication"] = replication(work / "xapian-2", work, corpus, servers)
-        rep = figures["replication"]
-        show("replication: full copy of shard-00",
-             f"{rep['full_copy_s']:.2f} s for {rep['shard_mb']:.0f}", "MB")
-        show(f"replication: after {rep['changed_articles']} changed articles",
-             f"{rep['incremental_copy_s']:.2f}", "s")
-        out.write_text(json.dumps(figures, indent=1))
-        for engine in engines.values():
-            engine.close()
-        engines = {}
-        for server in servers:
-            xs.stop(server)
+            figures["replication"] = replication(work / "xapian-2", work, corpus, servers)
+            rep = figures["replication"]
+            show("replication: full copy of shard-00",
+                 f"{rep['full_copy_s']:.2f} s for {rep['shard_mb']:.0f}", "MB")
+            show(f"replication: after {rep['changed_articles']} changed articles",
+                 f"{rep['incremental_copy_s']:.2f}", "s")
+            out.write_text(json.dumps(figures, indent=1))
+            for engine in engines.values():
+                engine.close()
+            engines = {}
+            for server in servers:
+                xs.stop(server)
         if "xapian-1" in builds:
             build("xapian", 1)
     finally:
