@@ -277,13 +277,8 @@ class SegmentBuilder:
         postings = self.text[name]
         fieldwriter.start_field(name, self.schema[name])
         rows: list = []
-        terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
-        rank = np.empty(len(terms), dtype=np.uint32)
-        rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
-        ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
-        per_term = np.bincount(ranks, minlength=len(terms)).tolist()
-        order = np.argsort(ranks, kind="stable")
-        del ranks, rank
+        terms, per_term, order = _terms_in_order(postings)
+        per_term = per_term.tolist()
         docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
         counts = np.frombuffer(postings.counts, dtype=np.uint32)[order]
         del order
@@ -308,13 +303,7 @@ class SegmentBuilder:
         postings = self.text[name]
         fieldwriter.start_field(name, self.schema[name])
         rows: list = []
-        terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
-        rank = np.empty(len(terms), dtype=np.uint32)
-        rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
-        ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
-        per_term = np.bincount(ranks, minlength=len(terms))
-        order = np.argsort(ranks, kind="stable")
-        del ranks, rank
+        terms, per_term, order = _terms_in_order(postings)
         # 32-bit arrays where the values fit (they do within any memory budget):
         # the temporaries of a sort are most of a segment's memory.
         positions = np.frombuffer(postings.positions, dtype=np.uint32)
@@ -423,6 +412,18 @@ def _compress(data: bytes, level: int) -> bytes:
     setting up the default 256 KB of state costs more than compressing a block."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 2)
     return compressor.compress(data) + compressor.flush()
+
+
+def _terms_in_order(postings):
+    """A field's terms sorted as Whoosh orders them (by their UTF-8 bytes), the number of
+    postings of each, and the order that sorts the postings by term (stable: by document
+    within a term)."""
+    terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
+    rank = np.empty(len(terms), dtype=np.uint32)
+    rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
+    ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
+    per_term = np.bincount(ranks, minlength=len(terms))
+    return terms, per_term, np.argsort(ranks, kind="stable")
 
 
 def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False,
