@@ -158,7 +158,8 @@ def test_a_replica_serves_reads_after_catching_up(cluster, servers, tmp_path):
         encoding="utf-8")
     report = index_cluster([CORPUS, news], Settings(index_dir=cluster))
     assert report.added == len(fresh)
-    assert local.search("Zeppelinwerft").total == len(fresh)
+    # Open shards look for new commits once a second (shard_reopen_seconds).
+    assert wait_until(lambda: local.search("Zeppelinwerft").total == len(fresh), 15)
     assert engine.search("Zeppelinwerft").total == 0  # not replicated yet
     catch_up()
     assert wait_until(lambda: engine.search("Zeppelinwerft").total == len(fresh), 15)
