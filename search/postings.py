@@ -100,19 +100,32 @@ def _raw_postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
     return docs, weights
 
 
-def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+def _decoded_blocks(leaf: W3LeafMatcher):
+    """Each posting block of a W3 leaf matcher as ``(count, ids, weights, values)``,
+    decompressed and unpickled: ids are the block's docnum deltas (its first is the
+    block's first docnum), weights ``None`` (all 1), one float for the block or one
+    per posting, values one per posting. The matcher is reset afterwards."""
     postfile = leaf._postfile
     position = leaf._baseoffset
+    try:
+        while True:
+            leaf._goto(position)
+            data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
+            if leaf._compression:
+                data = zlib.decompress(data)
+            ids, weights, values = loads(data)
+            yield leaf._blocklength, ids, weights, values
+            if leaf._lastblock:
+                break
+            position = leaf._nextoffset
+    finally:
+        leaf.reset()
+
+
+def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
     id_parts, weight_parts = [], []
-    while True:
-        leaf._goto(position)
-        data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-        if leaf._compression:
-            data = zlib.decompress(data)
-        ids, weights, _ = loads(data)
-        count = leaf._blocklength
-        deltas = np.array(ids, dtype=np.int64)
-        id_parts.append(deltas)
+    for count, ids, weights, _ in _decoded_blocks(leaf):
+        id_parts.append(np.array(ids, dtype=np.int64))
         if weights is None:
             weight_parts.append(np.ones(count, dtype=np.float64))
         elif isinstance(weights, float):
@@ -120,10 +133,6 @@ def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
             weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
         else:
             weight_parts.append(np.array(weights, dtype=np.float32).astype(np.float64))
-        if leaf._lastblock:
-            break
-        position = leaf._nextoffset
-    leaf.reset()
     # Every block's deltas start from zero: its first one is the block's first docnum.
     docs = np.concatenate([np.cumsum(p) for p in id_parts]) if len(id_parts) > 1 \
         else np.cumsum(id_parts[0])
@@ -419,20 +428,9 @@ def _term_positions(reader, arrays, field, btext):
     leaf = getattr(matcher, "child", matcher)
     docs, values = [], []
     if type(leaf) is W3LeafMatcher and not leaf._byteids:
-        postfile = leaf._postfile
-        position = leaf._baseoffset
-        while True:
-            leaf._goto(position)
-            data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-            if leaf._compression:
-                data = zlib.decompress(data)
-            ids, _, block_values = loads(data)
+        for _, ids, _, block_values in _decoded_blocks(leaf):
             docs.append(np.cumsum(np.array(ids, dtype=np.int64)))
             values.extend(block_values)
-            if leaf._lastblock:
-                break
-            position = leaf._nextoffset
-        leaf.reset()
         docs = np.concatenate(docs)
     else:
         while matcher.is_active():
