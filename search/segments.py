@@ -4,9 +4,9 @@ Whoosh's own writer sends every posting through a pool of tuples that it
 pickles to temporary runs and merges back, which is most of its build time.
 :class:`SegmentBuilder` keeps the postings of the text fields in flat arrays
 instead (term number, document, frequency, positions), sorts them once with
-numpy and writes each term's blocks through Whoosh's own block writer, so the
-files on disk are exactly what Whoosh itself writes (same codec, same block
-encoding, same statistics) and every Whoosh reader reads them unchanged.
+numpy and writes each term's blocks in Whoosh's W3 format (same codec, same
+block layout, same statistics), so every Whoosh reader reads them unchanged; only
+the blocks are pickled with a later protocol (see ``BLOCK_PICKLE``).
 
 Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does.
@@ -401,6 +401,12 @@ def _quantise(lengths: np.ndarray) -> np.ndarray:
 
 
 _INFO = W3TermInfo._struct.pack
+# The pickle protocol of posting blocks and inlined postings. Whoosh writes protocol 2,
+# which stores each position value (bytes) as a call to ``_codecs.encode`` on a str:
+# protocol 4 stores them as bytes, which makes a positional block about 40 % as large
+# once compressed and ten times faster to pickle and to unpickle. Readers take any
+# protocol (Whoosh's reader calls ``pickle.loads``).
+BLOCK_PICKLE = 4
 # Blocks whose pickled data is shorter than this are stored uncompressed: zlib
 # would make them longer (and costs a stream set-up per call). The block header
 # records the choice, as Whoosh's reader expects.
@@ -445,7 +451,7 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows,
         row = _INFO(True, weight_sum, len(docs), length_to_byte(min(known)) if known else 0,
                     length_to_byte(max(known) if known else 0), max(0, max(weights)),
                     docs[0], docs[-1])
-        row += pickle.dumps((tuple(docs), tuple(weights), tuple(values)), 2)
+        row += pickle.dumps((tuple(docs), tuple(weights), tuple(values)), BLOCK_PICKLE)
         rows.append((pack_ushort(fieldwriter._fieldid) + btext, row))
         return
     postfile = fieldwriter._postfile
@@ -477,7 +483,7 @@ def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows,
             block_values = b"".join(values[begin:end])
         else:
             block_values = tuple(values[begin:end])
-        data = dumps((tuple(deltas), mini_weights, block_values), 2)
+        data = dumps((tuple(deltas), mini_weights, block_values), BLOCK_PICKLE)
         compression = 0
         if len(data) >= COMPRESS_MIN_BYTES:
             compression = fieldwriter._codec._compression
