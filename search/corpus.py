@@ -110,11 +110,22 @@ def _accept(path: Path, seen: set[str], explicit: bool):
     if real in seen:
         return
     seen.add(real)
+    if not explicit and is_documentation(path):
+        return
     if not has_supported_suffix(path):
-        if explicit or path.name.lower() not in ("readme.md", "source.md", "license"):
-            yield Problem(str(path), f"unsupported file type {''.join(path.suffixes) or '(none)'}")
+        yield Problem(str(path), f"unsupported file type {''.join(path.suffixes) or '(none)'}")
         return
     yield path
+
+
+# A corpus folder's own documentation (README.TXT, SOURCE.md, LICENSE ...): not articles.
+DOCUMENTATION_NAMES = frozenset({"readme", "source", "license", "licence", "copying", "notice",
+                                 "changelog", "authors"})
+
+
+def is_documentation(path: Path) -> bool:
+    """A file met while walking a folder that documents the corpus, whatever its suffix."""
+    return path.name.split(".", 1)[0].lower() in DOCUMENTATION_NAMES
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -145,7 +156,7 @@ def _read_file(path: Path, settings: Settings) -> Iterator[Article | Problem]:
             raise Unreadable("empty file")
         if size > settings.max_file_bytes:
             raise Unreadable(
-                f"file is larger than {settings.max_file_bytes // (1024 * 1024)} MB ({size} bytes)")
+                f"file is larger than {_size_text(settings.max_file_bytes)} ({size} bytes)")
         if name.endswith(".jsonl.gz"):
             yield from _read_jsonl(path, _gunzip_lines(path, settings), settings)
         elif name.endswith(".jsonl"):
@@ -172,6 +183,14 @@ def _read_file(path: Path, settings: Settings) -> Iterator[Article | Problem]:
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _size_text(size: int) -> str:
+    """``20 MB``, ``512 KB`` or ``300 bytes``: a size limit as a reader would write it."""
+    for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
+        if size >= unit:
+            return f"{size / unit:.3g} {name}"
+    return f"{size} bytes"
 
 
 def decode(data: bytes, settings: Settings) -> str:

@@ -19,7 +19,7 @@ from conftest import (SEED_FILE, read_fang, read_gnad, shared_corpus, shared_fil
                       write_jsonl)
 from search import Article, Problem, Settings
 from search.clean import clean_text, parse_date
-from search.corpus import read_file
+from search.corpus import find_files, read_file
 
 SETTINGS = Settings()
 
@@ -471,7 +471,22 @@ def test_oversized_file_is_skipped_with_its_size(tmp_path, zeit_record):
     articles, problems = read(path, Settings(max_file_bytes=size - 1))
     assert articles == [] and len(problems) == 1
     assert str(size) in problems[0].reason
+    limit = f"{(size - 1) / 1024:.3g} KB"
+    assert f"larger than {limit}" in problems[0].reason  # not "larger than 0 MB"
     assert read_one(path, Settings(max_file_bytes=size)).title == "Titel"
+
+
+def test_a_corpus_folders_own_documentation_is_not_an_article(tmp_path):
+    """bbc-en ships README.TXT beside its articles: walking the folder leaves it out,
+    naming it explicitly still reads it."""
+    bbc = shared_corpus("bbc-en")
+    found = [item for item in find_files([bbc]) if isinstance(item, Path)]
+    assert len(found) >= 2000
+    assert all(path.parent != bbc for path in found)  # only the category folders' articles
+    assert not [p for p in find_files([bbc]) if isinstance(p, Problem)]
+    readme = bbc / "README.TXT"
+    assert readme.exists()
+    assert list(find_files([readme])) == [readme]
 
 
 def test_shared_corpus_helper_fails_clearly_for_a_missing_corpus():
