@@ -14,6 +14,8 @@ which hits are compared.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 from .analysis import WORD, normalise_query_text
 
@@ -36,7 +38,8 @@ def prefer_exact(items, forms: frozenset[str], boost: float, depth: int) -> list
         return list(items)
     head = []
     for position, (stored, score) in enumerate(items[:depth]):
-        held = held_forms(f"{stored.get('title') or ''} {stored.get('text') or ''}", forms)
+        held = _held_forms_lowered(_lowered(stored.get("title") or "", stored.get("text") or ""),
+                                   forms)
         head.append(((score or 0.0) * (1.0 + boost) ** held, position, stored))
     head.sort(key=lambda entry: (-entry[0], entry[1]))
     return [(stored, score) for score, _, stored in head] + list(items[depth:])
@@ -51,12 +54,44 @@ _MAX_PATTERN_FORM = 24
 def held_forms(text: str, forms: frozenset[str]) -> int:
     """``len(forms & folded_words(text))``, found by searching the lowercase text for
     each form in every spelling that folds to it (most hits hold a query word early)."""
+    return _held_forms_lowered(text.lower(), forms) if forms else 0
+
+
+def _held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
+    """:func:`held_forms` of a text given lowercased."""
     if not forms:
         return 0
     if any(len(f) > _MAX_PATTERN_FORM for f in forms):
-        return len(forms & folded_words(text))
-    lowered = text.lower()
+        return len(forms & folded_words(lowered))
     return sum(1 for f in forms if _holds(lowered, f))
+
+
+# ``f"{title} {text}".lower()`` of the hits re-ranked lately (a bounded LRU: the first
+# hits of a query are mostly among those of the next queries for the same words).
+LOWERED_CACHE_CHARS = 64_000_000
+_LOWERED: OrderedDict = OrderedDict()
+_LOWERED_CHARS = 0
+_LOWERED_LOCK = threading.Lock()
+
+
+def _lowered(title: str, text: str) -> str:
+    global _LOWERED_CHARS
+    key = (title, text)
+    with _LOWERED_LOCK:
+        found = _LOWERED.get(key)
+        if found is not None:
+            _LOWERED.move_to_end(key)
+            return found
+    found = f"{title} {text}".lower()
+    cost = len(found) + 200
+    with _LOWERED_LOCK:
+        if key not in _LOWERED:
+            _LOWERED[key] = found
+            _LOWERED_CHARS += cost
+            while _LOWERED_CHARS > LOWERED_CACHE_CHARS and len(_LOWERED) > 1:
+                _, old = _LOWERED.popitem(last=False)
+                _LOWERED_CHARS -= len(old) + 200
+    return found
 
 
 def _holds(lowered: str, form: str) -> bool:

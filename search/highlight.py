@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from html import escape
 
 from .analysis import WORD, LanguageChain
@@ -47,29 +48,49 @@ class _Stems:
         self.stems: dict[str, str | None] = {}  # None: a stopword
         self.surfaces: dict[str, set[str]] = {}
         self.lock = threading.Lock()
+        self.generation = 0  # counts the times the stems were forgotten
 
     def surfaces_of(self, words: set[str], terms) -> set[str]:
         with self.lock:
-            missing = words.difference(self.stems)
-            if missing:
-                if len(self.stems) > self.LIMIT:
-                    self.stems.clear()
-                    self.surfaces.clear()
-                    missing = words
-                chain = self.chain
-                stop = chain.stopwords
-                for word in missing:
-                    stem = None if word in stop else chain.stem(word)
-                    self.stems[word] = stem
-                    if stem is not None:
-                        found = self.surfaces.get(stem)
-                        if found is None:
-                            self.surfaces[stem] = {word}
-                        else:
-                            found.add(word)
-            surfaces = self.surfaces
-            known = [surfaces[t] for t in terms if t in surfaces]
-            return set().union(*known) if known else set()
+            self._learn(words)
+            return self._known(terms)
+
+    def learn(self, words: set[str]) -> int:
+        """Stem ``words`` (those not seen yet); the generation that holds them."""
+        with self.lock:
+            self._learn(words)
+            return self.generation
+
+    def known(self, terms, generation: int) -> set[str] | None:
+        """Every word seen for ``terms``; None when the words stemmed in ``generation``
+        were forgotten since."""
+        with self.lock:
+            return self._known(terms) if generation == self.generation else None
+
+    def _known(self, terms) -> set[str]:
+        surfaces = self.surfaces
+        known = [surfaces[t] for t in terms if t in surfaces]
+        return set().union(*known) if known else set()
+
+    def _learn(self, words: set[str]) -> None:
+        missing = words.difference(self.stems)
+        if missing:
+            if len(self.stems) > self.LIMIT:
+                self.stems.clear()
+                self.surfaces.clear()
+                self.generation += 1
+                missing = words
+            chain = self.chain
+            stop = chain.stopwords
+            for word in missing:
+                stem = None if word in stop else chain.stem(word)
+                self.stems[word] = stem
+                if stem is not None:
+                    found = self.surfaces.get(stem)
+                    if found is None:
+                        self.surfaces[stem] = {word}
+                    else:
+                        found.add(word)
 
 
 _STEMS: dict[str, _Stems] = {}
@@ -170,13 +191,19 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
     """
     spans = []
     if terms:
-        for start, end in _stretches(text, scan_chars):
-            piece = text[start:end]
-            spans = _match_spans(piece, matching_words(piece, terms, chain))
-            if spans:
-                if start:
-                    spans = [(s + start, e + start) for s, e in spans]
-                break
+        if FAST_SNIPPETS:
+            for stretch in _text_stretches(text, scan_chars):
+                spans = _stretch_spans(text, stretch, terms, chain)
+                if spans:
+                    break
+        else:
+            for start, end in _stretches(text, scan_chars):
+                piece = text[start:end]
+                spans = _match_spans(piece, matching_words(piece, terms, chain))
+                if spans:
+                    if start:
+                        spans = [(s + start, e + start) for s, e in spans]
+                    break
     if not spans:
         lead = text[:lead_chars]
         if len(text) > lead_chars:
@@ -213,6 +240,80 @@ def _stretches(text: str, size: int):
                 end = cut
         yield start, end
         start = end
+
+
+class _Stretch:
+    """One stretch of a text: where it lies, lowercased (False where lowercasing would
+    move offsets), and which stems cache holds its words (and in which generation)."""
+
+    __slots__ = ("start", "end", "lowered", "learned")
+
+    def __init__(self, start: int, end: int):
+        self.start, self.end = start, end
+        self.lowered = None
+        self.learned = None
+
+
+# The stretches of recently shown texts (a bounded LRU: the hits of one query are
+# shown again for the next queries holding the same words; lowercasing and splitting
+# a text into words was most of a snippet's work).
+TEXT_CACHE_CHARS = 32_000_000
+_TEXTS: OrderedDict = OrderedDict()
+_TEXTS_CHARS = 0
+_TEXTS_LOCK = threading.Lock()
+
+
+def _text_stretches(text: str, size: int) -> list[_Stretch]:
+    global _TEXTS_CHARS
+    key = (text, size)
+    with _TEXTS_LOCK:
+        found = _TEXTS.get(key)
+        if found is not None:
+            _TEXTS.move_to_end(key)
+            return found
+    found = [_Stretch(start, end) for start, end in _stretches(text, size)]
+    cost = 2 * len(text) + 200  # the text and its lowercased stretches
+    with _TEXTS_LOCK:
+        if key not in _TEXTS:
+            _TEXTS[key] = found
+            _TEXTS_CHARS += cost
+            while _TEXTS_CHARS > TEXT_CACHE_CHARS and len(_TEXTS) > 1:
+                (old, _), _ = _TEXTS.popitem(last=False)
+                _TEXTS_CHARS -= 2 * len(old) + 200
+    return found
+
+
+def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) -> list:
+    """The spans (in ``text``) of the words of one stretch whose index term is one of
+    ``terms``: the words seen for those terms that the stretch holds, found by one
+    pattern (once the stretch's words have all been stemmed, it is not split again)."""
+    start, end = stretch.start, stretch.end
+    lowered = stretch.lowered
+    if lowered is None:
+        piece = text[start:end]
+        lowered = stretch.lowered = (False if _LOWER_CHANGES_WORDS.search(piece)
+                                     else piece.lower())
+    known = None
+    if lowered is not False:
+        stems = _stems(chain)
+        learned = stretch.learned
+        if learned is not None and learned[0] is stems:
+            known = stems.known(terms, learned[1])
+        if known is None:
+            generation = stems.learn(set(WORD.findall(lowered)))
+            stretch.learned = (stems, generation)
+            known = stems.known(terms, generation)
+    if known is None:  # offsets move when lowercased (or the stems were just forgotten)
+        piece = text[start:end]
+        spans = _match_spans(piece, matching_words(piece, terms, chain))
+    else:
+        # a word seen for a term that is in the stretch at all; the pattern takes whole
+        # words only, which are the stretch's words for those terms
+        present = frozenset(w for w in known if w in lowered)
+        spans = [m.span() for m in _words_pattern(present).finditer(lowered)] if present else []
+    if start and spans:
+        spans = [(s + start, e + start) for s, e in spans]
+    return spans
 
 
 def highlight_paragraphs(text: str, terms, chain: LanguageChain) -> list[str]:

@@ -330,7 +330,7 @@ def _term_weights(query, subsearcher, context, arrays, allow):
     parent = subsearcher.get_parent()
     btext = subsearcher.schema[field].to_bytes(text) if isinstance(text, str) else text
     idf = parent.idf(field, btext)
-    avgfl = parent.avg_field_length(field) or 1
+    avgfl = _average_length(parent, field) or 1
     tf = weights.astype(np.float64)
     fl = arrays.lengths(reader, field)[docs]
     score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
@@ -563,10 +563,20 @@ def _clause_leaves(clause):
     return None
 
 
+def _average_length(searcher, field: str) -> float:
+    """``searcher.avg_field_length(field)``, remembered by the searcher (its readers and
+    their lengths do not change; Whoosh sums them over every segment at each call)."""
+    found = searcher.__dict__.setdefault("_average_lengths", {})
+    value = found.get(field)
+    if value is None:
+        value = found[field] = searcher.avg_field_length(field)
+    return value
+
+
 def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays, allow):
     """Coordinated's matches and scores, as CoordinationMatcher computes them."""
     parent = subsearcher.get_parent()
-    averages = {name: parent.avg_field_length(name) or 1.0 for name in query.boosts}
+    averages = {name: _average_length(parent, name) or 1.0 for name in query.boosts}
     b, k1 = query.b, query.k1
     term_weights = query.term_weights
     clause_docs, clause_scores = [], []

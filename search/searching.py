@@ -541,14 +541,15 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> Fa
     return FastResults(searcher, total, top, counts)
 
 
-def page_hits(results, start: int, end: int, sort: str):
-    """``(stored fields, score)`` of the hits from ``start`` to ``end``.
+def page_hits(results, start: int, end: int, sort: str, stored_fields=None):
+    """``(stored fields, score)`` of the hits from ``start`` to ``end``; on the fast
+    path the fields are read by ``stored_fields(docnum)`` when given (a cache).
 
     Sorted results carry their sort key as the score: the relevance is the
     negated score facet in it.
     """
     if isinstance(results, FastResults):
-        stored_fields = results.searcher.stored_fields
+        stored_fields = stored_fields or results.searcher.stored_fields
         for score, docnum in results.top[start:end]:
             yield stored_fields(docnum), score
         return

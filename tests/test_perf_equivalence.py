@@ -326,7 +326,7 @@ def test_exact_form_count_equals_folding_the_text():
     assert checked == len(texts) * 5 and found > 100
 
 
-def test_fast_snippets_equal_plain_ones():
+def test_fast_snippets_equal_plain_ones(monkeypatch):
     chain = chain_for("de")
     rng = random.Random(3)
     cases = []
@@ -336,16 +336,25 @@ def test_fast_snippets_equal_plain_ones():
         for k in (1, 2, 3):
             cases.append((text, frozenset(rng.sample(terms, min(k, len(terms))))))
     cases.append(("ΟΔΟΣ'Α İstanbul: Häuser, HAUS und Haus.", frozenset(chain.terms("Haus"))))
+    cases.append(("Haus " * 100 + "İstanbul " * 100 + "Häuser " * 100, frozenset(chain.terms("Haus"))))
 
-    def run():
-        return ([highlight.snippet(t, terms, chain) for t, terms in cases]
+    def run(scan_chars=highlight.SCAN_CHARS):
+        return ([highlight.snippet(t, terms, chain, scan_chars=scan_chars) for t, terms in cases]
                 + [highlight.highlight_paragraphs(t, terms, chain) for t, terms in cases])
 
     highlight.FAST_SNIPPETS = False
     try:
         plain = run()
+        plain_short = run(scan_chars=300)  # several stretches a text
     finally:
         highlight.FAST_SNIPPETS = True
+    assert run() == plain
+    assert run() == plain  # the texts' stretches and words now kept
+    assert run(scan_chars=300) == plain_short
+    assert sum(1 for html, _ in plain_short[:len(cases)] if "<mark>" in html) > 300
+    # the stems forgotten every few hundred words: the kept stretches are split again
+    monkeypatch.setattr(highlight._Stems, "LIMIT", 300)
+    assert run(scan_chars=300) == plain_short
     assert run() == plain
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import queue
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,6 +45,7 @@ class _Snapshot:
         self.langs = tuple(lang for lang in langs if has_stemmer(lang)) or ("de",)
         self._vocabulary: Vocabulary | None = None
         self.frequencies: dict = {}  # (field, term) -> document frequency
+        self.documents = _StoredFields()
 
     @contextmanager
     def searcher(self):
@@ -76,6 +78,41 @@ class _Snapshot:
         # buffers sit in reference cycles), so the files of a retired generation stay
         # open, deleted ones included, until the cycle collector runs: run it now.
         gc.collect()
+
+
+class _StoredFields:
+    """The stored fields of recently shown documents of one snapshot, by document number
+    (a bounded LRU: reading one means a decompression and an unpickling; the hits a
+    query re-ranks and shows are read again by the next queries for the same words).
+    The dicts handed out are shared: callers read them, never change them."""
+
+    LIMIT_CHARS = 48_000_000  # characters of title and text held, about 100 MB at most
+
+    def __init__(self):
+        self._found: OrderedDict = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, searcher, docnum: int) -> dict:
+        with self._lock:
+            found = self._found.get(docnum)
+            if found is not None:
+                self._found.move_to_end(docnum)
+                return found
+        found = searcher.stored_fields(docnum)
+        size = _chars(found)
+        with self._lock:
+            if docnum not in self._found:
+                self._found[docnum] = found
+                self._chars += size
+                while self._chars > self.LIMIT_CHARS and len(self._found) > 1:
+                    _, old = self._found.popitem(last=False)
+                    self._chars -= _chars(old)
+        return found
+
+
+def _chars(stored: dict) -> int:
+    return len(stored.get("text") or "") + len(stored.get("title") or "") + 200
 
 
 class _CountingReader:
@@ -193,8 +230,10 @@ class WhooshSession:
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
         results = run(self.searcher, compiled, filter_query=build_filter(self.reader, **filters),
                       limit=limit, sort=sort)
+        documents, searcher = self.snapshot.documents, self.searcher
         return Hits(total=len(results), facets=facet_counts(results),
-                    items=list(page_hits(results, start, limit, sort)))
+                    items=list(page_hits(results, start, limit, sort,
+                                         stored_fields=lambda d: documents.get(searcher, d))))
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)
