@@ -423,6 +423,8 @@ def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
     logging.getLogger("waitress.queue").setLevel(logging.WARNING)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or not hasattr(os, "fork"):
+        with Engine(settings) as engine:
+            engine.warm()  # what every search reads, read before the first request
         server = create_server(create_app({"SETTINGS": settings}), host=host, port=port,
                                threads=threads, ident="newssearch")
         _echo_listening(server)
@@ -452,6 +454,10 @@ def _serve_forked(settings, host: str, port: int, threads: int, workers: int) ->
     import socket
     import time
 
+    # What every search reads is read once here, before the workers are forked: they
+    # share it (copy-on-write) instead of each reading it on its first requests.
+    with Engine(settings) as engine:
+        engine.warm()
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

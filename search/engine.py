@@ -80,6 +80,18 @@ class Engine:
                         backend.close()
             raise
 
+    def warm(self) -> None:
+        """Read ahead what every search of the index reads (on the Whoosh backend: the
+        date and facet columns and field lengths of each segment), so that the first
+        searches do not; a server calls this once before it answers. Nothing happens
+        when there is no index yet."""
+        try:
+            warm = getattr(self.backend, "warm", None)
+            if warm is not None:
+                warm()
+        except IndexMissing:
+            pass
+
     def close(self) -> None:
         with self._lock:
             if self._backend is not None:

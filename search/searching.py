@@ -488,6 +488,17 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
     return found
 
 
+def warm(searcher) -> None:
+    """Read what every search reads of each segment: the date and facet columns and the
+    lengths of the text fields (a server does this once, before it starts answering)."""
+    for subsearcher, _ in searcher.leaf_searchers():
+        columns = _segment_columns(subsearcher)
+        reader = subsearcher.reader()
+        for field in (*q.TEXT_FIELDS, PARTS_FIELD):
+            if field in subsearcher.schema and subsearcher.schema[field].scorable:
+                columns.arrays.lengths(reader, field)
+
+
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:
     context = searcher.context().set(needs_current=True)
     total = 0

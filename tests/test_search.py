@@ -578,6 +578,31 @@ def test_an_engine_made_before_the_index_finds_it_once_built(tmp_path):
     engine.close()
 
 
+def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path):
+    from search import searching
+
+    engine = Engine(tmp_path / "index")
+    engine.warm()  # no index yet: nothing to read, and no error
+    with pytest.raises(IndexMissing):
+        engine.search("Sanktion")
+    settings = Settings(index_dir=tmp_path / "index")
+    index_paths([shared_file("seed", SEED_FILE)], settings)
+    with Engine(settings) as cold:
+        before = cold.search("Sanktion Russland").to_dict()
+    mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
+    for key in mine:
+        del searching._COLUMNS[key]
+    engine.warm()
+    mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
+    assert mine
+    for key in mine:
+        assert {"title", "text"} <= set(searching._COLUMNS[key].arrays._lengths)
+    after = engine.search("Sanktion Russland").to_dict()
+    before.pop("took_ms"), after.pop("took_ms")
+    assert after == before and after["total"] >= 1
+    engine.close()
+
+
 def test_reindex_is_seen_without_restart_and_searchers_are_closed(tmp_path):
     records = read_fang("part-001.jsonl.gz")
     corpus = tmp_path / "corpus"

@@ -20,7 +20,7 @@ from whoosh import query as wq
 from .. import storage
 from ..analysis import chain_for, has_stemmer
 from ..searching import (Compiler, build_filter, facet_counts, highlight_terms, page_hits, run,
-                         weighting)
+                         warm, weighting)
 from ..settings import Settings
 from ..spelling import Vocabulary
 from .base import Hits
@@ -157,6 +157,11 @@ class WhooshBackend:
                 yield WhooshSession(snapshot, searcher, self.settings)
         finally:
             self._release(snapshot)
+
+    def warm(self) -> None:
+        """Read the per-segment data every search needs (columns, field lengths)."""
+        with self.session() as session:
+            warm(session.searcher)
 
     def _acquire(self) -> _Snapshot:
         token = storage.current_token(self.settings.index_dir)
