@@ -307,12 +307,31 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
         piece = text[start:end]
         spans = _match_spans(piece, matching_words(piece, terms, chain))
     else:
-        # a word seen for a term that is in the stretch at all; the pattern takes whole
-        # words only, which are the stretch's words for those terms
-        present = frozenset(w for w in known if w in lowered)
-        spans = [m.span() for m in _words_pattern(present).finditer(lowered)] if present else []
+        spans = _whole_word_spans(lowered, known)
     if start and spans:
         spans = [(s + start, e + start) for s, e in spans]
+    return spans
+
+
+def _whole_word_spans(lowered: str, words) -> list:
+    """The spans of the whole-word occurrences of ``words`` (each a run of word
+    characters) in ``lowered``, in text order: what ``_words_pattern(words)`` finds.
+    Two such occurrences never overlap (each is bounded by non-word characters), so
+    the occurrences of each word are found on their own with ``str.find``."""
+    spans = []
+    size = len(lowered)
+    for word in words:
+        at = lowered.find(word)
+        length = len(word)
+        while at >= 0:
+            end = at + length
+            if (at == 0 or not lowered[at - 1].isalnum()) and \
+                    (end == size or not lowered[end].isalnum()):
+                spans.append((at, end))
+                at = lowered.find(word, end + 1)
+            else:
+                at = lowered.find(word, at + 1)
+    spans.sort()
     return spans
 
 

@@ -626,27 +626,59 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
     return docs, total * factor * query.boost
 
 
+def _normalised(reader, arrays: SegmentArrays, field: str, text, b: float, average: float):
+    """A term's docnums, its frequencies as floats and their BM25 length norms
+    ``1 - b + b * length / average`` (kept in a bounded cache, as the postings are)."""
+    key = (arrays.key, field, text, b, average)
+    with _CACHE_LOCK:
+        found = _NORMS.get(key)
+        if found is not None:
+            _NORMS.move_to_end(key)
+            return found
+    docs, weights = term_postings(reader, arrays, field, text)
+    lengths = arrays.lengths(reader, field)[docs]
+    found = (docs, weights.astype(np.float64), 1.0 - b + b * lengths / average)
+    global _NORMS_BYTES
+    with _CACHE_LOCK:
+        if key not in _NORMS:
+            _NORMS[key] = found
+            _NORMS_BYTES += 20 * len(docs) + 200
+            while _NORMS_BYTES > NORMS_CACHE_BYTES and len(_NORMS) > 1:
+                _, (old_docs, _, _) = _NORMS.popitem(last=False)
+                _NORMS_BYTES -= 20 * len(old_docs) + 200
+    return found
+
+
+# Frequencies and length norms of the terms of recent plain word queries (20 bytes a
+# posting: the docnums are those of the postings cache).
+NORMS_CACHE_BYTES = 256 * 2**20
+_NORMS: OrderedDict = OrderedDict()
+_NORMS_BYTES = 0
+
+
 def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow):
     """One word's documents and BM25F scores (CoordinationMatcher._word_score)."""
     doc_parts, tf_parts = [], []
     for field, text in leaves:
-        docs, weights = term_postings(reader, arrays, field, text)
-        if not len(docs):
-            continue
-        if allow is not None:
-            keep = allow[docs]
-            docs, weights = docs[keep], weights[keep]
-            if not len(docs):
-                continue
         boost = boosts.get(field)
         if boost is None:
+            docs, _ = term_postings(reader, arrays, field, text)
+            if allow is not None and len(docs):
+                docs = docs[allow[docs]]
+            if not len(docs):
+                continue
             tf = np.zeros(len(docs), dtype=np.float64)
         else:
+            docs, weights, norms = _normalised(reader, arrays, field, text, b, averages[field])
+            if allow is not None and len(docs):
+                keep = allow[docs]
+                docs, weights, norms = docs[keep], weights[keep], norms[keep]
+            if not len(docs):
+                continue
             key = text if isinstance(text, str) else text.decode("utf-8")
             if key in term_weights:
                 boost *= term_weights[key]
-            lengths = arrays.lengths(reader, field)[docs]
-            tf = boost * weights.astype(np.float64) / (1.0 - b + b * lengths / averages[field])
+            tf = boost * weights / norms
         doc_parts.append(docs)
         tf_parts.append(tf)
     if not doc_parts:

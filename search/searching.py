@@ -369,10 +369,19 @@ class Compiler:
         return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
 
-def filter_term(reader, field: str, value: str):
-    """A term for a facet value, matched without regard to case."""
+def filter_term(reader, field: str, value: str, known: dict | None = None):
+    """A term for a facet value, matched without regard to case (``known``: the terms
+    found before for the same reader, by field and value)."""
     if field == "lang":
         return wq.Term("lang", value.strip().lower())
+    if known is not None:
+        text = known.get((field, value))
+        if text is None:
+            text = filter_term(reader, field, value).text
+            if len(known) > 10_000:
+                known.clear()
+            known[(field, value)] = text
+        return wq.Term(field, text)
     wanted = value.strip()
     for term in reader.lexicon(field):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -386,14 +395,15 @@ def filter_term(reader, field: str, value: str):
     return wq.Term(field, wanted)
 
 
-def build_filter(reader, *, lang=None, source=None, category=None, date_from=None, date_to=None):
+def build_filter(reader, *, lang=None, source=None, category=None, date_from=None, date_to=None,
+                 known: dict | None = None):
     parts = []
     if lang:
         parts.append(filter_term(reader, "lang", lang))
     if source:
-        parts.append(filter_term(reader, "source", source))
+        parts.append(filter_term(reader, "source", source, known))
     if category:
-        parts.append(filter_term(reader, "category", category))
+        parts.append(filter_term(reader, "category", category, known))
     if date_from or date_to:
         low, _ = date_bounds(date_from or "0001", date_from or "0001")
         _, high = date_bounds(date_to or "9999", date_to or "9999")

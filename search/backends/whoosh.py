@@ -46,6 +46,7 @@ class _Snapshot:
         self._vocabulary: Vocabulary | None = None
         self.frequencies: dict = {}  # (field, term) -> document frequency
         self.documents = _StoredFields()
+        self.filter_terms: dict = {}  # (field, value asked for) -> the term it matches
 
     @contextmanager
     def searcher(self):
@@ -233,8 +234,8 @@ class WhooshSession:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
-        results = run(self.searcher, compiled, filter_query=build_filter(self.reader, **filters),
-                      limit=limit, sort=sort)
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort)
         documents, searcher = self.snapshot.documents, self.searcher
         return Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort,
