@@ -423,8 +423,7 @@ def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
     logging.getLogger("waitress.queue").setLevel(logging.WARNING)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or not hasattr(os, "fork"):
-        with Engine(settings) as engine:
-            engine.warm()  # what every search reads, read before the first request
+        _warm(settings)  # what every search reads, read before the first request
         server = create_server(create_app({"SETTINGS": settings}), host=host, port=port,
                                threads=threads, ident="newssearch")
         _echo_listening(server)
@@ -436,6 +435,15 @@ def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
             server.close()
         return
     _serve_forked(settings, host, port, threads, workers)
+
+
+def _warm(settings) -> None:
+    """Read ahead what every search reads; a failure here is reported by the requests."""
+    try:
+        with Engine(settings) as engine:
+            engine.warm()
+    except Exception as error:  # noqa: BLE001 - serving starts all the same
+        click.echo(f"warning: the index could not be read ahead: {error}", err=True)
 
 
 def _echo_listening(server) -> None:
@@ -456,8 +464,7 @@ def _serve_forked(settings, host: str, port: int, threads: int, workers: int) ->
 
     # What every search reads is read once here, before the workers are forked: they
     # share it (copy-on-write) instead of each reading it on its first requests.
-    with Engine(settings) as engine:
-        engine.warm()
+    _warm(settings)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -272,15 +272,20 @@ def _text_stretches(text: str, size: int) -> list[_Stretch]:
             _TEXTS.move_to_end(key)
             return found
     found = [_Stretch(start, end) for start, end in _stretches(text, size)]
-    cost = 2 * len(text) + 200  # the text and its lowercased stretches
+    cost = _text_cost(text, size)
     with _TEXTS_LOCK:
         if key not in _TEXTS:
             _TEXTS[key] = found
             _TEXTS_CHARS += cost
             while _TEXTS_CHARS > TEXT_CACHE_CHARS and len(_TEXTS) > 1:
-                (old, _), _ = _TEXTS.popitem(last=False)
-                _TEXTS_CHARS -= 2 * len(old) + 200
+                (old, old_size), _ = _TEXTS.popitem(last=False)
+                _TEXTS_CHARS -= _text_cost(old, old_size)
     return found
+
+
+def _text_cost(text: str, size: int) -> int:
+    # the text, and about a stretch of it lowercased (most texts match in their first)
+    return len(text) + min(len(text), size) + 200
 
 
 def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) -> list:
