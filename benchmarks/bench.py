@@ -291,6 +291,13 @@ def make_queries(corpus: Path, count: int, seed: int = QUERY_SEED) -> list[dict]
     return queries
 
 
+def distinct_from(queries: list[dict], measured: list[dict]) -> list[dict]:
+    """``queries`` without any that is also among ``measured``."""
+    key = lambda item: (item["q"], item.get("from"), item.get("to"), item.get("source"))  # noqa: E731
+    taken = {key(item) for item in measured}
+    return [item for item in queries if key(item) not in taken]
+
+
 def _percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
@@ -301,37 +308,46 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def measure_queries(ours_index: Path, base_index: Path, queries: list[dict], rounds: int) -> dict:
+def measure_queries(ours_index: Path, base_index: Path, queries: list[dict], warm: list[dict],
+                    rounds: int) -> dict:
+    """Latency of ``queries`` on both engines, interleaved query by query.
+
+    Each round opens both engines afresh and warms them with ``warm``, queries
+    of the same kinds that are not among the measured ones: files are open and
+    the index data that many queries share (frequent terms' postings, columns)
+    is in memory as in a running server, but nothing measured was asked before,
+    so no cache holds anything of a measured query's own words or hits.
+    """
     import baseline
     from search import Engine, Settings
 
-    engine = Engine(Settings(index_dir=ours_index))
-    base = baseline.BaselineSearcher(base_index)
-
-    def ours_once(item):
-        started = time.perf_counter()
-        engine.search(item["q"], source=item.get("source"), date_from=item.get("from"),
-                      date_to=item.get("to"))
-        return time.perf_counter() - started
-
-    def base_once(item):
-        started = time.perf_counter()
-        base.search(item["q"], source=item.get("source"), date_from=item.get("from"),
-                    date_to=item.get("to"))
-        return time.perf_counter() - started
-
-    for item in queries:  # warm up both: caches, lazily opened files
-        ours_once(item)
-        base_once(item)
     ours, theirs = [], []
     for round_number in range(rounds):
+        engine = Engine(Settings(index_dir=ours_index))
+        base = baseline.BaselineSearcher(base_index)
+
+        def ours_once(item):
+            started = time.perf_counter()
+            engine.search(item["q"], source=item.get("source"), date_from=item.get("from"),
+                          date_to=item.get("to"))
+            return time.perf_counter() - started
+
+        def base_once(item):
+            started = time.perf_counter()
+            base.search(item["q"], source=item.get("source"), date_from=item.get("from"),
+                        date_to=item.get("to"))
+            return time.perf_counter() - started
+
+        for item in warm:
+            ours_once(item)
+            base_once(item)
         order = list(queries)
         random.Random(round_number).shuffle(order)
         for item in order:  # interleaved, so that noise hits both alike
             ours.append(ours_once(item))
             theirs.append(base_once(item))
-    engine.close()
-    base.close()
+        engine.close()
+        base.close()
     figures = {}
     for name, values in (("ours", ours), ("baseline", theirs)):
         figures[name] = {f"p{p}": _percentile(values, p) * 1000 for p in (50, 95, 99)}
@@ -415,6 +431,8 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=320)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--http-seconds", type=float, default=30.0)
+    parser.add_argument("--http-queries", type=int, default=3000,
+                        help="distinct queries the HTTP clients draw from at random")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-search", action="store_true",
@@ -487,14 +505,20 @@ def main(argv=None) -> int:
         if args.skip_search:
             args.skip_http = True
         queries = [] if args.skip_search else make_queries(scale, args.queries)
+        warm = [] if args.skip_search else distinct_from(
+            make_queries(scale, args.queries, seed=QUERY_SEED + 1), queries)
+        http_queries = [] if args.skip_http else make_queries(scale, args.http_queries,
+                                                              seed=QUERY_SEED + 2)
         queries_file = work / "queries.json"
-        queries_file.write_text(json.dumps(queries, ensure_ascii=False))
+        queries_file.write_text(json.dumps(http_queries, ensure_ascii=False))
         figures["queries"] = {"count": len(queries), "rounds": args.rounds,
                               "kinds": {k: sum(1 for q in queries if q["kind"] == k)
                                         for k in sorted({q["kind"] for q in queries})},
                               "with_date": sum(1 for q in queries if q.get("from")),
-                              "with_source": sum(1 for q in queries if q.get("source"))}
-        latency = None if args.skip_search else measure_queries(ours_ix, base_ix, queries, args.rounds)
+                              "with_source": sum(1 for q in queries if q.get("source")),
+                              "warm_up": len(warm), "http_distinct": len(http_queries)}
+        latency = None if args.skip_search else measure_queries(ours_ix, base_ix, queries, warm,
+                                                                args.rounds)
         figures["latency_ms"] = latency
         for p in ("p50", "p95", "p99") if latency else ():
             row(f"search + snippets (+ facets, ours) {p} (ms)", latency["ours"][p],
