@@ -30,7 +30,7 @@ from .language import detect_language
 from .schema import TEXT_FIELDS, build_schema
 from .segments import SegmentBuilder, group_positions
 from .settings import Settings
-from .spelling import Vocabulary, surface_words, surface_words_of_lowered
+from .spelling import Vocabulary, surface_words, surface_words_of_tokens
 
 META_VERSION = 1
 # The field of the parts of compounds, where the schema has one (search.compounds).
@@ -133,8 +133,7 @@ def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
         title, text = title.lower(), text.lower()
         title_tokens = WORD.findall(title)
         text_tokens = WORD.findall(text)
-        words = surface_words_of_lowered(title)
-        words.update(surface_words_of_lowered(text))
+        words = surface_words_of_tokens(title_tokens + text_tokens)
     else:
         title_tokens = chain.tokens(title)
         text_tokens = chain.tokens(text)

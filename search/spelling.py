@@ -28,10 +28,22 @@ def surface_words(text: str) -> set[str]:
     return {w.lower() for w in _WORD.findall(text)}
 
 
-def surface_words_of_lowered(lowered: str) -> set[str]:
-    """:func:`surface_words` of a text from ``text.lower()``, for a text whose
-    lowercasing keeps its words (:func:`search.analysis.lowercase_keeps_words`)."""
-    return set(_WORD.findall(lowered))
+def surface_words_of_tokens(tokens) -> set[str]:
+    """:func:`surface_words` of a text whose lowercasing keeps its words
+    (:func:`search.analysis.lowercase_keeps_words`), from the ``WORD`` matches of the
+    lowered text (:data:`search.analysis.WORD`, runs of letters and digits): every
+    run of letters lies inside one of them, so each distinct token is looked at once
+    and most are a word as they are."""
+    words: set[str] = set()
+    add = words.add
+    for token in set(tokens):
+        if len(token) < 3:
+            continue
+        if token.isalpha() and len(token) <= 40:
+            add(token)
+        else:  # digits inside, or longer than a word is kept
+            words.update(_WORD.findall(token))
+    return words
 
 
 # The vocabulary file: this tag, the length of the next part, the words in the

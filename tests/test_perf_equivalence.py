@@ -410,6 +410,10 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
     articles.append(Article(id="x2", title="Brexit talks", text="The talks in Brussels were "
                             "about the trade deal and the border, which the ministers said "
                             "would be agreed by the end of the year."))
+    # lowercasing keeps these words: digits inside words, numerals that are no digits,
+    # a word longer than the vocabulary keeps (cut into 40-letter runs), short words
+    articles.append(Article(id="x3", title="Abc123def und x²y", text="Straße ½Jahr 3D-Druck "
+                            "ab Ökö " + "b" * 95 + " Ende"))
     settings = Settings(index_dir=Path("unused"))
     compounds = 0
     for article in articles:
