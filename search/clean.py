@@ -18,7 +18,6 @@ _CONTROL = dict.fromkeys(
 )
 _HAS_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HAS_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'“”»«]?\s+(?=[\"'„“«»(]?[A-ZÄÖÜ0-9])")
 # A period after these ends no sentence: ordinal numbers ("am 1. Juli"), initials
@@ -49,7 +48,7 @@ def clean_text(text: str, *, paragraph_per_line: bool = False, entities: bool = 
     blocks = text.split("\n") if paragraph_per_line else _PARAGRAPH_BREAK.split(text)
     paragraphs = []
     for block in blocks:
-        block = _SPACES.sub(" ", block.replace("\n", " ")).strip()
+        block = " ".join(block.split())  # each run of (Unicode) white space: one space
         if block:
             paragraphs.append(block)
     return "\n\n".join(paragraphs)

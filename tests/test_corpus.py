@@ -401,6 +401,7 @@ def test_clean_text_rules():
     assert clean_text("A &amp; B &quot;C&quot; &#228; &auml; &shy;x") == 'A & B "C" ä ä x'
     assert clean_text("  eins \t zwei\u00a0\u202fdrei\nvier\n\n\n  fünf  ") == "eins zwei drei vier\n\nfünf"
     assert clean_text("eins\r\nzwei\r\n\r\ndrei") == "eins zwei\n\ndrei"
+    assert clean_text("a\u3000\u3000b\u2003c\u1680d \u205f e", paragraph_per_line=True) == "a b c d e"
     assert clean_text("Zeile\u2028Zeile\u2029Absatz") in ("Zeile Zeile\n\nAbsatz", "Zeile\n\nZeile\n\nAbsatz")
 
 
