@@ -9,9 +9,13 @@ block layout, same statistics), so every Whoosh reader reads them unchanged; onl
 the blocks are pickled with a later protocol (see ``BLOCK_PICKLE``).
 
 Per-document data (stored fields, lengths, columns) goes through Whoosh's
-per-document writer, field for field as ``SegmentWriter.add_document`` does.
-When the postings reach the memory budget, the segment is finished and a new
-one begun; :meth:`finish` returns the segments for the index's table of contents.
+per-document writer, field for field as ``SegmentWriter.add_document`` does,
+into the one segment of the build. When the postings reach the memory budget,
+they are spilled as a run (sorted by term, raw arrays in a folder inside the
+index's new generation, written by a forked process while the indexer reads on)
+and the arrays begin again. :meth:`finish` merges the runs and the postings
+still in memory term by term into the segment's postings and term table, and
+removes the runs.
 """
 
 from __future__ import annotations
@@ -35,9 +39,9 @@ from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
-# writing a full segment (about 70, measured at 100,000 articles), while the indexer
-# fills the next segment's arrays (about 17), with a margin.
+# spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
+MIN_RUN_POSTINGS = 100_000  # the fewest postings a run holds, whatever the budget
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
 _PACK_UINT = struct.Struct("!I").pack
 
@@ -97,35 +101,34 @@ class _TextPostings:
 
 
 class SegmentBuilder:
-    """Builds segments of one Whoosh index; see the module's text."""
+    """Builds the one segment of a fresh Whoosh index; see the module's text."""
 
     def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512,
                  split_writes: bool = True):
+        from whoosh.codec import default_codec
+
         self.ix = ix
         self.storage = ix.storage
         self.schema = ix.schema
-        self.codec = None
-        self.positional = positional_fields
-        self.budget = max(100_000, memory_mb * 1024 * 1024 // POSTING_BYTES)
-        self.segments = []
-        self.base = 0  # documents in the finished segments
-        self._writer_pid: int | None = None  # the process writing a segment in the background
-        # The last segment's text postings are written by two processes (see flush).
-        self.split_writes = split_writes and hasattr(os, "fork")
-        self._start()
-
-    def _start(self):
-        from whoosh.codec import default_codec
-
         self.codec = default_codec()
+        self.positional = positional_fields
+        self.budget = max(MIN_RUN_POSTINGS, memory_mb * 1024 * 1024 // POSTING_BYTES)
         self.segment = None
         self.perdoc = None
         self.docnum = 0
         self.deleted: set[int] = set()
-        self.text = {name: _TextPostings(self.schema[name].format.supports("positions"))
-                     for name in self.positional}
         self.lengths = {name: array("I") for name in self.positional}
         self.other: dict[tuple[str, bytes], list] = {}
+        self.text = self._new_postings()
+        self.runs: list[str] = []  # folders of the runs spilled so far, in order
+        self.run_root: str | None = None
+        self._writer_pid: int | None = None  # the process spilling a run in the background
+        # The text postings are written by two processes at the end (see _write_text_field).
+        self.split_writes = split_writes and hasattr(os, "fork")
+
+    def _new_postings(self) -> dict[str, _TextPostings]:
+        return {name: _TextPostings(self.schema[name].format.supports("positions"))
+                for name in self.positional}
 
     @property
     def postings(self) -> int:
@@ -133,34 +136,22 @@ class SegmentBuilder:
 
     @property
     def docnum_total(self) -> int:
-        """The index-wide number the next document gets."""
-        return self.base + self.docnum
+        """The number the next document gets."""
+        return self.docnum
 
-    def delete(self, docnum_total: int) -> None:
+    def delete(self, docnum: int) -> None:
         """Mark a document added earlier as deleted (a later one replaced it)."""
-        if docnum_total >= self.base:
-            self.deleted.add(docnum_total - self.base)
-            return
-        offset = 0
-        for segment in self.segments:
-            if docnum_total < offset + segment.doc_count_all():
-                segment.delete_document(docnum_total - offset)
-                return
-            offset += segment.doc_count_all()
+        self.deleted.add(docnum)
 
     def cancel(self) -> None:
-        if self._writer_pid is not None:
-            try:
-                os.kill(self._writer_pid, signal.SIGKILL)
-                os.waitpid(self._writer_pid, 0)
-            except OSError:
-                pass
-            self._writer_pid = None
+        _stop(self._writer_pid)
+        self._writer_pid = None
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
             except Exception:
                 pass
+        self._remove_runs()
 
     def add(self, fields: dict, grouped: dict) -> None:
         """One document: ``fields`` as for ``add_document``; ``grouped`` holds, for each
@@ -208,122 +199,84 @@ class SegmentBuilder:
                 lengths.append(len(group[2]) if group[2] is not None else sum(group[1]))
         self.docnum += 1
         if self.postings >= self.budget:
-            self.flush(background=True)
+            self.spill()
 
     # -- writing ---------------------------------------------------------------
 
-    def flush(self, background: bool = False) -> None:
-        """Finish the current segment (if it holds documents) and begin another.
-
-        With ``background``, the segment's postings are written by a forked
-        process while this one goes on adding documents to the next segment
-        (one such writer at a time; :meth:`finish` waits for it).
-        """
-        if self.docnum == 0:
+    def spill(self) -> None:
+        """Write the text postings gathered so far to a run on disk, sorted by term, and
+        begin new ones. A forked process writes the run while this one goes on adding
+        documents (one such writer at a time; :meth:`finish` waits for it)."""
+        if not self.postings:
             return
-        self.perdoc.close()
-        segment = self.segment
-        segment.set_doc_count(self.docnum)
-        for docnum in sorted(self.deleted):
-            segment.delete_document(docnum)
         self.wait()
-        if background and hasattr(os, "fork"):
-            pid = os.fork()
-            if pid == 0:  # the writer: write, then leave without running any cleanup
-                status = 1
-                try:
-                    _die_with_parent()
-                    self.split_writes = False
-                    self._write_postings(segment)
-                    status = 0
-                except BaseException:
-                    traceback.print_exc()
-                finally:
-                    os._exit(status)
-            self._writer_pid = pid
+        if self.run_root is None:
+            folder = getattr(self.storage, "folder", None)
+            self.run_root = tempfile.mkdtemp(prefix=".runs-", dir=folder)
+        folder = os.path.join(self.run_root, f"{len(self.runs):04d}")
+        text = self.text
+
+        def write() -> None:
+            os.mkdir(folder)
+            for name, postings in text.items():
+                _SortedRun.of(postings).save(os.path.join(folder, name))
+
+        if hasattr(os, "fork"):
+            self._writer_pid = _fork(write)
         else:
-            self._write_postings(segment)
-        self.segments.append(segment)
-        self.base += self.docnum
-        self.text = self.other = self.lengths = None
-        self._start()
+            write()
+        self.runs.append(folder)
+        self.text = self._new_postings()
 
     def wait(self) -> None:
-        """Wait for the segment being written in the background, if any."""
+        """Wait for the run being written in the background, if any."""
         pid, self._writer_pid = self._writer_pid, None
-        if pid is not None:
-            _, status = os.waitpid(pid, 0)
-            if status != 0:
-                raise RuntimeError(f"writing an index segment failed (status {status})")
-
-    def _write_postings(self, segment) -> None:
-        fieldwriter = self.codec.field_writer(self.storage, segment)
-        names = sorted(set(self.text) | {name for name, _ in self.other})
-        for name in names:
-            if name in self.text:
-                if len(self.text[name]):
-                    self._write_text_field(fieldwriter, name)
-            else:
-                self._write_other_field(fieldwriter, name)
-        fieldwriter.close()
+        _wait(pid, "writing a run of index postings")
 
     def finish(self) -> list:
-        self.wait()
-        self.flush()
-        return self.segments
+        """Write the segment (text postings merged from the runs and the postings still
+        in memory) and return it, in a list for the index's table of contents."""
+        try:
+            self.wait()
+            if self.docnum == 0:
+                return []
+            self.perdoc.close()
+            segment = self.segment
+            segment.set_doc_count(self.docnum)
+            for docnum in sorted(self.deleted):
+                segment.delete_document(docnum)
+            fieldwriter = self.codec.field_writer(self.storage, segment)
+            names = sorted(set(self.text) | {name for name, _ in self.other})
+            for name in names:
+                if name in self.text:
+                    runs = [_SortedRun.load(os.path.join(folder, name)) for folder in self.runs]
+                    if len(self.text[name]):
+                        runs.append(_SortedRun.of(self.text[name]))
+                    self.text[name] = None
+                    runs = [run for run in runs if run.per_term.size]
+                    if runs:
+                        self._write_text_field(fieldwriter, name, runs)
+                else:
+                    self._write_other_field(fieldwriter, name)
+            fieldwriter.close()
+            return [segment]
+        finally:
+            self._remove_runs()
 
-    def _write_frequency_field(self, fieldwriter, name: str) -> None:
-        """A text field without positions: each posting's value is its frequency."""
-        postings = self.text[name]
+    def _remove_runs(self) -> None:
+        if self.run_root is not None:
+            shutil.rmtree(self.run_root, ignore_errors=True)
+            self.run_root = None
+
+    def _write_text_field(self, fieldwriter, name: str, runs: list) -> None:
+        """A text field's postings in Whoosh's order: the terms of all runs in byte order,
+        each term's postings run after run (documents ascend within a term)."""
+        positional = runs[0].positional
         fieldwriter.start_field(name, self.schema[name])
         rows: list = []
-        terms, per_term, order = _terms_in_order(postings)
-        per_term = per_term.tolist()
-        docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
-        counts = np.frombuffer(postings.counts, dtype=np.uint32)[order]
-        del order
+        merged = _Merged(runs)
+        terms, per_term, term_ends = merged.terms, merged.per_term, merged.term_ends
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
-        doc_list = docs.tolist()
-        count_list = counts.tolist()
-        length_list = lengths[docs].tolist()
-        values = [_PACK_UINT(c) for c in count_list]
-        i = 0
-        for (term, _), n in zip(terms, per_term):
-            _write_term(fieldwriter, term.encode("utf-8"), doc_list[i:i + n],
-                        [float(x) for x in count_list[i:i + n]], values[i:i + n],
-                        length_list[i:i + n], rows, joined=True, inline=True)
-            i += n
-        _add_rows(fieldwriter._tindex, rows)
-        fieldwriter.finish_field()
-
-    def _write_text_field(self, fieldwriter, name: str) -> None:
-        if not self.text[name].positional:
-            self._write_frequency_field(fieldwriter, name)
-            return
-        postings = self.text[name]
-        fieldwriter.start_field(name, self.schema[name])
-        rows: list = []
-        terms, per_term, order = _terms_in_order(postings)
-        # 32-bit arrays where the values fit (they do within any memory budget):
-        # the temporaries of a sort are most of a segment's memory.
-        positions = np.frombuffer(postings.positions, dtype=np.uint32)
-        wide = np.uint32 if len(positions) < 2**32 else np.int64
-        counts_all = np.frombuffer(postings.counts, dtype=np.uint32)
-        starts_all = np.cumsum(counts_all, dtype=wide)
-        starts_all -= counts_all
-        deltas = np.empty(len(positions), dtype=np.int32)
-        if len(positions):
-            deltas[0] = positions[0]
-            # differences across documents wrap around; they are overwritten just below
-            np.subtract(positions[1:], positions[:-1], out=deltas[1:], casting="unsafe")
-            deltas[starts_all] = positions[starts_all]
-        del positions
-        docs = np.frombuffer(postings.docs, dtype=np.uint32)[order]
-        counts = counts_all[order]
-        starts = starts_all[order]
-        del order, starts_all, counts_all
-        lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
-        term_ends = np.cumsum(per_term)
 
         def write_range(writer, first_term: int, stop: int, out: list) -> None:
             single = _SINGLE
@@ -331,38 +284,40 @@ class SegmentBuilder:
                 at = int(term_ends[first_term - 1]) if first_term else 0
                 last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
                 last_term = min(stop, max(first_term + 1, last_term))
-                end = int(term_ends[last_term - 1])
-                c = counts[at:end].astype(np.int64)
-                total = int(c.sum())
-                local = np.cumsum(c) - c
-                gather = np.repeat(starts[at:end].astype(np.int64) - local, c) + \
-                    np.arange(total, dtype=np.int64)
-                chunk = deltas[gather].tolist()
-                del gather, local
-                doc_list = docs[at:end].tolist()
-                count_list = c.tolist()
-                length_list = lengths[docs[at:end]].tolist()
+                docs, counts, deltas = merged.read(first_term, last_term)
+                doc_list = docs.tolist()
+                count_list = counts.tolist()
+                length_list = lengths[docs].tolist()
+                del docs, counts
+                if positional:
+                    chunk = deltas.tolist()
+                    del deltas
+                else:
+                    packed = [_PACK_UINT(c) for c in count_list]
                 p = 0
                 i = 0
-                for (term, _), n in zip(terms[first_term:last_term],
-                                        per_term[first_term:last_term].tolist()):
-                    values = []
-                    for cnt in count_list[i:i + n]:
-                        if cnt == 1:
-                            d = chunk[p]
-                            values.append(single[d] if d < 4096 else encode_positions([d]))
-                        else:
-                            values.append(encode_positions(chunk[p:p + cnt]))
-                        p += cnt
-                    _write_term(writer, term.encode("utf-8"), doc_list[i:i + n],
+                for term, n in zip(terms[first_term:last_term],
+                                   per_term[first_term:last_term].tolist()):
+                    if positional:
+                        values = []
+                        for cnt in count_list[i:i + n]:
+                            if cnt == 1:
+                                d = chunk[p]
+                                values.append(single[d] if d < 4096 else encode_positions([d]))
+                            else:
+                                values.append(encode_positions(chunk[p:p + cnt]))
+                            p += cnt
+                    else:
+                        values = packed[i:i + n]
+                    _write_term(writer, term, doc_list[i:i + n],
                                 [float(x) for x in count_list[i:i + n]], values,
-                                length_list[i:i + n], out, inline=True)
+                                length_list[i:i + n], out, joined=not positional, inline=True)
                     i += n
                 first_term = last_term
 
-        # In the foreground (nothing else to do meanwhile), a second process writes
-        # the postings of the later half of the terms; its blocks are appended after
-        # this process's half and its rows moved by where they landed.
+        # Nothing else to do meanwhile: a second process writes the postings of the
+        # later half of the terms; its blocks are appended after this process's half
+        # and its rows moved by where they landed.
         middle = len(terms)
         if self.split_writes and int(term_ends[-1]) >= _SPLIT_MIN_POSTINGS:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
@@ -387,6 +342,168 @@ class SegmentBuilder:
                         [w for _, w, _ in entries], values, [0] * len(entries), rows)
         _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
+
+
+class _SortedRun:
+    """One text field's postings from one run, in term order: the terms (UTF-8, in byte
+    order), the postings and positions of each term, then every posting's document and
+    frequency and the position deltas, each array in term order. Held in memory (the
+    postings of the last run) or in a folder of raw arrays written by :meth:`save`,
+    read a range of terms at a time (``np.fromfile``: no mapped pages)."""
+
+    def __init__(self, terms: list[bytes], per_term, term_positions, positional: bool,
+                 arrays: dict | None = None, folder: str | None = None):
+        self.terms = terms
+        self.per_term = per_term
+        self.positional = positional
+        self.posting_ends = np.cumsum(per_term, dtype=np.int64)
+        self.position_ends = np.cumsum(term_positions, dtype=np.int64) if positional else None
+        self.arrays = arrays
+        self.folder = folder
+
+    @classmethod
+    def of(cls, postings: _TextPostings) -> "_SortedRun":
+        terms, per_term, order = _terms_in_order(postings)
+        counts_all = np.frombuffer(postings.counts, dtype=np.uint32)
+        arrays = {"docs": np.frombuffer(postings.docs, dtype=np.uint32)[order],
+                  "counts": counts_all[order]}
+        term_positions = None
+        if postings.positional:
+            # 32-bit arrays where the values fit (they do within any memory budget):
+            # the temporaries of a sort are most of a run's memory.
+            positions = np.frombuffer(postings.positions, dtype=np.uint32)
+            wide = np.uint32 if len(positions) < 2**32 else np.int64
+            starts = np.cumsum(counts_all, dtype=wide)
+            starts -= counts_all
+            deltas = np.empty(len(positions), dtype=np.int32)
+            if len(positions):
+                deltas[0] = positions[0]
+                # differences across documents wrap around; they are overwritten just below
+                np.subtract(positions[1:], positions[:-1], out=deltas[1:], casting="unsafe")
+                deltas[starts] = positions[starts]
+            del positions
+            starts = starts[order]
+            del order
+            arrays["deltas"] = _gather(deltas, starts, arrays["counts"])
+            del deltas, starts
+            term_positions = np.zeros(len(per_term), dtype=np.int64)
+            if len(per_term):
+                term_positions = np.add.reduceat(arrays["counts"].astype(np.int64),
+                                                 np.cumsum(per_term) - per_term)
+        return cls(terms, per_term, term_positions, postings.positional, arrays=arrays)
+
+    def save(self, folder: str) -> None:
+        os.mkdir(folder)
+        with open(os.path.join(folder, "terms"), "wb") as handle:
+            pickle.dump(self.terms, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.per_term.astype(np.uint32).tofile(os.path.join(folder, "per_term"))
+        if self.positional:
+            np.diff(self.position_ends, prepend=0).tofile(os.path.join(folder, "term_positions"))
+        for name, values in self.arrays.items():
+            values.tofile(os.path.join(folder, name))
+
+    @classmethod
+    def load(cls, folder: str) -> "_SortedRun":
+        with open(os.path.join(folder, "terms"), "rb") as handle:
+            terms = pickle.load(handle)
+        per_term = np.fromfile(os.path.join(folder, "per_term"), dtype=np.uint32)
+        path = os.path.join(folder, "term_positions")
+        positional = os.path.exists(path)
+        term_positions = np.fromfile(path, dtype=np.int64) if positional else None
+        return cls(terms, per_term, term_positions, positional, folder=folder)
+
+    def read(self, first: int, last: int):
+        """``(docs, counts, deltas)`` of the terms ``first`` to ``last`` (run numbering);
+        ``deltas`` is None for a field without positions."""
+        begin = int(self.posting_ends[first - 1]) if first else 0
+        end = int(self.posting_ends[last - 1])
+        if self.positional:
+            position_begin = int(self.position_ends[first - 1]) if first else 0
+            position_end = int(self.position_ends[last - 1])
+        deltas = None
+        if self.arrays is not None:
+            docs = self.arrays["docs"][begin:end]
+            counts = self.arrays["counts"][begin:end]
+            if self.positional:
+                deltas = self.arrays["deltas"][position_begin:position_end]
+            return docs, counts, deltas
+
+        def part(name, dtype, start, stop):
+            return np.fromfile(os.path.join(self.folder, name), dtype=dtype,
+                               count=stop - start, offset=start * 4)
+
+        docs = part("docs", np.uint32, begin, end)
+        counts = part("counts", np.uint32, begin, end)
+        if self.positional:
+            deltas = part("deltas", np.int32, position_begin, position_end)
+        return docs, counts, deltas
+
+
+class _Merged:
+    """The runs of one text field as one: their terms' union in byte order, and each
+    term's postings run after run (``read``)."""
+
+    def __init__(self, runs: list[_SortedRun]):
+        self.runs = runs
+        if len(runs) == 1:
+            self.terms = runs[0].terms
+            self.per_term = runs[0].per_term
+            self.where = [None]
+        else:
+            self.terms = sorted(set().union(*(run.terms for run in runs)))
+            number = {term: i for i, term in enumerate(self.terms)}
+            self.where = [np.fromiter(map(number.__getitem__, run.terms), dtype=np.int64,
+                                      count=len(run.terms)) for run in runs]
+            del number
+            self.per_term = np.zeros(len(self.terms), dtype=np.int64)
+            for run, where in zip(runs, self.where):
+                self.per_term[where] += run.per_term
+                run.terms = None
+        self.term_ends = np.cumsum(self.per_term, dtype=np.int64)
+
+    def read(self, first: int, last: int):
+        """``(docs, counts, deltas)`` of the terms ``first`` to ``last``, in term order."""
+        if len(self.runs) == 1:
+            return self.runs[0].read(first, last)
+        parts = []
+        for run, where in zip(self.runs, self.where):
+            a = int(np.searchsorted(where, first, side="left"))
+            b = int(np.searchsorted(where, last, side="left"))
+            if a < b:
+                parts.append((run.read(a, b), np.repeat(where[a:b], run.per_term[a:b])))
+        if len(parts) == 1:
+            return parts[0][0]
+        # the parts follow one another run after run: a stable sort by term keeps
+        # each term's postings in run order
+        order = np.argsort(np.concatenate([terms for _, terms in parts]), kind="stable")
+        docs = np.concatenate([read[0] for read, _ in parts])[order]
+        counts = np.concatenate([read[1] for read, _ in parts])
+        deltas = None
+        if parts[0][0][2] is not None:
+            starts = np.cumsum(counts, dtype=np.int64)
+            starts -= counts
+            deltas = _gather(np.concatenate([read[2] for read, _ in parts]), starts[order],
+                             counts[order])
+        return docs, counts[order], deltas
+
+
+_GATHER = 1 << 20  # postings whose positions are gathered at a time
+
+
+def _gather(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``values[starts[i]:starts[i] + counts[i]]`` for every ``i``, one after another."""
+    result = np.empty(int(counts.sum(dtype=np.int64)), dtype=values.dtype)
+    at = 0
+    for begin in range(0, len(counts), _GATHER):
+        c = counts[begin:begin + _GATHER].astype(np.int64)
+        total = int(c.sum())
+        local = np.cumsum(c)
+        local -= c
+        index = np.repeat(starts[begin:begin + _GATHER].astype(np.int64) - local, c)
+        index += np.arange(total, dtype=np.int64)
+        result[at:at + total] = values[index]
+        at += total
+    return result
 
 
 _BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
@@ -421,15 +538,15 @@ def _compress(data: bytes, level: int) -> bytes:
 
 
 def _terms_in_order(postings):
-    """A field's terms sorted as Whoosh orders them (by their UTF-8 bytes), the number of
-    postings of each, and the order that sorts the postings by term (stable: by document
+    """A field's terms in UTF-8, sorted as Whoosh orders them (by their bytes), the number
+    of postings of each, and the order that sorts the postings by term (stable: by document
     within a term)."""
-    terms = sorted(postings.term_ids.items(), key=lambda item: item[0].encode("utf-8"))
+    terms = sorted((term.encode("utf-8"), tid) for term, tid in postings.term_ids.items())
     rank = np.empty(len(terms), dtype=np.uint32)
     rank[np.array([tid for _, tid in terms], dtype=np.int64)] = np.arange(len(terms), dtype=np.uint32)
     ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
     per_term = np.bincount(ranks, minlength=len(terms))
-    return terms, per_term, np.argsort(ranks, kind="stable")
+    return [term for term, _ in terms], per_term, np.argsort(ranks, kind="stable")
 
 
 def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False,
@@ -519,6 +636,41 @@ INLINE_MAX = 2
 _SPLIT_MIN_POSTINGS = 200_000
 
 
+def _fork(work) -> int:
+    """The id of a forked process that runs ``work()``, then leaves without running any
+    cleanup (status 0, or 1 after printing the error)."""
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            _die_with_parent()
+            work()
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(status)
+    return pid
+
+
+def _wait(pid: int | None, what: str) -> None:
+    """Wait for a process of :func:`_fork`; an error if its work failed."""
+    if pid is not None:
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise RuntimeError(f"{what} failed (status {status})")
+
+
+def _stop(pid: int | None) -> None:
+    """Kill a process of :func:`_fork` and wait for it to end."""
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+
 def _die_with_parent() -> None:
     """In a forked writer: killed when the indexer dies (Linux), so none is left behind."""
     try:
@@ -542,31 +694,21 @@ class _Helper:
         self.rows = os.path.join(self.folder, "rows")
 
     def __enter__(self):
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                _die_with_parent()
-                with open(self.blocks, "wb") as handle:
-                    writer = _FieldWriterView(self.fieldwriter, handle)
-                    out: list = []
-                    self.work(writer, out)
-                with open(self.rows, "wb") as handle:
-                    pickle.dump(out, handle, protocol=pickle.HIGHEST_PROTOCOL)
-                status = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(status)
-        self.pid = pid
+        self.pid = _fork(self._write)
         return self
+
+    def _write(self) -> None:
+        with open(self.blocks, "wb") as handle:
+            writer = _FieldWriterView(self.fieldwriter, handle)
+            out: list = []
+            self.work(writer, out)
+        with open(self.rows, "wb") as handle:
+            pickle.dump(out, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
     def join(self, postfile) -> list:
         """Wait for the process, append its blocks to ``postfile``; its rows, moved there."""
         pid, self.pid = self.pid, None
-        _, status = os.waitpid(pid, 0)
-        if status != 0:
-            raise RuntimeError(f"writing index postings failed (status {status})")
+        _wait(pid, "writing index postings")
         base = postfile.tell()
         with open(self.blocks, "rb") as handle:
             while True:
@@ -582,12 +724,8 @@ class _Helper:
                 if row[0] == 0 else (key, row) for key, row in rows]
 
     def __exit__(self, *exc):
-        if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            except OSError:
-                pass
+        _stop(self.pid)
+        self.pid = None
         shutil.rmtree(self.folder, ignore_errors=True)
         return False
 

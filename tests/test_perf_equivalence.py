@@ -427,22 +427,78 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
     assert compounds > 1000
 
 
-def test_segments_written_in_background_and_in_two_halves_hold_the_same(indexes, corpus,
-                                                                        tmp_path, monkeypatch):
-    """A small memory budget makes the builder finish segments while it reads on (each
-    written by a forked process) and every text field of the last one is written by
-    two processes: the index holds exactly what Whoosh's writer wrote."""
+def _run_folders(index_dir: Path) -> list[Path]:
+    return sorted(Path(index_dir).glob("**/.runs-*"))
+
+
+def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corpus,
+                                                                   tmp_path, monkeypatch):
+    """A small memory budget makes the builder spill its postings as runs while it reads on
+    (each run written by a forked process); the end merges them into one segment, every
+    text field written by two processes: the index holds exactly what Whoosh's writer
+    wrote, and no run is left behind."""
     from search import segments
 
     monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
+    monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
+    spilled = []
+    finish = segments.SegmentBuilder.finish
+
+    def counting_finish(builder):
+        spilled.append((len(builder.runs), builder.run_root))
+        return finish(builder)
+
+    monkeypatch.setattr(segments.SegmentBuilder, "finish", counting_finish)
     settings = Settings(index_dir=tmp_path / "ix", index_workers=2, writer_memory_mb=1)
     report = index_paths([corpus], settings)
     assert report.added == 440
+    (runs, run_root), = spilled
+    assert runs >= 3 and run_root is not None  # several runs were spilled ...
     generation = storage.current_generation(tmp_path / "ix")
-    assert len(list(generation.glob("*.trm"))) >= 2  # more than one segment
+    assert len(list(generation.glob("*.trm"))) == 1  # ... into one segment
+    assert not os.path.exists(run_root) and _run_folders(tmp_path / "ix") == []
     built, plain = _dump(tmp_path / "ix"), _dump(indexes["plain"])
     assert built["stored"] == plain["stored"]
     assert built["lengths"] == plain["lengths"] and built["columns"] == plain["columns"]
+    assert built["totals"] == plain["totals"]
     assert built["postings"].keys() == plain["postings"].keys()
     different = [key for key in plain["postings"] if built["postings"][key] != plain["postings"][key]]
     assert different == []
+
+
+@pytest.mark.parametrize("failing", ["spill", "merge"])
+def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, monkeypatch,
+                                                              failing):
+    """A run that fails to be written (in its forked process) or a merge that fails ends
+    the build with an error; the runs are removed and the previous index stays current."""
+    from search import segments
+
+    index_dir = tmp_path / "ix"
+    index_paths([corpus / "a.jsonl"], Settings(index_dir=index_dir))
+    before = storage.current_generation(index_dir)
+    if failing == "spill":
+        def broken(run, folder):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(segments._SortedRun, "save", broken)
+    else:
+        def broken(merged, first, last):
+            raise OSError("disk full")
+
+        monkeypatch.setattr(segments._Merged, "read", broken)
+    monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
+    roots = set()
+    spill = segments.SegmentBuilder.spill
+
+    def noting_spill(builder):
+        spill(builder)
+        roots.add(builder.run_root)
+
+    monkeypatch.setattr(segments.SegmentBuilder, "spill", noting_spill)
+    with pytest.raises((RuntimeError, OSError)):
+        index_paths([corpus], Settings(index_dir=index_dir, writer_memory_mb=1), rebuild=True)
+    assert roots and None not in roots and not any(os.path.exists(r) for r in roots)
+    assert _run_folders(index_dir) == []
+    assert storage.current_generation(index_dir) == before
+    with Engine(Settings(index_dir=index_dir)) as engine:
+        assert engine.stats()["documents"] == 160
