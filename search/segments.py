@@ -324,7 +324,8 @@ class SegmentBuilder:
         if middle >= len(terms):
             write_range(fieldwriter, 0, len(terms), rows)
         else:
-            with _Helper(fieldwriter, lambda writer, out: write_range(writer, middle, len(terms), out)) as helper:
+            with _Helper(fieldwriter, lambda writer, out: write_range(writer, middle, len(terms), out),
+                         getattr(self.storage, "folder", None)) as helper:
                 write_range(fieldwriter, 0, middle, rows)
                 rows.extend(helper.join(fieldwriter._postfile))
         _add_rows(fieldwriter._tindex, rows)
@@ -685,11 +686,12 @@ class _Helper:
     """A forked process that writes some terms' postings (``work(writer, rows)``) to a
     file of its own, for :meth:`join` to append to the real postings file."""
 
-    def __init__(self, fieldwriter, work):
+    def __init__(self, fieldwriter, work, folder: str | None = None):
         self.fieldwriter = fieldwriter
         self.work = work
         self.pid = None
-        self.folder = tempfile.mkdtemp(prefix="newssearch-postings-")
+        # inside the new generation when there is one: removed with it if the build dies
+        self.folder = tempfile.mkdtemp(prefix=".postings-", dir=folder)
         self.blocks = os.path.join(self.folder, "blocks")
         self.rows = os.path.join(self.folder, "rows")
 

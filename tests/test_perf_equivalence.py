@@ -428,7 +428,7 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
 
 
 def _run_folders(index_dir: Path) -> list[Path]:
-    return sorted(Path(index_dir).glob("**/.runs-*"))
+    return sorted(Path(index_dir).glob("**/.runs-*")) + sorted(Path(index_dir).glob("**/.postings-*"))
 
 
 def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corpus,
