@@ -438,13 +438,9 @@ def _term_positions(reader, arrays, field, btext):
             values.append(matcher.value())
             matcher.next()
         docs = np.array(docs, dtype=np.int64)
-    # Whoosh's Positions value: the count, then the pickled position deltas (the
-    # pickle's final STOP may have been left off)
-    deltas = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
-    sizes = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
-    offsets = np.zeros(len(deltas) + 1, dtype=np.int64)
+    sizes, flat = _position_deltas(values)
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(offsets[-1]))
     # deltas to positions: a running sum restarted at each document
     running = np.cumsum(flat)
     before = np.concatenate(([0], running))[offsets[:-1]]
@@ -460,6 +456,85 @@ def _term_positions(reader, arrays, field, btext):
                 _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
                 _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
     return found
+
+
+def _position_deltas(values) -> tuple[np.ndarray, np.ndarray]:
+    """``(sizes, deltas)``: how many positions each of Whoosh's Positions ``values``
+    holds, and their deltas run together. A value is the count (4 bytes), then the
+    pickled list of deltas (its final STOP may have been left off)."""
+    found = _parse_deltas(values) if len(values) >= 16 else None
+    if found is not None:
+        return found
+    deltas = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
+    sizes = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
+    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(sizes.sum()))
+    return sizes, flat
+
+
+# The opcodes of a protocol 2 pickle of a list of small ints, as Whoosh writes a value:
+# PROTO 2, EMPTY_LIST, BINPUT 0, then one int and APPEND, or MARK, the ints and APPENDS;
+# an int is BININT1 (1 byte), BININT2 (2 bytes) or BININT (4 bytes, signed).
+_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
+_INT_WIDTH = np.full(256, -1, dtype=np.int64)
+_INT_WIDTH[ord("K")], _INT_WIDTH[ord("M")], _INT_WIDTH[ord("J")] = 1, 2, 4
+
+
+def _parse_deltas(values) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_position_deltas` read with numpy, all values at once; None for any value
+    not of that exact form (another protocol, a long int, a list in several batches,
+    a count that does not match), which are then unpickled one by one."""
+    count = len(values)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=count)
+    if lengths.min() < 12:
+        return None
+    buf = np.frombuffer(b"".join(values) + b"\x00" * 8, dtype=np.uint8)
+    starts = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    ends = starts + lengths
+    for k, byte in enumerate(_VALUE_HEAD):
+        if not (buf[starts + 4 + k] == byte).all():
+            return None
+    head = buf[(starts[:, None] + np.arange(4)).ravel()].reshape(count, 4).astype(np.int64)
+    sizes = (head[:, 0] << 24) | (head[:, 1] << 16) | (head[:, 2] << 8) | head[:, 3]
+    if sizes.min() < 1:
+        return None
+    several = sizes > 1
+    if not (buf[starts[several] + 9] == ord("(")).all():
+        return None
+    total = int(sizes.sum())
+    firsts = np.zeros(count, dtype=np.int64)
+    np.cumsum(sizes[:-1], out=firsts[1:])
+    ops = np.empty(total, dtype=np.int64)  # where each int's opcode is
+    at = starts + 9 + several
+    active = np.arange(count, dtype=np.int64)
+    step = 0
+    while len(active):
+        ops[firsts[active] + step] = at
+        width = _INT_WIDTH[buf[at]]
+        if (width < 0).any():
+            return None
+        at = at + 1 + width
+        step += 1
+        going = sizes[active] > step
+        done, last = active[~going], at[~going]
+        if len(done):
+            # after the last int: APPEND or APPENDS, then STOP or the value's end
+            closing = np.where(sizes[done] > 1, ord("e"), ord("a"))
+            if not (buf[last] == closing).all():
+                return None
+            tail = ends[done] - last
+            if not ((tail == 1) | ((tail == 2) & (buf[np.minimum(last + 1, len(buf) - 1)]
+                                                  == ord(".")))).all():
+                return None
+        active, at = active[going], at[going]
+    kinds = buf[ops]
+    one, two = buf[ops + 1].astype(np.int64), buf[ops + 2].astype(np.int64)
+    three, four = buf[ops + 3].astype(np.int64), buf[ops + 4].astype(np.int64)
+    flat = np.where(kinds == ord("K"), one,
+                    np.where(kinds == ord("M"), one | (two << 8),
+                             (one | (two << 8) | (three << 16) | (four << 24))
+                             .astype(np.uint32).astype(np.int32).astype(np.int64)))
+    return sizes, flat
 
 
 # Positions of the terms of recent phrases (docnums, offsets and positions as arrays).

@@ -20,6 +20,7 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
@@ -502,3 +503,48 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
     assert storage.current_generation(index_dir) == before
     with Engine(Settings(index_dir=index_dir)) as engine:
         assert engine.stats()["documents"] == 160
+
+
+def test_position_values_read_with_numpy_equal_whoosh_decoding():
+    """Positions values (Whoosh's encoding) read all at once with numpy give the positions
+    Whoosh decodes one by one; values of any other form are unpickled one by one."""
+    import pickle
+    import struct
+
+    from whoosh.formats import Positions
+
+    from search.postings import _parse_deltas, _position_deltas
+
+    rng = random.Random(11)
+    fmt = Positions()
+    lists = []
+    for _ in range(3000):
+        count = rng.choice([1, 1, 1, 2, 3, 8, 60])
+        lists.append(sorted(rng.sample(range(rng.choice([200, 70_000, 3_000_000])), count)))
+    values = [fmt.encode(p) for p in lists]
+    values = [v[:-1] if i % 4 == 0 else v for i, v in enumerate(values)]  # STOP left off
+
+    def positions(found):
+        sizes, deltas = found
+        assert list(sizes) == [len(p) for p in lists]
+        out, at = [], 0
+        for size in sizes:
+            out.append(list(np.cumsum(deltas[at:at + size])))
+            at += size
+        return out
+
+    assert _parse_deltas(values) is not None
+    assert positions(_position_deltas(values)) == lists
+    assert positions(_position_deltas(values)) == [fmt.decode_positions(v if v.endswith(b".")
+                                                                        else v + b".")
+                                                   for v in values]
+    # other forms: a list pickled in batches, a later protocol, a count that does not match
+    batched = [fmt.encode(list(range(1500)))] + values[:40]
+    later = [struct.pack(">I", len(p)) + pickle.dumps(p, 4) for p in lists[:40]]
+    wrong = [struct.pack(">I", len(lists[0]) + 1) + values[0][4:]] + values[1:40]
+    for odd in (batched, later, wrong):
+        assert _parse_deltas(odd) is None
+        sizes, deltas = _position_deltas(odd)
+        expected = [pickle.loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in odd]
+        assert list(sizes) == [len(e) for e in expected]
+        assert list(deltas) == [d for e in expected for d in e]
