@@ -42,6 +42,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
 MIN_RUN_POSTINGS = 100_000  # the fewest postings a run holds, whatever the budget
+_ONE = 1.0
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
 _PACK_UINT = struct.Struct("!I").pack
 
@@ -118,7 +119,8 @@ class SegmentBuilder:
         self.docnum = 0
         self.deleted: set[int] = set()
         self.lengths = {name: array("I") for name in self.positional}
-        self.other: dict[tuple[str, bytes], list] = {}
+        # the postings of the other indexed fields: field → term → flat triples
+        self.other: dict[str, dict[bytes, list]] = {}
         self.text = self._new_postings()
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
@@ -174,16 +176,20 @@ class SegmentBuilder:
                 self.text[name].add(docnum, terms, counts, flat)
                 length = len(flat) if flat is not None else sum(counts)
             elif field.indexed:
-                other = self.other
+                other = self.other.get(name)
+                if other is None:
+                    other = self.other[name] = {}
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
-                    key = (name, tbytes)
-                    entry = other.get(key)
+                    # flat (document, weight, value) triples: a tuple and a float of
+                    # each posting would cost more than the posting's terms at scale
+                    weight = _ONE if weight == 1 else weight * 1.0
+                    entry = other.get(tbytes)
                     if entry is None:
-                        other[key] = [(docnum, weight * 1.0, vbytes)]
+                        other[tbytes] = [docnum, weight, vbytes]
                     else:
-                        entry.append((docnum, weight * 1.0, vbytes))
+                        entry.extend((docnum, weight, vbytes))
             stored = fields.get("_stored_" + name, value)
             perdoc.add_field(name, field, stored if field.stored else None, length)
             column = field.column_type
@@ -219,7 +225,7 @@ class SegmentBuilder:
         def write() -> None:
             os.mkdir(folder)
             for name, postings in text.items():
-                _SortedRun.of(postings).save(os.path.join(folder, name))
+                _SortedRun.of(postings, os.path.join(folder, name))
 
         if hasattr(os, "fork"):
             self._writer_pid = _fork(write)
@@ -246,7 +252,7 @@ class SegmentBuilder:
             for docnum in sorted(self.deleted):
                 segment.delete_document(docnum)
             fieldwriter = self.codec.field_writer(self.storage, segment)
-            names = sorted(set(self.text) | {name for name, _ in self.other})
+            names = sorted(set(self.text) | set(self.other))
             for name in names:
                 if name in self.text:
                     runs = [_SortedRun.load(os.path.join(folder, name)) for folder in self.runs]
@@ -335,12 +341,12 @@ class SegmentBuilder:
         fieldobj = self.schema[name]
         fieldwriter.start_field(name, fieldobj)
         rows: list = []
-        keys = sorted(key for key in self.other if key[0] == name)
-        for key in keys:
-            entries = self.other[key]
-            values = [v for _, _, v in entries if v]
-            _write_term(fieldwriter, key[1], [d for d, _, _ in entries],
-                        [w for _, w, _ in entries], values, [0] * len(entries), rows)
+        terms = self.other[name]
+        for term in sorted(terms):
+            entries = terms[term]
+            values = [v for v in entries[2::3] if v]
+            _write_term(fieldwriter, term, entries[0::3], entries[1::3], values,
+                        [0] * (len(entries) // 3), rows)
         _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
 
@@ -363,45 +369,50 @@ class _SortedRun:
         self.folder = folder
 
     @classmethod
-    def of(cls, postings: _TextPostings) -> "_SortedRun":
+    def of(cls, postings: _TextPostings, folder: str | None = None) -> "_SortedRun":
+        """The postings sorted by term; with ``folder``, a run saved there, each array
+        written as soon as it is made (and not kept: a run's sort temporaries are most of
+        the memory of the process spilling it)."""
+        arrays: dict = {}
+
+        def keep(name: str, values: np.ndarray) -> None:
+            if folder is None:
+                arrays[name] = values
+            else:
+                values.tofile(os.path.join(folder, name))
+
+        if folder is not None:
+            os.mkdir(folder)
         terms, per_term, order = _terms_in_order(postings)
         counts_all = np.frombuffer(postings.counts, dtype=np.uint32)
-        arrays = {"docs": np.frombuffer(postings.docs, dtype=np.uint32)[order],
-                  "counts": counts_all[order]}
+        keep("docs", np.frombuffer(postings.docs, dtype=np.uint32)[order])
+        counts = counts_all[order]
         term_positions = None
         if postings.positional:
-            # 32-bit arrays where the values fit (they do within any memory budget):
-            # the temporaries of a sort are most of a run's memory.
+            # 32-bit arrays where the values fit (they do within any memory budget)
             positions = np.frombuffer(postings.positions, dtype=np.uint32)
-            wide = np.uint32 if len(positions) < 2**32 else np.int64
-            starts = np.cumsum(counts_all, dtype=wide)
+            starts = np.cumsum(counts_all, dtype=np.uint32 if len(positions) < 2**32 else np.int64)
             starts -= counts_all
-            deltas = np.empty(len(positions), dtype=np.int32)
-            if len(positions):
-                deltas[0] = positions[0]
-                # differences across documents wrap around; they are overwritten just below
-                np.subtract(positions[1:], positions[:-1], out=deltas[1:], casting="unsafe")
-                deltas[starts] = positions[starts]
-            del positions
             starts = starts[order]
-            del order
-            arrays["deltas"] = _gather(deltas, starts, arrays["counts"])
-            del deltas, starts
+        del order
+        if postings.positional:
+            keep("deltas", _gather(positions, starts, counts, deltas=True))
+            del starts
             term_positions = np.zeros(len(per_term), dtype=np.int64)
             if len(per_term):
-                term_positions = np.add.reduceat(arrays["counts"].astype(np.int64),
+                term_positions = np.add.reduceat(counts.astype(np.int64),
                                                  np.cumsum(per_term) - per_term)
-        return cls(terms, per_term, term_positions, postings.positional, arrays=arrays)
-
-    def save(self, folder: str) -> None:
-        os.mkdir(folder)
-        with open(os.path.join(folder, "terms"), "wb") as handle:
-            pickle.dump(self.terms, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        self.per_term.astype(np.uint32).tofile(os.path.join(folder, "per_term"))
-        if self.positional:
-            np.diff(self.position_ends, prepend=0).tofile(os.path.join(folder, "term_positions"))
-        for name, values in self.arrays.items():
-            values.tofile(os.path.join(folder, name))
+        keep("counts", counts)
+        del counts
+        run = cls(terms, per_term, term_positions, postings.positional,
+                  arrays=arrays if folder is None else None, folder=folder)
+        if folder is not None:
+            with open(os.path.join(folder, "terms"), "wb") as handle:
+                pickle.dump(terms, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            per_term.astype(np.uint32).tofile(os.path.join(folder, "per_term"))
+            if term_positions is not None:
+                term_positions.tofile(os.path.join(folder, "term_positions"))
+        return run
 
     @classmethod
     def load(cls, folder: str) -> "_SortedRun":
@@ -491,9 +502,12 @@ class _Merged:
 _GATHER = 1 << 20  # postings whose positions are gathered at a time
 
 
-def _gather(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``values[starts[i]:starts[i] + counts[i]]`` for every ``i``, one after another."""
-    result = np.empty(int(counts.sum(dtype=np.int64)), dtype=values.dtype)
+def _gather(values: np.ndarray, starts: np.ndarray, counts: np.ndarray,
+            deltas: bool = False) -> np.ndarray:
+    """``values[starts[i]:starts[i] + counts[i]]`` for every ``i``, one after another; with
+    ``deltas``, each piece as the differences between its values, its first value kept
+    (Whoosh's position deltas from the positions of a posting)."""
+    result = np.empty(int(counts.sum(dtype=np.int64)), dtype=np.int32 if deltas else values.dtype)
     at = 0
     for begin in range(0, len(counts), _GATHER):
         c = counts[begin:begin + _GATHER].astype(np.int64)
@@ -502,7 +516,15 @@ def _gather(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> np.nd
         local -= c
         index = np.repeat(starts[begin:begin + _GATHER].astype(np.int64) - local, c)
         index += np.arange(total, dtype=np.int64)
-        result[at:at + total] = values[index]
+        piece = values[index]
+        del index
+        out = result[at:at + total]
+        if deltas:
+            # differences across postings wrap around; they are overwritten just below
+            np.subtract(piece[1:], piece[:-1], out=out[1:], casting="unsafe")
+            out[local[c > 0]] = piece[local[c > 0]]
+        else:
+            out[:] = piece
         at += total
     return result
 

@@ -478,10 +478,14 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
     index_paths([corpus / "a.jsonl"], Settings(index_dir=index_dir))
     before = storage.current_generation(index_dir)
     if failing == "spill":
-        def broken(run, folder):
-            raise OSError("disk full")
+        sort = segments._SortedRun.of.__func__
 
-        monkeypatch.setattr(segments._SortedRun, "save", broken)
+        def broken(cls, postings, folder=None):
+            if folder is not None:
+                raise OSError("disk full")
+            return sort(cls, postings)
+
+        monkeypatch.setattr(segments._SortedRun, "of", classmethod(broken))
     else:
         def broken(merged, first, last):
             raise OSError("disk full")
