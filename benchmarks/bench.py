@@ -312,7 +312,8 @@ def measure_queries(ours_index: Path, base_index: Path, queries: list[dict], war
                     rounds: int) -> dict:
     """Latency of ``queries`` on both engines, interleaved query by query.
 
-    Each round opens both engines afresh and warms them with ``warm``, queries
+    Each round opens both engines afresh (ours read ahead as ``newssearch serve``
+    does: columns, lengths, the most frequent terms' postings) and warms them with ``warm``, queries
     of the same kinds that are not among the measured ones: files are open and
     the index data that many queries share (frequent terms' postings, columns)
     is in memory as in a running server, but nothing measured was asked before,
@@ -324,6 +325,7 @@ def measure_queries(ours_index: Path, base_index: Path, queries: list[dict], war
     ours, theirs = [], []
     for round_number in range(rounds):
         engine = Engine(Settings(index_dir=ours_index))
+        engine.warm()  # as `newssearch serve` does before it answers
         base = baseline.BaselineSearcher(base_index)
 
         def ours_once(item):

@@ -6,6 +6,7 @@ into Whoosh queries.
 
 from __future__ import annotations
 
+import heapq
 import math
 import threading
 from itertools import islice
@@ -18,6 +19,7 @@ from whoosh import scoring, sorting
 from . import query as q
 from .analysis import WORD, chain_for, normalise_query_text, query_terms
 from .coordination import Coordinated
+from . import postings
 from .postings import SegmentArrays, docs_of, scored
 from .schema import FACET_FIELDS, PARTS_FIELD
 from .settings import Settings
@@ -500,13 +502,40 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
 
 def warm(searcher) -> None:
     """Read what every search reads of each segment: the date and facet columns and the
-    lengths of the text fields (a server does this once, before it starts answering)."""
+    lengths of the text fields; and the posting lists of the most frequent terms, which
+    most queries read and which are the longest to decode (a server does this once,
+    before it starts answering)."""
+    total = max(1, searcher.doc_count_all())
     for subsearcher, _ in searcher.leaf_searchers():
         columns = _segment_columns(subsearcher)
         reader = subsearcher.reader()
-        for field in (*q.TEXT_FIELDS, PARTS_FIELD):
-            if field in subsearcher.schema and subsearcher.schema[field].scorable:
-                columns.arrays.lengths(reader, field)
+        fields = [field for field in (*q.TEXT_FIELDS, PARTS_FIELD)
+                  if field in subsearcher.schema and subsearcher.schema[field].scorable]
+        for field in fields:
+            columns.arrays.lengths(reader, field)
+        share = READ_AHEAD_POSTINGS * reader.doc_count_all() // total
+        for field, text in reversed(_most_frequent_terms(reader, fields, share)):
+            postings.term_postings(reader, columns.arrays, field, text)
+
+
+# Postings read ahead by warm(): three quarters of what the cache of decoded posting
+# lists holds (the least frequent of them are the first to make room for others).
+READ_AHEAD_POSTINGS = postings.POSTINGS_CACHE_BYTES * 3 // 4 // 8
+
+
+def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]:
+    """``(field, term)`` of the most frequent terms of ``fields``, most frequent first,
+    as many as hold at most ``budget`` postings together."""
+    frequent = heapq.nlargest(16384, ((info.doc_frequency(), field, text)
+                                      for field in fields
+                                      for text, info in reader.iter_field(field)))
+    chosen = []
+    for frequency, field, text in frequent:
+        budget -= frequency
+        if budget < 0:
+            break
+        chosen.append((field, text))
+    return chosen
 
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:

@@ -597,6 +597,19 @@ def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path):
     assert mine
     for key in mine:
         assert {"title", "text"} <= set(searching._COLUMNS[key].arrays._lengths)
+    # the posting lists of the most frequent terms are decoded ahead, most frequent first
+    from whoosh import index as whoosh_index
+
+    from search import postings, storage
+
+    keys = {searching._COLUMNS[key].arrays.key for key in mine}
+    read_ahead = [k for k in postings._CACHE if k[0] in keys]
+    assert read_ahead
+    ix = whoosh_index.open_dir(str(storage.current_generation(tmp_path / "index")))
+    with ix.reader() as reader:
+        frequent = max(reader.iter_field("text"), key=lambda item: item[1].doc_frequency())[0]
+    ix.close()
+    assert any(k[1:] == ("text", frequent) for k in read_ahead)
     after = engine.search("Sanktion Russland").to_dict()
     before.pop("took_ms"), after.pop("took_ms")
     assert after == before and after["total"] >= 1
