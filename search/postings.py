@@ -114,6 +114,7 @@ def _decoded_blocks(leaf: W3LeafMatcher):
             if leaf._compression:
                 data = zlib.decompress(data)
             ids, weights, values = loads(data)
+            _count_blocks(1)
             yield leaf._blocklength, ids, weights, values
             if leaf._lastblock:
                 break
@@ -123,8 +124,15 @@ def _decoded_blocks(leaf: W3LeafMatcher):
 
 
 def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
+    return _block_arrays(list(_decoded_blocks(leaf)))
+
+
+def _block_arrays(blocks) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)``."""
+    if not blocks:
+        return _EMPTY_DOCS, _EMPTY_SCORES
     id_parts, weight_parts = [], []
-    for count, ids, weights, _ in _decoded_blocks(leaf):
+    for count, ids, weights, _ in blocks:
         id_parts.append(np.array(ids, dtype=np.int64))
         if weights is None:
             weight_parts.append(np.ones(count, dtype=np.float64))
@@ -138,6 +146,119 @@ def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
         else np.cumsum(id_parts[0])
     weights = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
     return docs, weights
+
+
+# -- reading only the blocks that hold given documents ------------------------------
+
+# How many posting blocks were decompressed and unpickled (read by tests).
+BLOCKS_DECODED = [0]
+# Whether the words of an AND after the rarest one are read only in the blocks that can
+# hold a document the rarer ones matched (False: every block, as for the whole list).
+SKIP_BLOCKS = True
+
+
+def _count_blocks(count: int) -> None:
+    BLOCKS_DECODED[0] += count
+
+
+def _block_headers(reader, arrays: SegmentArrays, field: str, text):
+    """``(postfile, last docnums, data offsets, data lengths, compressed)`` of a term's
+    posting blocks, read from each block's small info tuple without decompressing its
+    data (kept in a bounded cache); None when the term's postings are not W3 blocks."""
+    key = (arrays.key, field, text)
+    try:
+        matcher = reader.postings(field, text)
+    except Exception:  # the term or field is not in this segment
+        return None
+    leaf = getattr(matcher, "child", matcher)
+    if type(leaf) is not W3LeafMatcher or leaf._byteids:
+        return None
+    with _CACHE_LOCK:
+        found = _HEADERS.get(key)
+        if found is not None:
+            _HEADERS.move_to_end(key)
+            return (leaf._postfile,) + found
+    lasts, offsets, lengths, compressed = [], [], [], []
+    position = leaf._baseoffset
+    while True:
+        leaf._goto(position)
+        lasts.append(leaf._maxid)
+        offsets.append(leaf._dataoffset)
+        lengths.append(leaf._nextoffset - leaf._dataoffset)
+        compressed.append(bool(leaf._compression))
+        if leaf._lastblock:
+            break
+        position = leaf._nextoffset
+    found = (np.array(lasts, dtype=np.int64), offsets, lengths, compressed)
+    global _HEADERS_BLOCKS
+    with _CACHE_LOCK:
+        if key not in _HEADERS:
+            _HEADERS[key] = found
+            _HEADERS_BLOCKS += len(lasts)
+            while _HEADERS_BLOCKS > HEADERS_CACHE_BLOCKS and len(_HEADERS) > 1:
+                _, old = _HEADERS.popitem(last=False)
+                _HEADERS_BLOCKS -= len(old[0])
+    return (leaf._postfile,) + found
+
+
+# Block headers of recent terms (bounded by their number of blocks, ~40 bytes each).
+HEADERS_CACHE_BLOCKS = 500_000
+_HEADERS: OrderedDict = OrderedDict()
+_HEADERS_BLOCKS = 0
+
+
+def _some_blocks(postfile, offsets, lengths, compressed, chosen):
+    """The blocks numbered ``chosen`` of a term, decoded as :func:`_decoded_blocks` does."""
+    blocks = []
+    for i in chosen.tolist():
+        data = postfile.get(offsets[i], lengths[i])
+        if compressed[i]:
+            data = zlib.decompress(data)
+        ids, weights, values = loads(data)
+        blocks.append((len(ids), ids, weights, values))
+    _count_blocks(len(blocks))
+    return blocks
+
+
+def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: np.ndarray):
+    """``(docnums, weights, values)`` of a term for the sorted live docnums
+    ``candidates`` only, decoded from just the blocks whose docnum range can hold
+    one of them (a block covers the docnums after the previous block's last one
+    up to its own last one); None when that would be most of the blocks, or the
+    term is not stored in W3 blocks (then the whole list is read)."""
+    found = _block_headers(reader, arrays, field, text) if SKIP_BLOCKS else None
+    if found is None:
+        return None
+    postfile, lasts, offsets, lengths, compressed = found
+    inside = candidates[:np.searchsorted(candidates, lasts[-1], side="right")]
+    chosen = np.unique(np.searchsorted(lasts, inside))
+    if 2 * len(chosen) > len(lasts):
+        return None
+    blocks = _some_blocks(postfile, offsets, lengths, compressed, chosen)
+    docs, weights = _block_arrays(blocks)
+    keep = _member(docs, candidates)  # candidates hold no deleted document
+    values = list(chain.from_iterable(b[3] for b in blocks)) if blocks and blocks[0][3] is not None \
+        else None
+    if values is not None:
+        values = [values[i] for i in np.flatnonzero(keep).tolist()]
+    return docs[keep].astype(np.int32), weights[keep].astype(np.float32), values
+
+
+def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates):
+    """``(docnums, weights, values)`` of a term for the documents ``candidates``
+    (sorted live docnums) only: from the whole list when it is cached (values then
+    None), else from the blocks that can hold them (never cached as a whole list)."""
+    key = (arrays.key, field, text)
+    with _CACHE_LOCK:
+        whole = _CACHE.get(key)
+    if whole is None:
+        found = _blocks_among(reader, arrays, field, text, candidates)
+        if found is not None:
+            return found
+        whole = term_postings(reader, arrays, field, text)
+    docs, weights = whole
+    keep = _member(docs, candidates)
+    return docs[keep], weights[keep], None
 
 
 def term_postings(reader, arrays: SegmentArrays, field: str, text):
@@ -171,6 +292,15 @@ POSTINGS_CACHE_BYTES = 256 * 2**20
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_BYTES = 0
 _CACHE_LOCK = threading.Lock()
+
+
+def clear_caches() -> None:
+    """Forget every decoded posting list, norm, position and block header."""
+    global _CACHE_BYTES, _NORMS_BYTES, _VALUES_BYTES, _HEADERS_BLOCKS
+    with _CACHE_LOCK:
+        for cache in (_CACHE, _NORMS, _VALUES, _HEADERS):
+            cache.clear()
+        _CACHE_BYTES = _NORMS_BYTES = _VALUES_BYTES = _HEADERS_BLOCKS = 0
 
 
 # -- match sets without scores (filters) ------------------------------------------
@@ -310,8 +440,12 @@ def _plain_scored(query, subsearcher, context, arrays, allow):
     return None
 
 
-def _term_weights(query, subsearcher, context, arrays, allow):
-    """A term's documents and BM25F scores before its boost, or None."""
+def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
+                  values=None, slot=0):
+    """A term's documents and BM25F scores before its boost, or None. With
+    ``candidates`` (sorted allowed docnums): of those documents only, read from the
+    blocks that can hold them; their ``(docnums, values)`` are then put in
+    ``values[slot]`` (when the whole list was not read instead)."""
     weighting = context.weighting if context is not None else None
     field = query.fieldname
     params = _bm25f(weighting, field)
@@ -320,7 +454,12 @@ def _term_weights(query, subsearcher, context, arrays, allow):
         return None
     reader = subsearcher.reader()
     text = query.text
-    docs, weights = term_postings(reader, arrays, field, text)
+    if candidates is None:
+        docs, weights = term_postings(reader, arrays, field, text)
+    else:
+        docs, weights, some = postings_among(reader, arrays, field, text, candidates)
+        if values is not None and some is not None:
+            values[slot] = (docs, some)
     if allow is not None and len(docs):
         keep = allow[docs]
         docs, weights = docs[keep], weights[keep]
@@ -362,20 +501,27 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
             return _EMPTY_DOCS, _EMPTY_SCORES
         if (field, words[-1]) not in reader:
             return _EMPTY_DOCS, _EMPTY_SCORES
-    parts = []
-    for word in words:
-        found = _term_weights(wq.Term(field, word), subsearcher, context, arrays, allow)
+    # The rarest word first; the others are read only in the blocks that can hold a
+    # document the words before hold (their positions too).
+    order = sorted(range(len(words)), key=lambda k: reader.doc_frequency(field, words[k]))
+    parts, values = [None] * len(words), [None] * len(words)
+    docs = None
+    for k in order:
+        if docs is None:
+            found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
+        else:
+            found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays,
+                                  allow, docs, values, k)
         if found is None:
             return None
-        parts.append(found)
-    docs = parts[0][0]
-    for found, _ in parts[1:]:
-        docs = _intersect(docs, found)
+        parts[k] = found
+        docs = found[0] if docs is None else _intersect(docs, found[0])
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
     # (candidate, position) pairs as one number each: the phrase starts at (i, p) when
     # every word k of it is at (i, p + k)
-    flat = [_position_keys(reader, arrays, field, word, docs) for word in words]
+    flat = [_position_keys(reader, arrays, field, word, docs, values[k])
+            for k, word in enumerate(words)]
     starts = flat[0]
     for k, later in enumerate(flat[1:], 1):
         # ``later`` is sorted (candidates in order, positions rising within each)
@@ -400,10 +546,14 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     return docs, total
 
 
-def _position_keys(reader, arrays, field, btext, docs) -> np.ndarray:
+def _position_keys(reader, arrays, field, btext, docs, some=None) -> np.ndarray:
     """``(i << 32) | position`` for every position of the term in ``docs[i]`` (all of
-    ``docs`` hold it), sorted."""
-    every, offsets, positions = _term_positions(reader, arrays, field, btext)
+    ``docs`` hold it), sorted. ``some``: ``(docnums, values)`` of the term already read
+    for a part of its documents that holds ``docs``."""
+    if some is not None:
+        every, offsets, positions = _positions_of(*some)
+    else:
+        every, offsets, positions = _term_positions(reader, arrays, field, btext)
     at = np.searchsorted(every, docs)
     begins = offsets[at]
     sizes = offsets[at + 1] - begins
@@ -438,15 +588,8 @@ def _term_positions(reader, arrays, field, btext):
             values.append(matcher.value())
             matcher.next()
         docs = np.array(docs, dtype=np.int64)
-    sizes, flat = _position_deltas(values)
-    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=offsets[1:])
-    # deltas to positions: a running sum restarted at each document
-    running = np.cumsum(flat)
-    before = np.concatenate(([0], running))[offsets[:-1]]
-    positions = (running - np.repeat(before, sizes)).astype(np.int32)
-    found = (docs, offsets, positions)
-    size = 16 * len(docs) + 4 * len(positions) + 200
+    found = _positions_of(docs, values)
+    size = 16 * len(docs) + 4 * len(found[2]) + 200
     global _VALUES_BYTES
     with _CACHE_LOCK:
         if key not in _VALUES:
@@ -456,6 +599,19 @@ def _term_positions(reader, arrays, field, btext):
                 _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
                 _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
     return found
+
+
+def _positions_of(docs, values):
+    """``(docnums, offsets, positions)`` (see :func:`_term_positions`) of the Positions
+    ``values`` of the documents ``docnums``."""
+    sizes, flat = _position_deltas(values)
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    # deltas to positions: a running sum restarted at each document
+    running = np.cumsum(flat)
+    before = np.concatenate(([0], running))[offsets[:-1]]
+    positions = (running - np.repeat(before, sizes)).astype(np.int32)
+    return docs, offsets, positions
 
 
 def _position_deltas(values) -> tuple[np.ndarray, np.ndarray]:
@@ -654,18 +810,34 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
     averages = {name: _average_length(parent, name) or 1.0 for name in query.boosts}
     b, k1 = query.b, query.k1
     term_weights = query.term_weights
-    clause_docs, clause_scores = [], []
-    for clause, weight in zip(query.subqueries, query.weights):
-        leaves = _clause_leaves(clause) if weight > 0 else None
+    reader = subsearcher.reader()
+    clauses = list(zip(query.subqueries, query.weights))
+    leaves_of = [_clause_leaves(clause) if weight > 0 else None for clause, weight in clauses]
+    order = list(range(len(clauses)))
+    if query.require_all:
+        # The rarest word first: the others are then read only in the posting blocks
+        # that can hold a document all the words before matched.
+        order.sort(key=lambda i: _clause_frequency(reader, leaves_of[i]))
+    clause_docs, clause_scores = [None] * len(clauses), [None] * len(clauses)
+    candidates = None
+    for i in order:
+        (clause, weight), leaves = clauses[i], leaves_of[i]
         if leaves is None:
-            docs, score = _walk(clause.matcher(subsearcher, context), allow)
+            if candidates is None:
+                docs, score = _walk(clause.matcher(subsearcher, context), allow)
+            else:
+                docs, score = _walk(clause.matcher(subsearcher, context), candidates=candidates)
         else:
-            docs, score = _word(subsearcher.reader(), leaves, weight, query.boosts, averages,
-                                term_weights, b, k1, arrays, allow)
-        if query.require_all and not len(docs):
-            return _EMPTY_DOCS, _EMPTY_SCORES
-        clause_docs.append(docs)
-        clause_scores.append(score)
+            docs, score = _word(reader, leaves, weight, query.boosts, averages,
+                                term_weights, b, k1, arrays, allow, candidates)
+        if query.require_all:
+            if not len(docs):
+                return _EMPTY_DOCS, _EMPTY_SCORES
+            candidates = docs if candidates is None else _intersect(candidates, docs)
+            if not len(candidates):
+                return _EMPTY_DOCS, _EMPTY_SCORES
+        clause_docs[i] = docs
+        clause_scores[i] = score
     if not clause_docs:
         return _EMPTY_DOCS, _EMPTY_SCORES
     weights = query.weights
@@ -701,6 +873,34 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
     return docs, total * factor * query.boost
 
 
+def _clause_frequency(reader, leaves) -> float:
+    """How many postings a word clause's terms hold (from their term infos; a clause
+    that is not plain words counts as the largest)."""
+    if leaves is None:
+        return float("inf")
+    total = 0
+    for field, text in leaves:
+        try:
+            total += reader.doc_frequency(field, text)
+        except Exception:  # a field this segment does not have
+            pass
+    return total
+
+
+def _normalised_among(reader, arrays, field, text, b, average, candidates):
+    """:func:`_normalised` of the documents ``candidates`` only (see :func:`postings_among`)."""
+    key = (arrays.key, field, text, b, average)
+    with _CACHE_LOCK:
+        whole = _NORMS.get(key)
+    if whole is not None:
+        docs, weights, norms = whole
+        keep = _member(docs, candidates)
+        return docs[keep], weights[keep], norms[keep]
+    docs, weights, _ = postings_among(reader, arrays, field, text, candidates)
+    lengths = arrays.lengths(reader, field)[docs]
+    return docs, weights.astype(np.float64), 1.0 - b + b * lengths / average
+
+
 def _normalised(reader, arrays: SegmentArrays, field: str, text, b: float, average: float):
     """A term's docnums, its frequencies as floats and their BM25 length norms
     ``1 - b + b * length / average`` (kept in a bounded cache, as the postings are)."""
@@ -731,20 +931,30 @@ _NORMS: OrderedDict = OrderedDict()
 _NORMS_BYTES = 0
 
 
-def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow):
-    """One word's documents and BM25F scores (CoordinationMatcher._word_score)."""
+def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow,
+          candidates=None):
+    """One word's documents and BM25F scores (CoordinationMatcher._word_score); with
+    ``candidates`` (sorted docnums, all allowed), of those documents only."""
     doc_parts, tf_parts = [], []
     for field, text in leaves:
         boost = boosts.get(field)
         if boost is None:
-            docs, _ = term_postings(reader, arrays, field, text)
+            if candidates is not None:
+                docs, _, _ = postings_among(reader, arrays, field, text, candidates)
+            else:
+                docs, _ = term_postings(reader, arrays, field, text)
             if allow is not None and len(docs):
                 docs = docs[allow[docs]]
             if not len(docs):
                 continue
             tf = np.zeros(len(docs), dtype=np.float64)
         else:
-            docs, weights, norms = _normalised(reader, arrays, field, text, b, averages[field])
+            if candidates is not None:
+                docs, weights, norms = _normalised_among(reader, arrays, field, text, b,
+                                                         averages[field], candidates)
+            else:
+                docs, weights, norms = _normalised(reader, arrays, field, text, b,
+                                                   averages[field])
             if allow is not None and len(docs):
                 keep = allow[docs]
                 docs, weights, norms = docs[keep], weights[keep], norms[keep]
