@@ -155,6 +155,8 @@ BLOCKS_DECODED = [0]
 # Whether the words of an AND after the rarest one are read only in the blocks that can
 # hold a document the rarer ones matched (False: every block, as for the whole list).
 SKIP_BLOCKS = True
+# Above this share of a term's blocks its whole list is read (and cached) instead.
+SOME_BLOCKS_SHARE = 0.5
 
 
 def _count_blocks(count: int) -> None:
@@ -232,7 +234,7 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     postfile, lasts, offsets, lengths, compressed = found
     inside = candidates[:np.searchsorted(candidates, lasts[-1], side="right")]
     chosen = np.unique(np.searchsorted(lasts, inside))
-    if 2 * len(chosen) > len(lasts):
+    if len(chosen) > SOME_BLOCKS_SHARE * len(lasts):
         return None
     blocks = _some_blocks(postfile, offsets, lengths, compressed, chosen)
     docs, weights = _block_arrays(blocks)
@@ -271,6 +273,11 @@ def term_postings(reader, arrays: SegmentArrays, field: str, text):
             _CACHE.move_to_end(key)
             return found
     docs, weights = _raw_postings(reader, field, text)
+    return _keep_postings(key, arrays, docs, weights)
+
+
+def _keep_postings(key, arrays: SegmentArrays, docs, weights):
+    """Puts a term's whole posting list (deleted documents still in) in the cache."""
     if arrays.deleted is not None and len(docs):
         keep = ~np.isin(docs, arrays.deleted, assume_unique=True)
         docs, weights = docs[keep], weights[keep]
@@ -508,6 +515,8 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     docs = None
     for k in order:
         if docs is None:
+            # its positions are read from the blocks its posting list is read from
+            _term_positions(reader, arrays, field, words[k])
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
         else:
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays,
@@ -578,10 +587,15 @@ def _term_positions(reader, arrays, field, btext):
     leaf = getattr(matcher, "child", matcher)
     docs, values = [], []
     if type(leaf) is W3LeafMatcher and not leaf._byteids:
-        for _, ids, _, block_values in _decoded_blocks(leaf):
-            docs.append(np.cumsum(np.array(ids, dtype=np.int64)))
-            values.extend(block_values)
-        docs = np.concatenate(docs)
+        blocks = list(_decoded_blocks(leaf))
+        docs, weights = _block_arrays(blocks)
+        for block in blocks:
+            values.extend(block[3])
+        # the same blocks hold the term's posting list: kept too, not decoded again
+        with _CACHE_LOCK:
+            listed = key in _CACHE
+        if not listed:
+            _keep_postings(key, arrays, docs, weights)
     else:
         while matcher.is_active():
             docs.append(matcher.id())
