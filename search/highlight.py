@@ -242,9 +242,71 @@ def _stretches(text: str, size: int):
         start = end
 
 
+# Languages whose stem of a word begins with the word's first letter, up to the
+# folding below (tests/test_highlight_initials.py checks it on real vocabularies):
+# Snowball's German stemmer turns a leading ``ä``/``ö``/``ü`` (also spelled
+# ``ae``/``oe``/``ue``) into ``a``/``o``/``u`` and ``ß`` into ``ss``; the French one
+# drops the accent of an ``é``/``è`` followed by consonants only (``ét`` -> ``et``);
+# everything else they change lies past the first letter (their suffix regions start
+# after a vowel and a consonant; the English prelude and exceptions keep the first
+# letter too). "xx" is the chain without a stemmer. A word whose folded first letter
+# is no term's folded first letter cannot stem to any of the terms, so only the words
+# starting with those letters are stemmed for a snippet.
+FIRST_LETTER_LANGS = frozenset({"de", "en", "fr", "xx"})
+_FOLD_FIRST = {"ä": "a", "à": "a", "â": "a", "æ": "a", "ö": "o", "ô": "o", "œ": "o",
+               "ü": "u", "ù": "u", "û": "u", "ß": "s", "é": "e", "è": "e", "ê": "e",
+               "ë": "e", "î": "i", "ï": "i", "ç": "c", "ÿ": "y"}
+_FOLD_FROM: dict[str, str] = {}
+for _letter, _base in _FOLD_FIRST.items():
+    _FOLD_FROM[_base] = _FOLD_FROM.get(_base, _base) + _letter
+
+
+def fold_initial(word: str) -> str:
+    """The first letter of ``word`` (lowercase), folded as above."""
+    letter = word[:1]
+    return _FOLD_FIRST.get(letter, letter)
+
+
+_INITIALS: dict = {}
+
+
+def term_initials(terms) -> frozenset:
+    """The folded first letters of ``terms``."""
+    key = terms if isinstance(terms, frozenset) else frozenset(terms)
+    found = _INITIALS.get(key)
+    if found is None:
+        found = frozenset(fold_initial(t) for t in key if t)
+        if len(_INITIALS) >= _PATTERNS_KEEP:
+            _INITIALS.clear()
+        _INITIALS[key] = found
+    return found
+
+
+_INITIAL_PATTERNS: dict = {}
+
+
+def _initials_pattern(initials: frozenset):
+    """A regular expression for the words (runs of letters and digits) of a lowercase
+    text whose folded first letter is one of ``initials``."""
+    pattern = _INITIAL_PATTERNS.get(initials)
+    if pattern is None:
+        letters = "".join(sorted(set("".join(_FOLD_FROM.get(i, i) for i in initials))))
+        if letters:
+            # the letter first, then that no word character precedes it: the engine
+            # skips ahead to the letters instead of testing every position
+            pattern = re.compile("[" + re.escape(letters) + r"](?<![^\W_].)[^\W_]*")
+        else:
+            pattern = re.compile(r"(?!)")
+        if len(_INITIAL_PATTERNS) >= _PATTERNS_KEEP:
+            _INITIAL_PATTERNS.clear()
+        _INITIAL_PATTERNS[initials] = pattern
+    return pattern
+
+
 class _Stretch:
     """One stretch of a text: where it lies, lowercased (False where lowercasing would
-    move offsets), and which stems cache holds its words (and in which generation)."""
+    move offsets), and which stems cache holds its words (in which generation; and
+    which first letters: None for all of them)."""
 
     __slots__ = ("start", "end", "lowered", "learned")
 
@@ -301,12 +363,20 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
     known = None
     if lowered is not False:
         stems = _stems(chain)
+        initials = term_initials(terms) if chain.lang in FIRST_LETTER_LANGS else None
         learned = stretch.learned
-        if learned is not None and learned[0] is stems:
+        if learned is not None and learned[0] is stems and (
+                learned[2] is None or (initials is not None and initials <= learned[2])):
             known = stems.known(terms, learned[1])
         if known is None:
-            generation = stems.learn(set(WORD.findall(lowered)))
-            stretch.learned = (stems, generation)
+            if initials is None:
+                generation = stems.learn(set(WORD.findall(lowered)))
+            else:
+                generation = stems.learn(set(_initials_pattern(initials).findall(lowered)))
+                if learned is not None and learned[0] is stems and learned[1] == generation \
+                        and learned[2] is not None:
+                    initials = initials | learned[2]
+            stretch.learned = (stems, generation, initials)
             known = stems.known(terms, generation)
     if known is None:  # offsets move when lowercased (or the stems were just forgotten)
         piece = text[start:end]
