@@ -113,6 +113,17 @@ def _matching_words_plain(text: str, terms, chain: LanguageChain) -> set[str]:
     return {w for w, s in zip(candidates, stems) if s in terms}
 
 
+def _matching_words_with_initials(text: str, terms, chain: LanguageChain, initials) -> set[str]:
+    """What ``_matching_words_plain`` gives (each word lowercased on its own), stemming
+    only the words whose folded first letter is one of ``initials`` (see
+    ``FIRST_LETTER_LANGS``)."""
+    stop = chain.stopwords
+    unique = {w.lower() for w in WORD.findall(text)}
+    stem = chain.stem
+    return {w for w in unique
+            if _FOLD_FIRST.get(w[0], w[0]) in initials and w not in stop and stem(w) in terms}
+
+
 def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if not words:
         return []
@@ -361,9 +372,9 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
         lowered = stretch.lowered = (False if _LOWER_CHANGES_WORDS.search(piece)
                                      else piece.lower())
     known = None
+    initials = term_initials(terms) if chain.lang in FIRST_LETTER_LANGS else None
     if lowered is not False:
         stems = _stems(chain)
-        initials = term_initials(terms) if chain.lang in FIRST_LETTER_LANGS else None
         learned = stretch.learned
         if learned is not None and learned[0] is stems and (
                 learned[2] is None or (initials is not None and initials <= learned[2])):
@@ -380,7 +391,11 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
             known = stems.known(terms, generation)
     if known is None:  # offsets move when lowercased (or the stems were just forgotten)
         piece = text[start:end]
-        spans = _match_spans(piece, matching_words(piece, terms, chain))
+        if lowered is False and initials is not None:
+            words = _matching_words_with_initials(piece, terms, chain, initials)
+        else:
+            words = matching_words(piece, terms, chain)
+        spans = _match_spans(piece, words)
     else:
         spans = _whole_word_spans(lowered, known)
     if start and spans:

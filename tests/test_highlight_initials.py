@@ -102,6 +102,9 @@ def test_prefiltered_snippets_equal_word_by_word_ones():
         chain = chain_for(lang)
         for word in tricky.split():
             cases.append(("Text: " + tricky, frozenset(chain.terms(word)), chain))
+            # lowercasing moves offsets here (İ, Σ): each word is lowercased on its own
+            cases.append(("İstanbul ΟΔΟΣ " + tricky + " İzmir", frozenset(chain.terms(word)),
+                          chain))
 
     def run(scan_chars=highlight.SCAN_CHARS):
         return [highlight.snippet(t, terms, c, scan_chars=scan_chars) for t, terms, c in cases]
