@@ -20,12 +20,14 @@ import threading
 import zlib
 from itertools import chain
 from collections import OrderedDict
-from pickle import loads
+from io import BytesIO
+from pickle import load as pickle_load, loads
 
 import numpy as np
 from whoosh import scoring
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
 from .coordination import FULL_MATCH, Coordinated
@@ -100,27 +102,79 @@ def _raw_postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
     return docs, weights
 
 
-def _decoded_blocks(leaf: W3LeafMatcher):
-    """Each posting block of a W3 leaf matcher as ``(count, ids, weights, values)``,
-    decompressed and unpickled: ids are the block's docnum deltas (its first is the
-    block's first docnum), weights ``None`` (all 1), one float for the block or one
-    per posting, values one per posting. The matcher is reset afterwards."""
+def _leaf_headers(leaf: W3LeafMatcher):
+    """``(last docnums, data offsets, data lengths, compressed)`` of each posting block
+    of a W3 leaf matcher, read from each block's 4-byte length and small pickled info
+    tuple ``(count, last id, max weight, compression, min length, max length)``: the
+    term's postings are read at once (and given as the fifth item, None when they
+    were read block by block) and the blocks' data are not decompressed."""
     postfile = leaf._postfile
+    base = leaf._baseoffset
+    length = leaf._length
+    if isinstance(length, tuple) and len(length) == 1:
+        length = length[0]  # how the segment builder's term infos hold it
+    if not isinstance(length, int):
+        return _leaf_headers_one_by_one(leaf)
+    size = leaf._startoffset + length - base
+    buf = postfile.get(base, size)
+    stream = BytesIO(buf)
+    lasts, offsets, lengths, compressed = [], [], [], []
+    position = 0
+    while True:
+        if position + 4 > size:
+            return _leaf_headers_one_by_one(leaf)
+        length = unpack_int(buf[position:position + 4])[0]
+        stream.seek(position + 4)
+        info = pickle_load(stream)
+        at = stream.tell()
+        end = position + 4 + abs(length)
+        if end > size:
+            return _leaf_headers_one_by_one(leaf)
+        lasts.append(info[1])
+        offsets.append(base + at)
+        lengths.append(end - at)
+        compressed.append(bool(info[3]))
+        if length < 0:  # the last block
+            break
+        position = end
+    return lasts, offsets, lengths, compressed, buf
+
+
+def _leaf_headers_one_by_one(leaf: W3LeafMatcher):
+    """:func:`_leaf_headers` read block by block by the matcher itself."""
+    lasts, offsets, lengths, compressed = [], [], [], []
     position = leaf._baseoffset
     try:
         while True:
             leaf._goto(position)
-            data = postfile.get(leaf._dataoffset, leaf._nextoffset - leaf._dataoffset)
-            if leaf._compression:
-                data = zlib.decompress(data)
-            ids, weights, values = loads(data)
-            _count_blocks(1)
-            yield leaf._blocklength, ids, weights, values
+            lasts.append(leaf._maxid)
+            offsets.append(leaf._dataoffset)
+            lengths.append(leaf._nextoffset - leaf._dataoffset)
+            compressed.append(bool(leaf._compression))
             if leaf._lastblock:
                 break
             position = leaf._nextoffset
     finally:
         leaf.reset()
+    return lasts, offsets, lengths, compressed, None
+
+
+def _decoded_blocks(leaf: W3LeafMatcher):
+    """Each posting block of a W3 leaf matcher as ``(count, ids, weights, values)``,
+    decompressed and unpickled: ids are the block's docnum deltas (its first is the
+    block's first docnum), weights ``None`` (all 1), one float for the block or one
+    per posting, values one per posting."""
+    _, offsets, lengths, compressed, buf = _leaf_headers(leaf)
+    if buf is None:
+        return _some_blocks(leaf._postfile, offsets, lengths, compressed, range(len(offsets)))
+    view, base = memoryview(buf), leaf._baseoffset
+    blocks = []
+    for offset, length, packed in zip(offsets, lengths, compressed):
+        data = view[offset - base:offset - base + length]
+        ids, weights, values = loads(zlib.decompress(data) if packed else data)
+        blocks.append((len(ids), ids, weights, values))
+    _count_blocks(len(blocks))
+    return blocks
 
 
 def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
@@ -180,17 +234,7 @@ def _block_headers(reader, arrays: SegmentArrays, field: str, text):
         if found is not None:
             _HEADERS.move_to_end(key)
             return (leaf._postfile,) + found
-    lasts, offsets, lengths, compressed = [], [], [], []
-    position = leaf._baseoffset
-    while True:
-        leaf._goto(position)
-        lasts.append(leaf._maxid)
-        offsets.append(leaf._dataoffset)
-        lengths.append(leaf._nextoffset - leaf._dataoffset)
-        compressed.append(bool(leaf._compression))
-        if leaf._lastblock:
-            break
-        position = leaf._nextoffset
+    lasts, offsets, lengths, compressed, _ = _leaf_headers(leaf)
     found = (np.array(lasts, dtype=np.int64), offsets, lengths, compressed)
     global _HEADERS_BLOCKS
     with _CACHE_LOCK:
@@ -212,7 +256,7 @@ _HEADERS_BLOCKS = 0
 def _some_blocks(postfile, offsets, lengths, compressed, chosen):
     """The blocks numbered ``chosen`` of a term, decoded as :func:`_decoded_blocks` does."""
     blocks = []
-    for i in chosen.tolist():
+    for i in (chosen.tolist() if isinstance(chosen, np.ndarray) else chosen):
         data = postfile.get(offsets[i], lengths[i])
         if compressed[i]:
             data = zlib.decompress(data)
