@@ -167,26 +167,30 @@ def _decoded_blocks(leaf: W3LeafMatcher):
     _, offsets, lengths, compressed, buf = _leaf_headers(leaf)
     if buf is None:
         return _some_blocks(leaf._postfile, offsets, lengths, compressed, range(len(offsets)))
-    view, base = memoryview(buf), leaf._baseoffset
-    blocks = []
+    return _blocks_in(memoryview(buf), leaf._baseoffset, offsets, lengths, compressed)
+
+
+def _blocks_in(view, base, offsets, lengths, compressed):
+    """The blocks of a term's postings read at once (``view``, from offset ``base``),
+    one by one (a block's Python lists are dropped as soon as it is converted)."""
     for offset, length, packed in zip(offsets, lengths, compressed):
         data = view[offset - base:offset - base + length]
         ids, weights, values = loads(zlib.decompress(data) if packed else data)
-        blocks.append((len(ids), ids, weights, values))
-    _count_blocks(len(blocks))
-    return blocks
+        _count_blocks(1)
+        yield len(ids), ids, weights, values
 
 
 def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    return _block_arrays(list(_decoded_blocks(leaf)))
+    return _block_arrays(_decoded_blocks(leaf))
 
 
-def _block_arrays(blocks) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)``."""
-    if not blocks:
-        return _EMPTY_DOCS, _EMPTY_SCORES
+def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)``; their
+    values are added to the list ``values`` when given."""
     id_parts, weight_parts = [], []
-    for count, ids, weights, _ in blocks:
+    for count, ids, weights, block_values in blocks:
+        if values is not None:
+            values.extend(block_values)
         id_parts.append(np.array(ids, dtype=np.int64))
         if weights is None:
             weight_parts.append(np.ones(count, dtype=np.float64))
@@ -195,6 +199,8 @@ def _block_arrays(blocks) -> tuple[np.ndarray, np.ndarray]:
             weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
         else:
             weight_parts.append(np.array(weights, dtype=np.float32).astype(np.float64))
+    if not id_parts:
+        return _EMPTY_DOCS, _EMPTY_SCORES
     # Every block's deltas start from zero: its first one is the block's first docnum.
     docs = np.concatenate([np.cumsum(p) for p in id_parts]) if len(id_parts) > 1 \
         else np.cumsum(id_parts[0])
@@ -631,10 +637,7 @@ def _term_positions(reader, arrays, field, btext):
     leaf = getattr(matcher, "child", matcher)
     docs, values = [], []
     if type(leaf) is W3LeafMatcher and not leaf._byteids:
-        blocks = list(_decoded_blocks(leaf))
-        docs, weights = _block_arrays(blocks)
-        for block in blocks:
-            values.extend(block[3])
+        docs, weights = _block_arrays(_decoded_blocks(leaf), values)
         # the same blocks hold the term's posting list: kept too, not decoded again
         with _CACHE_LOCK:
             listed = key in _CACHE
