@@ -23,7 +23,11 @@ from search import Settings, index_paths
 from test_reliability_query_fuzz import ANY_CHAR, queries
 
 REQUESTS = 1_200
-HEAD_LIMIT = 250_000  # request heads above waitress's 256 KB get its plain-text 431
+# Request heads above waitress's 256 KB (262,144 bytes) get its plain-text 431; a target
+# this long surely makes one (the rest of the head is well under 2,000 bytes). Targets
+# between 250,000 characters and that are answered or refused, never with a 5xx.
+HEAD_LIMIT = 262_144
+HEAD_UNSURE = 250_000
 
 
 def encode(text: str) -> str:
@@ -92,6 +96,8 @@ def test_generated_requests_never_get_a_5xx(server):
         status, headers, body = server.get(target)
         counts["requests"] += 1
         assert status < 500, (status, target[:300], body[:500])
+        if HEAD_UNSURE < len(target) <= HEAD_LIMIT:
+            return  # answered or refused by the HTTP server: only "no 5xx" holds
         if len(target) > HEAD_LIMIT:
             # Refused by the HTTP server before the app sees it (see test_over_long_request).
             assert status == 431, (status, len(target))
