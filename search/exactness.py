@@ -14,10 +14,9 @@ which hits are compared.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 
 from .analysis import WORD, normalise_query_text
+from .cache import BoundedCache
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
@@ -69,28 +68,14 @@ def _held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
 # ``f"{title} {text}".lower()`` of the hits re-ranked lately (a bounded LRU: the first
 # hits of a query are mostly among those of the next queries for the same words).
 LOWERED_CACHE_CHARS = 64_000_000
-_LOWERED: OrderedDict = OrderedDict()
-_LOWERED_CHARS = 0
-_LOWERED_LOCK = threading.Lock()
+_LOWERED = BoundedCache(LOWERED_CACHE_CHARS, size=lambda lowered: len(lowered) + 200)
 
 
 def _lowered(title: str, text: str) -> str:
-    global _LOWERED_CHARS
     key = (title, text)
-    with _LOWERED_LOCK:
-        found = _LOWERED.get(key)
-        if found is not None:
-            _LOWERED.move_to_end(key)
-            return found
-    found = f"{title} {text}".lower()
-    cost = len(found) + 200
-    with _LOWERED_LOCK:
-        if key not in _LOWERED:
-            _LOWERED[key] = found
-            _LOWERED_CHARS += cost
-            while _LOWERED_CHARS > LOWERED_CACHE_CHARS and len(_LOWERED) > 1:
-                _, old = _LOWERED.popitem(last=False)
-                _LOWERED_CHARS -= len(old) + 200
+    found = _LOWERED.get(key)
+    if found is None:
+        found = _LOWERED.put(key, f"{title} {text}".lower())
     return found
 
 

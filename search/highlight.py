@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
 from html import escape
 
 from .analysis import WORD, LanguageChain
+from .cache import BoundedCache
 
 # Characters whose lowercase changes the text's length or depends on what
 # follows (İ, Σ); where neither occurs, ``text.lower()`` keeps every offset.
@@ -331,28 +331,15 @@ class _Stretch:
 # shown again for the next queries holding the same words; lowercasing and splitting
 # a text into words was most of a snippet's work).
 TEXT_CACHE_CHARS = 32_000_000
-_TEXTS: OrderedDict = OrderedDict()
-_TEXTS_CHARS = 0
-_TEXTS_LOCK = threading.Lock()
+_TEXTS = BoundedCache(TEXT_CACHE_CHARS)
 
 
 def _text_stretches(text: str, size: int) -> list[_Stretch]:
-    global _TEXTS_CHARS
     key = (text, size)
-    with _TEXTS_LOCK:
-        found = _TEXTS.get(key)
-        if found is not None:
-            _TEXTS.move_to_end(key)
-            return found
-    found = [_Stretch(start, end) for start, end in _stretches(text, size)]
-    cost = _text_cost(text, size)
-    with _TEXTS_LOCK:
-        if key not in _TEXTS:
-            _TEXTS[key] = found
-            _TEXTS_CHARS += cost
-            while _TEXTS_CHARS > TEXT_CACHE_CHARS and len(_TEXTS) > 1:
-                (old, old_size), _ = _TEXTS.popitem(last=False)
-                _TEXTS_CHARS -= _text_cost(old, old_size)
+    found = _TEXTS.get(key)
+    if found is None:
+        found = _TEXTS.put(key, [_Stretch(start, end) for start, end in _stretches(text, size)],
+                           _text_cost(text, size))
     return found
 
 

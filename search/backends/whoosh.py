@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import queue
 import threading
-from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from whoosh import query as wq
 
 from .. import storage
 from ..analysis import chain_for, has_stemmer
+from ..cache import BoundedCache
 from ..searching import (Compiler, build_filter, facet_counts, highlight_terms, page_hits, run,
                          warm, weighting)
 from ..settings import Settings
@@ -90,25 +90,12 @@ class _StoredFields:
     LIMIT_CHARS = 48_000_000  # characters of title and text held, about 100 MB at most
 
     def __init__(self):
-        self._found: OrderedDict = OrderedDict()
-        self._chars = 0
-        self._lock = threading.Lock()
+        self._found = BoundedCache(self.LIMIT_CHARS, size=_chars)
 
     def get(self, searcher, docnum: int) -> dict:
-        with self._lock:
-            found = self._found.get(docnum)
-            if found is not None:
-                self._found.move_to_end(docnum)
-                return found
-        found = searcher.stored_fields(docnum)
-        size = _chars(found)
-        with self._lock:
-            if docnum not in self._found:
-                self._found[docnum] = found
-                self._chars += size
-                while self._chars > self.LIMIT_CHARS and len(self._found) > 1:
-                    _, old = self._found.popitem(last=False)
-                    self._chars -= _chars(old)
+        found = self._found.get(docnum)
+        if found is None:
+            found = self._found.put(docnum, searcher.stored_fields(docnum))
         return found
 
 

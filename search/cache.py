@@ -1,0 +1,86 @@
+"""A bounded least-recently-used cache, safe to share between threads.
+
+Used for work that the next queries repeat (lowercased hit texts, a text's snippet
+stretches, stored fields, decoded posting lists ...). The cache is bounded by the
+total *size* of its values: each value's size is ``size(value)`` (1 by default, so
+``limit`` is a number of entries), or the size given to :meth:`BoundedCache.put`;
+a put evicts the least recently used entries while that total is over ``limit``,
+but always keeps the newest entry, even when it alone is over the limit.
+
+Values are computed outside the cache's lock (callers ``get``, compute on a miss,
+then ``put``), so two threads may compute the same value; the first one put is
+kept, and every ``put`` answers the value held.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Hashable
+
+
+def _one(value) -> int:
+    return 1
+
+
+class BoundedCache:
+    """A map from keys to values, bounded by the total size of its values, whose least
+    recently used entries are evicted first. ``lock`` may be shared by caches that are
+    cleared together (pass a ``threading.RLock`` to clear them under it at once)."""
+
+    def __init__(self, limit: int, size: Callable[[Any], int] = _one, lock=None):
+        self.limit = limit
+        self._size = size
+        self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
+        self._lock = lock if lock is not None else threading.Lock()
+        self.total = 0  # sum of the sizes of the values held
+
+    def get(self, key: Hashable, default=None):
+        """The value of ``key`` (now the most recently used), or ``default``."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return default
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def peek(self, key: Hashable, default=None):
+        """The value of ``key``, or ``default``, leaving the order of use as it is."""
+        with self._lock:
+            entry = self._entries.get(key)
+        return default if entry is None else entry[0]
+
+    def put(self, key: Hashable, value, size: int | None = None):
+        """Holds ``value`` for ``key`` (of ``size``, else ``size(value)``) unless a value
+        is held for it already, evicts the least recently used entries while the total
+        is over the limit, and answers the value held for ``key``."""
+        if size is None:
+            size = self._size(value)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[0]
+            self._entries[key] = (value, size)
+            self.total += size
+            while self.total > self.limit and len(self._entries) > 1:
+                _, (_, old_size) = self._entries.popitem(last=False)
+                self.total -= old_size
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.total = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def __iter__(self):
+        """The keys, least recently used first (as they were when asked)."""
+        with self._lock:
+            return iter(list(self._entries))
