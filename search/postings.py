@@ -30,6 +30,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from .compact import open_compact
 from .coordination import FULL_MATCH, Coordinated
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
@@ -54,6 +55,8 @@ class SegmentArrays:
         self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
         self._live = None
         self.dates = None  # the segment's date_sort column, when read (search.searching)
+        # the segment's postings as plain arrays, when its builder wrote them
+        self.compact = _compact_of(reader) if USE_COMPACT else None
 
     def lengths(self, reader, field: str) -> np.ndarray:
         found = self._lengths.get(field)
@@ -83,8 +86,36 @@ class SegmentArrays:
         return self._live
 
 
-def _raw_postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of one term in one segment reader, deleted documents left out."""
+# Whether posting lists are read from a segment's compact arrays when it has them
+# (False: always from Whoosh's posting blocks; the tests compare both).
+USE_COMPACT = True
+
+
+def _compact_of(reader):
+    """The :class:`search.compact.CompactPostings` of a segment reader's segment, or None."""
+    segment = getattr(reader, "segment", None)
+    storage = getattr(reader, "storage", None)
+    if segment is None or storage is None:
+        return None
+    try:
+        return open_compact(getattr(storage(), "folder", None), segment())
+    except Exception:  # not a reader of one segment on disk
+        return None
+
+
+def _raw_postings(reader, field: str, text, compact=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(docnums, weights)`` of one term in one segment reader (deleted documents still
+    in): from ``compact`` (the segment's compact arrays) when it holds the term, else
+    from the term's posting blocks."""
+    if compact is not None and compact.has_field(field):
+        try:
+            info = reader.term_info(field, text)
+        except Exception:  # the term is not in this segment
+            return _EMPTY_DOCS, _EMPTY_SCORES
+        if not info.is_inlined():
+            found = compact.postings(field, info.extent()[0])
+            if found is not None:
+                return found
     try:
         matcher = reader.postings(field, text)
     except Exception:  # the term or field is not in this segment
@@ -296,17 +327,20 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     return docs[keep].astype(np.int32), weights[keep].astype(np.float32), values
 
 
-def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates):
+def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates,
+                   positions: bool = False):
     """``(docnums, weights, values)`` of a term for the documents ``candidates``
-    (sorted live docnums) only: from the whole list when it is cached (values then
-    None), else from the blocks that can hold them (never cached as a whole list)."""
+    (sorted live docnums) only: from the whole list when it is cached or the segment
+    has compact arrays and no ``positions`` are wanted (values then None), else from
+    the blocks that can hold them (never cached as a whole list)."""
     key = (arrays.key, field, text)
     with _CACHE_LOCK:
         whole = _CACHE.get(key)
     if whole is None:
-        found = _blocks_among(reader, arrays, field, text, candidates)
-        if found is not None:
-            return found
+        if positions or arrays.compact is None or not arrays.compact.has_field(field):
+            found = _blocks_among(reader, arrays, field, text, candidates)
+            if found is not None:
+                return found
         whole = term_postings(reader, arrays, field, text)
     docs, weights = whole
     keep = _member(docs, candidates)
@@ -322,7 +356,7 @@ def term_postings(reader, arrays: SegmentArrays, field: str, text):
         if found is not None:
             _CACHE.move_to_end(key)
             return found
-    docs, weights = _raw_postings(reader, field, text)
+    docs, weights = _raw_postings(reader, field, text, arrays.compact)
     return _keep_postings(key, arrays, docs, weights)
 
 
@@ -514,7 +548,8 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     if candidates is None:
         docs, weights = term_postings(reader, arrays, field, text)
     else:
-        docs, weights, some = postings_among(reader, arrays, field, text, candidates)
+        docs, weights, some = postings_among(reader, arrays, field, text, candidates,
+                                             positions=values is not None)
         if values is not None and some is not None:
             values[slot] = (docs, some)
     if allow is not None and len(docs):

@@ -14,8 +14,9 @@ into the one segment of the build. When the postings reach the memory budget,
 they are spilled as a run (sorted by term, raw arrays in a folder inside the
 index's new generation, written by a forked process while the indexer reads on)
 and the arrays begin again. :meth:`finish` merges the runs and the postings
-still in memory term by term into the segment's postings and term table, and
-removes the runs.
+still in memory term by term into the segment's postings and term table (and
+the same postings as compact arrays, see :mod:`search.compact`), and removes the
+runs.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
+
+from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
@@ -252,19 +255,30 @@ class SegmentBuilder:
             for docnum in sorted(self.deleted):
                 segment.delete_document(docnum)
             fieldwriter = self.codec.field_writer(self.storage, segment)
-            names = sorted(set(self.text) | set(self.other))
-            for name in names:
-                if name in self.text:
-                    runs = [_SortedRun.load(os.path.join(folder, name)) for folder in self.runs]
-                    if len(self.text[name]):
-                        runs.append(_SortedRun.of(self.text[name]))
-                    self.text[name] = None
-                    runs = [run for run in runs if run.per_term.size]
-                    if runs:
-                        self._write_text_field(fieldwriter, name, runs)
-                else:
-                    self._write_other_field(fieldwriter, name)
-            fieldwriter.close()
+            folder = getattr(self.storage, "folder", None)
+            compact = None if folder is None else \
+                CompactWriter(os.path.join(folder, segment.make_filename(COMPACT_SUFFIX)))
+            try:
+                names = sorted(set(self.text) | set(self.other))
+                for name in names:
+                    if name in self.text:
+                        runs = [_SortedRun.load(os.path.join(folder, name))
+                                for folder in self.runs]
+                        if len(self.text[name]):
+                            runs.append(_SortedRun.of(self.text[name]))
+                        self.text[name] = None
+                        runs = [run for run in runs if run.per_term.size]
+                        if runs:
+                            self._write_text_field(fieldwriter, name, runs, compact)
+                    else:
+                        self._write_other_field(fieldwriter, name)
+                fieldwriter.close()
+                if compact is not None:
+                    compact.close()
+            except BaseException:
+                if compact is not None:
+                    compact.abandon()
+                raise
             return [segment]
         finally:
             self._remove_runs()
@@ -274,9 +288,11 @@ class SegmentBuilder:
             shutil.rmtree(self.run_root, ignore_errors=True)
             self.run_root = None
 
-    def _write_text_field(self, fieldwriter, name: str, runs: list) -> None:
+    def _write_text_field(self, fieldwriter, name: str, runs: list, compact=None) -> None:
         """A text field's postings in Whoosh's order: the terms of all runs in byte order,
-        each term's postings run after run (documents ascend within a term)."""
+        each term's postings run after run (documents ascend within a term); and, with
+        ``compact`` (a :class:`search.compact.CompactWriter`), the same postings as
+        compact arrays."""
         positional = runs[0].positional
         fieldwriter.start_field(name, self.schema[name])
         rows: list = []
@@ -284,13 +300,19 @@ class SegmentBuilder:
         terms, per_term, term_ends = merged.terms, merged.per_term, merged.term_ends
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
 
-        def write_range(writer, first_term: int, stop: int, out: list) -> None:
+        def write_range(writer, first_term: int, stop: int, out: list, part=None) -> None:
             single = _SINGLE
             while first_term < stop:
                 at = int(term_ends[first_term - 1]) if first_term else 0
                 last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
                 last_term = min(stop, max(first_term + 1, last_term))
                 docs, counts, deltas = merged.read(first_term, last_term)
+                if part is not None:  # the terms not inlined into the term table
+                    sizes = per_term[first_term:last_term]
+                    listed = sizes > INLINE_MAX
+                    if listed.any():
+                        keep = np.repeat(listed, sizes)
+                        part.add(docs[keep], counts[keep], sizes[listed])
                 doc_list = docs.tolist()
                 count_list = counts.tolist()
                 length_list = lengths[docs].tolist()
@@ -327,13 +349,38 @@ class SegmentBuilder:
         middle = len(terms)
         if self.split_writes and int(term_ends[-1]) >= _SPLIT_MIN_POSTINGS:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
-        if middle >= len(terms):
-            write_range(fieldwriter, 0, len(terms), rows)
-        else:
-            with _Helper(fieldwriter, lambda writer, out: write_range(writer, middle, len(terms), out),
-                         getattr(self.storage, "folder", None)) as helper:
-                write_range(fieldwriter, 0, middle, rows)
-                rows.extend(helper.join(fieldwriter._postfile))
+        folder = getattr(self.storage, "folder", None)
+        scratch = tempfile.mkdtemp(prefix=".compact-", dir=folder) if compact else None
+        try:
+            parts = []
+            part = FieldPart(os.path.join(scratch, "first")) if compact else None
+            if middle >= len(terms):
+                write_range(fieldwriter, 0, len(terms), rows, part)
+            else:
+                def later_half(writer, out):
+                    later = FieldPart(os.path.join(helper.folder, "compact")) if compact \
+                        else None
+                    write_range(writer, middle, len(terms), out, later)
+                    if later is not None:
+                        later.close()
+
+                helper = _Helper(fieldwriter, later_half, folder)
+                with helper:
+                    write_range(fieldwriter, 0, middle, rows, part)
+                    rows.extend(helper.join(fieldwriter._postfile))
+                    if compact:
+                        # moved out of the helper's folder before it is removed
+                        os.rename(os.path.join(helper.folder, "compact"),
+                                  os.path.join(scratch, "later"))
+                        parts.append(os.path.join(scratch, "later"))
+            if compact:
+                part.close()
+                parts.insert(0, part.folder)
+                keys = [unpack_long(row[-12:-4])[0] for _, row in rows if row[0] == 0]
+                compact.add_field(name, keys, parts)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         _add_rows(fieldwriter._tindex, rows)
         fieldwriter.finish_field()
 

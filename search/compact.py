@@ -1,0 +1,260 @@
+"""Compact posting arrays: each text field's posting lists as plain arrays of
+document numbers and frequencies, read at query time without any decoding.
+
+Whoosh's posting blocks hold each posting's positions beside its document and
+frequency, pickled and compressed: a word query that scores every match pays
+for decompressing and unpickling all of them, which is most of its time. The
+segment builder (:mod:`search.segments`) therefore also writes, per segment,
+one file (``<segment id>.npst``) with every text field's postings of more
+than :data:`search.segments.INLINE_MAX` documents as
+
+- ``keys``: the offset of the term's postings in the segment's ``.pst`` file
+  (from its term info: ascending, one per term), and ``starts``: where each
+  term's postings begin in the arrays below (one more entry: the end);
+- ``firsts``: each term's first document number;
+- ``gaps``: the differences between a term's successive document numbers as
+  16-bit values (a term's first entry is 0; a gap of 65,536 or more is 0 here
+  and listed in ``gap_at`` / ``gap_value``);
+- ``freqs``: the frequencies as bytes (255 here for 255 or more, the true
+  value listed in ``freq_at`` / ``freq_value``).
+
+About 3 bytes a posting, memory-mapped: a term's list is a slice, a cumulative
+sum and a type conversion. The file is a segment file, so Whoosh removes it
+with its segment; a segment without one (written by Whoosh's own writer) is
+read from its posting blocks as before. Reading gives exactly the document
+numbers and weights the blocks give (tests/test_compact_postings.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+
+import numpy as np
+
+SUFFIX = ".npst"
+_MAGIC = b"NSPOSTS1"
+_TRAILER = struct.Struct("<Q")
+_GAP_LIMIT = 1 << 16
+_FREQ_LIMIT = 255
+_ALIGN = 8
+
+
+class FieldPart:
+    """The postings of a run of consecutive terms of one field (terms in order), written
+    batch by batch (:meth:`add`) to files in ``folder``; :meth:`close` ends it."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self._gaps = open(os.path.join(folder, "gaps"), "wb")
+        self._freqs = open(os.path.join(folder, "freqs"), "wb")
+        self.size = 0
+        self._firsts: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._gap_at: list[np.ndarray] = []
+        self._gap_value: list[np.ndarray] = []
+        self._freq_at: list[np.ndarray] = []
+        self._freq_value: list[np.ndarray] = []
+
+    def add(self, docs: np.ndarray, freqs: np.ndarray, per_term: np.ndarray) -> None:
+        """The postings of some terms, term after term: ``per_term[i]`` postings each,
+        documents ascending within a term."""
+        if not len(docs):
+            return
+        per_term = per_term.astype(np.int64)
+        docs = docs.astype(np.int64)
+        starts = np.cumsum(per_term) - per_term
+        gaps = np.empty(len(docs), dtype=np.int64)
+        gaps[0] = 0
+        np.subtract(docs[1:], docs[:-1], out=gaps[1:])
+        gaps[starts] = 0
+        wide = np.flatnonzero(gaps >= _GAP_LIMIT)
+        if len(wide):
+            self._gap_at.append(wide + self.size)
+            self._gap_value.append(gaps[wide])
+            gaps[wide] = 0
+        gaps.astype(np.uint16).tofile(self._gaps)
+        freqs = freqs.astype(np.int64)
+        many = np.flatnonzero(freqs >= _FREQ_LIMIT)
+        if len(many):
+            self._freq_at.append(many + self.size)
+            self._freq_value.append(freqs[many])
+        np.minimum(freqs, _FREQ_LIMIT).astype(np.uint8).tofile(self._freqs)
+        self._firsts.append(docs[starts])
+        self._counts.append(per_term)
+        self.size += len(docs)
+
+    def close(self) -> None:
+        """Flush the files and save the small arrays beside them."""
+        self._gaps.close()
+        self._freqs.close()
+        small = {
+            "firsts": _joined(self._firsts, np.uint32),
+            "counts": _joined(self._counts, np.int64),
+            "gap_at": _joined(self._gap_at, np.int64),
+            "gap_value": _joined(self._gap_value, np.uint32),
+            "freq_at": _joined(self._freq_at, np.int64),
+            "freq_value": _joined(self._freq_value, np.uint32),
+        }
+        for name, values in small.items():
+            values.tofile(os.path.join(self.folder, name))
+
+    def terms(self) -> int:
+        return sum(len(c) for c in self._counts)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+class CompactWriter:
+    """Writes a segment's ``.npst`` file: fields one after another (:meth:`add_field`),
+    then the table of where each array lies (:meth:`close`)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._handle = open(path, "wb")
+        self._handle.write(_MAGIC)
+        self._table: dict = {}
+
+    def _align(self) -> None:
+        extra = -self._handle.tell() % _ALIGN
+        if extra:
+            self._handle.write(b"\0" * extra)
+
+    def _array(self, values: np.ndarray) -> list:
+        self._align()
+        at = self._handle.tell()
+        values.tofile(self._handle)
+        return [values.dtype.str, at, len(values)]
+
+    def _copied(self, folders: list[str], name: str, dtype) -> list:
+        self._align()
+        at = self._handle.tell()
+        count = 0
+        for folder in folders:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, self._handle, 1 << 22)
+            count += os.path.getsize(path) // np.dtype(dtype).itemsize
+        return [np.dtype(dtype).str, at, count]
+
+    def add_field(self, name: str, keys: list[int], folders: list[str]) -> None:
+        """Field ``name`` from the closed parts in ``folders`` (in term order), whose terms'
+        postings lie at ``keys`` in the ``.pst`` file."""
+        def small(field, dtype):
+            return [np.fromfile(os.path.join(f, field), dtype=dtype) for f in folders]
+
+        counts = np.concatenate(small("counts", np.int64)) if folders else np.zeros(0, np.int64)
+        if len(keys) != len(counts):
+            raise ValueError(f"{name}: {len(keys)} terms in the term table, "
+                             f"{len(counts)} in the compact postings")
+        starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        bases, base = [], 0
+        for folder in folders:
+            bases.append(base)
+            base += os.path.getsize(os.path.join(folder, "freqs"))
+        shifted = {}
+        for field, dtype in (("gap_at", np.int64), ("freq_at", np.int64)):
+            shifted[field] = np.concatenate(
+                [part + b for part, b in zip(small(field, dtype), bases)]) if folders \
+                else np.zeros(0, np.int64)
+        entry = {
+            "keys": self._array(np.array(keys, dtype=np.uint64)),
+            "starts": self._array(starts),
+            "firsts": self._array(np.concatenate(small("firsts", np.uint32))
+                                  if folders else np.zeros(0, np.uint32)),
+            "gap_at": self._array(shifted["gap_at"]),
+            "gap_value": self._array(np.concatenate(small("gap_value", np.uint32))
+                                     if folders else np.zeros(0, np.uint32)),
+            "freq_at": self._array(shifted["freq_at"]),
+            "freq_value": self._array(np.concatenate(small("freq_value", np.uint32))
+                                      if folders else np.zeros(0, np.uint32)),
+            "gaps": self._copied(folders, "gaps", np.uint16),
+            "freqs": self._copied(folders, "freqs", np.uint8),
+        }
+        self._table[name] = entry
+
+    def close(self) -> None:
+        table = json.dumps(self._table).encode("utf-8")
+        self._handle.write(table)
+        self._handle.write(_TRAILER.pack(len(table)))
+        self._handle.close()
+
+    def abandon(self) -> None:
+        self._handle.close()
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass
+
+
+class CompactPostings:
+    """A segment's ``.npst`` file, memory-mapped: :meth:`postings` of a term by the
+    offset of its postings in the ``.pst`` file."""
+
+    def __init__(self, path: str):
+        data = np.memmap(path, dtype=np.uint8, mode="r")
+        if len(data) < len(_MAGIC) + _TRAILER.size or bytes(data[:len(_MAGIC)]) != _MAGIC:
+            raise ValueError(f"{path}: not a compact postings file")
+        length = _TRAILER.unpack(bytes(data[-_TRAILER.size:]))[0]
+        table = json.loads(bytes(data[-_TRAILER.size - length:-_TRAILER.size]))
+        self._fields = {}
+        for name, entry in table.items():
+            arrays = {}
+            for key, (dtype, at, count) in entry.items():
+                dtype = np.dtype(dtype)
+                arrays[key] = data[at:at + count * dtype.itemsize].view(dtype)
+            self._fields[name] = arrays
+
+    def has_field(self, name: str) -> bool:
+        return name in self._fields
+
+    def postings(self, field: str, key: int):
+        """``(docnums int64, weights float32)`` of the term whose postings lie at ``key``
+        in the ``.pst`` file, or None when this file does not hold it."""
+        arrays = self._fields.get(field)
+        if arrays is None:
+            return None
+        keys = arrays["keys"]
+        i = int(np.searchsorted(keys, key))
+        if i >= len(keys) or int(keys[i]) != key:
+            return None
+        begin, end = int(arrays["starts"][i]), int(arrays["starts"][i + 1])
+        gaps = arrays["gaps"][begin:end].astype(np.int64)
+        _patch(gaps, arrays["gap_at"], arrays["gap_value"], begin, end)
+        gaps[0] = int(arrays["firsts"][i])
+        docs = np.cumsum(gaps)
+        freqs = arrays["freqs"][begin:end].astype(np.float32)
+        _patch(freqs, arrays["freq_at"], arrays["freq_value"], begin, end)
+        return docs, freqs
+
+
+def _patch(values: np.ndarray, at: np.ndarray, true: np.ndarray, begin: int, end: int) -> None:
+    """Put back the values listed apart (``true`` at indexes ``at``) that fall in ``begin:end``."""
+    if not len(at):
+        return
+    low, high = np.searchsorted(at, [begin, end])
+    if low < high:
+        values[at[low:high] - begin] = true[low:high]
+
+
+def open_compact(folder: str | None, segment) -> CompactPostings | None:
+    """The compact postings of ``segment`` in the index folder, None when it has none
+    (or the file cannot be read: the posting blocks are then read instead)."""
+    if folder is None:
+        return None
+    path = os.path.join(folder, segment.make_filename(SUFFIX))
+    if not os.path.exists(path):
+        return None
+    try:
+        return CompactPostings(path)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+__all__ = ["CompactPostings", "CompactWriter", "FieldPart", "SUFFIX", "open_compact"]
