@@ -312,18 +312,21 @@ def measure_queries(ours_index: Path, base_index: Path, queries: list[dict], war
                     rounds: int) -> dict:
     """Latency of ``queries`` on both engines, interleaved query by query.
 
-    Each round opens both engines afresh (ours read ahead as ``newssearch serve``
-    does: columns, lengths, the most frequent terms' postings) and warms them with ``warm``, queries
-    of the same kinds that are not among the measured ones: files are open and
-    the index data that many queries share (frequent terms' postings, columns)
-    is in memory as in a running server, but nothing measured was asked before,
-    so no cache holds anything of a measured query's own words or hits.
+    Each round empties every cache of ours, opens both engines afresh (ours read
+    ahead as ``newssearch serve`` does: columns, lengths, and in segments without
+    compact posting arrays the most frequent terms' postings) and warms them with
+    ``warm``, queries of the same kinds that are not among the measured ones: files
+    are open and the index data that many queries share is in memory as in a
+    running server, but nothing measured was asked before, so no cache holds
+    anything of a measured query's own words or hits.
     """
     import baseline
     from search import Engine, Settings
+    from search.cache import clear_all
 
     ours, theirs = [], []
     for round_number in range(rounds):
+        clear_all()  # nothing decoded in an earlier round is kept
         engine = Engine(Settings(index_dir=ours_index))
         engine.warm()  # as `newssearch serve` does before it answers
         base = baseline.BaselineSearcher(base_index)

@@ -15,6 +15,7 @@ kept, and every ``put`` answers the value held.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
@@ -34,6 +35,7 @@ class BoundedCache:
         self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
         self._lock = lock if lock is not None else threading.Lock()
         self.total = 0  # sum of the sizes of the values held
+        _CACHES.add(self)
 
     def get(self, key: Hashable, default=None):
         """The value of ``key`` (now the most recently used), or ``default``."""
@@ -84,3 +86,24 @@ class BoundedCache:
         """The keys, least recently used first (as they were when asked)."""
         with self._lock:
             return iter(list(self._entries))
+
+
+# Every cache of the process, and the functions that empty the caches kept otherwise,
+# for clear_all().
+_CACHES: "weakref.WeakSet[BoundedCache]" = weakref.WeakSet()
+_CLEARERS: list[Callable[[], None]] = []
+
+
+def on_clear(clear: Callable[[], None]) -> Callable[[], None]:
+    """Registers ``clear`` (a function emptying a cache of its own) with :func:`clear_all`."""
+    _CLEARERS.append(clear)
+    return clear
+
+
+def clear_all() -> None:
+    """Empty every cache of decoded or derived index data in this process, as a process
+    that has just opened the index has them (a benchmark does this between rounds)."""
+    for cache in list(_CACHES):
+        cache.clear()
+    for clear in _CLEARERS:
+        clear()

@@ -16,10 +16,14 @@ than :data:`search.segments.INLINE_MAX` documents as
   16-bit values (a term's first entry is 0; a gap of 65,536 or more is 0 here
   and listed in ``gap_at`` / ``gap_value``);
 - ``freqs``: the frequencies as bytes (255 here for 255 or more, the true
-  value listed in ``freq_at`` / ``freq_value``).
+  value listed in ``freq_at`` / ``freq_value``);
+- in a field with positions (the fields phrases are matched in), ``deltas``:
+  each posting's positions as Whoosh's position values hold them (the first
+  one, then the differences), 16-bit (65,535 or more listed in ``delta_at`` /
+  ``delta_value``), and ``delta_starts``: where each term's begin.
 
-About 3 bytes a posting, memory-mapped: a term's list is a slice, a cumulative
-sum and a type conversion. The file is a segment file, so Whoosh removes it
+About 3 bytes a posting and 2 a position, memory-mapped: a term's list is a slice, a cumulative
+sum and a type conversion, and a phrase reads positions the same way. The file is a segment file, so Whoosh removes it
 with its segment; a segment without one (written by Whoosh's own writer) is
 read from its posting blocks as before. Reading gives exactly the document
 numbers and weights the blocks give (tests/test_compact_postings.py).
@@ -28,6 +32,7 @@ numbers and weights the blocks give (tests/test_compact_postings.py).
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
 import struct
@@ -51,7 +56,12 @@ class FieldPart:
         os.makedirs(folder, exist_ok=True)
         self._gaps = open(os.path.join(folder, "gaps"), "wb")
         self._freqs = open(os.path.join(folder, "freqs"), "wb")
+        self._deltas = None  # opened by the first batch with positions
         self.size = 0
+        self.positions = 0
+        self._delta_counts: list[np.ndarray] = []
+        self._delta_at: list[np.ndarray] = []
+        self._delta_value: list[np.ndarray] = []
         self._firsts: list[np.ndarray] = []
         self._counts: list[np.ndarray] = []
         self._gap_at: list[np.ndarray] = []
@@ -59,11 +69,15 @@ class FieldPart:
         self._freq_at: list[np.ndarray] = []
         self._freq_value: list[np.ndarray] = []
 
-    def add(self, docs: np.ndarray, freqs: np.ndarray, per_term: np.ndarray) -> None:
+    def add(self, docs: np.ndarray, freqs: np.ndarray, per_term: np.ndarray,
+            deltas: np.ndarray | None = None) -> None:
         """The postings of some terms, term after term: ``per_term[i]`` postings each,
-        documents ascending within a term."""
+        documents ascending within a term; ``deltas``: their position deltas run
+        together (``freqs[j]`` of them for posting ``j``), in a field with positions."""
         if not len(docs):
             return
+        if deltas is not None:
+            self._add_deltas(deltas, freqs, per_term)
         per_term = per_term.astype(np.int64)
         docs = docs.astype(np.int64)
         starts = np.cumsum(per_term) - per_term
@@ -87,10 +101,30 @@ class FieldPart:
         self._counts.append(per_term)
         self.size += len(docs)
 
+    def _add_deltas(self, deltas: np.ndarray, freqs: np.ndarray, per_term: np.ndarray) -> None:
+        if self._deltas is None:
+            self._deltas = open(os.path.join(self.folder, "deltas"), "wb")
+        values = deltas.astype(np.int64)
+        wide = np.flatnonzero(values >= _GAP_LIMIT)
+        if len(wide):
+            self._delta_at.append(wide + self.positions)
+            self._delta_value.append(values[wide])
+            values[wide] = 0
+        values.astype(np.uint16).tofile(self._deltas)
+        term_starts = np.cumsum(per_term) - per_term
+        self._delta_counts.append(np.add.reduceat(freqs.astype(np.int64), term_starts))
+        self.positions += len(values)
+
     def close(self) -> None:
         """Flush the files and save the small arrays beside them."""
         self._gaps.close()
         self._freqs.close()
+        if self._deltas is not None:
+            self._deltas.close()
+            for name, values in (("delta_counts", _joined(self._delta_counts, np.int64)),
+                                 ("delta_at", _joined(self._delta_at, np.int64)),
+                                 ("delta_value", _joined(self._delta_value, np.uint32))):
+                values.tofile(os.path.join(self.folder, name))
         small = {
             "firsts": _joined(self._firsts, np.uint32),
             "counts": _joined(self._counts, np.int64),
@@ -177,6 +211,20 @@ class CompactWriter:
             "gaps": self._copied(folders, "gaps", np.uint16),
             "freqs": self._copied(folders, "freqs", np.uint8),
         }
+        with_positions = [os.path.exists(os.path.join(f, "deltas")) for f in folders]
+        if folders and all(with_positions):
+            counts = np.concatenate(small("delta_counts", np.int64))
+            delta_starts = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=delta_starts[1:])
+            bases, base = [], 0
+            for folder in folders:
+                bases.append(base)
+                base += os.path.getsize(os.path.join(folder, "deltas")) // 2
+            entry["delta_starts"] = self._array(delta_starts)
+            entry["delta_at"] = self._array(np.concatenate(
+                [part + b for part, b in zip(small("delta_at", np.int64), bases)]))
+            entry["delta_value"] = self._array(np.concatenate(small("delta_value", np.uint32)))
+            entry["deltas"] = self._copied(folders, "deltas", np.uint16)
         self._table[name] = entry
 
     def close(self) -> None:
@@ -198,7 +246,13 @@ class CompactPostings:
     offset of its postings in the ``.pst`` file."""
 
     def __init__(self, path: str):
-        data = np.memmap(path, dtype=np.uint8, mode="r")
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                raise ValueError(f"{path}: empty")
+            # plain arrays over the mapping (numpy's memmap class costs on every slice)
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            data = np.frombuffer(self._map, dtype=np.uint8)
         if len(data) < len(_MAGIC) + _TRAILER.size or bytes(data[:len(_MAGIC)]) != _MAGIC:
             raise ValueError(f"{path}: not a compact postings file")
         length = _TRAILER.unpack(bytes(data[-_TRAILER.size:]))[0]
@@ -211,6 +265,13 @@ class CompactPostings:
                 arrays[key] = data[at:at + count * dtype.itemsize].view(dtype)
             self._fields[name] = arrays
 
+    def read_ahead(self) -> None:
+        """Ask the system to bring the whole file into memory (in the background)."""
+        try:
+            self._map.madvise(mmap.MADV_WILLNEED)
+        except (AttributeError, OSError, ValueError):
+            pass
+
     def has_field(self, name: str) -> bool:
         return name in self._fields
 
@@ -221,7 +282,7 @@ class CompactPostings:
         if arrays is None:
             return None
         keys = arrays["keys"]
-        i = int(np.searchsorted(keys, key))
+        i = int(keys.searchsorted(np.uint64(key)))
         if i >= len(keys) or int(keys[i]) != key:
             return None
         begin, end = int(arrays["starts"][i]), int(arrays["starts"][i + 1])
@@ -232,6 +293,27 @@ class CompactPostings:
         freqs = arrays["freqs"][begin:end].astype(np.float32)
         _patch(freqs, arrays["freq_at"], arrays["freq_value"], begin, end)
         return docs, freqs
+
+
+    def has_positions(self, field: str) -> bool:
+        arrays = self._fields.get(field)
+        return arrays is not None and "deltas" in arrays
+
+    def positions(self, field: str, key: int):
+        """``(docnums, sizes, deltas)`` of the term whose postings lie at ``key``: its
+        documents, how many positions each holds and their position deltas run together
+        (each document's first one, then the differences); None when not held here."""
+        arrays = self._fields.get(field)
+        if arrays is None or "deltas" not in arrays:
+            return None
+        found = self.postings(field, key)
+        if found is None:
+            return None
+        i = int(arrays["keys"].searchsorted(np.uint64(key)))
+        begin, end = int(arrays["delta_starts"][i]), int(arrays["delta_starts"][i + 1])
+        deltas = arrays["deltas"][begin:end].astype(np.int64)
+        _patch(deltas, arrays["delta_at"], arrays["delta_value"], begin, end)
+        return found[0], found[1].astype(np.int64), deltas
 
 
 def _patch(values: np.ndarray, at: np.ndarray, true: np.ndarray, begin: int, end: int) -> None:

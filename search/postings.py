@@ -30,6 +30,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
+from .cache import on_clear
 from .compact import open_compact
 from .coordination import FULL_MATCH, Coordinated
 
@@ -385,6 +386,7 @@ _CACHE_BYTES = 0
 _CACHE_LOCK = threading.Lock()
 
 
+@on_clear
 def clear_caches() -> None:
     """Forget every decoded posting list, norm, position and block header."""
     global _CACHE_BYTES, _NORMS_BYTES, _VALUES_BYTES, _HEADERS_BLOCKS
@@ -598,6 +600,26 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     order = sorted(range(len(words)), key=lambda k: reader.doc_frequency(field, words[k]))
     parts, values = [None] * len(words), [None] * len(words)
     docs = None
+    if arrays.compact is not None and arrays.compact.has_field(field):
+        # Every word's documents from the compact arrays first: positions are then
+        # decoded only from the blocks that hold a document of all the words.
+        for k in order:
+            found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
+            if found is None:
+                return None
+            parts[k] = found
+            docs = found[0] if docs is None else _intersect(docs, found[0])
+            if not len(docs):
+                return _EMPTY_DOCS, _EMPTY_SCORES
+        for k, word in enumerate(words):
+            if arrays.compact.has_positions(field):
+                break  # read whole from the compact arrays
+            with _CACHE_LOCK:
+                whole = (arrays.key, field, word) in _VALUES
+            some = None if whole else _blocks_among(reader, arrays, field, word, docs)
+            if some is not None:
+                values[k] = (some[0], some[2])
+        order = ()
     for k in order:
         if docs is None:
             # its positions are read from the blocks its posting list is read from
@@ -668,6 +690,40 @@ def _term_positions(reader, arrays, field, btext):
         if found is not None:
             _VALUES.move_to_end(key)
             return found
+    held = _compact_positions(reader, arrays, field, btext)
+    if held is not None:
+        found = _positions_from(*held)
+    else:
+        found = _block_positions(reader, arrays, field, btext, key)
+    size = 16 * len(found[0]) + 4 * len(found[2]) + 200
+    global _VALUES_BYTES
+    with _CACHE_LOCK:
+        if key not in _VALUES:
+            _VALUES[key] = found
+            _VALUES_BYTES += size
+            while _VALUES_BYTES > POSITIONS_CACHE_BYTES and len(_VALUES) > 1:
+                _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
+                _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
+    return found
+
+
+def _compact_positions(reader, arrays, field, btext):
+    """``(docnums, sizes, deltas)`` of a term from the segment's compact arrays, or None
+    when they do not hold its positions."""
+    compact = arrays.compact
+    if compact is None or not compact.has_positions(field):
+        return None
+    try:
+        info = reader.term_info(field, btext)
+    except Exception:  # not in this segment
+        return None
+    if info.is_inlined():
+        return None
+    return compact.positions(field, info.extent()[0])
+
+
+def _block_positions(reader, arrays, field, btext, key):
+    """:func:`_term_positions` decoded from the term's posting blocks (or its matcher)."""
     matcher = reader.postings(field, btext)
     leaf = getattr(matcher, "child", matcher)
     docs, values = [], []
@@ -684,23 +740,18 @@ def _term_positions(reader, arrays, field, btext):
             values.append(matcher.value())
             matcher.next()
         docs = np.array(docs, dtype=np.int64)
-    found = _positions_of(docs, values)
-    size = 16 * len(docs) + 4 * len(found[2]) + 200
-    global _VALUES_BYTES
-    with _CACHE_LOCK:
-        if key not in _VALUES:
-            _VALUES[key] = found
-            _VALUES_BYTES += size
-            while _VALUES_BYTES > POSITIONS_CACHE_BYTES and len(_VALUES) > 1:
-                _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
-                _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
-    return found
+    return _positions_of(docs, values)
 
 
 def _positions_of(docs, values):
     """``(docnums, offsets, positions)`` (see :func:`_term_positions`) of the Positions
     ``values`` of the documents ``docnums``."""
-    sizes, flat = _position_deltas(values)
+    return _positions_from(docs, *_position_deltas(values))
+
+
+def _positions_from(docs, sizes, flat):
+    """:func:`_positions_of` from each document's number of positions (``sizes``) and
+    their deltas run together (``flat``)."""
     offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
     # deltas to positions: a running sum restarted at each document

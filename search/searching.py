@@ -18,6 +18,7 @@ from whoosh import scoring, sorting
 
 from . import query as q
 from .analysis import WORD, chain_for, normalise_query_text, query_terms
+from .cache import on_clear
 from .coordination import Coordinated
 from . import postings
 from .postings import SegmentArrays, docs_of, scored
@@ -484,6 +485,20 @@ _COLUMNS_LOCK = threading.Lock()
 _COLUMNS_KEEP = 64
 
 
+@on_clear
+def _forget_columns() -> None:
+    with _COLUMNS_LOCK:
+        _COLUMNS.clear()
+
+
+def forget_segments(folder) -> None:
+    """Drop what was read of the segments in the index folder ``folder`` (a generation
+    no longer searched): their compact posting arrays' mapped files are then closed."""
+    with _COLUMNS_LOCK:
+        for key in [key for key in _COLUMNS if key[0] == str(folder)]:
+            del _COLUMNS[key]
+
+
 def _segment_columns(subsearcher) -> _SegmentColumns:
     reader = subsearcher.reader()
     segment = reader.segment() if hasattr(reader, "segment") else None
@@ -502,9 +517,10 @@ def _segment_columns(subsearcher) -> _SegmentColumns:
 
 def warm(searcher) -> None:
     """Read what every search reads of each segment: the date and facet columns and the
-    lengths of the text fields; and the posting lists of the most frequent terms, which
-    most queries read and which are the longest to decode (a server does this once,
-    before it starts answering)."""
+    lengths of the text fields; and, in a segment without compact posting arrays (which
+    are read without decoding, see :mod:`search.compact`), the posting lists of the most
+    frequent terms, which most queries read and which are the longest to decode (a
+    server does this once, before it starts answering)."""
     total = max(1, searcher.doc_count_all())
     for subsearcher, _ in searcher.leaf_searchers():
         columns = _segment_columns(subsearcher)
@@ -513,6 +529,12 @@ def warm(searcher) -> None:
                   if field in subsearcher.schema and subsearcher.schema[field].scorable]
         for field in fields:
             columns.arrays.lengths(reader, field)
+        compact = columns.arrays.compact
+        if compact is not None:
+            compact.read_ahead()
+            fields = [field for field in fields if not compact.has_field(field)]
+        if not fields:
+            continue
         share = READ_AHEAD_POSTINGS * reader.doc_count_all() // total
         for field, text in reversed(_most_frequent_terms(reader, fields, share)):
             postings.term_postings(reader, columns.arrays, field, text)

@@ -312,7 +312,8 @@ class SegmentBuilder:
                     listed = sizes > INLINE_MAX
                     if listed.any():
                         keep = np.repeat(listed, sizes)
-                        part.add(docs[keep], counts[keep], sizes[listed])
+                        part.add(docs[keep], counts[keep], sizes[listed],
+                                 deltas[np.repeat(keep, counts)] if positional else None)
                 doc_list = docs.tolist()
                 count_list = counts.tolist()
                 length_list = lengths[docs].tolist()

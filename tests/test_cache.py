@@ -181,3 +181,18 @@ def test_stored_fields_are_read_once_and_bounded_by_characters(tmp_path, monkeyp
         documents.get(counting, 0)  # read again; document 1 goes
         assert reads == [0, 1, 2, 0] and list(documents._found) == [2, 0]
     ix.close()
+
+
+def test_clear_all_empties_every_cache_of_the_process():
+    from search import cache, postings, searching
+
+    mine = BoundedCache(10)
+    mine.put("a", 1)
+    exactness._lowered("Titel", "Ein Text")
+    postings._CACHE[("segment", "text", b"wort")] = ("docs", "weights")
+    searching._COLUMNS[("folder", "segment")] = object()
+    assert len(mine) and len(exactness._LOWERED) and postings._CACHE and searching._COLUMNS
+    cache.clear_all()
+    assert len(mine) == 0 and mine.total == 0
+    assert len(exactness._LOWERED) == 0 and len(highlight._TEXTS) == 0
+    assert not postings._CACHE and not searching._COLUMNS

@@ -27,13 +27,17 @@ def _segment_readers(index_dir):
 
 
 def _compare_every_term(index_dir) -> int:
-    """Compares compact and block postings of every term; the number of terms compared."""
+    """Compares compact and block postings (and positions, in the fields that keep them)
+    of every term; the number of terms compared."""
     ix, reader, segment_readers = _segment_readers(index_dir)
     compared = 0
     try:
-        for segment_reader in segment_readers:
+        for number, segment_reader in enumerate(segment_readers):
             found = postings._compact_of(segment_reader)
             assert found is not None, "a freshly built segment has compact postings"
+            arrays = postings.SegmentArrays(segment_reader, ("compare", number))
+            assert found.has_positions("text") and found.has_positions("title")
+            assert not found.has_positions("parts")  # a field without positions
             for field, text in segment_reader.all_terms():
                 if field not in TEXT_FIELDS:
                     continue
@@ -46,6 +50,12 @@ def _compare_every_term(index_dir) -> int:
                 blocks = postings._raw_postings(segment_reader, field, text, None)
                 assert np.array_equal(got[0], blocks[0]), (field, text)
                 assert np.array_equal(got[1].astype(np.float64), blocks[1]), (field, text)
+                if found.has_positions(field):
+                    held = postings._positions_from(*found.positions(field, info.extent()[0]))
+                    decoded = postings._block_positions(segment_reader, arrays, field, text,
+                                                        ("compare", field, text))
+                    for a, b in zip(held, decoded):
+                        assert np.array_equal(a, b), (field, text)
                 compared += 1
     finally:
         reader.close()
@@ -80,7 +90,8 @@ def test_a_build_merged_from_runs_in_two_halves_reads_alike(tmp_path, monkeypatc
 def test_searches_answer_alike_without_the_compact_arrays(news_index, monkeypatch):
     queries = ["Corona", "Virus Wuhan", "Maske Pflicht", '"Robert Koch-Institut"',
                "Häuser", "Flüchtlingspolitik", "Bundesregierung -Merkel", "Schul*",
-               "Gesundheit OR Krankenhaus", "Trump China Handel"]
+               "Gesundheit OR Krankenhaus", "Trump China Handel", '"in der"',
+               '"mehr als" Prozent', '"neue Fälle"', '"Angela Merkel" Maske']
 
     def answers():
         postings.clear_caches()
@@ -104,8 +115,9 @@ def test_searches_answer_alike_without_the_compact_arrays(news_index, monkeypatc
 
 
 def test_wide_gaps_and_high_frequencies_are_kept_apart(tmp_path):
-    """Gaps of 65,536 documents or more and frequencies of 255 or more do not fit the
-    small arrays: they are listed apart and put back when read, across parts."""
+    """Gaps of 65,536 documents or more, frequencies of 255 or more and position deltas
+    of 65,536 or more do not fit the small arrays: they are listed apart and put back
+    when read, across parts."""
     rng = np.random.default_rng(7)
     terms = []  # (docs, freqs) of each term
     for count in (3, 5, 200, 4, 1000, 3):
@@ -114,11 +126,12 @@ def test_wide_gaps_and_high_frequencies_are_kept_apart(tmp_path):
         terms.append((docs, freqs))
     terms.append((np.array([0, 70_000, 70_001, 200_000], np.uint32),
                   np.array([255, 254, 1000, 1], np.uint32)))
+    deltas = [rng.integers(0, 70_000, size=int(freqs.sum())) for _, freqs in terms]
     parts = []
-    for number, chunk in enumerate((terms[:3], terms[3:])):
+    for number, (begin, end) in enumerate(((0, 3), (3, len(terms)))):
         part = compact.FieldPart(str(tmp_path / f"part{number}"))
-        for docs, freqs in chunk:  # one term per batch, and then
-            part.add(docs, freqs, np.array([len(docs)]))
+        for (docs, freqs), some in zip(terms[begin:end], deltas[begin:end]):
+            part.add(docs, freqs, np.array([len(docs)]), some)  # one term per batch
         part.close()
         parts.append(part.folder)
     keys = [1000 + 10 * i for i in range(len(terms))]
@@ -132,6 +145,10 @@ def test_wide_gaps_and_high_frequencies_are_kept_apart(tmp_path):
         got_docs, got_freqs = reader.postings("text", key)
         assert got_docs.tolist() == docs.tolist()
         assert got_freqs.tolist() == freqs.astype(float).tolist()
+        held_docs, sizes, held = reader.positions("text", key)
+        assert held_docs.tolist() == docs.tolist() and sizes.tolist() == freqs.tolist()
+        assert held.tolist() == deltas[keys.index(key)].tolist()
+    assert any((d >= 65_536).any() for d in deltas)  # some were kept apart
     assert reader.postings("text", 1005) is None  # no term's postings lie there
     assert reader.postings("title", keys[0]) is None
 

@@ -578,8 +578,8 @@ def test_an_engine_made_before_the_index_finds_it_once_built(tmp_path):
     engine.close()
 
 
-def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path):
-    from search import searching
+def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path, monkeypatch):
+    from search import postings, searching
 
     engine = Engine(tmp_path / "index")
     engine.warm()  # no index yet: nothing to read, and no error
@@ -589,20 +589,30 @@ def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path):
     index_paths([shared_file("seed", SEED_FILE)], settings)
     with Engine(settings) as cold:
         before = cold.search("Sanktion Russland").to_dict()
-    mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
-    for key in mine:
-        del searching._COLUMNS[key]
-    engine.warm()
-    mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
-    assert mine
-    for key in mine:
-        assert {"title", "text"} <= set(searching._COLUMNS[key].arrays._lengths)
-    # the posting lists of the most frequent terms are decoded ahead, most frequent first
+    def warmed():
+        for key in [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]:
+            del searching._COLUMNS[key]
+        postings.clear_caches()
+        engine.warm()
+        mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
+        assert mine
+        for key in mine:
+            assert {"title", "text"} <= set(searching._COLUMNS[key].arrays._lengths)
+        return mine, {searching._COLUMNS[key].arrays.key for key in mine}
+
+    # a built segment's compact posting arrays need no posting list decoded ahead
+    mine, keys = warmed()
+    assert all(searching._COLUMNS[key].arrays.compact is not None for key in mine)
+    assert not [k for k in postings._CACHE if k[0] in keys]
+    # in a segment without them, the posting lists of the most frequent terms are
+    # decoded ahead, most frequent first
     from whoosh import index as whoosh_index
 
-    from search import postings, storage
+    from search import storage
 
-    keys = {searching._COLUMNS[key].arrays.key for key in mine}
+    monkeypatch.setattr(postings, "USE_COMPACT", False)
+    mine, keys = warmed()
+    assert all(searching._COLUMNS[key].arrays.compact is None for key in mine)
     read_ahead = [k for k in postings._CACHE if k[0] in keys]
     assert read_ahead
     ix = whoosh_index.open_dir(str(storage.current_generation(tmp_path / "index")))

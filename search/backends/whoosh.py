@@ -19,8 +19,8 @@ from whoosh import query as wq
 from .. import storage
 from ..analysis import chain_for, has_stemmer
 from ..cache import BoundedCache
-from ..searching import (Compiler, build_filter, facet_counts, highlight_terms, page_hits, run,
-                         warm, weighting)
+from ..searching import (Compiler, build_filter, facet_counts, forget_segments,
+                         highlight_terms, page_hits, run, warm, weighting)
 from ..settings import Settings
 from ..spelling import Vocabulary
 from .base import Hits
@@ -75,6 +75,7 @@ class _Snapshot:
                 searcher.close()
             self._all.clear()
         self.index.close()
+        forget_segments(self.generation)
         # Whoosh's closed readers still hold memory maps of the segment files (their
         # buffers sit in reference cycles), so the files of a retired generation stay
         # open, deleted ones included, until the cycle collector runs: run it now.
