@@ -85,18 +85,11 @@ class FieldPart:
         gaps[0] = 0
         np.subtract(docs[1:], docs[:-1], out=gaps[1:])
         gaps[starts] = 0
-        wide = np.flatnonzero(gaps >= _GAP_LIMIT)
-        if len(wide):
-            self._gap_at.append(wide + self.size)
-            self._gap_value.append(gaps[wide])
-            gaps[wide] = 0
+        _set_apart(gaps, _GAP_LIMIT, 0, self.size, self._gap_at, self._gap_value)
         gaps.astype(np.uint16).tofile(self._gaps)
         freqs = freqs.astype(np.int64)
-        many = np.flatnonzero(freqs >= _FREQ_LIMIT)
-        if len(many):
-            self._freq_at.append(many + self.size)
-            self._freq_value.append(freqs[many])
-        np.minimum(freqs, _FREQ_LIMIT).astype(np.uint8).tofile(self._freqs)
+        _set_apart(freqs, _FREQ_LIMIT, _FREQ_LIMIT, self.size, self._freq_at, self._freq_value)
+        freqs.astype(np.uint8).tofile(self._freqs)
         self._firsts.append(docs[starts])
         self._counts.append(per_term)
         self.size += len(docs)
@@ -105,11 +98,7 @@ class FieldPart:
         if self._deltas is None:
             self._deltas = open(os.path.join(self.folder, "deltas"), "wb")
         values = deltas.astype(np.int64)
-        wide = np.flatnonzero(values >= _GAP_LIMIT)
-        if len(wide):
-            self._delta_at.append(wide + self.positions)
-            self._delta_value.append(values[wide])
-            values[wide] = 0
+        _set_apart(values, _GAP_LIMIT, 0, self.positions, self._delta_at, self._delta_value)
         values.astype(np.uint16).tofile(self._deltas)
         term_starts = np.cumsum(per_term) - per_term
         self._delta_counts.append(np.add.reduceat(freqs.astype(np.int64), term_starts))
@@ -138,6 +127,16 @@ class FieldPart:
 
     def terms(self) -> int:
         return sum(len(c) for c in self._counts)
+
+
+def _set_apart(values: np.ndarray, limit: int, fill: int, base: int, at: list, true: list) -> None:
+    """Lists the ``values`` of ``limit`` or more apart (their indexes plus ``base`` in
+    ``at``, the values in ``true``) and puts ``fill`` in their place."""
+    found = np.flatnonzero(values >= limit)
+    if len(found):
+        at.append(found + base)
+        true.append(values[found])
+        values[found] = fill
 
 
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:

@@ -595,35 +595,18 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
             return _EMPTY_DOCS, _EMPTY_SCORES
         if (field, words[-1]) not in reader:
             return _EMPTY_DOCS, _EMPTY_SCORES
-    # The rarest word first; the others are read only in the blocks that can hold a
-    # document the words before hold (their positions too).
+    # The rarest word first. From compact arrays every word's list is read whole; from
+    # posting blocks, the others only in the blocks that can hold a document the words
+    # before hold (their positions too).
     order = sorted(range(len(words)), key=lambda k: reader.doc_frequency(field, words[k]))
     parts, values = [None] * len(words), [None] * len(words)
+    compact = arrays.compact is not None and arrays.compact.has_field(field)
     docs = None
-    if arrays.compact is not None and arrays.compact.has_field(field):
-        # Every word's documents from the compact arrays first: positions are then
-        # decoded only from the blocks that hold a document of all the words.
-        for k in order:
-            found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
-            if found is None:
-                return None
-            parts[k] = found
-            docs = found[0] if docs is None else _intersect(docs, found[0])
-            if not len(docs):
-                return _EMPTY_DOCS, _EMPTY_SCORES
-        for k, word in enumerate(words):
-            if arrays.compact.has_positions(field):
-                break  # read whole from the compact arrays
-            with _CACHE_LOCK:
-                whole = (arrays.key, field, word) in _VALUES
-            some = None if whole else _blocks_among(reader, arrays, field, word, docs)
-            if some is not None:
-                values[k] = (some[0], some[2])
-        order = ()
     for k in order:
-        if docs is None:
-            # its positions are read from the blocks its posting list is read from
-            _term_positions(reader, arrays, field, words[k])
+        if docs is None or compact:
+            if not compact:
+                # its positions are read from the blocks its posting list is read from
+                _term_positions(reader, arrays, field, words[k])
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
         else:
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays,
@@ -634,6 +617,14 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         docs = found[0] if docs is None else _intersect(docs, found[0])
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
+    if compact and not arrays.compact.has_positions(field):
+        # positions decoded only from the blocks that hold a document of all the words
+        for k, word in enumerate(words):
+            with _CACHE_LOCK:
+                whole = (arrays.key, field, word) in _VALUES
+            some = None if whole else _blocks_among(reader, arrays, field, word, docs)
+            if some is not None:
+                values[k] = (some[0], some[2])
     # (candidate, position) pairs as one number each: the phrase starts at (i, p) when
     # every word k of it is at (i, p + k)
     flat = [_position_keys(reader, arrays, field, word, docs, values[k])
