@@ -19,7 +19,6 @@ from __future__ import annotations
 import threading
 import zlib
 from itertools import chain
-from collections import OrderedDict
 from io import BytesIO
 from pickle import load as pickle_load, loads
 
@@ -30,7 +29,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from .cache import on_clear
+from .cache import BoundedCache, on_clear
 from .compact import open_compact
 from .coordination import FULL_MATCH, Coordinated
 
@@ -267,28 +266,17 @@ def _block_headers(reader, arrays: SegmentArrays, field: str, text):
     leaf = getattr(matcher, "child", matcher)
     if type(leaf) is not W3LeafMatcher or leaf._byteids:
         return None
-    with _CACHE_LOCK:
-        found = _HEADERS.get(key)
-        if found is not None:
-            _HEADERS.move_to_end(key)
-            return (leaf._postfile,) + found
+    found = _HEADERS.get(key)
+    if found is not None:
+        return (leaf._postfile,) + found
     lasts, offsets, lengths, compressed, _ = _leaf_headers(leaf)
     found = (np.array(lasts, dtype=np.int64), offsets, lengths, compressed)
-    global _HEADERS_BLOCKS
-    with _CACHE_LOCK:
-        if key not in _HEADERS:
-            _HEADERS[key] = found
-            _HEADERS_BLOCKS += len(lasts)
-            while _HEADERS_BLOCKS > HEADERS_CACHE_BLOCKS and len(_HEADERS) > 1:
-                _, old = _HEADERS.popitem(last=False)
-                _HEADERS_BLOCKS -= len(old[0])
-    return (leaf._postfile,) + found
+    return (leaf._postfile,) + _HEADERS.put(key, found)
 
 
 # Block headers of recent terms (bounded by their number of blocks, ~40 bytes each).
 HEADERS_CACHE_BLOCKS = 500_000
-_HEADERS: OrderedDict = OrderedDict()
-_HEADERS_BLOCKS = 0
+_HEADERS = BoundedCache(HEADERS_CACHE_BLOCKS, size=lambda found: len(found[0]))
 
 
 def _some_blocks(postfile, offsets, lengths, compressed, chosen):
@@ -335,8 +323,7 @@ def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates,
     has compact arrays and no ``positions`` are wanted (values then None), else from
     the blocks that can hold them (never cached as a whole list)."""
     key = (arrays.key, field, text)
-    with _CACHE_LOCK:
-        whole = _CACHE.get(key)
+    whole = _CACHE.peek(key)
     if whole is None:
         if positions or arrays.compact is None or not arrays.compact.has_field(field):
             found = _blocks_among(reader, arrays, field, text, candidates)
@@ -352,11 +339,9 @@ def term_postings(reader, arrays: SegmentArrays, field: str, text):
     """``(docnums, weights)`` of a term in a segment, without the deleted documents
     (kept in a bounded cache of decoded posting lists: decoding is most of the cost)."""
     key = (arrays.key, field, text)
-    with _CACHE_LOCK:
-        found = _CACHE.get(key)
-        if found is not None:
-            _CACHE.move_to_end(key)
-            return found
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
     docs, weights = _raw_postings(reader, field, text, arrays.compact)
     return _keep_postings(key, arrays, docs, weights)
 
@@ -366,34 +351,19 @@ def _keep_postings(key, arrays: SegmentArrays, docs, weights):
     if arrays.deleted is not None and len(docs):
         keep = ~np.isin(docs, arrays.deleted, assume_unique=True)
         docs, weights = docs[keep], weights[keep]
-    found = (docs.astype(np.int32), weights.astype(np.float32))
-    size = 8 * len(docs) + 200
-    global _CACHE_BYTES
-    with _CACHE_LOCK:
-        if key not in _CACHE:
-            _CACHE[key] = found
-            _CACHE_BYTES += size
-            while _CACHE_BYTES > POSTINGS_CACHE_BYTES and len(_CACHE) > 1:
-                _, (old_docs, _) = _CACHE.popitem(last=False)
-                _CACHE_BYTES -= 8 * len(old_docs) + 200
-    return found
+    return _CACHE.put(key, (docs.astype(np.int32), weights.astype(np.float32)))
 
 
 # Decoded posting lists kept (docnums as int32, weights as float32: 8 bytes a posting).
 POSTINGS_CACHE_BYTES = 256 * 2**20
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_BYTES = 0
-_CACHE_LOCK = threading.Lock()
+_CACHE = BoundedCache(POSTINGS_CACHE_BYTES, size=lambda found: 8 * len(found[0]) + 200)
 
 
 @on_clear
 def clear_caches() -> None:
     """Forget every decoded posting list, norm, position and block header."""
-    global _CACHE_BYTES, _NORMS_BYTES, _VALUES_BYTES, _HEADERS_BLOCKS
-    with _CACHE_LOCK:
-        for cache in (_CACHE, _NORMS, _VALUES, _HEADERS):
-            cache.clear()
-        _CACHE_BYTES = _NORMS_BYTES = _VALUES_BYTES = _HEADERS_BLOCKS = 0
+    for cache in (_CACHE, _NORMS, _VALUES, _HEADERS):
+        cache.clear()
 
 
 # -- match sets without scores (filters) ------------------------------------------
@@ -620,8 +590,7 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
     if compact and not arrays.compact.has_positions(field):
         # positions decoded only from the blocks that hold a document of all the words
         for k, word in enumerate(words):
-            with _CACHE_LOCK:
-                whole = (arrays.key, field, word) in _VALUES
+            whole = (arrays.key, field, word) in _VALUES
             some = None if whole else _blocks_among(reader, arrays, field, word, docs)
             if some is not None:
                 values[k] = (some[0], some[2])
@@ -676,26 +645,15 @@ def _term_positions(reader, arrays, field, btext):
     """``(docnums, offsets, positions)`` of a term: the positions in document
     ``docnums[i]`` are ``positions[offsets[i]:offsets[i + 1]]``; kept in a bounded cache."""
     key = (arrays.key, field, btext)
-    with _CACHE_LOCK:
-        found = _VALUES.get(key)
-        if found is not None:
-            _VALUES.move_to_end(key)
-            return found
+    found = _VALUES.get(key)
+    if found is not None:
+        return found
     held = _compact_positions(reader, arrays, field, btext)
     if held is not None:
         found = _positions_from(*held)
     else:
         found = _block_positions(reader, arrays, field, btext, key)
-    size = 16 * len(found[0]) + 4 * len(found[2]) + 200
-    global _VALUES_BYTES
-    with _CACHE_LOCK:
-        if key not in _VALUES:
-            _VALUES[key] = found
-            _VALUES_BYTES += size
-            while _VALUES_BYTES > POSITIONS_CACHE_BYTES and len(_VALUES) > 1:
-                _, (old_docs, _, old_positions) = _VALUES.popitem(last=False)
-                _VALUES_BYTES -= 16 * len(old_docs) + 4 * len(old_positions) + 200
-    return found
+    return _VALUES.put(key, found)
 
 
 def _compact_positions(reader, arrays, field, btext):
@@ -721,9 +679,7 @@ def _block_positions(reader, arrays, field, btext, key):
     if type(leaf) is W3LeafMatcher and not leaf._byteids:
         docs, weights = _block_arrays(_decoded_blocks(leaf), values)
         # the same blocks hold the term's posting list: kept too, not decoded again
-        with _CACHE_LOCK:
-            listed = key in _CACHE
-        if not listed:
+        if key not in _CACHE:
             _keep_postings(key, arrays, docs, weights)
     else:
         while matcher.is_active():
@@ -833,8 +789,8 @@ def _parse_deltas(values) -> tuple[np.ndarray, np.ndarray] | None:
 
 # Positions of the terms of recent phrases (docnums, offsets and positions as arrays).
 POSITIONS_CACHE_BYTES = 128 * 2**20
-_VALUES: OrderedDict = OrderedDict()
-_VALUES_BYTES = 0
+_VALUES = BoundedCache(POSITIONS_CACHE_BYTES,
+                       size=lambda found: 16 * len(found[0]) + 4 * len(found[2]) + 200)
 
 
 def _walk(matcher, allow=None, candidates=None):
@@ -1028,8 +984,7 @@ def _clause_frequency(reader, leaves) -> float:
 def _normalised_among(reader, arrays, field, text, b, average, candidates):
     """:func:`_normalised` of the documents ``candidates`` only (see :func:`postings_among`)."""
     key = (arrays.key, field, text, b, average)
-    with _CACHE_LOCK:
-        whole = _NORMS.get(key)
+    whole = _NORMS.peek(key)
     if whole is not None:
         docs, weights, norms = whole
         keep = _member(docs, candidates)
@@ -1043,30 +998,18 @@ def _normalised(reader, arrays: SegmentArrays, field: str, text, b: float, avera
     """A term's docnums, its frequencies as floats and their BM25 length norms
     ``1 - b + b * length / average`` (kept in a bounded cache, as the postings are)."""
     key = (arrays.key, field, text, b, average)
-    with _CACHE_LOCK:
-        found = _NORMS.get(key)
-        if found is not None:
-            _NORMS.move_to_end(key)
-            return found
+    found = _NORMS.get(key)
+    if found is not None:
+        return found
     docs, weights = term_postings(reader, arrays, field, text)
     lengths = arrays.lengths(reader, field)[docs]
-    found = (docs, weights.astype(np.float64), 1.0 - b + b * lengths / average)
-    global _NORMS_BYTES
-    with _CACHE_LOCK:
-        if key not in _NORMS:
-            _NORMS[key] = found
-            _NORMS_BYTES += 20 * len(docs) + 200
-            while _NORMS_BYTES > NORMS_CACHE_BYTES and len(_NORMS) > 1:
-                _, (old_docs, _, _) = _NORMS.popitem(last=False)
-                _NORMS_BYTES -= 20 * len(old_docs) + 200
-    return found
+    return _NORMS.put(key, (docs, weights.astype(np.float64), 1.0 - b + b * lengths / average))
 
 
 # Frequencies and length norms of the terms of recent plain word queries (20 bytes a
 # posting: the docnums are those of the postings cache).
 NORMS_CACHE_BYTES = 256 * 2**20
-_NORMS: OrderedDict = OrderedDict()
-_NORMS_BYTES = 0
+_NORMS = BoundedCache(NORMS_CACHE_BYTES, size=lambda found: 20 * len(found[0]) + 200)
 
 
 def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow,

@@ -189,7 +189,7 @@ def test_clear_all_empties_every_cache_of_the_process():
     mine = BoundedCache(10)
     mine.put("a", 1)
     exactness._lowered("Titel", "Ein Text")
-    postings._CACHE[("segment", "text", b"wort")] = ("docs", "weights")
+    postings._CACHE.put(("segment", "text", b"wort"), ([1, 2], [1.0, 1.0]))
     searching._COLUMNS[("folder", "segment")] = object()
     assert len(mine) and len(exactness._LOWERED) and postings._CACHE and searching._COLUMNS
     cache.clear_all()
