@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 import corpora  # noqa: E402
 
 SCALE_DOCS = 100_000
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newssearch-bench"
 QUERY_SEED = 7
 
 
@@ -429,9 +430,8 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=int, default=None,
                         help="articles in the scale corpus (default 100,000); the real corpus "
                              "is cut to the same number")
-    parser.add_argument("--cache", type=Path,
-                        default=Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                        / "newssearch-bench", help="where corpora and indexes are kept")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
+                        help="where corpora and indexes are kept")
     parser.add_argument("--fang", type=Path, default=corpora.DEFAULT_FANG)
     parser.add_argument("--queries", type=int, default=320)
     parser.add_argument("--rounds", type=int, default=2)

@@ -139,6 +139,13 @@ def _set_apart(values: np.ndarray, limit: int, fill: int, base: int, at: list, t
         values[found] = fill
 
 
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Where each of a run of pieces of ``counts`` items begins, and (last) where they end."""
+    starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    return starts
+
+
 def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -178,51 +185,37 @@ class CompactWriter:
     def add_field(self, name: str, keys: list[int], folders: list[str]) -> None:
         """Field ``name`` from the closed parts in ``folders`` (in term order), whose terms'
         postings lie at ``keys`` in the ``.pst`` file."""
-        def small(field, dtype):
-            return [np.fromfile(os.path.join(f, field), dtype=dtype) for f in folders]
+        def joined(array, dtype):
+            return _joined([np.fromfile(os.path.join(f, array), dtype=dtype) for f in folders],
+                           dtype)
 
-        counts = np.concatenate(small("counts", np.int64)) if folders else np.zeros(0, np.int64)
+        def shifted(array, stream, itemsize):
+            """Indexes into ``stream`` of each part, made indexes into the parts joined."""
+            parts, base = [], 0
+            for folder in folders:
+                parts.append(np.fromfile(os.path.join(folder, array), dtype=np.int64) + base)
+                base += os.path.getsize(os.path.join(folder, stream)) // itemsize
+            return _joined(parts, np.int64)
+
+        counts = joined("counts", np.int64)
         if len(keys) != len(counts):
             raise ValueError(f"{name}: {len(keys)} terms in the term table, "
                              f"{len(counts)} in the compact postings")
-        starts = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        bases, base = [], 0
-        for folder in folders:
-            bases.append(base)
-            base += os.path.getsize(os.path.join(folder, "freqs"))
-        shifted = {}
-        for field, dtype in (("gap_at", np.int64), ("freq_at", np.int64)):
-            shifted[field] = np.concatenate(
-                [part + b for part, b in zip(small(field, dtype), bases)]) if folders \
-                else np.zeros(0, np.int64)
         entry = {
             "keys": self._array(np.array(keys, dtype=np.uint64)),
-            "starts": self._array(starts),
-            "firsts": self._array(np.concatenate(small("firsts", np.uint32))
-                                  if folders else np.zeros(0, np.uint32)),
-            "gap_at": self._array(shifted["gap_at"]),
-            "gap_value": self._array(np.concatenate(small("gap_value", np.uint32))
-                                     if folders else np.zeros(0, np.uint32)),
-            "freq_at": self._array(shifted["freq_at"]),
-            "freq_value": self._array(np.concatenate(small("freq_value", np.uint32))
-                                      if folders else np.zeros(0, np.uint32)),
+            "starts": self._array(_starts(counts)),
+            "firsts": self._array(joined("firsts", np.uint32)),
+            "gap_at": self._array(shifted("gap_at", "freqs", 1)),
+            "gap_value": self._array(joined("gap_value", np.uint32)),
+            "freq_at": self._array(shifted("freq_at", "freqs", 1)),
+            "freq_value": self._array(joined("freq_value", np.uint32)),
             "gaps": self._copied(folders, "gaps", np.uint16),
             "freqs": self._copied(folders, "freqs", np.uint8),
         }
-        with_positions = [os.path.exists(os.path.join(f, "deltas")) for f in folders]
-        if folders and all(with_positions):
-            counts = np.concatenate(small("delta_counts", np.int64))
-            delta_starts = np.zeros(len(counts) + 1, dtype=np.int64)
-            np.cumsum(counts, out=delta_starts[1:])
-            bases, base = [], 0
-            for folder in folders:
-                bases.append(base)
-                base += os.path.getsize(os.path.join(folder, "deltas")) // 2
-            entry["delta_starts"] = self._array(delta_starts)
-            entry["delta_at"] = self._array(np.concatenate(
-                [part + b for part, b in zip(small("delta_at", np.int64), bases)]))
-            entry["delta_value"] = self._array(np.concatenate(small("delta_value", np.uint32)))
+        if folders and all(os.path.exists(os.path.join(f, "deltas")) for f in folders):
+            entry["delta_starts"] = self._array(_starts(joined("delta_counts", np.int64)))
+            entry["delta_at"] = self._array(shifted("delta_at", "deltas", 2))
+            entry["delta_value"] = self._array(joined("delta_value", np.uint32))
             entry["deltas"] = self._copied(folders, "deltas", np.uint16)
         self._table[name] = entry
 
@@ -274,9 +267,9 @@ class CompactPostings:
     def has_field(self, name: str) -> bool:
         return name in self._fields
 
-    def postings(self, field: str, key: int):
-        """``(docnums int64, weights float32)`` of the term whose postings lie at ``key``
-        in the ``.pst`` file, or None when this file does not hold it."""
+    def _row(self, field: str, key: int):
+        """``(the field's arrays, the term's row)``, or None when this file does not hold
+        the term whose postings lie at ``key``."""
         arrays = self._fields.get(field)
         if arrays is None:
             return None
@@ -284,15 +277,23 @@ class CompactPostings:
         i = int(keys.searchsorted(np.uint64(key)))
         if i >= len(keys) or int(keys[i]) != key:
             return None
+        return arrays, i
+
+    @staticmethod
+    def _postings_at(arrays, i: int):
         begin, end = int(arrays["starts"][i]), int(arrays["starts"][i + 1])
         gaps = arrays["gaps"][begin:end].astype(np.int64)
         _patch(gaps, arrays["gap_at"], arrays["gap_value"], begin, end)
         gaps[0] = int(arrays["firsts"][i])
-        docs = np.cumsum(gaps)
         freqs = arrays["freqs"][begin:end].astype(np.float32)
         _patch(freqs, arrays["freq_at"], arrays["freq_value"], begin, end)
-        return docs, freqs
+        return np.cumsum(gaps), freqs
 
+    def postings(self, field: str, key: int):
+        """``(docnums int64, weights float32)`` of the term whose postings lie at ``key``
+        in the ``.pst`` file, or None when this file does not hold it."""
+        found = self._row(field, key)
+        return None if found is None else self._postings_at(*found)
 
     def has_positions(self, field: str) -> bool:
         arrays = self._fields.get(field)
@@ -302,17 +303,15 @@ class CompactPostings:
         """``(docnums, sizes, deltas)`` of the term whose postings lie at ``key``: its
         documents, how many positions each holds and their position deltas run together
         (each document's first one, then the differences); None when not held here."""
-        arrays = self._fields.get(field)
-        if arrays is None or "deltas" not in arrays:
-            return None
-        found = self.postings(field, key)
+        found = self._row(field, key) if self.has_positions(field) else None
         if found is None:
             return None
-        i = int(arrays["keys"].searchsorted(np.uint64(key)))
+        arrays, i = found
+        docs, freqs = self._postings_at(arrays, i)
         begin, end = int(arrays["delta_starts"][i]), int(arrays["delta_starts"][i + 1])
         deltas = arrays["deltas"][begin:end].astype(np.int64)
         _patch(deltas, arrays["delta_at"], arrays["delta_value"], begin, end)
-        return found[0], found[1].astype(np.int64), deltas
+        return docs, freqs.astype(np.int64), deltas
 
 
 def _patch(values: np.ndarray, at: np.ndarray, true: np.ndarray, begin: int, end: int) -> None:

@@ -316,16 +316,15 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     return docs[keep].astype(np.int32), weights[keep].astype(np.float32), values
 
 
-def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates,
-                   positions: bool = False):
+def postings_among(reader, arrays: SegmentArrays, field: str, text, candidates):
     """``(docnums, weights, values)`` of a term for the documents ``candidates``
     (sorted live docnums) only: from the whole list when it is cached or the segment
-    has compact arrays and no ``positions`` are wanted (values then None), else from
-    the blocks that can hold them (never cached as a whole list)."""
+    has compact arrays (values then None), else from the blocks that can hold them
+    (never cached as a whole list)."""
     key = (arrays.key, field, text)
     whole = _CACHE.peek(key)
     if whole is None:
-        if positions or arrays.compact is None or not arrays.compact.has_field(field):
+        if arrays.compact is None or not arrays.compact.has_field(field):
             found = _blocks_among(reader, arrays, field, text, candidates)
             if found is not None:
                 return found
@@ -520,8 +519,7 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     if candidates is None:
         docs, weights = term_postings(reader, arrays, field, text)
     else:
-        docs, weights, some = postings_among(reader, arrays, field, text, candidates,
-                                             positions=values is not None)
+        docs, weights, some = postings_among(reader, arrays, field, text, candidates)
         if values is not None and some is not None:
             values[slot] = (docs, some)
     if allow is not None and len(docs):
@@ -565,12 +563,12 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
             return _EMPTY_DOCS, _EMPTY_SCORES
         if (field, words[-1]) not in reader:
             return _EMPTY_DOCS, _EMPTY_SCORES
-    # The rarest word first. From compact arrays every word's list is read whole; from
-    # posting blocks, the others only in the blocks that can hold a document the words
-    # before hold (their positions too).
+    # The rarest word first. From compact arrays every word's list and positions are
+    # read whole; from posting blocks, the others only in the blocks that can hold a
+    # document the words before hold (their positions too).
     order = sorted(range(len(words)), key=lambda k: reader.doc_frequency(field, words[k]))
     parts, values = [None] * len(words), [None] * len(words)
-    compact = arrays.compact is not None and arrays.compact.has_field(field)
+    compact = arrays.compact is not None and arrays.compact.has_positions(field)
     docs = None
     for k in order:
         if docs is None or compact:
@@ -587,13 +585,6 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         docs = found[0] if docs is None else _intersect(docs, found[0])
         if not len(docs):
             return _EMPTY_DOCS, _EMPTY_SCORES
-    if compact and not arrays.compact.has_positions(field):
-        # positions decoded only from the blocks that hold a document of all the words
-        for k, word in enumerate(words):
-            whole = (arrays.key, field, word) in _VALUES
-            some = None if whole else _blocks_among(reader, arrays, field, word, docs)
-            if some is not None:
-                values[k] = (some[0], some[2])
     # (candidate, position) pairs as one number each: the phrase starts at (i, p) when
     # every word k of it is at (i, p + k)
     flat = [_position_keys(reader, arrays, field, word, docs, values[k])
