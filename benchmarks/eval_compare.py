@@ -46,7 +46,7 @@ from whoosh.lang.stopwords import stoplists  # noqa: E402
 from whoosh.qparser import AndGroup, MultifieldParser, OrGroup  # noqa: E402
 
 from search import Engine, Settings, index_paths  # noqa: E402
-from search.corpus import find_files, read_file  # noqa: E402
+from search.ingest.corpus import find_files, read_file  # noqa: E402
 from search.evaluation import Query, Ranking, read_qrels, read_queries, score  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

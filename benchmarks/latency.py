@@ -36,7 +36,8 @@ def main(argv=None) -> int:
                         help="read every posting list from Whoosh's posting blocks")
     args = parser.parse_args(argv)
 
-    from search import Engine, Settings, postings
+    from search import Engine, Settings
+    from search.backends.whoosh import postings
 
     if args.blocks:
         postings.USE_COMPACT = False

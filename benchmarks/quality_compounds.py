@@ -27,7 +27,7 @@ import Stemmer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search.compounds import fold, german_splitter  # noqa: E402
+from search.analysis.compounds import fold, german_splitter  # noqa: E402
 
 GOLD = Path(__file__).resolve().parent / "data" / "compounds_gold.tsv"
 

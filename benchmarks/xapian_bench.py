@@ -81,9 +81,9 @@ def child_build(kind: str, corpus: str, index_dir: str, shards: int) -> None:
     if kind == "whoosh":
         report = index_paths([corpus], Settings(index_dir=Path(index_dir)), rebuild=True)
     else:
-        from search.backends.xapian_index import index_cluster
+        from search.backends.xapian.indexer import index_cluster
 
-        report = index_cluster([corpus], Settings(index_dir=Path(index_dir)), shards=shards,
+        report = index_cluster([corpus], Settings(index_dir=Path(index_dir), shards=shards),
                                rebuild=True)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "docs": report.added + report.updated,
@@ -152,8 +152,8 @@ def changed_articles(corpus: Path, folder: Path, count: int) -> Path:
 
 def replication(cluster: Path, work: Path, corpus: Path, servers) -> dict:
     from search import Settings
-    from search.backends import xapian_serve as xs
-    from search.backends.xapian_index import index_cluster
+    from search.backends.xapian import serve as xs
+    from search.backends.xapian.indexer import index_cluster
 
     port = xs.free_port()
     server = xs.start(xs.replication_server_command(cluster, port), "127.0.0.1", port)
@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from search import Engine, Settings
-    from search.backends import xapian_serve as xs
+    from search.backends.xapian import serve as xs
 
     cache = args.cache.expanduser()
     cache.mkdir(parents=True, exist_ok=True)

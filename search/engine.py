@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import query as q
 from .analysis import chain_for, query_terms
-from .backends.base import open_backend
-from .exactness import prefer_exact, query_forms
+from .backends import open_backend
+from .ranking.exactness import prefer_exact, query_forms
 from .highlight import highlight_paragraphs, snippet
 from .results import SearchResult, article_dict, hit_dict
 from .settings import Settings
@@ -23,7 +23,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidParameter(ValueError):
@@ -139,7 +138,7 @@ class Engine:
                                            date_from=date_from, date_to=date_to)
         # Lone surrogates (undecodable bytes of a command line) are no text and no valid
         # JSON: they are echoed and searched as U+FFFD.
-        text = _LONE_SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
+        text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
         result = SearchResult(query=text, page=page, per_page=per_page)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None

@@ -10,7 +10,7 @@ import re
 import threading
 from html import escape
 
-from .analysis import WORD, LanguageChain
+from .analysis.chains import WORD, LanguageChain
 from .cache import BoundedCache
 
 # Characters whose lowercase changes the text's length or depends on what

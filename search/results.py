@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .schema import FACET_FIELDS
+from . import facets as facet_rules
 
 
-def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text: str) -> dict:
-    """One hit as every consumer shows it."""
+def _described(stored: dict) -> dict:
+    """What a hit and an article both say of the article."""
     return {
         "id": stored["id"],
         "title": stored.get("title", ""),
@@ -17,6 +17,13 @@ def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text:
         "source": stored.get("source"),
         "category": stored.get("category"),
         "url": stored.get("url"),
+    }
+
+
+def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text: str) -> dict:
+    """One hit as every consumer shows it."""
+    return {
+        **_described(stored),
         "score": round(float(score), 4) if score is not None else None,
         "snippet": snippet_html,
         "snippet_text": snippet_text,
@@ -27,13 +34,7 @@ def article_dict(stored: dict, paragraphs_html: list[str] | None = None) -> dict
     """A stored article as the article page and ``/api/articles/<id>`` show it."""
     text = stored.get("text", "")
     article = {
-        "id": stored["id"],
-        "title": stored.get("title", ""),
-        "date": stored.get("date"),
-        "lang": stored.get("lang"),
-        "source": stored.get("source"),
-        "category": stored.get("category"),
-        "url": stored.get("url"),
+        **_described(stored),
         "text": text,
         "paragraphs": [p for p in text.split("\n\n") if p],
     }
@@ -42,8 +43,22 @@ def article_dict(stored: dict, paragraphs_html: list[str] | None = None) -> dict
     return article
 
 
-def empty_facets() -> dict:
-    return {name: [] for name in FACET_FIELDS}
+def stats_dict(documents: int, facets: dict, *, size_bytes: int, indexed_at, generation: str,
+               **more) -> dict:
+    """What ``/api/stats`` and ``newssearch stats`` show, from the facets of every article."""
+    months = [v["value"] for v in facets["month"]]
+    return {
+        "documents": documents,
+        "languages": {v["value"]: v["count"] for v in facets["lang"]},
+        "sources": {v["value"]: v["count"] for v in facets["source"]},
+        "categories": {v["value"]: v["count"] for v in facets["category"]},
+        "first_date": months[0] if months else None,
+        "last_date": months[-1] if months else None,
+        "size_bytes": size_bytes,
+        "indexed_at": indexed_at,
+        "generation": generation,
+        **more,
+    }
 
 
 @dataclass
@@ -54,7 +69,7 @@ class SearchResult:
     total: int = 0
     took_ms: float = 0.0
     hits: list = field(default_factory=list)
-    facets: dict = field(default_factory=empty_facets)
+    facets: dict = field(default_factory=facet_rules.empty)
     suggestion: dict | None = None
     mode: str = "all"  # "all": every word matched; "any": ranked OR fallback
     reason: str | None = None  # why a result is empty, when it is not for lack of matches

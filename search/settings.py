@@ -1,76 +1,230 @@
-"""The one settings object of the engine: every tunable lives here."""
+"""The one settings object of the engine: every tunable of both backends lives here.
+
+:class:`Settings` is a frozen dataclass declared as a table: each field has
+its default and a line of help (``Settings.describe()`` lists them, grouped).
+Build one with ``Settings(index_dir=...)`` and change fields with
+:meth:`Settings.with_changes`; the web app and the CLI pass it down
+unchanged, and every module reads the field it needs where it uses it.
+
+Two kinds of setting are process-wide rather than per engine: the sizes of
+the caches of index data (:mod:`search.cache`), which all engines of a
+process share and which take the values of the settings an engine last
+opened with, and nothing else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+
+
+def setting(default, help: str, *, group: str):
+    """A field of :class:`Settings` with its help line and group."""
+    if isinstance(default, (dict, list, set)):
+        return field(default_factory=lambda: type(default)(default),
+                     metadata={"help": help, "group": group})
+    return field(default=default, metadata={"help": help, "group": group})
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How the engine reads, indexes and searches.
+    """How the engine reads, indexes and searches (see ``Settings.describe()``)."""
 
-    Build one with ``Settings(index_dir=...)`` and change fields with
-    :meth:`with_changes`; the web app and the CLI pass it down unchanged.
-    """
+    index_dir: Path = setting(Path("index"), "The index folder (or cluster folder).",
+                              group="index")
 
-    index_dir: Path = Path("index")
+    # -- reading the corpus ------------------------------------------------------
+    max_file_bytes: int = setting(
+        20 * 1024 * 1024, "Largest one-article file (HTML, txt) read; larger ones are skipped "
+        "with the reason: one article that large is not an article.", group="reading")
+    encodings: tuple[str, ...] = setting(("utf-8", "cp1252"), "Text encodings tried in order.",
+                                         group="reading")
+    title_max_chars: int = setting(140, "Longest title taken from a lead sentence.",
+                                   group="reading")
+    lang_sample_chars: int = setting(1000, "Characters of an article its language is told from.",
+                                     group="reading")
+    default_lang: str = setting("de", "Language of an article whose language cannot be told.",
+                                group="reading")
 
-    # Reading the corpus
-    max_file_bytes: int = 20 * 1024 * 1024
-    encodings: tuple[str, ...] = ("utf-8", "cp1252")
-    title_max_chars: int = 140
-    lang_sample_chars: int = 1000
-    default_lang: str = "de"
+    # -- indexing ----------------------------------------------------------------
+    writer_memory_mb: int = setting(
+        512, "Memory the index writer holds postings in before it spills them to disk.",
+        group="indexing")
+    writer_procs: int = setting(1, "Whoosh writer processes of an incremental update.",
+                                group="indexing")
+    index_workers: int = setting(0, "Processes that read and analyse articles (0: one per core).",
+                                 group="indexing")
+    parallel_min_bytes: int = setting(
+        2 * 1024 * 1024, "Below this much to read, files are read in the indexing process "
+        "itself (starting workers would cost more than it saves).", group="indexing")
+    segment_builder: bool = setting(
+        True, "Write a fresh Whoosh index with the array-based segment builder (False: "
+        "Whoosh's own writer, which gives the same postings).", group="indexing")
+    min_run_postings: int = setting(
+        100_000, "Fewest postings a spilled run of the segment builder holds, whatever the "
+        "memory budget.", group="indexing")
+    split_min_postings: int = setting(
+        200_000, "Postings from which the segment builder writes a field's postings in a "
+        "second process.", group="indexing")
 
-    # Indexing
-    writer_memory_mb: int = 512
-    writer_procs: int = 1
-    index_workers: int = 0  # processes that read and analyse articles; 0: one per core
-    # The fast paths (segment builder, column facets, cached snippets); False runs
-    # the plain Whoosh paths, which give the same results (see tests/test_perf_equivalence.py).
-    fast_paths: bool = True
+    # -- ranking -----------------------------------------------------------------
+    title_boost: float = setting(2.5, "Weight of the title against the text (BM25F).",
+                                 group="ranking")
+    bm25_b: float = setting(0.75, "BM25 length normalisation.", group="ranking")
+    bm25_k1: float = setting(1.2, "BM25 term frequency saturation.", group="ranking")
+    parts_boost: float = setting(
+        0.3, "Weight of a match inside a compound, against 1.0 for the word itself.",
+        group="ranking")
+    inflection_weight: float = setting(
+        0.7, "Weight of a word's other verb forms (verpasst -> verpassen) against the word "
+        "(0: not searched).", group="ranking")
+    any_mode_power: float = setting(
+        2.0, "Any mode: a hit's score times (its share of the query's IDF) ** power.",
+        group="ranking")
+    any_mode_title_boost: float = setting(2.5, "Any mode: the title's weight.", group="ranking")
+    any_mode_full_match: float = setting(
+        10.0, "Any mode: the factor of a hit holding every known word of the query.",
+        group="ranking")
+    exact_form_boost: float = setting(
+        0.1, "Plain word queries: each query word a hit holds as typed multiplies its score "
+        "by 1 + this.", group="ranking")
+    exact_form_depth: int = setting(
+        30, "How many of the first hits are re-ranked by the words they hold as typed.",
+        group="ranking")
 
-    # Ranking
-    title_boost: float = 2.5
-    bm25_b: float = 0.75
-    bm25_k1: float = 1.2
-    parts_boost: float = 0.3  # a match inside a compound, against 1.0 for the word itself
-    any_mode_power: float = 2.0  # any mode: score × (share of the query's IDF a hit holds) ** power
-    any_mode_title_boost: float = 2.5  # the title's weight in any mode
-    # Plain word queries: each query word a hit holds as typed multiplies its score by
-    # 1 + exact_form_boost, among the first exact_form_depth hits (search.exactness).
-    exact_form_boost: float = 0.1
-    exact_form_depth: int = 30
+    # -- query planning ------------------------------------------------------------
+    prefix_min_chars: int = setting(2, "Shortest prefix that Impf* expands.", group="planning")
+    prefix_max_terms: int = setting(2000, "Terms one prefix expands to per field and stem.",
+                                    group="planning")
+    prefix_max_terms_per_query: int = setting(
+        10_000, "Terms all prefixes of one query expand to together; later prefixes are "
+        "searched as plain words.", group="planning")
+    relaxed_min_chars: int = setting(
+        3, "Any mode: shortest start of an unknown word that stands in for it.", group="planning")
+    relaxed_max_terms: int = setting(
+        50, "Any mode: index terms that stand in for one unknown word.", group="planning")
+    relaxed_boost: float = setting(0.1, "Any mode: weight of the stand-ins for an unknown word.",
+                                   group="planning")
 
-    # Searching
-    per_page: int = 10
-    max_per_page: int = 100
-    max_page: int = 1000
-    max_query_chars: int = 1000
-    any_mode_min_terms: int = 3
+    # -- searching -----------------------------------------------------------------
+    per_page: int = setting(10, "Hits per page by default.", group="searching")
+    max_per_page: int = setting(100, "Most hits per page a caller may ask for.",
+                                group="searching")
+    max_page: int = setting(1000, "Highest page number a caller may ask for.", group="searching")
+    max_query_chars: int = setting(1000, "Characters of the query text that are searched.",
+                                   group="searching")
+    any_mode_min_terms: int = setting(
+        3, "Words a plain query needs before too few hits make it a ranked OR (any mode).",
+        group="searching")
+    related_terms: int = setting(20, "Distinctive terms of an article its related articles "
+                                 "are found with.", group="searching")
+    related_max_df_share: float = setting(
+        0.2, "Related articles: terms in more than this share of the articles are not "
+        "distinctive.", group="searching")
+    related_text_chars: int = setting(20_000, "Related articles: characters of the text read.",
+                                      group="searching")
 
-    # Snippets
-    snippet_fragments: int = 3
-    snippet_context_chars: int = 90
-    snippet_lead_chars: int = 240
+    # -- snippets ------------------------------------------------------------------
+    snippet_fragments: int = setting(3, "Most fragments of a snippet.", group="snippets")
+    snippet_context_chars: int = setting(90, "Characters around a match in a fragment.",
+                                         group="snippets")
+    snippet_lead_chars: int = setting(240, "Characters of the lead shown when nothing matched.",
+                                      group="snippets")
+    snippet_scan_chars: int = setting(
+        8000, "Characters of a long text scanned at a time for the first stretch holding a "
+        "match.", group="snippets")
 
-    # Suggestions ("Meinten Sie")
-    suggest_below_hits: int = 3
-    suggest_max_edits: int = 2
-    suggest_min_word_count: int = 2
+    # -- suggestions ("Meinten Sie") -------------------------------------------------
+    suggest_below_hits: int = setting(3, "Suggest a correction below this many hits.",
+                                      group="suggestions")
+    suggest_max_edits: int = setting(2, "Most letter edits of a correction.", group="suggestions")
+    suggest_min_word_count: int = setting(2, "Articles a corrected word must occur in.",
+                                          group="suggestions")
 
-    # Backend: None picks Whoosh for an index folder and Xapian for a cluster folder or
-    # remote shards; "whoosh" or "xapian" force one (see search.backends).
-    backend: str | None = None
-    # Xapian shards served by xapian-tcpsrv: "host:port,host:port" (one per shard;
-    # "host:port|host:port" names a shard's primary and its replicas, tried in order).
-    remote: str | None = None
+    # -- Whoosh fast paths (each gives the same answers as the plain path) -------------
+    fast_search: bool = setting(
+        True, "Score and count facets on whole posting arrays with numpy (False: Whoosh's "
+        "matchers and collectors).", group="whoosh")
+    fast_snippets: bool = setting(
+        True, "Cut snippets from cached stretches of the text, stemming only candidate "
+        "words.", group="whoosh")
+    compact_postings: bool = setting(
+        True, "Read postings and positions from a segment's compact arrays where it has them.",
+        group="whoosh")
+    skip_blocks: bool = setting(
+        True, "Decode only the posting blocks that can hold a document the rarer words of an "
+        "AND or phrase matched.", group="whoosh")
+    some_blocks_share: float = setting(
+        0.5, "Share of a term's blocks above which its whole list is decoded instead.",
+        group="whoosh")
 
-    extra: dict = field(default_factory=dict, compare=False)
+    # -- caches of index data (process-wide) -----------------------------------------
+    postings_cache_bytes: int = setting(256 * 2**20, "Decoded posting lists.", group="caches")
+    norms_cache_bytes: int = setting(256 * 2**20, "Length-normalised term frequencies.",
+                                     group="caches")
+    positions_cache_bytes: int = setting(128 * 2**20, "Decoded positions (phrases).",
+                                         group="caches")
+    headers_cache_blocks: int = setting(500_000, "Posting block headers.", group="caches")
+    stored_fields_cache_chars: int = setting(
+        48_000_000, "Stored fields of recently shown hits (characters of title and text).",
+        group="caches")
+    snippet_cache_chars: int = setting(32_000_000, "Texts split into stretches for snippets.",
+                                       group="caches")
+    lowered_cache_chars: int = setting(
+        64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
+
+    # -- backend -------------------------------------------------------------------
+    backend: str | None = setting(
+        None, "whoosh or xapian; None: Xapian for a cluster folder or remote shards, else "
+        "Whoosh.", group="backend")
+    remote: str | None = setting(
+        None, "Xapian shards served by xapian-tcpsrv: host:port,host:port (one per shard; "
+        "host:port|host:port names a shard's primary and its replicas, tried in order).",
+        group="backend")
+    shards: int | None = setting(
+        None, "Shards of a new Xapian cluster folder (default 1; fixed once built).",
+        group="backend")
+
+    # -- Xapian cluster ----------------------------------------------------------------
+    shard_timeout_ms: int = setting(
+        10_000, "A remote shard call taking longer fails (and the shard is left out).",
+        group="xapian")
+    shard_connect_timeout_ms: int = setting(2_000, "Connecting to a remote shard.",
+                                            group="xapian")
+    shard_retry_seconds: float = setting(
+        2.0, "How long a failed shard is left out before it is tried again.", group="xapian")
+    shard_reopen_seconds: float = setting(
+        1.0, "How often open shards are checked for new commits.", group="xapian")
+    vocabulary_check_seconds: float = setting(
+        30.0, "How often shard vocabularies are checked for changes.", group="xapian")
+    shard_batch: int = setting(64, "Articles sent to a shard's writer at a time.",
+                               group="xapian")
+    shard_commit_every: int = setting(5000, "Articles a shard writer commits after.",
+                                      group="xapian")
+    shard_sample: int = setting(
+        1000, "Articles of a first build whose field lengths fix the term-weight "
+        "normalisation.", group="xapian")
+    shard_keep_changesets: int = setting(
+        50, "Changesets an updated shard keeps for its replicas.", group="xapian")
+    coordinated_max_words: int = setting(
+        8, "Any mode: words up to which the coverage factor is spelt out exactly (the work "
+        "grows with their square).", group="xapian")
+    coordinated_max_subsets: int = setting(
+        30, "Any mode with a power other than 2: subsets of the words spelt out at most.",
+        group="xapian")
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir))
 
     def with_changes(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    @classmethod
+    def describe(cls) -> list[dict]:
+        """Every setting: name, group, default and help, in declaration order."""
+        rows = []
+        for item in fields(cls):
+            default = item.default if item.default is not MISSING else item.default_factory()
+            rows.append({"name": item.name, "group": item.metadata.get("group", ""),
+                         "default": default, "help": item.metadata.get("help", "")})
+        return rows

@@ -173,8 +173,16 @@ def write_meta(generation: Path, meta: dict) -> None:
     os.replace(temporary, generation / META)
 
 
-def size_on_disk(generation: Path) -> int:
-    return sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+def size_on_disk(folder) -> int:
+    """Bytes of the files below ``folder`` (files that vanish meanwhile count as 0)."""
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(root, name))
+            except OSError:
+                pass
+    return total
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -22,7 +22,7 @@ FANG_PARTS = ("part-000.jsonl.gz", "part-001.jsonl.gz")
 SEED_FILE = "000_edced858fe0a0ea0.txt"
 # The first rows of the 10kGNAD test split go into the shared index (categories, no dates).
 GNAD_ROWS = 300
-CLI = [sys.executable, "-m", "cli"]
+CLI = [sys.executable, "-m", "web"]
 
 
 def shared_corpus(name: str) -> Path:
@@ -179,7 +179,7 @@ def web_newssearch() -> list[str]:
     script = _WebPath(_web_sys.executable).with_name("newssearch")
     if script.exists():
         return [str(script)]
-    return [_web_sys.executable, "-c", "import cli; cli.main()"]
+    return [_web_sys.executable, "-c", "from web.cli import main; main()"]
 
 
 @_web_pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Helpers shared by the reliability tests (tests/test_reliability_*.py).
 
 Everything here runs the real product: the ``newssearch`` command as a
-subprocess (``python -m cli``), the engine in-process, the server on 127.0.0.1.
+subprocess (``python -m web``), the engine in-process, the server on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def shared_corpus(name: str) -> Path:
 
 def cli(*args, timeout: float = 120, env: dict | None = None, **kwargs) -> subprocess.CompletedProcess:
     """Run ``newssearch ARGS`` as a subprocess of this Python and wait for it."""
-    return subprocess.run([sys.executable, "-m", "cli", *map(str, args)], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "web", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout,
                           env=_child_env(env), **kwargs)
 
@@ -52,7 +52,7 @@ def cli_popen(*args, env: dict | None = None, **kwargs) -> subprocess.Popen:
     """Start ``newssearch ARGS`` without waiting (the caller kills it)."""
     kwargs.setdefault("stdout", subprocess.DEVNULL)
     kwargs.setdefault("stderr", subprocess.DEVNULL)
-    return subprocess.Popen([sys.executable, "-m", "cli", *map(str, args)], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "web", *map(str, args)], cwd=REPO,
                             env=_child_env(env), **kwargs)
 
 
@@ -237,7 +237,7 @@ class Server:
         self.index_dir = index_dir
         self.log = open(log_dir / "server-stderr.log", "w+", encoding="utf-8")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--index", str(index_dir), "--host",
+            [sys.executable, "-m", "web", "serve", "--index", str(index_dir), "--host",
              "127.0.0.1", "--port", "0", "--threads", str(threads), *map(str, extra_args)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True, env=_child_env(None))
         self.port = None

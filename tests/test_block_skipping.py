@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from search import Engine, Settings, index_paths, postings, searching
+from search import Engine, Settings, index_paths
+from search.backends.whoosh import postings, searching
 from search import query as q
-from search.analysis import chain_for
+from search.analysis.chains import chain_for
 
 SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA",
                              Path(__file__).resolve().parents[2] / "shared" / "corpora"))

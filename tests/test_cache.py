@@ -7,8 +7,9 @@ import threading
 
 from whoosh import fields, index as whoosh_index
 
-from search import exactness, highlight
-from search.backends.whoosh import _chars, _StoredFields
+from search import highlight
+from search.ranking import exactness
+from search.backends.whoosh.backend import _chars, _StoredFields
 from search.cache import BoundedCache
 
 
@@ -184,7 +185,8 @@ def test_stored_fields_are_read_once_and_bounded_by_characters(tmp_path, monkeyp
 
 
 def test_clear_all_empties_every_cache_of_the_process():
-    from search import cache, postings, searching
+    from search import cache
+    from search.backends.whoosh import postings, searching
 
     mine = BoundedCache(10)
     mine.put("a", 1)

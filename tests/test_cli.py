@@ -1,5 +1,5 @@
 """The ``newssearch`` command: in-process through click's CliRunner and as a subprocess
-(``python -m cli`` from the repository root), on real corpora and real indexes."""
+(``python -m web`` from the repository root), on real corpora and real indexes."""
 
 import json
 import re
@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-import cli
+from web import cli
 from conftest import SEED_FILE, read_fang, run_cli, shared_file, write_jsonl
 from search import Engine
 from search.storage import LOCK

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
-from search import Engine, Settings, compact, index_paths, postings, storage
-from search.segments import INLINE_MAX
+from search import Engine, Settings, index_paths, storage
+from search.backends.whoosh import compact, postings
+from search.backends.whoosh.segments import INLINE_MAX
 
 from conftest import FANG_PARTS, read_fang, write_jsonl
 
@@ -72,7 +73,7 @@ def test_every_term_of_the_news_index_reads_alike(news_index):
 def test_a_build_merged_from_runs_in_two_halves_reads_alike(tmp_path, monkeypatch):
     """Runs spilled under a tiny memory budget and each field written by two processes:
     the compact arrays of both halves are joined in term order."""
-    from search import segments
+    from search.backends.whoosh import segments
 
     monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
     monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)

@@ -18,8 +18,8 @@ import pytest
 from conftest import (SEED_FILE, read_fang, read_gnad, shared_corpus, shared_file,
                       write_jsonl)
 from search import Article, Problem, Settings
-from search.clean import clean_text, parse_date
-from search.corpus import find_files, read_file
+from search.ingest.clean import clean_text, parse_date
+from search.ingest.corpus import find_files, read_file
 
 SETTINGS = Settings()
 

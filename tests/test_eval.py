@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from web.cli import main
 from search import Settings, index_paths
 from search.evaluation import (EvaluationInputError, Query, Ranking, ndcg_at, read_qrels,
                                read_queries, recall_at, reciprocal_rank, score, write_run)

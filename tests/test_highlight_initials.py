@@ -14,7 +14,7 @@ import random
 from conftest import read_fang, shared_corpus, shared_file
 
 from search import highlight
-from search.analysis import WORD, chain_for
+from search.analysis.chains import WORD, chain_for
 
 TRICKY_DE = """Ärzte Aerzte ärztin Öl Oel Ölpreis Übung Ueberall über ueber Überraschung
 Straße Strasse SSpiel ß Maß Masse Äußerung Aeusserung Schlüsselübergabe Corona-Krise

@@ -1,8 +1,8 @@
 """The fast paths give exactly what the plain Whoosh paths give, on real data.
 
-* The segment builder (``Settings(fast_paths=True)``) writes the same postings,
+* The segment builder (``Settings(segment_builder=True)``) writes the same postings,
   term statistics, stored fields, lengths, columns and vocabulary as Whoosh's
-  own writer (``fast_paths=False``), and every search over the two indexes
+  own writer (``segment_builder=False``), and every search over the two indexes
   answers alike.
 * The fast search (one scoring pass, column facets) answers like Whoosh's
   sorting and grouping collectors: ids, order, scores, totals, facets, snippets.
@@ -24,10 +24,11 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
-from search import Engine, Settings, highlight, index_paths, searching, storage
-from search.analysis import chain_for
-from search.language import detect_language, quick_language
-from search.spelling import Vocabulary
+from search import Engine, Settings, highlight, index_paths, storage
+from search.backends.whoosh import searching
+from search.analysis.chains import chain_for
+from search.ingest.language import detect_language, quick_language
+from search.analysis.spelling import Vocabulary
 
 SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA",
                              Path(__file__).resolve().parents[2] / "shared" / "corpora"))
@@ -74,7 +75,7 @@ def indexes(corpus, tmp_path_factory) -> dict:
     for name, fast in (("fast", True), ("plain", False)):
         folder = tmp_path_factory.mktemp(name)
         # Two workers so that the parallel reading path is what is compared.
-        settings = Settings(index_dir=folder, fast_paths=fast, index_workers=2)
+        settings = Settings(index_dir=folder, segment_builder=fast, index_workers=2)
         report = index_paths([corpus], settings)
         assert report.added == 440 and not report.problems
         built[name] = folder
@@ -253,7 +254,7 @@ def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
 def test_date_ranges_from_the_column_match_the_trie_terms(indexes):
     """The fast path reads a date filter from the date column; Whoosh matches its trie
     terms: the same documents."""
-    from search import postings
+    from search.backends.whoosh import postings
 
     spans = [("2020", "2020"), ("2020-03", "2020-05"), ("2020-03-15", "2020-03-15"),
              ("0001", "9999"), ("2021-12", "2021-12"), ("2019-01", "2020-01-01"),
@@ -307,7 +308,7 @@ def test_fast_search_on_an_index_with_deletions(corpus, tmp_path, monkeypatch):
 def test_exact_form_count_equals_folding_the_text():
     """``exactness.held_forms`` (a search per form) counts what folding every word of the
     text counts."""
-    from search.exactness import folded_words, held_forms, query_forms
+    from search.ranking.exactness import folded_words, held_forms, query_forms
 
     rng = random.Random(5)
     texts = [r["header"] + " " + r["article"] for r in fang_records("part-019.jsonl.gz", 200)]
@@ -400,9 +401,9 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
     lowercasing changes its words, and for English and French articles)."""
     from collections import Counter
 
-    from search.corpus import Article
-    from search.indexing import _analyse, index_terms
-    from search.spelling import surface_words
+    from search.ingest.corpus import Article
+    from search.backends.whoosh.indexer import _analyse, index_terms
+    from search.analysis.spelling import surface_words
 
     records = fang_records("part-019.jsonl.gz", 200)
     articles = [Article(id=r["id"], title=r["header"], text=r["article"]) for r in records]
@@ -438,7 +439,7 @@ def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corp
     (each run written by a forked process); the end merges them into one segment, every
     text field written by two processes: the index holds exactly what Whoosh's writer
     wrote, and no run is left behind."""
-    from search import segments
+    from search.backends.whoosh import segments
 
     monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
     monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
@@ -472,7 +473,7 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
                                                               failing):
     """A run that fails to be written (in its forked process) or a merge that fails ends
     the build with an error; the runs are removed and the previous index stays current."""
-    from search import segments
+    from search.backends.whoosh import segments
 
     index_dir = tmp_path / "ix"
     index_paths([corpus / "a.jsonl"], Settings(index_dir=index_dir))
@@ -517,7 +518,7 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
 
     from whoosh.formats import Positions
 
-    from search.postings import _parse_deltas, _position_deltas
+    from search.backends.whoosh.postings import _parse_deltas, _position_deltas
 
     rng = random.Random(11)
     fmt = Positions()

@@ -15,8 +15,8 @@ import pytest
 import Stemmer
 
 from search import Engine, Settings, index_paths
-from search.analysis import chain_for, query_terms
-from search.compounds import german_splitter
+from search.analysis.chains import chain_for, query_terms
+from search.analysis.compounds import german_splitter
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = Path(os.environ.get("NEWSSEARCH_CORPORA", REPO.parent / "shared" / "corpora"))
@@ -258,7 +258,7 @@ def test_coordinated_union_scores_by_the_share_of_weight_held():
     from whoosh.filedb.filestore import RamStorage
     from whoosh.query import Term
 
-    from search.coordination import Coordinated
+    from search.backends.whoosh.coordination import Coordinated
 
     schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT)
     index = RamStorage().create_index(schema)
@@ -280,7 +280,7 @@ def test_coordinated_union_scores_by_the_share_of_weight_held():
 
 
 def test_other_verb_forms_are_found_at_a_lower_weight(fang):
-    from search.query import parse
+    from search.query.syntax import parse
 
     with fang.backend.session() as session:
         compiled = str(session.compile(parse("fordert")))
@@ -335,7 +335,7 @@ def test_words_as_typed_rank_above_other_forms(forms):
 
 
 def test_words_as_typed_ignore_case_umlaut_spellings_and_other_words():
-    from search.exactness import folded_words, query_forms
+    from search.ranking.exactness import folded_words, query_forms
 
     forms = query_forms(["Muenchen", "STRASSE", "Treffens"])
     assert forms == {"muenchen", "strasse", "treffens"}

@@ -149,7 +149,7 @@ def _run_index(*args, timeout=300):
 def _run_index_with_peak_memory(folder, *args):
     """``newssearch index ARGS``: exit code, stdout, stderr and that process's peak memory (KB)."""
     with open(folder / "stdout", "w+") as stdout, open(folder / "stderr", "w+") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "cli", "index", *map(str, args)],
+        process = subprocess.Popen([sys.executable, "-m", "web", "index", *map(str, args)],
                                    cwd=REPO, stdout=stdout, stderr=stderr, env=_child_env(None))
         try:
             _, status, usage = os.wait4(process.pid, 0)
@@ -295,7 +295,7 @@ def test_hostile_query_text_on_the_command_line(tmp_path):
             if extra:
                 json.loads(result.stdout)
     # Bytes that are not UTF-8 in argv (surrogate escapes) must not crash the output either.
-    result = subprocess.run([sys.executable, "-m", "cli", "search", b"Zwiebel\xff\xfe".decode(
+    result = subprocess.run([sys.executable, "-m", "web", "search", b"Zwiebel\xff\xfe".decode(
         "utf-8", "surrogateescape"), "--index", str(tmp_path / "index"), "--json"], cwd=REPO,
         capture_output=True, env=_child_env(None), timeout=60)
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]

@@ -200,8 +200,10 @@ def _term_leaves(compiled) -> int:
 def test_the_work_of_one_query_is_bounded(tmp_path):
     """Prefix words expand to at most a fixed number of terms per query, and a repeated
     clause is compiled once: "Impf* " × 100 took eight minutes on 28,000 articles."""
+    from search import Settings
     from search import query as q
-    from search.searching import MAX_PREFIX_TERMS_PER_QUERY
+
+    budget = Settings().prefix_max_terms_per_query
 
     rng = random.Random(7)
     words = {p + "".join(rng.choice("bdfgklmnprstvwz") for _ in range(6))
@@ -221,6 +223,6 @@ def test_the_work_of_one_query_is_bounded(tmp_path):
             assert _term_leaves(session.compile(q.parse("ka* " * 100))) == one
             assert _term_leaves(session.compile(q.parse(" OR ".join(["ka*"] * 100)))) == one
             many = _term_leaves(session.compile(q.parse("ka* ma* sa* ta* ra* " * 20)))
-            assert many <= MAX_PREFIX_TERMS_PER_QUERY + 100, many
+            assert many <= budget + 100, many
         result = engine.search("ka* ma* sa* ta* ra* " * 20)
         assert result.total == 4

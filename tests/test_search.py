@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import SEED_FILE, all_hits, hit_ids, read_fang, shared_file, write_jsonl
 from search import Engine, IndexMissing, InvalidParameter, Settings, index_paths
-from search.analysis import chain_for
+from search.analysis.chains import chain_for
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
                "facets", "suggestion"}
@@ -579,7 +579,7 @@ def test_an_engine_made_before_the_index_finds_it_once_built(tmp_path):
 
 
 def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path, monkeypatch):
-    from search import postings, searching
+    from search.backends.whoosh import postings, searching
 
     engine = Engine(tmp_path / "index")
     engine.warm()  # no index yet: nothing to read, and no error

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 
-import cli
+from web import cli
 from search import Engine, Settings, index_paths
 from web import create_app
 

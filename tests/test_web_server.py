@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from click.testing import CliRunner
 
-import cli
+from web import cli
 from conftest import WEB_CORPUS, web_newssearch, web_wait_until
 from search import Settings, index_paths
 

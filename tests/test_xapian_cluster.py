@@ -26,13 +26,13 @@ def world(tmp_path_factory):
     import xapian
 
     from search import Engine, Settings, index_paths
-    from search.backends.layout import write_json
-    from search.backends.xapian_index import index_cluster
+    from search.backends.xapian.layout import write_json
+    from search.backends.xapian.indexer import index_cluster
 
     parts = fang_parts(PARTS)
     base = tmp_path_factory.mktemp("xapian-cluster")
     for shards in (2, 3):
-        report = index_cluster(parts, Settings(index_dir=base / f"x{shards}"), shards=shards)
+        report = index_cluster(parts, Settings(index_dir=base / f"x{shards}", shards=shards))
         assert report.documents == 2000, report.to_dict()
     # One database holding the same 2,000 articles: the 3 shards compacted.
     single = base / "x1"

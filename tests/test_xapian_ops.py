@@ -22,7 +22,7 @@ QUERY = "Stadt"  # found in articles of both shards of the sample corpus
 
 def _newssearch() -> list[str]:
     script = Path(sys.executable).with_name("newssearch")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "import cli; cli.main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from web.cli import main; main()"]
 
 
 @pytest.fixture
@@ -36,10 +36,10 @@ def servers(tmp_path):
 @pytest.fixture
 def cluster(tmp_path):
     from search import Settings
-    from search.backends.xapian_index import index_cluster
+    from search.backends.xapian.indexer import index_cluster
 
     folder = tmp_path / "cluster"
-    report = index_cluster([CORPUS], Settings(index_dir=folder), shards=2)
+    report = index_cluster([CORPUS], Settings(index_dir=folder, shards=2))
     assert report.added == report.documents > 40, report.to_dict()
     return folder
 
@@ -47,9 +47,8 @@ def cluster(tmp_path):
 def _engine(remote: str):
     from search import Engine, Settings
 
-    return Engine(Settings(backend="xapian", remote=remote,
-                           extra={"shard_retry_seconds": 0.2, "shard_reopen_seconds": 0.0,
-                                  "vocabulary_check_seconds": 0.0}))
+    return Engine(Settings(backend="xapian", remote=remote, shard_retry_seconds=0.2,
+                           shard_reopen_seconds=0.0, vocabulary_check_seconds=0.0))
 
 
 def _ids(result):
@@ -68,7 +67,7 @@ def test_the_bindings_speak_the_protocol_of_the_installed_tcpsrv():
 
 def test_a_killed_shard_gives_flagged_partial_results_and_full_ones_when_it_is_back(
         cluster, servers):
-    from search.backends.xapian_doc import shard_of
+    from search.backends.xapian.document import shard_of
     from web import create_app
 
     _, port0 = servers.tcpsrv(cluster / "shard-00")
@@ -114,7 +113,7 @@ def test_a_killed_shard_gives_flagged_partial_results_and_full_ones_when_it_is_b
 
 
 def test_no_shard_answering_is_an_empty_flagged_result(cluster, servers):
-    from search.backends.xapian_serve import free_port
+    from search.backends.xapian.serve import free_port
 
     engine = _engine(f"127.0.0.1:{free_port()},127.0.0.1:{free_port()}")
     result = engine.search(QUERY)
@@ -126,9 +125,9 @@ def test_no_shard_answering_is_an_empty_flagged_result(cluster, servers):
 
 def test_a_replica_serves_reads_after_catching_up(cluster, servers, tmp_path):
     from search import Engine, Settings
-    from search.backends.xapian_doc import shard_of
-    from search.backends.xapian_index import index_cluster
-    from search.backends.xapian_serve import free_port
+    from search.backends.xapian.document import shard_of
+    from search.backends.xapian.indexer import index_cluster
+    from search.backends.xapian.serve import free_port
 
     _, port0 = servers.tcpsrv(cluster / "shard-00")
     _, replication_port = servers.replication_server(cluster)
@@ -170,13 +169,13 @@ def test_a_replica_serves_reads_after_catching_up(cluster, servers, tmp_path):
 
 def test_reindexing_updates_in_place(tmp_path):
     from search import Engine, Settings, index_paths
-    from search.backends.xapian_index import ClusterLayoutError, index_cluster
+    from search.backends.xapian.indexer import ClusterLayoutError, index_cluster
 
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     folder = tmp_path / "cluster"
     settings = Settings(index_dir=folder)
-    first = index_cluster([corpus], settings, shards=3)
+    first = index_cluster([corpus], settings.with_changes(shards=3))
     again = index_cluster([corpus], settings)
     assert again.added == again.updated == again.removed == 0
     assert again.unchanged == first.documents == again.documents
@@ -197,16 +196,16 @@ def test_reindexing_updates_in_place(tmp_path):
         assert engine.search("Kuppelsanierung").suggestion is None
 
     with pytest.raises(ClusterLayoutError):
-        index_cluster([corpus], settings, shards=2)
-    rebuilt = index_cluster([corpus], settings, shards=2, rebuild=True)
+        index_cluster([corpus], settings.with_changes(shards=2))
+    rebuilt = index_cluster([corpus], settings.with_changes(shards=2), rebuild=True)
     assert rebuilt.added == first.documents - 1
     index_paths([corpus], Settings(index_dir=tmp_path / "whoosh"))
     with pytest.raises(ClusterLayoutError):
-        index_cluster([corpus], Settings(index_dir=tmp_path / "whoosh"), shards=2)
+        index_cluster([corpus], Settings(index_dir=tmp_path / "whoosh", shards=2))
 
 
 def test_cli_index_shard_serve_and_remote_search(tmp_path, servers):
-    from search.backends import xapian_serve as xs
+    from search.backends.xapian import serve as xs
 
     folder = tmp_path / "cluster"
     done = subprocess.run([*_newssearch(), "index", str(CORPUS), "--backend", "xapian",

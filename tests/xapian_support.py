@@ -47,7 +47,7 @@ class Servers:
         self.processes: list[subprocess.Popen] = []
 
     def _start(self, make_command, name: str, attempts: int = 5):
-        from search.backends import xapian_serve as xs
+        from search.backends.xapian import serve as xs
 
         error = None
         for _ in range(attempts):
@@ -66,7 +66,7 @@ class Servers:
 
     def tcpsrv(self, shard_dir, port: int | None = None):
         """``xapian-tcpsrv`` for one shard on 127.0.0.1; ``(process, port)``."""
-        from search.backends import xapian_serve as xs
+        from search.backends.xapian import serve as xs
 
         if port is not None:
             log = open(self.log_dir / f"tcpsrv-{port}.log", "w")
@@ -79,17 +79,17 @@ class Servers:
         return self._start(lambda p: xs.tcpsrv_command(shard_dir, p), "tcpsrv")
 
     def replication_server(self, cluster_dir):
-        from search.backends import xapian_serve as xs
+        from search.backends.xapian import serve as xs
 
         return self._start(lambda p: xs.replication_server_command(cluster_dir, p), "replsrv")
 
     def stop(self, process) -> None:
-        from search.backends import xapian_serve as xs
+        from search.backends.xapian import serve as xs
 
         xs.stop(process)
 
     def stop_all(self) -> None:
-        from search.backends import xapian_serve as xs
+        from search.backends.xapian import serve as xs
 
         for process in self.processes:
             xs.stop(process)

@@ -1,4 +1,4 @@
-"""The interface between the engine and a backend.
+"""The interfaces between the engine and a backend (and nothing else).
 
 The engine asks a backend for a *session* — a consistent view of the index
 for one call — and talks to it only through these methods; everything else
@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from ..spelling import Vocabulary
+from ..analysis.spelling import Vocabulary
+
+if TYPE_CHECKING:
+    from ..indexing import IndexReport
 
 
 @dataclass
@@ -55,31 +58,13 @@ class Backend(Protocol):
 
     def session(self) -> AbstractContextManager[Session]: ...
 
+    def warm(self) -> None: ...  # read ahead what every search reads (may do nothing)
+
     def close(self) -> None: ...
 
 
-def open_backend(settings) -> Backend:
-    """The backend ``settings`` ask for.
+class Indexer(Protocol):
+    """A backend's indexing function (``search.backends.BACKENDS`` names it)."""
 
-    ``settings.backend`` ``"xapian"`` or ``"whoosh"`` decide; without it
-    (``None``), remote shards or a cluster folder mean Xapian, anything else
-    Whoosh.
-    """
-    name = getattr(settings, "backend", None)
-    remote = getattr(settings, "remote", None)
-    if name is None:
-        from .layout import read_cluster
-
-        name = "xapian" if remote or read_cluster(settings.index_dir) is not None else "whoosh"
-    if name == "xapian":
-        try:
-            from .xapian_cluster import XapianBackend
-        except ImportError as error:  # the optional bindings are missing
-            raise RuntimeError("the Xapian backend needs the Xapian bindings: "
-                               "pip install 'newssearch[xapian]'") from error
-        return XapianBackend(settings)
-    if name == "whoosh":
-        from .whoosh import WhooshBackend
-
-        return WhooshBackend(settings)
-    raise ValueError(f"unknown backend {name!r}: use 'whoosh' or 'xapian'")
+    def __call__(self, paths, settings, *, rebuild: bool = False,
+                 progress=None) -> "IndexReport": ...

@@ -87,9 +87,10 @@ def lexicon_from_wordfreq(min_zipf: float = MIN_ZIPF):
     inside a compound (``regierungs|sprecher``).
     """
     import wordfreq
-    from whoosh.lang.stopwords import stoplists
 
-    stop = set(stoplists.get("de", ()))
+    from .chains import stopwords_of
+
+    stop = set(stopwords_of("de"))
     words = [(w, f) for w, f in wordfreq.get_frequency_dict("de", "large").items()
              if w.isalpha() and _zipf(f) >= min_zipf and w not in stop and len(w) >= 3]
     stemmer = Stemmer.Stemmer("german")

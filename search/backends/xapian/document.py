@@ -29,10 +29,10 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import xapian
-from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from ..analysis import chain_for
-from ..corpus import Article
+from ...analysis.chains import chain_for
+from ...ingest.corpus import Article
+from ...ranking.lengths import quantised
 
 # Value slots
 SLOT_DATE = 0  # YYYYMMDDhhmmss, 14 digits; zeros for undated articles
@@ -130,14 +130,9 @@ def field_averages(samples) -> dict[str, float]:
             for field in ("title", "text", "parts")}
 
 
-def stored_length(length: int) -> int:
-    """A field length as Whoosh stores it (in one byte, so a little rounded)."""
-    return byte_to_length(length_to_byte(length)) if length > 0 else 1
-
-
 def length_norm(length: int, average: float, b: float) -> float:
     """BM25's length normalisation of a field, from its length as Whoosh stores it."""
-    return (1.0 - b) + b * stored_length(length) / average
+    return (1.0 - b) + b * quantised(length) / average
 
 
 def scaled_wdf(tf: int, length: int, average: float, b: float) -> int:

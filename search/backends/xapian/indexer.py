@@ -1,9 +1,9 @@
 """Indexing a corpus into a cluster folder of N Xapian shards, one process per shard.
 
-The cluster folder is described in :mod:`search.backends.layout`.
+The cluster folder is described in :mod:`.layout`.
 
 The main process reads and cleans the corpus and routes every article to the
-shard named by a stable hash of its id (:func:`xapian_doc.shard_of`); each
+shard named by a stable hash of its id (:func:`.document.shard_of`); each
 shard's process detects the language, analyses the article with our chains,
 and adds, replaces or leaves it according to its checksum. A re-run therefore
 updates in place: unchanged articles are left alone, changed ones replaced,
@@ -17,7 +17,6 @@ with only the changes.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import queue
@@ -27,40 +26,24 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import storage
-from ..corpus import Article, Problem, find_files, read_file
-from ..indexing import IndexReport, checksum
-from ..settings import Settings
+from ... import storage
+from ...ingest.corpus import Article, Problem, read_file
+from ...indexing import IndexReport, InvalidSetting, checksum
+from ...settings import Settings
+from ...tracking import FileTable
 from .layout import (CLUSTER_FILE, FILES_FILE, LAYOUT_VERSION, read_cluster, read_json,
                      shard_name, write_json)
-from .xapian_doc import shard_of
+from .document import shard_of
 
-BATCH = 64
-COMMIT_EVERY = 5000
-# Average field lengths (for term-weight normalisation) come from the first articles
-# of the first run, in file order: the same however many shards there are.
-SAMPLE = 1000
-KEEP_CHANGESETS = 50
 _POLL_SECONDS = 0.5
 
 
-class ClusterLayoutError(ValueError):
+class ClusterLayoutError(InvalidSetting):
     """The folder holds something else, or a cluster with another shard count."""
 
 
 # ---------------------------------------------------------------------------
 # One shard's process
-
-
-def _folder_size(folder: str) -> int:
-    total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(root, name))
-            except OSError:
-                pass
-    return total
 
 
 def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
@@ -70,14 +53,14 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
     # written from nothing needs none (a replica copies it whole): at 100,000 articles
     # they were 2.4 times the size of the database itself.
     fresh = overwrite or not os.path.exists(os.path.join(path, "iamglass"))
-    os.environ["XAPIAN_MAX_CHANGESETS"] = "0" if fresh else str(KEEP_CHANGESETS)
-    os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(10 * COMMIT_EVERY)
+    os.environ["XAPIAN_MAX_CHANGESETS"] = "0" if fresh else str(settings.shard_keep_changesets)
+    os.environ["XAPIAN_FLUSH_THRESHOLD"] = str(10 * settings.shard_commit_every)
     try:
         import xapian
 
-        from ..language import detect_language
-        from ..spelling import surface_words
-        from . import xapian_doc as xd
+        from ...ingest.language import detect_language
+        from ...analysis.spelling import surface_words
+        from . import document as xd
 
         flags = xapian.DB_CREATE_OR_OVERWRITE if overwrite else xapian.DB_CREATE_OR_OPEN
         db = xapian.WritableDatabase(path, flags)
@@ -102,7 +85,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
             return None
 
         def commit():
-            xd.write_shard_metadata(db, vocabulary, shard, shards, run, _folder_size(path))
+            xd.write_shard_metadata(db, vocabulary, shard, shards, run, storage.size_on_disk(path))
             db.commit()
 
         parent = os.getppid()
@@ -149,7 +132,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                     db.delete_document(term)
                     counts["removed"] += 1
                 pending += 1
-                if pending >= COMMIT_EVERY:
+                if pending >= settings.shard_commit_every:
                     commit()
                     pending = 0
         commit()
@@ -169,7 +152,7 @@ class _Shards:
     """The shard processes of one run and the batches on their way to them.
 
     Processes start once the term-weight normalisation is known: given, or
-    measured on the first :data:`SAMPLE` articles (held back until then).
+    measured on the first ``shard_sample`` articles (held back until then).
     """
 
     def __init__(self, index_dir: Path, shards: int, overwrite: bool, run: int,
@@ -211,13 +194,13 @@ class _Shards:
     def send(self, op: str, article_id: str, item) -> None:
         if self.held is not None:
             self.held.append((op, article_id, item))
-            if sum(1 for entry in self.held if entry[0] == "put") >= SAMPLE:
+            if sum(1 for entry in self.held if entry[0] == "put") >= self.settings.shard_sample:
                 self._start()
             return
         shard = shard_of(article_id, self.shards)
         batch = self.batches[shard]
         batch.append((op, item))
-        if len(batch) >= BATCH:
+        if len(batch) >= self.settings.shard_batch:
             self._put(shard, batch)
             self.batches[shard] = []
 
@@ -281,8 +264,8 @@ class _Shards:
 
 def measure_normalisation(articles, settings: Settings) -> dict:
     """Average field lengths of ``articles`` and the BM25 ``b``: how term weights are stored."""
-    from ..language import detect_language
-    from .xapian_doc import field_averages, field_terms
+    from ...ingest.language import detect_language
+    from .document import field_averages, field_terms
 
     samples = []
     for article in articles:
@@ -295,27 +278,11 @@ def measure_normalisation(articles, settings: Settings) -> dict:
                        "parts": getattr(settings, "parts_boost", 0.0)}}
 
 
-def _unique_name_id(article_id: str, key: str, owners: dict, fresh: set) -> str:
-    """Ids made from file names may repeat across folders; later files get a longer one."""
-    owner = owners.get(article_id)
-    if owner is None or owner == key or (owner not in fresh and not os.path.exists(owner)):
-        return article_id
-    parent = Path(key).parent.name
-    candidate = f"{parent}-{article_id}" if parent else article_id
-    if owners.get(candidate, key) == key:
-        return candidate
-    return f"{article_id}-{hashlib.blake2b(key.encode(), digest_size=4).hexdigest()}"
-
-
-def _inside(path: str, roots: list[str]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
-def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebuild: bool = False,
+def index_cluster(paths, settings: Settings, *, rebuild: bool = False,
                   progress=None) -> IndexReport:
-    """Index ``paths`` into the cluster folder ``settings.index_dir`` with ``shards`` shards.
+    """Index ``paths`` into the cluster folder ``settings.index_dir``.
 
-    A new folder gets ``shards`` shards (default 1); an existing cluster keeps
+    A new folder gets ``settings.shards`` shards (default 1); an existing cluster keeps
     its shard count, and asking for another one raises
     :class:`ClusterLayoutError` unless ``rebuild`` is given (a rebuild
     re-routes every article). Raises :class:`storage.IndexBusy` when another
@@ -323,6 +290,7 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
     """
     started = time.perf_counter()
     index_dir = Path(settings.index_dir)
+    shards = settings.shards
     report = IndexReport(rebuilt=rebuild)
     with storage.write_lock(index_dir):
         cluster = read_cluster(index_dir)
@@ -338,28 +306,21 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
             raise ClusterLayoutError("a cluster needs at least one shard")
         fresh_cluster = rebuild or cluster is None or cluster.get("version") != LAYOUT_VERSION
         files_meta = {} if fresh_cluster else read_json(index_dir / FILES_FILE)
-        files_table: dict = files_meta.get("files", {})
-        owners = {i: path for path, entry in files_table.items() for i in entry["ids"]}
         normalisation = None if fresh_cluster else cluster.get("normalisation")
         if normalisation is None or not normalisation.get("sample"):
             normalisation = None  # measured on this run's first articles
             fresh_cluster = True
-            files_table, owners = {}, {}
+            files_meta = {}
+        table = FileTable(files_meta.get("files", {}))
         description = {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count}
         write_json(index_dir / CLUSTER_FILE, description)
         run = int(files_meta.get("run", 0)) + 1
         workers = _Shards(index_dir, count, fresh_cluster, run, settings, normalisation)
         try:
-            roots = [os.path.abspath(p) for p in paths]
-            fresh = _read_files(paths, settings, workers, report, files_table, owners,
-                                full=fresh_cluster, progress=progress)
-            for key in list(files_table):
-                if _inside(key, roots) and key not in fresh:
-                    for article_id in files_table[key]["ids"]:
-                        if owners.get(article_id) == key:
-                            workers.send("remove", article_id, article_id)
-                            owners.pop(article_id, None)
-                    del files_table[key]
+            _read_files(paths, settings, workers, report, table, full=fresh_cluster,
+                        progress=progress)
+            for article_id in table.vanished(paths):
+                workers.send("remove", article_id, article_id)
             results = workers.finish()
         except BaseException:
             workers.abandon()
@@ -373,7 +334,7 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
             report.unchanged += detail.get("unchanged", 0)
             report.documents += detail.get("documents", 0)
         write_json(index_dir / FILES_FILE, {
-            "version": LAYOUT_VERSION, "run": run, "files": files_table,
+            "version": LAYOUT_VERSION, "run": run, "files": table.files,
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "documents": report.documents,
         })
@@ -382,63 +343,24 @@ def index_cluster(paths, settings: Settings, *, shards: int | None = None, rebui
     return report
 
 
-def _read_files(paths, settings, workers, report, files_table, owners, *, full, progress):
-    found = list(find_files(paths))
-    files = [f for f in found if isinstance(f, Path)]
-    report.problems.extend(f for f in found if isinstance(f, Problem))
-    total = sum(_size(f) for f in files)
+def _read_files(paths, settings, workers, report, table: FileTable, *, full, progress):
+    plan = table.plan(paths, full=full)
+    report.problems.extend(plan.problems)
     done = 0
-    fresh: set[str] = set()
-    for path in files:
-        key = os.path.abspath(path)
-        fresh.add(key)
-        try:
-            info = path.stat()
-        except OSError as error:
-            report.problems.append(Problem(str(path), f"cannot read: {error.strerror or error}"))
-            continue
-        fingerprint = [info.st_size, info.st_mtime_ns]
-        entry = files_table.get(key)
-        if not full and entry and entry["fingerprint"] == fingerprint:
-            report.unchanged += len(entry["ids"])
+    for planned in plan.files:
+        if planned.unchanged:
+            report.unchanged += table.articles_in(planned.key)
         else:
-            _read_one(path, key, fingerprint, settings, workers, report, files_table, owners,
-                      fresh)
-        done += fingerprint[0]
+            update = table.begin(planned)
+            for item in read_file(planned.path, settings):
+                if isinstance(item, Problem):
+                    report.problems.append(item)
+                    continue
+                item.id = update.article_id(item.id)
+                update.claim(item.id)
+                workers.send("put", item.id, item)
+            for gone in update.finish():
+                workers.send("remove", gone, gone)
+        done += planned.size
         if progress:
-            progress(done, total)
-    return fresh
-
-
-def _read_one(path, key, fingerprint, settings, workers, report, files_table, owners, fresh):
-    old_ids = set(files_table.get(key, {}).get("ids", ()))
-    ids: list[str] = []
-    seen: set[str] = set()
-    named = not path.name.lower().endswith((".jsonl", ".jsonl.gz", ".csv"))
-    for item in read_file(path, settings):
-        if isinstance(item, Problem):
-            report.problems.append(item)
-            continue
-        if named:
-            item.id = _unique_name_id(item.id, key, owners, fresh)
-        owner = owners.get(item.id)
-        if owner and owner != key and owner in files_table:
-            entry = files_table[owner]
-            entry["ids"] = [i for i in entry["ids"] if i != item.id]
-        owners[item.id] = key
-        workers.send("put", item.id, item)
-        if item.id not in seen:
-            seen.add(item.id)
-            ids.append(item.id)
-    for gone in old_ids - seen:
-        if owners.get(gone) == key:
-            workers.send("remove", gone, gone)
-            owners.pop(gone, None)
-    files_table[key] = {"fingerprint": fingerprint, "ids": ids}
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+            progress(done, plan.total_bytes)

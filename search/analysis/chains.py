@@ -24,10 +24,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
-from whoosh.analysis import Analyzer, Token
-from whoosh.lang.stopwords import stoplists
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORD_CHARS = 64
@@ -51,6 +50,17 @@ _PLAIN = "xx"  # the chain for languages without a stemmer: lowercase only
 # Languages whose compounds are split into parts at index time.
 _COMPOUND_LANGS = frozenset({"de"})
 _UMLAUT_SPELLINGS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
+_STOPWORDS = Path(__file__).with_name("stopwords")
+
+
+@lru_cache(maxsize=None)
+def stopwords_of(lang: str) -> frozenset[str]:
+    """The Snowball stopword list of ``lang`` (``stopwords/<lang>.txt``), empty when there is none."""
+    try:
+        text = (_STOPWORDS / f"{lang}.txt").read_text(encoding="utf-8")
+    except (FileNotFoundError, OSError, ValueError):
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
 
 
 def lowercase_keeps_words(text: str) -> bool:
@@ -84,7 +94,7 @@ class LanguageChain:
         self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
         self._terms: dict = {}  # word -> index term, False for words not indexed
         self._empty_stems = False
-        stopwords = stoplists.get(lang, ())
+        stopwords = stopwords_of(lang) if lang.isalpha() else frozenset()
         if lang == "de":
             stopwords = {v for word in stopwords for v in spelling_variants(word)}
         self.stopwords = frozenset(stopwords)
@@ -93,6 +103,10 @@ class LanguageChain:
     def stem(self, word: str) -> str:
         """The stem of one lowercase word (stopwords are not checked here)."""
         return self._stemmer.stemWord(word) if self._stemmer else word
+
+    def stems(self, words) -> list[str]:
+        """The stems of lowercase words, in order (the words themselves without a stemmer)."""
+        return self._stemmer.stemWords(words) if self._stemmer else list(words)
 
     def tokens(self, text: str) -> list[str]:
         """Every lowercase word of ``text`` in order, stopwords included."""
@@ -196,38 +210,3 @@ def query_terms(word: str, langs) -> list[str]:
     if any(lowered in chain.stopwords for chain in chains):
         return []
     return sorted({chain.stem(lowered) for chain in chains})
-
-
-class NewsAnalyzer(Analyzer):
-    """Whoosh analyzer view of a chain, for Whoosh's own tools.
-
-    Articles are indexed from term lists that the chains produce directly;
-    this analyzer gives the same terms for plain strings.
-    """
-
-    def __init__(self, lang: str = "de"):
-        self.lang = lang
-
-    def __eq__(self, other):
-        return isinstance(other, NewsAnalyzer) and other.lang == self.lang
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, mode="", **kwargs):
-        chain = chain_for(self.lang)
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pos = start_pos
-        for start, end, term in chain.spans(value):
-            if term is None:
-                continue
-            token.text = term
-            token.stopped = False
-            token.boost = 1.0
-            if keeporiginal:
-                token.original = value[start:end]
-            if positions:
-                token.pos = pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            pos += 1
-            yield token

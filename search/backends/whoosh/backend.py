@@ -16,14 +16,16 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from .. import storage
-from ..analysis import chain_for, has_stemmer
-from ..cache import BoundedCache
-from ..searching import (Compiler, build_filter, facet_counts, forget_segments,
+from ... import storage
+from ...analysis import has_stemmer
+from ...cache import BoundedCache
+from ...ranking.related import related_terms
+from ...results import stats_dict
+from .searching import (Compiler, build_filter, facet_counts, forget_segments,
                          highlight_terms, page_hits, run, warm, weighting)
-from ..settings import Settings
-from ..spelling import Vocabulary
-from .base import Hits
+from ...settings import Settings
+from ...analysis.spelling import Vocabulary
+from ..base import Hits
 
 
 class _Snapshot:
@@ -238,38 +240,19 @@ class WhooshSession:
         if docnum is None:
             return []
         stored = searcher.stored_fields(docnum)
-        chain = chain_for(stored.get("lang"))
         reader = self.reader
-        counts: dict[str, int] = {}
-        for term in chain.terms(stored.get("title", "") + "\n" + stored.get("text", "")[:20000]):
-            counts[term] = counts.get(term, 0) + 1
-        total_docs = max(1, reader.doc_count())
-        scored = []
-        for term, tf in counts.items():
-            df = reader.doc_frequency("text", term)
-            if df <= 1 or df > total_docs * 0.2 or len(term) < 3:
-                continue
-            scored.append((tf * (1 + (total_docs / df)) ** 0.5, term))
-        scored.sort(reverse=True)
-        top = [wq.Term("text", term, boost=weight) for weight, term in scored[:20]]
-        if not top:
+        chosen = related_terms(stored, lambda term: reader.doc_frequency("text", term),
+                               reader.doc_count(), self.settings)
+        if not chosen:
             return []
-        results = searcher.search(wq.Or(top), limit=n + 1, mask=wq.Term("id", stored["id"]))
+        top = wq.Or([wq.Term("text", term, boost=weight) for weight, term in chosen])
+        results = searcher.search(top, limit=n + 1, mask=wq.Term("id", stored["id"]))
         return [(hit.fields(), hit.score) for hit in results[:n]]
 
     def stats(self) -> dict:
         snapshot = self.snapshot
         results = run(self.searcher, wq.Every(), filter_query=None, limit=1, sort="relevance")
-        facets = facet_counts(results)
-        months = [v["value"] for v in facets["month"]]
-        return {
-            "documents": self.reader.doc_count(),
-            "languages": {v["value"]: v["count"] for v in facets["lang"]},
-            "sources": {v["value"]: v["count"] for v in facets["source"]},
-            "categories": {v["value"]: v["count"] for v in facets["category"]},
-            "first_date": months[0] if months else None,
-            "last_date": months[-1] if months else None,
-            "size_bytes": storage.size_on_disk(snapshot.generation),
-            "indexed_at": snapshot.meta.get("indexed_at"),
-            "generation": snapshot.generation.name,
-        }
+        return stats_dict(self.reader.doc_count(), facet_counts(results),
+                          size_bytes=storage.size_on_disk(snapshot.generation),
+                          indexed_at=snapshot.meta.get("indexed_at"),
+                          generation=snapshot.generation.name)

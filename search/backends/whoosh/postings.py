@@ -29,9 +29,9 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.system import unpack_int
 from whoosh.util.numeric import byte_to_length
 
-from .cache import BoundedCache, on_clear
+from ...cache import BoundedCache, on_clear
 from .compact import open_compact
-from .coordination import FULL_MATCH, Coordinated
+from .coordination import Coordinated
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -954,7 +954,7 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
     if not known:
         return docs, total * query.boost
     coverage = held / known
-    factor = np.where(coverage >= 0.999999, FULL_MATCH, coverage ** query.power)
+    factor = np.where(coverage >= 0.999999, query.full_match, coverage ** query.power)
     return docs, total * factor * query.boost
 
 

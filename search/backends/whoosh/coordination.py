@@ -13,8 +13,8 @@ holding all of them).
 
 In the any mode (``require_all=False``) every document that holds one of the
 words matches; one that holds all of them has its score multiplied by
-``FULL_MATCH``, one that holds some by ``coverage ** power``, ``coverage``
-being its share of the query's IDF. Documents with all the words rank
+``full_match`` (the setting ``any_mode_full_match``), one that holds some by
+``coverage ** power``, ``coverage`` being its share of the query's IDF. Documents with all the words rank
 first; among the others, those with more, and rarer, words. A clause of
 weight 0 (a stand-in for a word the index does not know) adds its own
 nominal score and does not count for coverage.
@@ -25,8 +25,6 @@ from __future__ import annotations
 from whoosh import matching
 from whoosh.query import Or
 
-FULL_MATCH = 10.0
-
 
 class Coordinated(Or):
     """Union (or, with ``require_all``, intersection) of word clauses, BM25F-scored."""
@@ -35,7 +33,7 @@ class Coordinated(Or):
 
     def __init__(self, subqueries, weights=None, *, power: float = 2.0, require_all: bool = False,
                  boosts=None, k1: float = 1.2, b: float = 0.75, boost: float = 1.0,
-                 term_weights=None):
+                 term_weights=None, full_match: float = 10.0):
         Or.__init__(self, subqueries, boost=boost)
         self.weights = list(weights) if weights is not None else [1.0] * len(subqueries)
         if len(self.weights) != len(self.subqueries):
@@ -46,10 +44,12 @@ class Coordinated(Or):
         self.k1 = k1
         self.b = b
         self.term_weights = dict(term_weights or {})
+        self.full_match = full_match
 
     def _params(self):
         return dict(power=self.power, require_all=self.require_all, boosts=self.boosts,
-                    k1=self.k1, b=self.b, boost=self.boost, term_weights=self.term_weights)
+                    k1=self.k1, b=self.b, boost=self.boost, term_weights=self.term_weights,
+                    full_match=self.full_match)
 
     def __eq__(self, other):
         return (isinstance(other, Coordinated) and self.subqueries == other.subqueries
@@ -79,14 +79,14 @@ class Coordinated(Or):
         term_weights = {t.encode("utf-8"): w for t, w in self.term_weights.items()}
         return CoordinationMatcher(children, self.weights, self.power, self.require_all,
                                    searcher.reader(), self.boosts, averages, self.k1, self.b,
-                                   self.boost, term_weights)
+                                   self.boost, term_weights, self.full_match)
 
 
 class CoordinationMatcher(matching.Matcher):
     """Moves over the documents the clauses match and scores them (see the module)."""
 
     def __init__(self, children, weights, power, require_all, reader, boosts, averages, k1, b,
-                 boost=1.0, term_weights=None):
+                 boost=1.0, term_weights=None, full_match=10.0):
         self._children = list(children)
         self._weights = list(weights)
         self._known = sum(w for w in weights if w > 0)
@@ -98,6 +98,7 @@ class CoordinationMatcher(matching.Matcher):
         self._k1 = k1
         self._b = b
         self._boost = boost
+        self._full_match = full_match
         self._term_weights = term_weights or {}
         self._id = None
         self._find()
@@ -134,7 +135,8 @@ class CoordinationMatcher(matching.Matcher):
     def copy(self):
         return CoordinationMatcher([c.copy() for c in self._children], self._weights, self._power,
                                    self._require_all, self._reader, self._boosts, self._averages,
-                                   self._k1, self._b, self._boost, self._term_weights)
+                                   self._k1, self._b, self._boost, self._term_weights,
+                                   self._full_match)
 
     def replace(self, minquality=0):
         return self
@@ -208,7 +210,7 @@ class CoordinationMatcher(matching.Matcher):
         if not self._known:  # only stand-ins for unknown words
             return total * self._boost
         coverage = held / self._known
-        factor = FULL_MATCH if coverage >= 0.999999 else coverage ** self._power
+        factor = self._full_match if coverage >= 0.999999 else coverage ** self._power
         return total * factor * self._boost
 
     def weight(self):

@@ -39,6 +39,7 @@ from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from ...processes import end_with_parent
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
@@ -714,7 +715,7 @@ def _fork(work) -> int:
     if pid == 0:
         status = 1
         try:
-            _die_with_parent()
+            end_with_parent()
             work()
             status = 0
         except BaseException:
@@ -740,16 +741,6 @@ def _stop(pid: int | None) -> None:
             os.waitpid(pid, 0)
         except OSError:
             pass
-
-
-def _die_with_parent() -> None:
-    """In a forked writer: killed when the indexer dies (Linux), so none is left behind."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class _Helper:

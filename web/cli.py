@@ -1,8 +1,19 @@
-"""The ``newssearch`` command: index a corpus, search it, serve it."""
+"""The ``newssearch`` command: index an archive, search it, serve it.
+
+A thin layer over the names :mod:`search` exports. Every command's options
+that say *what* to work on (``--index``, ``--backend``, ``--remote``,
+``--shards`` and any ``--setting NAME VALUE``) are gathered on click's
+context object into one :class:`search.Settings`, which the command passes
+down unchanged; the library decides the rest (which backend indexes a
+folder, for one). Serving lives in :mod:`web.server`.
+
+Exit codes: 0 success (or nothing needed to change), 1 failure (every input
+failed, no index), 2 usage error, 3 the index is busy.
+"""
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import html
 import json
 import os
@@ -12,75 +23,99 @@ from pathlib import Path
 
 import click
 
-from search import Engine, IndexBusy, IndexMissing, InvalidParameter, Settings, index_paths
+from search import (Engine, EvaluationInputError, IndexBusy, IndexMissing, InvalidParameter,
+                    InvalidSetting, Settings, evaluate, format_report, index_paths, read_qrels,
+                    read_queries, shard_tools, write_run)
 
-DEFAULT_INDEX = "index"
 EXIT_FAILED = 1
 EXIT_BUSY = 3
 
-index_option = click.option(
-    "--index", "index_dir", default=DEFAULT_INDEX, show_default=True,
-    type=click.Path(file_okay=False, path_type=Path), help="Index folder.")
+
+# -- settings on the context object ------------------------------------------------
 
 
-# -- backends --------------------------------------------------------------
+class Options:
+    """What the options of the running command ask of the settings."""
 
-# The backend options of the running command (one command per process).
-_BACKEND: dict = {"backend": None, "remote": None, "shards": None}
-BACKENDS = ("whoosh", "xapian")
+    def __init__(self):
+        self.changes: dict = {}
 
-
-def backend_options(function=None, *, shards: bool = False):
-    """``--backend`` and ``--remote`` (with ``shards``: ``--shards`` instead of ``--remote``)."""
-    if function is None:
-        return functools.partial(backend_options, shards=shards)
-
-    @functools.wraps(function)
-    def wrapper(*args, backend=None, remote=None, shard_count=None, **kwargs):
-        _BACKEND.update(backend=backend, remote=remote, shards=shard_count)
-        if remote and backend == "whoosh":
-            raise click.UsageError("--remote needs the xapian backend")
-        return function(*args, **kwargs)
-
-    if shards:
-        wrapper = click.option(
-            "--shards", "shard_count", default=None, type=click.IntRange(1, 256),
-            help="Xapian: shards of a new cluster folder (default 1; fixed once built).")(wrapper)
-    else:
-        wrapper = click.option(
-            "--remote", default=None, metavar="HOST:PORT,...",
-            help="Xapian: search shards served by 'newssearch shard serve', one HOST:PORT per "
-                 "shard (HOST:PORT|HOST:PORT for a shard and its replicas).")(wrapper)
-    return click.option(
-        "--backend", default=None, type=click.Choice(BACKENDS),
-        help="whoosh: one index folder (default); xapian: a sharded cluster (default for a "
-             "cluster folder or with --remote).")(wrapper)
+    @property
+    def settings(self) -> Settings:
+        return Settings(**self.changes)
 
 
-def _settings(index_dir: Path) -> Settings:
-    backend = _BACKEND["backend"] or ("xapian" if _BACKEND["remote"] else None)
-    return Settings(index_dir=index_dir, backend=backend, remote=_BACKEND["remote"])
+_SETTINGS = {item.name: item for item in dataclasses.fields(Settings)}
 
 
-def _index(paths, index_dir: Path, rebuild: bool, progress):
-    """Index into a Whoosh folder or a Xapian cluster, as the options and the folder say."""
-    from search.backends.layout import read_cluster
-
-    backend = _BACKEND["backend"]
-    if backend is None:
-        backend = "xapian" if _BACKEND["shards"] or read_cluster(index_dir) else "whoosh"
-    if backend == "whoosh":
-        if _BACKEND["shards"]:
-            raise click.UsageError("--shards needs --backend xapian")
-        return index_paths(paths, Settings(index_dir=index_dir), rebuild=rebuild,
-                           progress=progress)
-    from search.backends.xapian_index import ClusterLayoutError, index_cluster
-
+def _setting_value(name: str, text: str):
+    """``text`` as the type of the setting ``name`` (by its default)."""
+    if name not in _SETTINGS or name == "index_dir":
+        raise click.BadParameter(f"no setting {name!r} (see 'newssearch settings')")
+    default = next(row["default"] for row in Settings.describe() if row["name"] == name)
     try:
-        return index_cluster(paths, Settings(index_dir=index_dir, backend="xapian"),
-                             shards=_BACKEND["shards"], rebuild=rebuild, progress=progress)
-    except ClusterLayoutError as error:
-        raise click.UsageError(str(error))
+        if isinstance(default, bool):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(text)
+            return text.lower() in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+        if isinstance(default, tuple):
+            return tuple(v.strip() for v in text.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{name} takes a {type(default).__name__}, not {text!r}")
+    return text or None
+
+
+def _store(name: str):
+    def callback(ctx, param, value):
+        options = ctx.ensure_object(Options)
+        if name == "settings":
+            for key, text in value:
+                options.changes[key] = _setting_value(key, text)
+        elif value is not None:
+            options.changes[name] = value
+        return value
+    return callback
+
+
+def settings_options(*, shards: bool = False, remote: bool = True):
+    """The options that make the command's :class:`Settings` (on ``ctx.obj``)."""
+    def decorate(function):
+        decorators = [
+            click.option("--index", "index_dir", default="index", show_default=True,
+                         type=click.Path(file_okay=False, path_type=Path), expose_value=False,
+                         callback=_store("index_dir"), help="Index folder (or cluster folder)."),
+            click.option("--backend", default=None, type=click.Choice(["whoosh", "xapian"]),
+                         expose_value=False, callback=_store("backend"),
+                         help="whoosh: one index folder (default); xapian: a sharded cluster "
+                              "(default for a cluster folder, with --remote or --shards)."),
+            click.option("--setting", "settings", type=(str, str), multiple=True,
+                         expose_value=False, callback=_store("settings"), metavar="NAME VALUE",
+                         help="Set any setting (repeatable; 'newssearch settings' lists them)."),
+        ]
+        if shards:
+            decorators.append(click.option(
+                "--shards", default=None, type=click.IntRange(1, 256), expose_value=False,
+                callback=_store("shards"),
+                help="Xapian: shards of a new cluster folder (default 1; fixed once built)."))
+        if remote:
+            decorators.append(click.option(
+                "--remote", default=None, metavar="HOST:PORT,...", expose_value=False,
+                callback=_store("remote"),
+                help="Xapian: search shards served by 'newssearch shard serve', one HOST:PORT "
+                     "per shard (HOST:PORT|HOST:PORT for a shard and its replicas)."))
+        for decorator in reversed(decorators):
+            function = decorator(function)
+        return click.pass_obj(function)
+    return decorate
+
+
+def fail(message: str, code: int = EXIT_FAILED):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,7 +124,7 @@ def main():
     """Full-text search for news archives, German first."""
 
 
-# -- index -----------------------------------------------------------------
+# -- index -----------------------------------------------------------------------
 
 
 def _progress_bar(quiet: bool):
@@ -107,14 +142,23 @@ def _progress_bar(quiet: bool):
     return bar, update
 
 
+def run_index(paths, settings: Settings, *, rebuild: bool, progress=None):
+    """Index ``paths``; usage errors and a busy index end the command."""
+    try:
+        return index_paths(list(paths), settings, rebuild=rebuild, progress=progress)
+    except InvalidSetting as error:
+        raise click.UsageError(str(error))
+    except IndexBusy as error:
+        fail(str(error), EXIT_BUSY)
+
+
 @main.command("index")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@index_option
 @click.option("--rebuild", is_flag=True, help="Build a fresh index and switch to it atomically.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@backend_options(shards=True)
-def index_command(paths, index_dir, rebuild, quiet, as_json):
+@settings_options(shards=True, remote=False)
+def index_command(options, paths, rebuild, quiet, as_json):
     """Index the articles in PATHS (files or folders, searched recursively).
 
     Incremental by default: unchanged files are passed over, changed articles
@@ -124,10 +168,7 @@ def index_command(paths, index_dir, rebuild, quiet, as_json):
     """
     bar, update = _progress_bar(quiet or as_json)
     try:
-        report = _index(paths, index_dir, rebuild, update)
-    except IndexBusy as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_BUSY)
+        report = run_index(paths, options.settings, rebuild=rebuild, progress=update)
     finally:
         if bar is not None:
             bar.close()
@@ -150,11 +191,7 @@ def _print_report(report) -> None:
                f"{report.docs_per_second:.0f} docs/s, {report.seconds:.1f} s")
 
 
-# -- search ----------------------------------------------------------------
-
-
-def _open_engine(index_dir: Path) -> Engine:
-    return Engine(_settings(index_dir))
+# -- search ----------------------------------------------------------------------
 
 
 def _terminal_snippet(snippet_html: str, color: bool) -> str:
@@ -166,7 +203,6 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 
 @main.command("search")
 @click.argument("query")
-@index_option
 @click.option("--json", "as_json", is_flag=True, help="Print exactly the JSON of /api/search.")
 @click.option("--limit", "-n", default=10, show_default=True, type=int, help="Hits per page.")
 @click.option("--page", default=1, show_default=True, type=int)
@@ -177,20 +213,21 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 @click.option("--category", default=None, help="Only articles of this category.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
-@backend_options
-def search_command(query, index_dir, as_json, limit, page, sort, lang, source, category,
+@settings_options()
+def search_command(options, query, as_json, limit, page, sort, lang, source, category,
                    date_from, date_to):
     """Search the index for QUERY (see the README for the query language)."""
     try:
-        with _open_engine(index_dir) as engine:
+        with Engine(options.settings) as engine:
             result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
                                    source=source, category=category, date_from=date_from,
                                    date_to=date_to)
     except InvalidParameter as error:
         raise click.UsageError(error.message)
+    except InvalidSetting as error:
+        raise click.UsageError(str(error))
     except IndexMissing as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_FAILED)
+        fail(str(error))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
@@ -212,21 +249,21 @@ def search_command(query, index_dir, as_json, limit, page, sort, lang, source, c
         click.echo("   " + _terminal_snippet(hit["snippet"], color))
 
 
-# -- stats -----------------------------------------------------------------
+# -- stats -----------------------------------------------------------------------
 
 
 @main.command("stats")
-@index_option
 @click.option("--json", "as_json", is_flag=True)
-@backend_options
-def stats_command(index_dir, as_json):
+@settings_options()
+def stats_command(options, as_json):
     """What the index holds."""
     try:
-        with _open_engine(index_dir) as engine:
+        with Engine(options.settings) as engine:
             stats = engine.stats()
+    except InvalidSetting as error:
+        raise click.UsageError(str(error))
     except IndexMissing as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_FAILED)
+        fail(str(error))
     if as_json:
         click.echo(json.dumps(stats, ensure_ascii=False))
         return
@@ -242,7 +279,27 @@ def stats_command(index_dir, as_json):
     click.echo(f"indexed at:  {stats['indexed_at']}")
 
 
-# -- shard -----------------------------------------------------------------
+# -- settings --------------------------------------------------------------------
+
+
+@main.command("settings")
+@click.option("--json", "as_json", is_flag=True)
+def settings_command(as_json):
+    """List every setting with its default and what it does (set one with --setting)."""
+    rows = Settings.describe()
+    if as_json:
+        click.echo(json.dumps([{**row, "default": row["default"] if not isinstance(
+            row["default"], Path) else str(row["default"])} for row in rows], ensure_ascii=False))
+        return
+    group = None
+    for row in rows:
+        if row["group"] != group:
+            group = row["group"]
+            click.echo(f"\n[{group}]")
+        click.echo(f"  {row['name']} = {row['default']!r}\n      {row['help']}")
+
+
+# -- shard -----------------------------------------------------------------------
 
 
 @main.group("shard")
@@ -254,27 +311,26 @@ def shard_group():
     """
 
 
-def _exec(command: list[str]) -> None:
+def _exec(build, announcement: str) -> None:
+    try:
+        command = build()
+    except shard_tools.ToolMissing as error:
+        fail(str(error))
+    click.echo(announcement)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(command[0], command)
 
 
-def _tool_command(build):
-    from search.backends.xapian_serve import ToolMissing
-
-    try:
-        return build()
-    except ToolMissing as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_FAILED)
+_interface_option = click.option(
+    "--interface", default="127.0.0.1", show_default=True,
+    help="Address to listen on (a private one: there is no authentication).")
 
 
 @shard_group.command("serve")
 @click.argument("shard_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--interface", default="127.0.0.1", show_default=True,
-              help="Address to listen on (a private one: there is no authentication).")
+@_interface_option
 @click.option("--timeout", "timeout_ms", default=None, type=click.IntRange(0),
               help="Close connections idle or busy for this many ms (xapian-tcpsrv's default "
                    "if not given).")
@@ -285,23 +341,18 @@ def shard_serve_command(shard_dir, port, interface, timeout_ms):
     replica made by 'newssearch shard replicate'. New commits are seen by
     the query node without a restart.
     """
-    from search.backends import xapian_serve
-
     try:
-        xapian_serve.check_shard(shard_dir)
+        shard_tools.check_shard(shard_dir)
     except ValueError as error:
         raise click.UsageError(str(error))
-    command = _tool_command(lambda: xapian_serve.tcpsrv_command(
-        shard_dir, port, interface, timeout_ms=timeout_ms))
-    click.echo(f"serving {shard_dir} on {interface}:{port}")
-    _exec(command)
+    _exec(lambda: shard_tools.tcpsrv_command(shard_dir, port, interface, timeout_ms=timeout_ms),
+          f"serving {shard_dir} on {interface}:{port}")
 
 
 @shard_group.command("replication-server")
 @click.argument("cluster_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", required=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-@click.option("--interface", default="127.0.0.1", show_default=True,
-              help="Address to listen on (a private one: there is no authentication).")
+@_interface_option
 def shard_replication_server_command(cluster_dir, port, interface):
     """Offer the shards of CLUSTER_DIR to replicas (xapian-replicate-server).
 
@@ -309,16 +360,12 @@ def shard_replication_server_command(cluster_dir, port, interface):
     name (shard-00, shard-01, …) and receive only the changes after the
     first copy.
     """
-    from search.backends import xapian_serve
-    from search.backends.layout import read_cluster
-
-    if read_cluster(cluster_dir) is None:
-        raise click.UsageError(f"{cluster_dir} is not a cluster folder "
-                               f"(made by 'newssearch index --backend xapian')")
-    command = _tool_command(lambda: xapian_serve.replication_server_command(
-        cluster_dir, port, interface))
-    click.echo(f"offering the shards of {cluster_dir} for replication on {interface}:{port}")
-    _exec(command)
+    try:
+        shard_tools.check_cluster(cluster_dir)
+    except ValueError as error:
+        raise click.UsageError(str(error))
+    _exec(lambda: shard_tools.replication_server_command(cluster_dir, port, interface),
+          f"offering the shards of {cluster_dir} for replication on {interface}:{port}")
 
 
 @shard_group.command("replicate")
@@ -337,52 +384,44 @@ def shard_replicate_command(replica_dir, source, shard_name, interval, once):
     after its primary in --remote (HOST:PORT|HOST:PORT): the query node uses
     it whenever the primary does not answer.
     """
-    from search.backends import xapian_serve
-    from search.backends.xapian_cluster import parse_endpoint
-
     try:
-        endpoint = parse_endpoint(source)
+        endpoint = shard_tools.parse_endpoint(source)
     except ValueError as error:
         raise click.UsageError(str(error))
-    command = _tool_command(lambda: xapian_serve.replicate_command(
-        replica_dir, endpoint.host, endpoint.port, shard_name, interval=interval, once=once))
     replica_dir.parent.mkdir(parents=True, exist_ok=True)
-    _exec(command)
+    _exec(lambda: shard_tools.replicate_command(replica_dir, endpoint.host, endpoint.port,
+                                                shard_name, interval=interval, once=once),
+          f"replicating {shard_name} from {source} into {replica_dir}")
 
 
-# -- serve -----------------------------------------------------------------
+# -- serve -----------------------------------------------------------------------
 
 
-def _has_index(index_dir: Path) -> bool:
+def _has_index(settings: Settings) -> bool:
     try:
-        with _open_engine(index_dir) as engine:
+        with Engine(settings) as engine:
             engine.search("", per_page=1, suggest=False)
     except IndexMissing:
         return False
     return True
 
 
-def _index_first(corpus_paths, index_dir: Path) -> None:
-    """Index ``corpus_paths`` into ``index_dir`` unless it already holds an index."""
-    if _has_index(index_dir):
-        click.echo(f"{index_dir} holds an index already; not indexing {', '.join(map(str, corpus_paths))} "
+def _index_first(corpus_paths, settings: Settings) -> None:
+    """Index ``corpus_paths`` unless the index folder already holds an index."""
+    named = ", ".join(map(str, corpus_paths))
+    if _has_index(settings):
+        click.echo(f"{settings.index_dir} holds an index already; not indexing {named} "
                    f"(run 'newssearch index' to update it)", err=True)
         return
-    click.echo(f"no index in {index_dir} yet: indexing {', '.join(map(str, corpus_paths))} …", err=True)
-    try:
-        report = _index(list(corpus_paths), index_dir, False, None)
-    except IndexBusy as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_BUSY)
+    click.echo(f"no index in {settings.index_dir} yet: indexing {named} …", err=True)
+    report = run_index(corpus_paths, settings.with_changes(remote=None), rebuild=False)
     click.echo(f"added {report.added}, skipped {len(report.problems)}; "
                f"{report.documents} documents in the index, {report.seconds:.1f} s", err=True)
     if report.failed:
-        click.echo("Error: nothing could be indexed", err=True)
-        sys.exit(EXIT_FAILED)
+        fail("nothing could be indexed")
 
 
 @main.command("serve")
-@index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0: any free port).")
@@ -396,8 +435,8 @@ def _index_first(corpus_paths, index_dir: Path) -> None:
                    "(repeatable).")
 @click.option("--debug", is_flag=True,
               help="Run Flask's development server with reloader and debugger instead.")
-@backend_options
-def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
+@settings_options()
+def serve_command(options, host, port, threads, workers, corpus_paths, debug):
     """Serve the search page and the JSON API for the index.
 
     A reindex while the server runs shows with the next request; no restart
@@ -406,148 +445,39 @@ def serve_command(index_dir, host, port, threads, workers, corpus_paths, debug):
     import logging
 
     from web import create_app
+    from web.server import ServeError, serve
 
-    if corpus_paths:
-        _index_first(corpus_paths, index_dir)
-    elif not _has_index(index_dir):
-        click.echo(f"warning: no index in {index_dir} yet; the pages say so until one is built "
-                   f"with 'newssearch index PATH --index {index_dir}'", err=True)
-    settings = _settings(index_dir)
+    settings = options.settings
+    try:
+        if corpus_paths:
+            _index_first(corpus_paths, settings)
+        elif not _has_index(settings):
+            click.echo(f"warning: no index in {settings.index_dir} yet; the pages say so until "
+                       f"one is built with 'newssearch index PATH --index {settings.index_dir}'",
+                       err=True)
+    except InvalidSetting as error:
+        raise click.UsageError(str(error))
     if debug:
         create_app({"SETTINGS": settings}).run(host=host, port=port, debug=True, use_reloader=True)
         return
-
-    from waitress import create_server
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.WARNING)
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or not hasattr(os, "fork"):
-        _warm(settings)  # what every search reads, read before the first request
-        server = create_server(create_app({"SETTINGS": settings}), host=host, port=port,
-                               threads=threads, ident="newssearch")
-        _echo_listening(server)
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.close()
-        return
-    _serve_forked(settings, host, port, threads, workers)
 
+    def announce(url: str, processes: int) -> None:
+        click.echo(f"Serving on {url}" + (f" ({processes} processes)" if processes > 1 else ""))
+        sys.stdout.flush()
 
-def _warm(settings) -> None:
-    """Read ahead what every search reads; a failure here is reported by the requests."""
     try:
-        with Engine(settings) as engine:
-            engine.warm()
-    except Exception as error:  # noqa: BLE001 - serving starts all the same
-        click.echo(f"warning: the index could not be read ahead: {error}", err=True)
+        serve(settings, host, port, threads=threads, workers=workers, announce=announce,
+              warn=lambda text: click.echo(text, err=True))
+    except ServeError as error:
+        fail(str(error))
 
 
-def _echo_listening(server) -> None:
-    listening = getattr(server, "effective_listen", None) or [(server.effective_host,
-                                                               server.effective_port)]
-    for where, bound_port in listening:
-        shown = f"[{where}]" if ":" in str(where) else where
-        click.echo(f"Serving on http://{shown}:{bound_port}/")
-    sys.stdout.flush()
-
-
-def _serve_forked(settings, host: str, port: int, threads: int, workers: int) -> None:
-    """``workers`` processes, each a waitress server with its own engine, accepting
-    connections on one listening socket made here."""
-    import signal
-    import socket
-    import time
-
-    # What every search reads is read once here, before the workers are forked: they
-    # share it (copy-on-write) instead of each reading it on its first requests.
-    _warm(settings)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError as error:
-        click.echo(f"Error: cannot listen on {host}:{port}: {error}", err=True)
-        sys.exit(EXIT_FAILED)
-    listener.listen(1024)
-    where, bound_port = listener.getsockname()[:2]
-    shown = f"[{where}]" if ":" in str(where) else where
-    click.echo(f"Serving on http://{shown}:{bound_port}/ ({workers} processes)")
-    sys.stdout.flush()
-
-    def start_worker() -> int:
-        pid = os.fork()
-        if pid:
-            return pid
-        code = 0
-        try:
-            _end_with_parent()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            from waitress import create_server
-
-            from web import create_app
-
-            server = create_server(create_app({"SETTINGS": settings}), sockets=[listener],
-                                   threads=threads, ident="newssearch")
-            server.run()
-        except BaseException:  # noqa: BLE001 - a worker ends here whatever happens
-            import traceback
-
-            traceback.print_exc()
-            code = 1
-        finally:
-            os._exit(code)
-
-    children = {start_worker() for _ in range(workers)}
-    stopping = False
-
-    def stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while children:
-        try:
-            pid, _ = os.wait()
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        children.discard(pid)
-        if not stopping:  # a worker died: start another after a pause
-            time.sleep(1)
-            if not stopping:
-                children.add(start_worker())
-    listener.close()
-
-
-def _end_with_parent() -> None:
-    """In a worker: end with SIGTERM when the serving process ends (Linux)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
-# -- eval ------------------------------------------------------------------
+# -- eval ------------------------------------------------------------------------
 
 
 @main.command("eval")
-@index_option
 @click.option("--queries", "queries_path", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Queries as JSON Lines: query_id (or qid, id) and text (or query).")
@@ -562,14 +492,12 @@ def _end_with_parent() -> None:
               help="Also write the ranking as a TREC run file.")
 @click.option("--tag", default="newssearch", show_default=True, help="Run tag in the run file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def eval_command(index_dir, queries_path, qrels_path, k, depth, run_out, tag, as_json):
+@settings_options()
+def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json):
     """Measure ranking quality on judged queries: MRR, recall, nDCG, zero hits, latency.
 
     Every query goes through the same search as the web page.
     """
-    from search.evaluation import EvaluationInputError, evaluate, format_report, read_qrels, \
-        read_queries, write_run
-
     try:
         queries = read_queries(queries_path)
         qrels = read_qrels(qrels_path)
@@ -578,11 +506,10 @@ def eval_command(index_dir, queries_path, qrels_path, k, depth, run_out, tag, as
     if not queries:
         raise click.UsageError(f"{queries_path}: no queries")
     try:
-        with _open_engine(index_dir) as engine:
+        with Engine(options.settings) as engine:
             report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth)
     except IndexMissing as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(EXIT_FAILED)
+        fail(str(error))
     if run_out is not None:
         write_run(rankings, run_out, tag=tag)
     if as_json:

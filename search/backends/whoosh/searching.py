@@ -7,7 +7,6 @@ into Whoosh queries.
 from __future__ import annotations
 
 import heapq
-import math
 import threading
 from itertools import islice
 
@@ -16,37 +15,22 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring, sorting
 
-from . import query as q
-from .analysis import WORD, chain_for, normalise_query_text, query_terms
-from .cache import on_clear
-from .coordination import Coordinated
+from ... import query as q
+from ...analysis import chain_for, normalise_query_text, query_terms
+from ... import facets
+from ...cache import on_clear
+from ...fields import FACET_FIELDS, PARTS_FIELD
+from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...settings import Settings
 from . import postings
+from .coordination import Coordinated
 from .postings import SegmentArrays, docs_of, scored
-from .schema import FACET_FIELDS, PARTS_FIELD
-from .settings import Settings
-
-MIN_PREFIX_CHARS = 2
-MAX_PREFIX_TERMS = 2000
-# Terms all the prefix words of one query may expand to together (every field): the work
-# of a query stays bounded however many prefixes it holds; words past the budget are
-# searched as the plain words they start with.
-MAX_PREFIX_TERMS_PER_QUERY = 5 * MAX_PREFIX_TERMS
-# Any mode: a word the index does not hold is matched by index terms sharing its
-# longest known start (at least this long and half the word), at a nominal weight.
-RELAXED_MIN_CHARS = 3
-RELAXED_MAX_TERMS = 50
-RELAXED_BOOST = 0.1
-# Verb endings swapped to find a word's other forms, and the weight of those forms.
-VERB_ENDINGS = ("", "e", "en", "n", "st", "t", "et", "est", "te", "ten", "tet", "test", "tes")
-INFLECTION_WEIGHT = 0.7
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
-    """Inclusive sort-key bounds for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD)."""
-    def key(value: str, fill: str) -> int:
-        digits = value.replace("-", "")
-        return int(digits + fill * (14 - len(digits)))
-    return key(start, "0"), key(end, "9")
+    """Inclusive ``date_sort`` bounds for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD)."""
+    low, high = date_keys(start, end)
+    return int(low), int(high)
 
 
 def weighting(settings: Settings):
@@ -109,58 +93,42 @@ class DateSortRange(wq.NumericRange):
         return wq.ConstantScoreQuery(query, self.boost)
 
 
-class Compiler:
+class Compiler(Planner):
     """Turns a query tree into a Whoosh query for one index snapshot.
 
     A plain word is searched in the title (boosted), in the text and, with a
     lower weight, among the parts of compounds (``Politik`` finds
     ``Flüchtlingspolitik``); a word restricted to ``title:`` or ``text:`` and
     phrases match the words themselves only. :meth:`any_of` is the ranked-OR
-    reading of a plain word query (the "any" mode).
+    reading of a plain word query (the "any" mode). Which terms a word stands
+    for is decided by :class:`search.query.planning.Planner`, as on Xapian.
     """
 
     def __init__(self, reader, langs, settings: Settings):
+        super().__init__(langs, settings)
         self.reader = reader
-        self.langs = tuple(langs) or ("de",)
-        self.settings = settings
+        self.documents = reader.doc_count_all()
         self.boosts = {"title": settings.title_boost, "text": 1.0,
                        PARTS_FIELD: settings.parts_boost}
         self.has_parts = PARTS_FIELD in reader.schema.names() and settings.parts_boost > 0
         self.field_boosts = {"title": settings.title_boost, "text": 1.0}
         if self.has_parts:
             self.field_boosts[PARTS_FIELD] = settings.parts_boost
-        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
 
-    def fields(self, field):
-        return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
+    # -- the index statistics the planner asks for -----------------------------------
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        return self.reader.doc_frequency(field, term)
+
+    def expand(self, field: str, prefix: str, limit: int) -> list[str]:
+        return [t.decode("utf-8") if isinstance(t, bytes) else t
+                for t in islice(self.reader.expand_prefix(field, prefix), limit)]
+
+    # -- nodes ---------------------------------------------------------------------
 
     def compile(self, node):
         method = getattr(self, "_" + type(node).__name__.lower())
         return method(node)
-
-    def _word(self, node: q.Word):
-        if node.prefix and len(node.text) >= MIN_PREFIX_CHARS:
-            return self._prefix(node)
-        terms = self.word_terms(node)
-        if terms is None:
-            return self._phrase(q.Phrase(" ".join(WORD.findall(normalise_query_text(node.text))),
-                                         node.field))
-        if not terms:
-            return None
-        if node.field is None:
-            return self._plain([self._token(node)], require_all=True)
-        return self._any_field(node.field, terms)
-
-    @staticmethod
-    def _token(node: q.Word) -> str:
-        return WORD.findall(normalise_query_text(node.text))[0]
-
-    def word_terms(self, node: q.Word):
-        """The index terms of a one-token word; ``None`` when the word holds several tokens."""
-        tokens = WORD.findall(normalise_query_text(node.text))
-        if len(tokens) > 1:
-            return None
-        return query_terms(tokens[0], self.langs) if tokens else []
 
     def _any_field(self, field, terms):
         boosts = self.boosts
@@ -170,22 +138,13 @@ class Compiler:
         return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
 
     def _prefix(self, node: q.Word):
-        lowered = normalise_query_text(node.text).lower()
-        stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
-        stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
-        if self.prefix_budget <= 0:
+        expanded = self.prefix_terms(node)
+        if expanded is None:
             return self._word(q.Word(node.text, node.field))
-        clauses = []
-        for field in self.fields(node.field):
-            for stem in sorted(stems):
-                take = max(0, min(MAX_PREFIX_TERMS, self.prefix_budget))
-                expanded = list(islice(self.reader.expand_prefix(field, stem), take))
-                self.prefix_budget -= len(expanded)
-                clauses.extend(wq.Term(field, t.decode("utf-8") if isinstance(t, bytes) else t,
-                                       boost=self.boosts[field]) for t in expanded)
-        if not clauses:
+        if not expanded:
             return wq.Term("text", "\u0000none")
-        expansion = wq.Or(clauses)
+        expansion = wq.Or([wq.Term(field, term, boost=self.boosts[field])
+                           for field, term in expanded])
         # Whoosh would march thousands of term matchers along as a tree of unions, for
         # every document an AND around it asks about (ten prefixes took half a minute on
         # 28,000 articles); its array matcher reads each term once: the same hits and
@@ -229,7 +188,7 @@ class Compiler:
         if q.is_plain_conjunction(node):
             words = [self.word_terms(n) for n in node.nodes]
             if all(t is not None for t in words):
-                return self._plain([self._token(n) for n, t in zip(node.nodes, words) if t],
+                return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
         parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
         if not parts:
@@ -246,82 +205,46 @@ class Compiler:
 
     # -- plain word queries and the any mode -------------------------------------
 
-    def _plain(self, tokens, *, require_all: bool):
-        """Plain words, BM25F-scored (:mod:`search.coordination`).
+    def _plain(self, words, *, require_all: bool):
+        """Plain words, BM25F-scored (:mod:`.coordination`).
 
         Each word matches its own terms and, at a lower weight, the terms of
-        its other verb forms that the index holds (:meth:`_inflections`).
+        its other verb forms that the index holds (:meth:`Planner.other_forms`).
         With ``require_all`` every word must match (the default reading);
         without, it is the any mode.
         """
         seen = set()
         clauses, weights, unknown = [], [], []
         term_weights: dict[str, float] = {}
-        for token in tokens:
+        settings = self.settings
+        for token in words:
             terms = query_terms(token, self.langs)
             key = tuple(terms)
             if not terms or key in seen:
                 continue
             seen.add(key)
-            others = self._inflections(token, terms)
-            weight = self._idf(terms + others)
+            others = self.other_forms(token, terms)
+            weight = self.word_idf(terms + others)
             if weight == 0.0 and not require_all:
                 unknown.extend(terms)
                 continue
             for other in others:
-                term_weights.setdefault(other, INFLECTION_WEIGHT)
+                term_weights.setdefault(other, settings.inflection_weight)
             clauses.append(self._any_field(None, terms + others))
             weights.append(weight)
         if not require_all:
-            relaxed = self._relaxed(unknown)
-            if relaxed is not None:
-                clauses.append(relaxed)
+            relaxed = [wq.Term("text", t, boost=settings.relaxed_boost)
+                       for t in self.relaxed_terms(unknown)]
+            if relaxed:
+                clauses.append(relaxed[0] if len(relaxed) == 1 else wq.Or(relaxed))
                 weights.append(0.0)
         if not clauses:
             return None
-        settings = self.settings
         boosts = self.field_boosts if require_all else dict(self.field_boosts,
                                                              title=settings.any_mode_title_boost)
         return Coordinated(clauses, weights, power=settings.any_mode_power, require_all=require_all,
                            boosts=boosts, k1=settings.bm25_k1, b=settings.bm25_b,
-                           term_weights=term_weights)
-
-    def _inflections(self, token: str, terms) -> list[str]:
-        """Terms of the index for other verb forms of ``token`` (German only).
-
-        The Snowball stemmer leaves verb endings in -t, -st, -te, -ten … in
-        place (``verpasst`` → ``verpasst``, ``verpassen`` → ``verpass``);
-        here the word's ending is swapped for the others and the stems that
-        the index holds are kept: ``verpasst`` also finds ``verpassen``,
-        ``verpasste``, ``verpasstest``. The same goes for an -s after a vowel,
-        which the stemmer keeps: ``Warschaus`` also finds ``Warschau``.
-        """
-        if "de" not in self.langs:
-            return []
-        lowered = normalise_query_text(token).lower()
-        if len(lowered) < 5 or not lowered.isalpha():
-            return []
-        chain = chain_for("de")
-        candidates = set()
-        for ending in VERB_ENDINGS:
-            if ending and not lowered.endswith(ending):
-                continue
-            base = lowered[: len(lowered) - len(ending)] if ending else lowered
-            if len(base) < 3:
-                continue
-            candidates.update(base + other for other in VERB_ENDINGS if other != ending)
-        # An -s the stemmer keeps (after a vowel: "Warschaus", "Südeuropas", "Kameras"):
-        # the word without it, and with it.
-        candidates.add(lowered[:-1] if lowered.endswith("s") else lowered + "s")
-        found = set()
-        reader = self.reader
-        own = set(terms)
-        for stem in chain._stemmer.stemWords(sorted(candidates)) if chain._stemmer else ():
-            if stem in own or stem in found or len(stem) < 4:
-                continue
-            if reader.doc_frequency("text", stem) >= 2:
-                found.add(stem)
-        return sorted(found)
+                           term_weights=term_weights, full_match=settings.any_mode_full_match)
 
     def any_of(self, node):
         """The ranked-OR reading of a plain word query (the "any" mode).
@@ -329,7 +252,7 @@ class Compiler:
         Every document holding one of the words matches. Those holding all of
         them rank first; the score of one that holds only some is scaled down
         by the share of the query's IDF it holds
-        (:class:`search.coordination.Coordinated`), so documents holding more
+        (:class:`.coordination.Coordinated`), so documents holding more
         of the words, and the rarer ones, come next. A word that is nowhere in
         the index is matched by the longest start of it that is (``Sepsis`` by
         ``septisch``), at a nominal weight and without counting as held, so
@@ -340,36 +263,8 @@ class Compiler:
         if not all(isinstance(w, q.Word) for w in words):
             return self.compile(node)
         # A hyphenated word ("Panthers-Starter") counts as its words here.
-        tokens = [token for w in words for token in WORD.findall(normalise_query_text(w.text))]
-        return self._plain(tokens, require_all=False)
-
-    def _idf(self, terms) -> float:
-        """The IDF of the rarest way the index holds ``terms``; 0 when it holds none."""
-        reader = self.reader
-        total = max(1, reader.doc_count_all())
-        best = 0.0
-        for term in terms:
-            df = max(reader.doc_frequency(f, term) for f in ("title", "text"))
-            if not df and self.has_parts:
-                df = reader.doc_frequency(PARTS_FIELD, term)
-            if df:
-                best = max(best, math.log(1 + (total - df + 0.5) / (df + 0.5)))
-        return best
-
-    def _relaxed(self, terms):
-        """Terms of the index that start like ``terms`` do, for words it does not hold."""
-        clauses = []
-        for term in terms:
-            for size in range(len(term) - 1, max(RELAXED_MIN_CHARS, (len(term) + 1) // 2) - 1, -1):
-                found = [t.decode("utf-8") if isinstance(t, bytes) else t
-                         for t in islice(self.reader.expand_prefix("text", term[:size]),
-                                         RELAXED_MAX_TERMS)]
-                if found:
-                    clauses.extend(wq.Term("text", t, boost=RELAXED_BOOST) for t in found)
-                    break
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+        return self._plain([token for w in words for token in tokens(w.text)],
+                           require_all=False)
 
 
 def filter_term(reader, field: str, value: str, known: dict | None = None):
@@ -408,9 +303,8 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
     if category:
         parts.append(filter_term(reader, "category", category, known))
     if date_from or date_to:
-        low, _ = date_bounds(date_from or "0001", date_from or "0001")
-        _, high = date_bounds(date_to or "9999", date_to or "9999")
-        parts.append(DateSortRange(low, high))
+        low, high = filter_span(date_from, date_to)
+        parts.append(DateSortRange(int(low), int(high)))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
@@ -633,19 +527,8 @@ def page_hits(results, start: int, end: int, sort: str, stored_fields=None):
 
 
 def facet_counts(results) -> dict:
-    facets = {}
-    for name in FACET_FIELDS:
-        groups = results.groups(name)
-        values = [
-            {"value": key.decode("utf-8") if isinstance(key, bytes) else key, "count": count}
-            for key, count in groups.items() if key not in (None, "", b"")
-        ]
-        if name == "month":
-            values.sort(key=lambda v: v["value"])
-        else:
-            values.sort(key=lambda v: (-v["count"], v["value"]))
-        facets[name] = values
-    return facets
+    """The facets of a search, ordered as every backend orders them (:mod:`search.facets`)."""
+    return facets.ordered({name: results.groups(name) for name in FACET_FIELDS})
 
 
 def highlight_terms(whoosh_query, reader) -> frozenset[str]:

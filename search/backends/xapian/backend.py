@@ -20,82 +20,25 @@ the query node (Xapian's spelling tables do not work over the network).
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import xapian
 
-from ..analysis import chain_for, has_stemmer
-from ..spelling import Vocabulary
-from ..storage import IndexMissing
-from . import xapian_doc as xd
-from .base import Hits
-from .layout import read_cluster, shard_name, shard_paths
-from .xapian_query import Compiler, filter_query, weighting
-
-DEFAULTS = {
-    "shard_timeout_ms": 10_000,  # a remote call taking longer fails (and the shard is left out)
-    "shard_connect_timeout_ms": 2_000,
-    "shard_retry_seconds": 2.0,  # how long a failed shard is left out before it is tried again
-    "shard_reopen_seconds": 1.0,  # how often open shards are checked for new commits
-    "vocabulary_check_seconds": 30.0,  # how often shard vocabularies are checked for changes
-}
-
-
-def option(settings, name: str):
-    return getattr(settings, name, None) if getattr(settings, name, None) is not None \
-        else settings.extra.get(name, DEFAULTS[name])
-
-
-# ---------------------------------------------------------------------------
-# Endpoints
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a shard can be read: a ``xapian-tcpsrv`` (host, port) or a local folder."""
-
-    host: str | None = None
-    port: int | None = None
-    path: str | None = None
-
-    def __str__(self) -> str:
-        return self.path if self.path is not None else f"{self.host}:{self.port}"
-
-    def open(self, settings) -> xapian.Database:
-        if self.path is not None:
-            return xapian.Database(self.path)
-        return xapian.remote_open(self.host, self.port, int(option(settings, "shard_timeout_ms")),
-                                  int(option(settings, "shard_connect_timeout_ms")))
-
-
-def parse_endpoint(text: str) -> Endpoint:
-    text = text.strip()
-    host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"not a host:port: {text!r}")
-    return Endpoint(host=host.strip("[]"), port=int(port))
-
-
-def parse_remote(spec) -> list[list[Endpoint]]:
-    """``"a:1|b:1,c:2"`` → shard 0 at a:1 (replica b:1), shard 1 at c:2."""
-    if isinstance(spec, str):
-        spec = [s for s in spec.split(",")]
-    shards = []
-    for item in spec:
-        endpoints = [parse_endpoint(e) for e in item.split("|") if e.strip()]
-        if endpoints:
-            shards.append(endpoints)
-    if not shards:
-        raise ValueError("no shard given: use host:port,host:port,…")
-    return shards
-
+from ... import facets, storage
+from ...analysis import has_stemmer
+from ...analysis.spelling import Vocabulary
+from ...ranking.related import related_terms
+from ...results import stats_dict
+from ...storage import IndexMissing
+from ..base import Hits
+from . import document as xd
+from .layout import Endpoint, parse_remote, read_cluster, shard_name, shard_paths
+from .query import Compiler, filter_query, weighting
 
 # ---------------------------------------------------------------------------
 # Shard health, shared by all connections of one backend
@@ -122,6 +65,14 @@ class _Health:
                 self.errors[shard] = None
 
 
+def open_endpoint(endpoint: Endpoint, settings) -> xapian.Database:
+    """The database of one shard server or local shard folder."""
+    if endpoint.path is not None:
+        return xapian.Database(endpoint.path)
+    return xapian.remote_open(endpoint.host, endpoint.port, int(settings.shard_timeout_ms),
+                              int(settings.shard_connect_timeout_ms))
+
+
 class _Connections:
     """One thread's open shards (Xapian databases are not shared between threads)."""
 
@@ -135,7 +86,7 @@ class _Connections:
         error = None
         for endpoint in self.backend.shards[shard]:
             try:
-                return endpoint.open(self.backend.settings)
+                return open_endpoint(endpoint, self.backend.settings)
             except xapian.Error as failure:
                 error = failure
         raise error
@@ -147,14 +98,13 @@ class _Connections:
                 db.close()
             except xapian.Error:
                 pass
-        self.backend.health.failed(shard, error, float(option(self.backend.settings,
-                                                              "shard_retry_seconds")))
+        self.backend.health.failed(shard, error, float(self.backend.settings.shard_retry_seconds))
 
     def live(self) -> list[tuple[int, xapian.Database]]:
         """The shards that answer now, opened (or reopened to their latest commit)."""
         backend = self.backend
         now = time.monotonic()
-        every = float(option(backend.settings, "shard_reopen_seconds"))
+        every = float(backend.settings.shard_reopen_seconds)
         for shard in range(len(self.dbs)):
             db = self.dbs[shard]
             if db is None:
@@ -208,7 +158,7 @@ class XapianBackend:
 
     def __init__(self, settings):
         self.settings = settings
-        remote = getattr(settings, "remote", None) or settings.extra.get("remote")
+        remote = settings.remote
         self.index_dir = Path(settings.index_dir) if settings.index_dir else None
         if remote:
             self.shards = parse_remote(remote)
@@ -259,8 +209,7 @@ class XapianBackend:
     def langs(self, db: xapian.Database) -> tuple:
         cached = self._langs
         now = time.monotonic()
-        if cached is not None and now - cached[0] < float(option(self.settings,
-                                                                 "shard_reopen_seconds")):
+        if cached is not None and now - cached[0] < float(self.settings.shard_reopen_seconds):
             return cached[1]
         codes = sorted(item.term.decode("utf-8")[len(xd.LANG):]
                        for item in db.allterms(xd.LANG))
@@ -272,7 +221,7 @@ class XapianBackend:
         """The merged vocabulary of the shards, reloaded when one of them changed."""
         now = time.monotonic()
         if self._vocabulary is not None and now - self._vocabulary_checked < float(
-                option(self.settings, "vocabulary_check_seconds")):
+                self.settings.vocabulary_check_seconds):
             return self._vocabulary
         with self._vocabulary_lock:
             stamps = tuple((i, db.get_metadata(xd.META_STAMP)) for i, db in live)
@@ -432,20 +381,10 @@ class XapianSession:
                 text = item.term
                 if text[:1].islower() or text[:1].isdigit() or text[:1] >= b"\x80":
                     frequencies[text.decode("utf-8")] = item.termfreq
-            shard_docs = max(1, shard_db.get_doccount())
-            counts: dict[str, int] = {}
-            chain = chain_for(stored.get("lang"))
-            for word in chain.terms(stored.get("title", "") + "\n" + stored.get("text", "")[:20000]):
-                counts[word] = counts.get(word, 0) + 1
-            scored = []
-            for word, tf in counts.items():
-                df = frequencies.get(word, 0)
-                if df <= 1 or df > shard_docs * 0.2 or len(word) < 3:
-                    continue
-                scored.append((tf * (1 + (shard_docs / df)) ** 0.5, word))
-            scored.sort(reverse=True)
+            scored = related_terms(stored, lambda word: frequencies.get(word, 0),
+                                   shard_db.get_doccount(), self.settings)
             compiled = Compiler(db, self.backend.langs(db), self.settings,
-                                self._termfreqs).weighted_terms(scored[:20])
+                                self._termfreqs).weighted_terms(scored)
             if compiled is None:
                 return []
             query = xapian.Query(xapian.Query.OP_AND_NOT, compiled.query, xapian.Query(term))
@@ -469,50 +408,19 @@ class XapianSession:
             return (db.get_doccount(), facet_counts(spies), max(stamps, default="") or None,
                     max((r for r in runs if r is not None), default=None),
                     sum(s for s in sizes if s is not None))
-        documents, facets, indexed_at, run, size = self.call(work)
-        months = [v["value"] for v in facets["month"]]
+        documents, counted, indexed_at, run, size = self.call(work)
         if self.backend.local:
-            size = sum(_folder_size(Path(e.path)) for shards in self.backend.shards
+            size = sum(storage.size_on_disk(Path(e.path)) for shards in self.backend.shards
                        for e in shards)
-        generation = f"run-{run:06d}" if run is not None else ""
-        return {
-            "documents": documents,
-            "languages": {v["value"]: v["count"] for v in facets["lang"]},
-            "sources": {v["value"]: v["count"] for v in facets["source"]},
-            "categories": {v["value"]: v["count"] for v in facets["category"]},
-            "first_date": months[0] if months else None,
-            "last_date": months[-1] if months else None,
-            "size_bytes": size,
-            "indexed_at": indexed_at,
-            "generation": generation,
-            "backend": "xapian",
-            "shards": self.shards,
-        }
+        return stats_dict(documents, counted, size_bytes=size, indexed_at=indexed_at,
+                          generation=f"run-{run:06d}" if run is not None else "",
+                          backend="xapian", shards=self.shards)
 
 
 def facet_counts(spies: dict) -> dict:
-    """Facet values and counts in the shape of the Whoosh backend's."""
-    facets = {}
-    for name, spy in spies.items():
-        values = [{"value": item.term.decode("utf-8"), "count": item.termfreq}
-                  for item in spy.values() if item.term]
-        if name == "month":
-            values.sort(key=lambda v: v["value"])
-        else:
-            values.sort(key=lambda v: (-v["count"], v["value"]))
-        facets[name] = values
-    return facets
-
-
-def _folder_size(folder: Path) -> int:
-    total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(root, name))
-            except OSError:
-                pass
-    return total
+    """Facet values and counts of the match spies, in the shape every backend answers."""
+    return facets.ordered({name: {item.term: item.termfreq for item in spy.values()}
+                           for name, spy in spies.items()})
 
 
 def is_cluster(index_dir) -> bool:

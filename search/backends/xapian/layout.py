@@ -1,4 +1,5 @@
-"""The cluster folder of the Xapian backend, readable without the Xapian bindings.
+"""The cluster folder of the Xapian backend and where shards are served, readable
+without the Xapian bindings.
 
 ::
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 LAYOUT_VERSION = 2
@@ -60,3 +62,41 @@ def read_json(path: Path) -> dict:
         return data if isinstance(data, dict) else {}
     except (FileNotFoundError, ValueError):
         return {}
+
+
+# ---------------------------------------------------------------------------
+# Endpoints
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a shard can be read: a ``xapian-tcpsrv`` (host, port) or a local folder."""
+
+    host: str | None = None
+    port: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.path is not None else f"{self.host}:{self.port}"
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    text = text.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not a host:port: {text!r}")
+    return Endpoint(host=host.strip("[]"), port=int(port))
+
+
+def parse_remote(spec) -> list[list[Endpoint]]:
+    """``"a:1|b:1,c:2"`` → shard 0 at a:1 (replica b:1), shard 1 at c:2."""
+    if isinstance(spec, str):
+        spec = [s for s in spec.split(",")]
+    shards = []
+    for item in spec:
+        endpoints = [parse_endpoint(e) for e in item.split("|") if e.strip()]
+        if endpoints:
+            shards.append(endpoints)
+    if not shards:
+        raise ValueError("no shard given: use host:port,host:port,…")
+    return shards

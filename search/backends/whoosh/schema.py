@@ -1,18 +1,10 @@
-"""The one place that builds the index schema."""
+"""The one place that builds the Whoosh schema of the fields in :mod:`search.fields`."""
 
 from __future__ import annotations
 
 from whoosh import fields
 
-from .analysis import NewsAnalyzer
-
-# Fields that a search can be narrowed by, each counted as a facet.
-FACET_FIELDS = ("month", "lang", "source", "category")
-# The field that holds the parts of German compounds (see search.compounds).
-PARTS_FIELD = "parts"
-# Fields indexed from the term lists of the language chains: the article's
-# title and text, and the parts of the compounds in them.
-TEXT_FIELDS = ("title", "text", PARTS_FIELD)
+from .analyzer import NewsAnalyzer
 
 
 def build_schema() -> fields.Schema:

@@ -17,7 +17,6 @@ protocol of Xapian 1.4, which the Python bindings of any 1.4 release use.
 
 from __future__ import annotations
 
-import ctypes
 import shutil
 import signal
 import socket
@@ -25,9 +24,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from .layout import read_cluster, shard_paths
+from ...processes import end_with_parent
+from .layout import parse_endpoint, read_cluster, shard_paths
 
-_PR_SET_PDEATHSIG = 1
+__all__ = ["ToolMissing", "check_cluster", "check_shard", "parse_endpoint",
+           "replicate_command", "replication_server_command", "tcpsrv_command"]
+
 TOOLS_HINT = "install Debian's xapian-tools (apt-get install xapian-tools)"
 
 
@@ -54,6 +56,13 @@ def check_shard(path) -> None:
         xapian.Database(str(path)).close()
     except xapian.Error as error:
         raise ValueError(f"{path} is not a shard: {error.get_msg()}") from None
+
+
+def check_cluster(path) -> None:
+    """Raise ``ValueError`` unless ``path`` is a cluster folder."""
+    if read_cluster(Path(path)) is None:
+        raise ValueError(f"{path} is not a cluster folder "
+                         f"(made by 'newssearch index --backend xapian')")
 
 
 def tcpsrv_command(shard_dir, port: int, interface: str = "127.0.0.1", *,
@@ -97,14 +106,6 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: get SIGTERM when the starting process dies (Linux)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
-
-
 def start(command: list[str], host: str, port: int, *, wait_seconds: float = 15.0,
           log=None) -> subprocess.Popen:
     """Start a server process and wait (bounded) until it accepts connections.
@@ -113,7 +114,7 @@ def start(command: list[str], host: str, port: int, *, wait_seconds: float = 15.
     """
     process = subprocess.Popen(command, stdout=log or subprocess.DEVNULL,
                                stderr=log or subprocess.DEVNULL, start_new_session=True,
-                               preexec_fn=_die_with_parent)
+                               preexec_fn=lambda: end_with_parent(signal.SIGTERM))
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -20,7 +20,7 @@ from typing import Iterator
 
 from .clean import ArticleDate, clean_text, first_sentence, html_text, parse_date, parse_html
 from .language import normalise_lang
-from .settings import Settings
+from ..settings import Settings
 
 SUFFIXES = (".txt", ".html", ".htm", ".jsonl", ".jsonl.gz", ".csv")
 

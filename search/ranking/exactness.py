@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from .analysis import WORD, normalise_query_text
-from .cache import BoundedCache
+from ..analysis.chains import WORD, normalise_query_text
+from ..cache import BoundedCache
 
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 

@@ -1,15 +1,15 @@
 """Compiling the backend-neutral query tree (:mod:`search.query`) into Xapian queries.
 
-This mirrors the Whoosh compiler (:class:`search.searching.Compiler`) rule for
+This mirrors the Whoosh compiler (:class:`search.backends.whoosh.searching.Compiler`) rule for
 rule, so that a query means the same on both backends: words become the
 terms our chains give them (:func:`search.analysis.query_terms`), in title
 and text with the title boosted; phrases are exact sequences of analysed
-terms; ``Impf*`` expands to at most :data:`MAX_PREFIX_TERMS` index terms per
+terms; ``Impf*`` expands to at most ``prefix_max_terms`` index terms per
 field and stem; filters and date ranges restrict without scoring.
 
 Ranking is Whoosh's BM25F, rebuilt from Xapian's built-in BM25 (which remote
 shards can run): the index stores each term's frequency already normalised
-by the length of its own field (:func:`xapian_doc.scaled_wdf`), Xapian's
+by the length of its own field (:func:`.document.scaled_wdf`), Xapian's
 BM25 runs with ``b = 0`` and a scaled ``k1``, and each term's weight is
 scaled so that its inverse document frequency is Whoosh's
 (``log(N / (df + 1)) + 1``; Xapian's own is ``log((N - df + .5) /
@@ -23,37 +23,14 @@ out as query structure (:meth:`Compiler._coordinated`).
 from __future__ import annotations
 
 import math
-from importlib import import_module
-from importlib.util import find_spec
 from dataclasses import dataclass
 
 import xapian
 
-from .. import query as q
-from .. import analysis, searching
-from ..analysis import WORD, chain_for, query_terms
-from . import xapian_doc as xd
-
-# Whoosh scores plain words with BM25F proper (fields weighed before one saturation,
-# search.coordination) where its compiler has that path; mirrored on the combined terms.
-BM25F_WORDS = hasattr(searching.Compiler, "_plain")
-FULL_MATCH = getattr(import_module("search.coordination"), "FULL_MATCH", 10.0) \
-    if find_spec("search.coordination") else 10.0
-MIN_PREFIX_CHARS = 2
-MAX_PREFIX_TERMS = 2000
-# Any mode: a word the index does not hold is matched by index terms sharing its
-# longest known start (at least this long and half the word), at a nominal weight.
-RELAXED_MIN_CHARS = 3
-RELAXED_MAX_TERMS = 50
-RELAXED_BOOST = 0.1
-MAX_PREFIX_TERMS_PER_QUERY = getattr(searching, "MAX_PREFIX_TERMS_PER_QUERY", 5 * MAX_PREFIX_TERMS)
-# Other verb forms of a plain word (search.searching.Compiler._inflections) and their weight.
-INFLECTION_WEIGHT = getattr(searching, "INFLECTION_WEIGHT", 0.0)
-# The any mode's coverage factor is rebuilt exactly (one clause per pair of words when
-# the power is 2, one per subset of the words otherwise) up to this many words: the work
-# grows with the square of the words (8 words: about 50 times that of a plain union).
-MAX_COORDINATED_WORDS = 8
-MAX_COORDINATED_SUBSETS = 30
+from ... import query as q
+from ...analysis import chain_for, normalise_query_text, query_terms
+from ...query.planning import Planner, date_keys, filter_span, tokens
+from . import document as xd
 
 
 @dataclass(frozen=True)
@@ -64,27 +41,17 @@ class Compiled:
     terms: frozenset
 
 
-def normalise(text: str) -> str:
-    """Query text as the chains expect it (NFC where the analysis asks for it)."""
-    normalise_text = getattr(analysis, "normalise_query_text", None)
-    return normalise_text(text) if normalise_text is not None else text
-
-
 def date_bounds(start: str, end: str) -> tuple[str, str]:
-    """Inclusive 14-digit date keys for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD).
-
-    The key of articles without a date is all zeros: no range holds them.
-    """
-    def key(value: str, fill: str) -> str:
-        digits = value.replace("-", "")
-        return digits + fill * (14 - len(digits))
-    return max(key(start, "0"), "00000000000001"), key(end, "9")
+    """Inclusive 14-digit date keys for ``start``..``end``; the key of articles without a
+    date is all zeros, which no range holds."""
+    low, high = date_keys(start, end)
+    return max(low, "00000000000001"), high
 
 
 def weighting(settings) -> xapian.BM25Weight:
     """BM25 on wdfs that are already length-normalised per field (b = 0 here).
 
-    With ``k1`` times :data:`xapian_doc.WDF_SCALE`, the saturation of a
+    With ``k1`` times :data:`.document.WDF_SCALE`, the saturation of a
     stored wdf ``scale * tf / norm`` equals BM25F's ``tf / (tf + k1 * norm)``
     up to one constant factor, which :meth:`Compiler.scale` takes out again.
     """
@@ -111,26 +78,13 @@ def xapian_idf(df: int, n: int) -> float:
 def inflection_scale(settings) -> float:
     """The weight of a word's other verb forms after saturation, at a typical frequency.
 
-    Whoosh saturates ``INFLECTION_WEIGHT · tf'``; Xapian can only scale the
+    Whoosh saturates ``inflection_weight · tf'``; Xapian can only scale the
     saturated weight, so it scales by ``sat(w · t) / sat(t)`` at ``t = 1``
     (one occurrence in a field of average length): exact there, a little
     high for frequent forms and a little low for rare ones.
     """
-    k1, w = settings.bm25_k1, INFLECTION_WEIGHT
+    k1, w = settings.bm25_k1, settings.inflection_weight
     return w * (k1 + 1.0) / (k1 + w)
-
-
-class _FieldFrequencies:
-    """``doc_frequency(field, term)`` of a Whoosh reader, answered by a Xapian compiler."""
-
-    def __init__(self, compiler):
-        self.compiler = compiler
-
-    def doc_frequency(self, field: str, term: str) -> int:
-        prefixed = xd.FIELD_PREFIXES[field] + term
-        if len(prefixed.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
-            return 0
-        return self.compiler.termfreq(prefixed)
 
 
 def boolean(query: xapian.Query) -> xapian.Query:
@@ -141,28 +95,49 @@ def boolean(query: xapian.Query) -> xapian.Query:
 MATCH_ALL = boolean(xapian.Query.MatchAll)
 
 
-class Compiler:
-    """Turns a query tree into a Xapian query over one (combined) database."""
+class Compiler(Planner):
+    """Turns a query tree into a Xapian query over one (combined) database.
+
+    Which terms a word stands for is decided by
+    :class:`search.query.planning.Planner`, as on Whoosh.
+    """
 
     def __init__(self, db: xapian.Database, langs, settings, termfreqs: dict | None = None):
+        super().__init__(langs, settings)
         self.db = db
-        self.langs = tuple(langs) or ("de",)
-        self.settings = settings
-        self.boosts = {"title": settings.title_boost, "text": 1.0,
-                       "parts": getattr(settings, "parts_boost", 0.0)}
-        self.has_parts = self.boosts["parts"] > 0
+        self.boosts = {"title": settings.title_boost, "text": 1.0, "parts": settings.parts_boost}
         self.documents = max(1, db.get_doccount())
         self.saturation = saturation_factor(settings)
         self.termfreqs = {} if termfreqs is None else termfreqs
         self._terms: set[str] = set()
         self._negated = 0
-        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
+
+    # -- the index statistics the planner asks for -----------------------------------
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        prefixed = xd.FIELD_PREFIXES[field] + term
+        if len(prefixed.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
+            return 0
+        return self.termfreq(prefixed)
+
+    def expand(self, field: str, prefix: str, limit: int) -> list[str]:
+        marker = xd.FIELD_PREFIXES[field]
+        found = []
+        if limit <= 0:
+            return found
+        for item in self.db.allterms(marker + prefix):
+            term = item.term.decode("utf-8")
+            self.termfreqs.setdefault(term, item.termfreq)
+            found.append(term[len(marker):])
+            if len(found) >= limit:
+                break
+        return found
 
     # -- entry points ------------------------------------------------------
 
     def compile(self, node) -> Compiled | None:
         self._terms = set()
-        self.prefix_budget = MAX_PREFIX_TERMS_PER_QUERY
+        self.prefix_budget = self.settings.prefix_max_terms_per_query
         query = self._compile(node)
         return None if query is None else Compiled(query, frozenset(self._terms))
 
@@ -172,45 +147,20 @@ class Compiler:
         As on Whoosh: every document holding one of the words matches, and a
         word the index does not hold is matched by the index terms sharing its
         longest known start, at a nominal weight. Whoosh multiplies each score
-        by a coordination factor: ``FULL_MATCH`` for a document holding every
+        by a coordination factor: ``any_mode_full_match`` for a document holding every
         known word, else the share of the query's IDF it holds to the power
         ``any_mode_power``. Xapian's weights only add up, so the factor is
         spelt out as query structure (:meth:`_coordinated`).
         """
         self._terms = set()
         words = [node] if isinstance(node, q.Word) else list(node.nodes)
-        if not BM25F_WORDS:
-            return self._any_of_fields(words)
         if not all(isinstance(w, q.Word) for w in words):
             return self.compile(node)
-        tokens = [token for w in words for token in WORD.findall(normalise(w.text))]
-        query = self._plain(tokens, require_all=False)
+        query = self._plain([token for w in words for token in tokens(w.text)],
+                            require_all=False)
         return None if query is None else Compiled(query, frozenset(self._terms))
 
     # -- plain words: BM25F proper, on the combined terms ----------------------
-
-    def word_idf(self, terms) -> float:
-        """Whoosh's IDF of a word: of the rarest way the index holds it; 0 when it does not."""
-        best = 0.0
-        for term in terms:
-            df = max(self.termfreq(xd.TITLE + term), self.termfreq(term))
-            if not df and self.has_parts:
-                df = self.termfreq(xd.PARTS + term)
-            if df:
-                best = max(best, math.log(1 + (self.documents - df + 0.5) / (df + 0.5)))
-        return best
-
-    @property
-    def reader(self):
-        """Document frequencies by Whoosh field name (what ``_inflections`` asks)."""
-        return _FieldFrequencies(self)
-
-    def inflections(self, token: str, terms) -> list[str]:
-        """The terms of the word's other verb forms that the index holds (as on Whoosh)."""
-        find = getattr(searching.Compiler, "_inflections", None)
-        if find is None or not INFLECTION_WEIGHT:
-            return []
-        return find(self, token, terms)
 
     def synonym_df(self, terms) -> int:
         """The document frequency Xapian 1.4 estimates for a synonym of ``terms``.
@@ -243,7 +193,7 @@ class Compiler:
     def _combined(self, terms, others, idf: float):
         """One word: its combined term(s) weighed with the word's IDF, and its other forms.
 
-        Whoosh adds the other forms' frequencies, times ``INFLECTION_WEIGHT``,
+        Whoosh adds the other forms' frequencies, times ``inflection_weight``,
         into the word's one saturation. Xapian cannot weigh terms inside a
         synonym (and estimates a synonym's frequency shard by shard, so its
         weight would differ between one database and several), so: a document
@@ -265,14 +215,14 @@ class Compiler:
         return xapian.Query(xapian.Query.OP_OR,
                             [own, xapian.Query(xapian.Query.OP_AND_NOT, best, plain_own)])
 
-    def _plain(self, tokens, *, require_all: bool):
+    def _plain(self, words, *, require_all: bool):
         seen, clauses, idfs, unknown = set(), [], [], []
-        for token in tokens:
+        for token in words:
             terms = query_terms(token, self.langs)
             if not terms or tuple(terms) in seen:
                 continue
             seen.add(tuple(terms))
-            others = self.inflections(token, terms)
+            others = self.other_forms(token, terms)
             idf = self.word_idf(terms + others)
             if idf == 0.0 and not require_all:
                 unknown.extend(terms)
@@ -294,30 +244,32 @@ class Compiler:
         """The any mode's union of word clauses, each document's score times its factor.
 
         Whoosh: ``sum of the held words' scores (and of the stand-ins for
-        unknown words) × factor``, the factor ``FULL_MATCH`` when every known
+        unknown words) × factor``, the factor ``any_mode_full_match`` when every known
         word is held, else ``coverage ** power``, ``coverage`` being the held
         share of the words' IDF (a document holding only stand-ins scores 0).
         Here: with power 2, ``coverage² · sum`` is the sum over pairs of held
         words ``(i, j)`` of ``idf_i · idf_j / K²`` times the scores of all the
         words held, one clause per pair (the scores restricted to documents
         holding both); with other powers, one clause per subset of the words.
-        Documents holding all get ``FULL_MATCH - 1`` times their sum on top.
+        Documents holding all get ``any_mode_full_match - 1`` times their sum on top.
         """
+        settings = self.settings
+        full_match = settings.any_mode_full_match
         if not clauses:
             return relaxed
         everything = self._or([*clauses, relaxed])
         if len(clauses) == 1:
-            full = xapian.Query(xapian.Query.OP_SCALE_WEIGHT, everything, FULL_MATCH)
+            full = xapian.Query(xapian.Query.OP_SCALE_WEIGHT, everything, full_match)
             return self._or([xapian.Query(xapian.Query.OP_FILTER, full, clauses[0]),
                              boolean(relaxed) if relaxed is not None else None])
         total = sum(idfs)
-        power = getattr(self.settings, "any_mode_power", 2.0)
+        power = settings.any_mode_power
         words = range(len(clauses))
         parts = [xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
                               xapian.Query(xapian.Query.OP_FILTER, everything,
                                            xapian.Query(xapian.Query.OP_AND, clauses)),
-                              FULL_MATCH - (1.0 if power == 2 else 0.0))]
-        if power == 2 and len(clauses) <= MAX_COORDINATED_WORDS:
+                              full_match - (1.0 if power == 2 else 0.0))]
+        if power == 2 and len(clauses) <= settings.coordinated_max_words:
             for i in words:
                 for j in words[i:]:
                     held = clauses[i] if i == j else xapian.Query(xapian.Query.OP_AND,
@@ -326,7 +278,7 @@ class Compiler:
                     parts.append(xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
                                               xapian.Query(xapian.Query.OP_FILTER, everything,
                                                            held), factor))
-        elif 2 ** len(clauses) - 2 <= MAX_COORDINATED_SUBSETS:
+        elif 2 ** len(clauses) - 2 <= settings.coordinated_max_subsets:
             for mask in range(1, 2 ** len(clauses) - 1):
                 inside = [clauses[i] for i in words if mask >> i & 1]
                 outside = [clauses[i] for i in words if not mask >> i & 1]
@@ -341,51 +293,15 @@ class Compiler:
             # Too many words to spell out: partial matches keep their plain sum.
             parts.extend(clauses)
             parts[0] = xapian.Query(xapian.Query.OP_SCALE_WEIGHT,
-                                    xapian.Query(xapian.Query.OP_AND, clauses), FULL_MATCH - 1)
+                                    xapian.Query(xapian.Query.OP_AND, clauses), full_match - 1)
         if relaxed is not None:
             parts.append(boolean(relaxed))
         return self._or(parts)
 
-    def _any_of_fields(self, words) -> Compiled | None:
-        """The any mode of a Whoosh compiler that scores fields one by one."""
-        boosts = dict(self.boosts, title=getattr(self.settings, "any_mode_title_boost",
-                                                 self.settings.title_boost))
-        seen, clauses, unknown = set(), [], []
-        for word in words:
-            terms = self.word_terms(word) if isinstance(word, q.Word) and not word.prefix \
-                else None
-            if terms is None:
-                compiled = self._compile(word)
-                if compiled is not None:
-                    clauses.append(compiled)
-                continue
-            if not terms or tuple(terms) in seen:
-                continue
-            seen.add(tuple(terms))
-            if not self.word_idf(terms):
-                unknown.extend(terms)
-                continue
-            clauses.append(self._any_field(None, terms, boosts))
-        clauses.append(self._relaxed(unknown))
-        query = self._or(clauses)
-        return None if query is None else Compiled(query, frozenset(self._terms))
-
     def _relaxed(self, terms):
-        """Terms of the index that start like ``terms`` do, for words it does not hold."""
-        clauses = []
-        for term in terms:
-            for size in range(len(term) - 1,
-                              max(RELAXED_MIN_CHARS, (len(term) + 1) // 2) - 1, -1):
-                found = []
-                for item in self.db.allterms(term[:size]):
-                    found.append(item.term.decode("utf-8"))
-                    self.termfreqs.setdefault(found[-1], item.termfreq)
-                    if len(found) >= RELAXED_MAX_TERMS:
-                        break
-                if found:
-                    clauses.extend(self.term("text", t, RELAXED_BOOST) for t in found)
-                    break
-        return self._or(clauses)
+        """The stand-ins for words the index does not hold (:meth:`Planner.relaxed_terms`)."""
+        boost = self.settings.relaxed_boost
+        return self._or([self.term("text", t, boost) for t in self.relaxed_terms(terms)])
 
     def weighted_terms(self, terms) -> Compiled | None:
         """An OR of text terms, each boosted by its weight (related articles)."""
@@ -397,9 +313,6 @@ class Compiler:
         return Compiled(xapian.Query(xapian.Query.OP_OR, parts), frozenset(self._terms))
 
     # -- terms -------------------------------------------------------------
-
-    def fields(self, field):
-        return (field,) if field in q.TEXT_FIELDS else q.TEXT_FIELDS
 
     def termfreq(self, term: str) -> int:
         known = self.termfreqs.get(term)
@@ -429,30 +342,6 @@ class Compiler:
     def _compile(self, node):
         return getattr(self, "_" + type(node).__name__.lower())(node)
 
-    def _word(self, node: q.Word):
-        if node.prefix and len(node.text) >= MIN_PREFIX_CHARS:
-            return self._prefix(node)
-        terms = self.word_terms(node)
-        if terms is None:
-            return self._phrase(q.Phrase(" ".join(WORD.findall(normalise(node.text))),
-                                         node.field))
-        if not terms:
-            return None
-        if node.field is None and BM25F_WORDS:
-            return self._plain([self._token(node)], require_all=True)
-        return self._any_field(node.field, terms)
-
-    @staticmethod
-    def _token(node: q.Word) -> str:
-        return WORD.findall(normalise(node.text))[0]
-
-    def word_terms(self, node: q.Word):
-        """The index terms of a one-token word; ``None`` when the word holds several tokens."""
-        tokens = WORD.findall(normalise(node.text))
-        if len(tokens) > 1:
-            return None
-        return query_terms(tokens[0], self.langs) if tokens else []
-
     def _any_field(self, field, terms, boosts=None):
         boosts = boosts or self.boosts
         clauses = [self.term(f, t, boosts[f]) for f in self.fields(field) for t in terms]
@@ -461,32 +350,18 @@ class Compiler:
         return self._or(clauses)
 
     def _prefix(self, node: q.Word):
-        lowered = normalise(node.text).lower()
-        stems = {lowered} | {chain_for(lang).stem(lowered) for lang in self.langs}
-        stems = {s for s in stems if len(s) >= MIN_PREFIX_CHARS}
-        if self.prefix_budget <= 0:  # as on Whoosh: past the query's budget, the plain word
+        expanded = self.prefix_terms(node)
+        if expanded is None:  # as on Whoosh: past the query's budget, the plain word
             return self._word(q.Word(node.text, node.field))
-        clauses = []
-        for field in self.fields(node.field):
-            prefix = xd.FIELD_PREFIXES[field]
-            for stem in sorted(stems):
-                take = max(0, min(MAX_PREFIX_TERMS, self.prefix_budget))
-                expanded = []
-                for item in self.db.allterms(prefix + stem) if take else ():
-                    expanded.append(item.term.decode("utf-8"))
-                    self.termfreqs.setdefault(expanded[-1], item.termfreq)
-                    if len(expanded) >= take:
-                        break
-                self.prefix_budget -= len(expanded)
-                clauses.extend(self.term(field, t[len(prefix):]) for t in expanded)
-        clauses = [c for c in clauses if c is not None]
+        clauses = [c for c in (self.term(field, term) for field, term in expanded)
+                   if c is not None]
         if not clauses:
             return xapian.Query.MatchNothing
         return xapian.Query(xapian.Query.OP_OR, clauses)
 
     def _phrase(self, node: q.Phrase):
         variants = set()
-        text = normalise(node.text)
+        text = normalise_query_text(node.text)
         for lang in self.langs:
             terms = tuple(chain_for(lang).terms(text))
             if terms:
@@ -534,10 +409,10 @@ class Compiler:
     def _and(self, node: q.And):
         # "a a" is "a", as on Whoosh (a repeated clause would count twice here).
         node = q.And(tuple(dict.fromkeys(node.nodes)))
-        if BM25F_WORDS and q.is_plain_conjunction(node):
+        if q.is_plain_conjunction(node):
             words = [self.word_terms(n) for n in node.nodes]
             if all(t is not None for t in words):
-                return self._plain([self._token(n) for n, t in zip(node.nodes, words) if t],
+                return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
         positive, negative = [], []
         for child in node.nodes:
@@ -577,8 +452,8 @@ def filter_query(*, lang=None, source=None, category=None, date_from=None, date_
         if value:
             parts.append(xapian.Query(xd.filter_term(field, value)))
     if date_from or date_to:
-        low, _ = date_bounds(date_from or "0001", date_from or "0001")
-        _, high = date_bounds(date_to or "9999", date_to or "9999")
+        low, high = filter_span(date_from, date_to)
+        low = max(low, "00000000000001")
         parts.append(xapian.Query(xapian.Query.OP_VALUE_RANGE, xd.SLOT_DATE, low, high))
     if not parts:
         return None

@@ -1,0 +1,1 @@
+"""The Whoosh backend: one generational index folder on one machine (the default)."""

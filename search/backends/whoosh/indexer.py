@@ -1,0 +1,462 @@
+"""Building and updating an index from a corpus.
+
+:func:`index_paths` is incremental: it re-reads only files whose size or
+modification time changed, adds new articles, replaces changed ones, removes
+those that disappeared from the given paths, and leaves the rest alone. With
+``rebuild`` it starts from an empty index. Either way the result is written to
+a new generation and switched to atomically (see :mod:`search.storage`).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import time
+from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from ... import storage
+from ...analysis.chains import WORD, chain_for, lowercase_keeps_words
+from ...analysis.spelling import Vocabulary, surface_words, surface_words_of_tokens
+from ...fields import INDEXED_FIELDS, PARTS_FIELD
+from ...ingest.corpus import Article, Problem, read_file
+from ...indexing import IndexReport, checksum
+from ...ingest.language import detect_language
+from ...processes import end_with_parent
+from ...settings import Settings
+from ...tracking import FileTable, file_size
+from .schema import build_schema
+from .segments import SegmentBuilder, group_positions
+
+META_VERSION = 1
+
+
+@dataclass
+class Prepared:
+    """One article with everything the indexer needs that does not depend on the index:
+    its language, the terms of each indexed field (grouped by term: distinct terms,
+    their counts and, for fields with positions, the positions grouped alike) and
+    the checksum of the article as read."""
+
+    article: Article
+    lang: str
+    grouped: dict
+    digest: str | None = None
+
+    @property
+    def terms(self) -> dict:
+        return {name: _ungroup(group) for name, group in self.grouped.items()}
+
+
+def _ungroup(group) -> list[str]:
+    terms, counts, flat = group
+    if flat is None:  # a field without positions: each term as often as it occurs
+        return [term for term, count in zip(terms, counts) for _ in range(count)]
+    out: list = [None] * len(flat)
+    at = 0
+    for term, count in zip(terms, counts):
+        for position in flat[at:at + count]:
+            out[position] = term
+        at += count
+    return out
+
+
+def prepare(article: Article, settings: Settings) -> Prepared:
+    """Language, analysis and checksum of one article (run in worker processes)."""
+    return _analyse(article, settings)[0]
+
+
+def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
+    """:func:`prepare`, and the article's vocabulary words (``surface_words``); each
+    field is split into words once for the terms, the compound parts and the words."""
+    title, text = article.title, article.text
+    lang = article.lang or detect_language(
+        title + "\n" + text[:settings.lang_sample_chars],
+        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+    chain = chain_for(lang)
+    if lowercase_keeps_words(title) and lowercase_keeps_words(text):
+        title, text = title.lower(), text.lower()
+        title_tokens = WORD.findall(title)
+        text_tokens = WORD.findall(text)
+        words = surface_words_of_tokens(title_tokens + text_tokens)
+    else:
+        title_tokens = chain.tokens(title)
+        text_tokens = chain.tokens(text)
+        words = surface_words(title + "\n" + text)
+    title_group = group_positions(chain.terms_of_tokens(title_tokens))
+    text_group = group_positions(chain.terms_of_tokens(text_tokens))
+    grouped = {"title": title_group, "text": text_group}
+    if PARTS_FIELD:
+        counts = chain.compound_part_counts(title_group[:2], text_group[:2])
+        grouped[PARTS_FIELD] = (list(counts), list(counts.values()), None)
+    return Prepared(article, lang, grouped, checksum(article)), words
+
+
+def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
+    """The term list of each field indexed from the language chain."""
+    chain = chain_for(lang)
+    terms = {"title": chain.terms(article.title), "text": chain.terms(article.text)}
+    if PARTS_FIELD:
+        terms[PARTS_FIELD] = chain.compound_parts(terms["title"] + terms["text"])
+    return terms
+
+
+def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
+    """Every article of one file prepared, and the problems met, in file order;
+    and the vocabulary counts of all its articles."""
+    items = []
+    words: Counter = Counter()
+    for item in read_file(path, settings):
+        if isinstance(item, Problem):
+            items.append(item)
+        else:
+            prepared, surface = _analyse(item, settings)
+            items.append(prepared)
+            words.update(surface)
+    return items, words
+
+
+def document_fields(article: Article, lang: str, digest: str, terms: dict | None = None) -> dict:
+    """The fields Whoosh gets for one article: term lists to index, text to store."""
+    terms = terms or index_terms(article, lang)
+    date = article.date
+    fields = {
+        "id": article.id,
+        "title": terms["title"],
+        "_stored_title": article.title,
+        "text": terms["text"],
+        "_stored_text": article.text,
+        "date_sort": date.sort_key if date else 0,
+        "lang": lang,
+        "checksum": digest,
+    }
+    if PARTS_FIELD:
+        fields[PARTS_FIELD] = terms[PARTS_FIELD]
+    if date:
+        fields["date"] = date.iso
+        if date.month:
+            fields["month"] = date.month
+    for name in ("source", "category", "url"):
+        value = getattr(article, name)
+        if value:
+            fields[name] = value
+    return fields
+
+
+class _Run:
+    """One indexer run: the generation and writer are made only once something changes."""
+
+    def __init__(self, settings: Settings, previous: Path | None, rebuild: bool,
+                 fast: bool = True):
+        self.settings = settings
+        self.previous = None if rebuild else previous
+        self.generation: Path | None = None
+        self.index = None
+        self.writer = None
+        self.old_reader = None
+        self._vocabulary: Vocabulary | None = Vocabulary() if rebuild else None
+        self._vocabulary_from = previous
+        # A fresh index is written by the segment builder; changes to an existing
+        # one go through Whoosh's writer (deletions, merging of small segments).
+        self.fast = fast and self.previous is None
+        self.builder: SegmentBuilder | None = None
+        # In a fresh build every article read is added, so the vocabulary takes
+        # each file's counts at once instead of one article at a time.
+        self.counts_files = self.fast
+        self._built_ids: dict[str, int] = {}
+        # Whoosh's writer cannot delete a document it was given in the same run, so an
+        # id written twice (an article moving between files) or written and then removed
+        # is noted here, with the checksum of the copy to keep (None: none), and the
+        # superseded copies are deleted after the commit.
+        self._written: dict[str, str | None] = {}
+        self._superseded: set[str] = set()
+        # Set when the previous generation's bookkeeping is lost or of another version:
+        # an article may then be in the index without being known, so it is replaced.
+        self.replace_unknown = False
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The corpus vocabulary, loaded only once a run changes something."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.load(self._vocabulary_from)
+        return self._vocabulary
+
+    def _open(self):
+        if self.writer is not None:
+            return
+        index_dir = self.settings.index_dir
+        self.generation = storage.new_generation(index_dir, self.previous)
+        if self.previous is None:
+            self.index = whoosh_index.create_in(str(self.generation), build_schema())
+        else:
+            self.index = whoosh_index.open_dir(str(self.generation))
+            self.old_reader = self.index.searcher()
+        if self.fast:
+            self.writer = self.index.writer()
+            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings.writer_memory_mb)
+            return
+        self.writer = self.index.writer(
+            limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
+            multisegment=self.settings.writer_procs > 1)
+
+    def _forget_old(self, article_id: str) -> None:
+        if self.old_reader is None:
+            return
+        stored = self.old_reader.document(id=article_id)
+        if stored:
+            self.vocabulary.remove(stored.get("title", "") + "\n" + stored.get("text", ""))
+
+    def add(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
+        self._open()
+        if self.builder is not None:
+            if prepared is None:
+                prepared = prepare(article, self.settings)
+            fields = document_fields(article, lang, digest, {name: () for name in INDEXED_FIELDS})
+            self._built_ids[article.id] = self.builder.docnum_total
+            self.builder.add(fields, prepared.grouped)
+        else:
+            terms = prepared.terms if prepared is not None else None
+            self.writer.add_document(**document_fields(article, lang, digest, terms))
+            if article.id in self._written:
+                self._superseded.add(article.id)
+            self._written[article.id] = digest
+        if not self.counts_files:
+            self.vocabulary.add(article.title + "\n" + article.text)
+
+    def replace(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
+        self._open()
+        self._forget_old(article.id)
+        if self.builder is not None:
+            self._delete_built(article.id)
+        else:
+            self.writer.delete_by_term("id", article.id)
+        self.add(article, lang, digest, prepared)
+
+    def _delete_built(self, article_id: str) -> None:
+        docnum = self._built_ids.pop(article_id, None)
+        if docnum is not None:
+            self.builder.delete(docnum)
+
+    def remove(self, article_id: str) -> None:
+        self._open()
+        self._forget_old(article_id)
+        if self.builder is not None:
+            self._delete_built(article_id)
+        else:
+            self.writer.delete_by_term("id", article_id)
+            if article_id in self._written:
+                self._superseded.add(article_id)
+                self._written[article_id] = None
+
+    def _delete_superseded(self) -> None:
+        """After the commit: of each id noted twice, only the copy written last stays."""
+        writer = self.index.writer()
+        try:
+            with self.index.searcher() as searcher:
+                for article_id in self._superseded:
+                    keep = self._written.get(article_id)
+                    docnums = sorted(searcher.document_numbers(id=article_id))
+                    kept = False
+                    for docnum in reversed(docnums):
+                        if not kept and keep is not None and \
+                                searcher.stored_fields(docnum).get("checksum") == keep:
+                            kept = True
+                            continue
+                        writer.delete_document(docnum)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def finish(self, meta: dict) -> tuple[str, int]:
+        if self.old_reader is not None:
+            self.old_reader.close()
+        if self.builder is not None:
+            built = self.builder.finish()
+            self.vocabulary._choices = None
+            self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
+        else:
+            self.writer.commit()
+            if self._superseded:
+                self._delete_superseded()
+        with self.index.searcher() as searcher:
+            documents = searcher.doc_count()
+        self.index.close()
+        self.vocabulary.save(self.generation)
+        meta["documents"] = documents
+        storage.write_meta(self.generation, meta)
+        storage.publish(self.settings.index_dir, self.generation)
+        storage.prune(self.settings.index_dir)
+        return self.generation.name, documents
+
+    def abandon(self) -> None:
+        if self.builder is not None:
+            self.builder.cancel()
+        if self.writer is not None:
+            try:
+                self.writer.cancel()
+            except Exception:
+                pass
+        if self.old_reader is not None:
+            self.old_reader.close()
+        if self.index is not None:
+            self.index.close()
+
+
+def index_whoosh(paths, settings: Settings, *, rebuild: bool = False, progress=None) -> IndexReport:
+    """Index the files and folders ``paths`` into the Whoosh index ``settings.index_dir``.
+
+    ``progress`` is a callable taking ``(bytes_done, bytes_total)`` or ``None``.
+    Raises :class:`storage.IndexBusy` when another indexer holds the folder.
+    """
+    started = time.perf_counter()
+    report = IndexReport(rebuilt=rebuild)
+    index_dir = Path(settings.index_dir)
+    with storage.write_lock(index_dir):
+        previous = storage.current_generation(index_dir)
+        meta = {} if rebuild or previous is None else storage.read_meta(previous)
+        if meta.get("version") != META_VERSION:
+            meta = {}
+        table = FileTable(meta.get("files", {}))
+        checksums: dict = meta.get("checksums", {})
+        run = _Run(settings, previous, rebuild or previous is None, fast=settings.segment_builder)
+        run.replace_unknown = previous is not None and not rebuild and not meta
+        try:
+            _index_files(paths, settings, run, report, table, checksums,
+                         full=rebuild or not meta, progress=progress)
+            for article_id in table.vanished(paths):
+                run.remove(article_id)
+                report.removed += 1
+                checksums.pop(article_id, None)
+            if run.writer is None or (rebuild and report.added == 0):
+                run.abandon()
+                report.documents = storage.read_meta(previous).get("documents", 0) if previous else 0
+                report.generation = previous.name if previous else None
+            else:
+                meta = {
+                    "version": META_VERSION,
+                    "files": table.files,
+                    "checksums": checksums,
+                    "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                }
+                report.generation, report.documents = run.finish(meta)
+        except BaseException:
+            run.abandon()
+            raise
+    if run.index is not None:
+        # Whoosh's closed readers keep memory maps of their files until the cycle
+        # collector runs: a long-lived caller would hold them open (deleted ones too).
+        del run
+        gc.collect()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _index_files(paths, settings, run, report, table: FileTable, checksums, *, full, progress):
+    plan = table.plan(paths, full=full)
+    report.problems.extend(plan.problems)
+    prepared = _prepared_files(plan.to_read, settings)
+    done = 0
+    try:
+        for planned in plan.files:
+            if planned.unchanged:
+                report.unchanged += table.articles_in(planned.key)
+            else:
+                items, words = next(prepared)
+                if run.counts_files:
+                    run.vocabulary.counts.update(words)
+                _index_file(table.begin(planned), items, run, report, checksums)
+            done += planned.size
+            if progress:
+                progress(done, plan.total_bytes)
+    finally:
+        prepared.close()
+
+
+def _workers(settings: Settings) -> int:
+    return settings.index_workers or os.cpu_count() or 1
+
+
+def _warm_up() -> None:
+    """Load what every worker needs (language profiles, the compound lexicon) once,
+    before the workers are forked, so that they share it instead of each loading it."""
+    sample = "Die Bundesregierung hat am Montag neue Regeln beschlossen."
+    detect_language(sample, quick=False)
+    if PARTS_FIELD:
+        chain = chain_for("de")
+        chain.compound_parts(chain.terms(sample))
+
+
+def _prepared_files(paths: list[Path], settings: Settings):
+    """``prepare_file`` of each path, in order; in worker processes when it pays.
+
+    At most two files per worker are in flight, so memory stays bounded
+    however far the readers get ahead of the writer.
+    """
+    workers = min(_workers(settings), len(paths))
+    if workers < 2 or sum(file_size(p) for p in paths) < settings.parallel_min_bytes:
+        for path in paths:
+            yield prepare_file(path, settings)
+        return
+    _warm_up()
+    # fork: the workers start at once with everything imported, and callers'
+    # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
+    # breaks the pool, which raises here instead of waiting forever.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=end_with_parent, initargs=(signal.SIGKILL, os.getpid()))
+    try:
+        pending: deque = deque()
+        queue = iter(paths)
+        for path in queue:
+            pending.append(pool.submit(prepare_file, path, settings))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            for path in queue:
+                pending.append(pool.submit(prepare_file, path, settings))
+                break
+            yield result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _index_file(update, items, run, report, checksums):
+    for item in items:
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            continue
+        article, lang = item.article, item.lang
+        digest = item.digest
+        named = update.article_id(article.id)
+        if named != article.id:
+            article.id = named
+            digest = None
+        if digest is None:
+            digest = checksum(article)
+        previous = checksums.get(article.id)
+        if previous == digest and update.owner(article.id) == update.key \
+                and not update.holds_again(article.id):
+            report.unchanged += 1
+        elif previous is None:
+            if run.replace_unknown:
+                run.replace(article, lang, digest, item)
+            else:
+                run.add(article, lang, digest, item)
+            report.added += 1
+        else:
+            run.replace(article, lang, digest, item)
+            report.updated += 1
+        checksums[article.id] = digest
+        update.claim(article.id)
+    for gone in update.finish():
+        run.remove(gone)
+        report.removed += 1
+        checksums.pop(gone, None)

@@ -1,0 +1,1 @@
+"""The Xapian backend: an index spread over shards that xapian-tcpsrv can serve."""

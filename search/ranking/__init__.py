@@ -1,0 +1,1 @@
+"""Ranking rules both backends share: words as typed (:mod:`.exactness`)."""

@@ -1,0 +1,5 @@
+"""``python -m web``: the ``newssearch`` command."""
+
+from .cli import main
+
+main()
