@@ -1,7 +1,7 @@
 """The index folder on disk: generations, the switch between them, the lock.
 
 An index folder holds numbered generations (``gen-000001`` …), each a complete
-Whoosh index plus its bookkeeping, and a ``CURRENT`` file naming the one that
+index (the Whoosh backend's files) plus its bookkeeping, and a ``CURRENT`` file naming the one that
 readers use. A run of the indexer writes a new generation (hard links to the
 previous one's files, then its changes, which Whoosh writes to new files) and
 switches ``CURRENT`` with one atomic rename. A reader never sees a half-written
@@ -21,7 +21,6 @@ CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "newssearch.json"
 _PREFIX = "gen-"
-_WHOOSH_LOCKS = ("MAIN_WRITELOCK",)
 
 
 class IndexMissing(Exception):
@@ -105,8 +104,9 @@ def _generations(index_dir: Path) -> list[Path]:
     return sorted(p for p in Path(index_dir).glob(_PREFIX + "*") if p.is_dir())
 
 
-def new_generation(index_dir: Path, base: Path | None) -> Path:
-    """A fresh generation folder, holding hard links to ``base``'s files if given.
+def new_generation(index_dir: Path, base: Path | None, *, leave=()) -> Path:
+    """A fresh generation folder, holding hard links to ``base``'s files if given
+    (except the metadata and the files named in ``leave``, such as the engine's locks).
 
     Unfinished generations left by killed runs (newer than the current one)
     are removed first, so that the one kept beside the current is a real one.
@@ -123,7 +123,7 @@ def new_generation(index_dir: Path, base: Path | None) -> Path:
     target.mkdir(parents=True)
     if base is not None:
         for source in base.iterdir():
-            if source.is_file() and source.name not in _WHOOSH_LOCKS and source.name != META:
+            if source.is_file() and source.name not in leave and source.name != META:
                 os.link(source, target / source.name)
     return target
 

@@ -82,7 +82,11 @@ class Vocabulary:
         self._choices: list[str] | None = None
 
     def add(self, text: str) -> None:
-        self.counts.update(surface_words(text))
+        self.add_words(surface_words(text))
+
+    def add_words(self, words) -> None:
+        """Count each of ``words`` once more (the distinct words of one or more articles)."""
+        self.counts.update(words)
         self._choices = None
 
     def remove(self, text: str) -> None:

@@ -36,6 +36,8 @@ from .schema import build_schema
 from .segments import SegmentBuilder, group_positions
 
 META_VERSION = 1
+# Whoosh's own lock files, never carried into a new generation.
+WRITER_LOCKS = ("MAIN_WRITELOCK",)
 
 
 @dataclass
@@ -192,7 +194,7 @@ class _Run:
         if self.writer is not None:
             return
         index_dir = self.settings.index_dir
-        self.generation = storage.new_generation(index_dir, self.previous)
+        self.generation = storage.new_generation(index_dir, self.previous, leave=WRITER_LOCKS)
         if self.previous is None:
             self.index = whoosh_index.create_in(str(self.generation), build_schema())
         else:
@@ -280,7 +282,6 @@ class _Run:
             self.old_reader.close()
         if self.builder is not None:
             built = self.builder.finish()
-            self.vocabulary._choices = None
             self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
         else:
             self.writer.commit()
@@ -371,7 +372,7 @@ def _index_files(paths, settings, run, report, table: FileTable, checksums, *, f
             else:
                 items, words = next(prepared)
                 if run.counts_files:
-                    run.vocabulary.counts.update(words)
+                    run.vocabulary.add_words(words)
                 _index_file(table.begin(planned), items, run, report, checksums)
             done += planned.size
             if progress:
