@@ -54,8 +54,8 @@ from lxml.etree import ParserError
 from lxml.html import HTMLParser, document_fromstring
 from trafilatura import bare_extraction, baseline, extract_metadata
 
-from ..clean import ArticleDate, clean_text, html_text, parse_date
-from ..language import normalise_lang
+from .clean import ArticleDate, clean_text, html_text, parse_date
+from .language import normalise_lang
 
 __all__ = ["Page", "PageFailure", "extract_page"]
 
