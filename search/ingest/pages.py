@@ -43,6 +43,7 @@ before any detection.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -112,11 +113,12 @@ def _extract(markup: bytes | str, url: str | None) -> Page | PageFailure:
     lang = _markup_lang(tree)
     meta = extract_metadata(tree, default_url=url, date_config=_quick_dates())
     date = _publication_date(tree, meta.date)
+    _escape_ampersands(tree)
     document = bare_extraction(tree, url=url, include_comments=False, with_metadata=False)
     lines = document.text.split("\n") if document is not None and document.text else []
     if not any(line.strip() for line in lines):
         # Pages too small for the extractor's scoring: its baseline takes every paragraph.
-        lines = baseline(tree)[1].split("\n")
+        lines = html.unescape(baseline(tree)[1]).split("\n")
     description = _clean_line(meta.description)
     lines = news_lines(lines)
     title = _title(_clean_line(meta.title), tree, _clean_line(meta.sitename), meta.url or url)
@@ -190,6 +192,17 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252", errors="replace")
+
+
+def _escape_ampersands(tree) -> None:
+    """trafilatura's text output decodes entities once more than the parser did: a page
+    that shows "&lt;b&gt;" would come out as "<b>". With every "&" of the tree's text
+    escaped first, that second pass gives the text back as the page shows it."""
+    for node in tree.iter():
+        if node.text and "&" in node.text:
+            node.text = node.text.replace("&", "&amp;")
+        if node.tail and "&" in node.tail:
+            node.tail = node.tail.replace("&", "&amp;")
 
 
 def _today() -> str:
