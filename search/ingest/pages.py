@@ -32,7 +32,10 @@ The figures each rule moved are in ``benchmarks/README.md`` beside the command.
 Metadata comes from the same tree: the publication date from
 ``article:published_time``, then JSON-LD ``datePublished``, then ``<time>``,
 then htmldate (trafilatura's date finder, first its quick pass over markup,
-then its slower search of the text, run only when nothing else named a date);
+then — unless the caller knows when the page was captured, a surer date than a
+guess — its slower search of the text, run only when nothing else named a date:
+on web-pages-de that search gave 11 right and 4 wrong dates, and a date for 15
+pages the judges saw none on, mostly a bare year as 1 January);
 title, authors, site name, canonical URL and description from trafilatura's
 metadata reader; the language from ``<html lang>`` (or ``content-language``),
 before any detection.
@@ -83,17 +86,22 @@ class PageFailure:
     reason: str
 
 
-def extract_page(markup: bytes | str, url: str | None = None) -> Page | PageFailure:
-    """The article of one web page. ``markup`` as bytes lets the page's own charset decide."""
+def extract_page(markup: bytes | str, url: str | None = None, *,
+                 captured: str | None = None) -> Page | PageFailure:
+    """The article of one web page. ``markup`` as bytes lets the page's own charset decide.
+
+    ``captured`` is when a crawler fetched the page (a WARC-Date): the date when the
+    page's markup names none, before a date guessed from the page's text.
+    """
     try:
-        return _extract(markup, url)
+        return _extract(markup, url, captured)
     except RecursionError:
         return PageFailure("page is nested too deeply")
     except Exception as error:  # an extractor bug on odd markup must not stop a run
         return PageFailure(f"cannot parse the page: {type(error).__name__}: {error}")
 
 
-def _extract(markup: bytes | str, url: str | None) -> Page | PageFailure:
+def _extract(markup: bytes | str, url: str | None, captured: str | None) -> Page | PageFailure:
     if not markup or not markup.strip():
         return PageFailure("empty page")
     text = _decoded(markup)
@@ -130,8 +138,9 @@ def _extract(markup: bytes | str, url: str | None) -> Page | PageFailure:
     if not text and not title:
         return PageFailure("no text in the page")
     if date is None:
-        date = parse_date(find_date(tree, extensive_search=True, original_date=True,
-                                    url=meta.url or url, max_date=_today()))
+        date = parse_date(captured) or parse_date(find_date(
+            tree, extensive_search=True, original_date=True, url=meta.url or url,
+            max_date=_today()))
     return Page(
         title=title,
         text=text or title,

@@ -67,12 +67,20 @@ def warc_records(path: Path, settings: Settings) -> Iterator[tuple]:
     with open(path, "rb") as raw:
         records = ArchiveIterator(raw)
         number = 0
+        # A page is handed on once the iterator has moved past its record: only then is
+        # it known whether the record was whole (a file cut off ends in a partial one).
+        pending = last = None
         try:
             for record in records:
+                if pending is not None:
+                    yield pending, len(pending.payload), raw.tell()
                 number += 1
-                page = _page_of(record, number, limit, count)
-                if page is not None:
-                    yield page, len(page.payload), raw.tell()
+                last = record
+                pending = _page_of(record, number, limit, count)
+            if last is not None and getattr(last.raw_stream, "limit", 0) > 0:
+                yield Problem(str(path), f"WARC file cut off in record {number}"), 0, raw.tell()
+            elif pending is not None:
+                yield pending, len(pending.payload), raw.tell()
         except ArchiveLoadFailed as error:
             if number == 0:
                 raise Unreadable(f"not a WARC file: {_first_line(error)}")
@@ -136,14 +144,14 @@ def warc_page_article(path: Path, page: WarcPage, settings: Settings, tally: Tal
             markup = page.payload.decode(page.charset, errors="replace")
         except LookupError:
             pass  # an unknown charset name: the page's own markup decides
-    found = extract_page(markup, page.url)
+    found = extract_page(markup, page.url, captured=page.captured)
     if not isinstance(found, Page):
         return Problem(str(path), f"{page.url}: {found.reason}", line=page.number)
     return Article(
         id=url_id(page.url),
         title=found.title or first_sentence(found.text, settings.title_max_chars),
         text=found.text,
-        date=found.date or parse_date(page.captured),
+        date=found.date,
         lang=found.lang,
         source=found.site_name,
         category=found.category,

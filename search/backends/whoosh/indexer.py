@@ -32,7 +32,7 @@ from ...ingest.language import detect_language
 from ...processes import end_with_parent
 from ...settings import Settings
 from ...tracking import FileTable, PlannedFile
-from .schema import build_schema
+from .schema import add_missing_fields, build_schema
 from .segments import SegmentBuilder, group_positions
 
 META_VERSION = 1
@@ -149,6 +149,8 @@ def document_fields(article: Article, lang: str, digest: str, terms: dict | None
         value = getattr(article, name)
         if value:
             fields[name] = value
+    if article.authors:
+        fields["authors"] = list(article.authors)
     return fields
 
 
@@ -207,6 +209,7 @@ class _Run:
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
             multisegment=self.settings.writer_procs > 1)
+        add_missing_fields(self.writer)
 
     def _forget_old(self, article_id: str) -> None:
         if self.old_reader is None:
