@@ -25,7 +25,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ..settings import Settings
 from .articles import Article, Problem, Tally, Unreadable
-from .clean import first_sentence, parse_date
+from .clean import first_sentence
 from .decoding import size_text
 from .pages import Page, extract_page
 

@@ -339,3 +339,30 @@ def test_a_file_broken_part_way_is_read_again_and_completed(tmp_path):
     assert done.added == len(records) - first.added and not done.problems
     with Engine(settings) as engine:
         assert engine.stats()["documents"] == len(records)
+
+
+def test_authors_are_returned_by_the_api_and_shown_escaped_on_the_article_page(tmp_path):
+    from web import create_app
+
+    record = fang()[20]
+    corpus = tmp_path / "news-please"
+    corpus.mkdir()
+    (corpus / "mit-autoren.json").write_text(json.dumps(
+        {**news_please(record), "authors": ["Anna Beispiel", "Bernd <b>Muster</b>"]},
+        ensure_ascii=False), encoding="utf-8")
+    index_paths([corpus], Settings(index_dir=tmp_path / "index"))
+    client = create_app({"INDEX_DIR": tmp_path / "index", "TESTING": True}).test_client()
+    body = client.get("/api/articles/mit-autoren").get_json()
+    assert body["authors"] == ["Anna Beispiel", "Bernd <b>Muster</b>"]
+    page = client.get("/artikel/mit-autoren").get_data(as_text=True)
+    assert "Von Anna Beispiel, Bernd &lt;b&gt;Muster&lt;/b&gt;" in page
+    assert "<b>Muster" not in page
+    # An article without authors has an empty list and no line for them.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "ohne.json").write_text(json.dumps({**news_please(record), "authors": []}),
+                                     encoding="utf-8")
+    index_paths([plain], Settings(index_dir=tmp_path / "index2"))
+    client = create_app({"INDEX_DIR": tmp_path / "index2", "TESTING": True}).test_client()
+    assert client.get("/api/articles/ohne").get_json()["authors"] == []
+    assert "article__authors" not in client.get("/artikel/ohne").get_data(as_text=True)
