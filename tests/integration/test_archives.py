@@ -269,9 +269,9 @@ def test_a_big_record_file_is_read_in_parts_in_bounded_memory(tmp_path, name):
 def test_a_multi_part_file_indexes_completely_through_the_workers(tmp_path):
     corpus = tmp_path / "dump"
     corpus.mkdir()
-    count = multi_part_jsonl(corpus / "alles.jsonl.gz", copies=3)
+    count = multi_part_jsonl(corpus / "alles.jsonl.gz", copies=1)
     seen = []
-    settings = Settings(index_dir=tmp_path / "index", read_part_bytes=256 * 1024,
+    settings = Settings(index_dir=tmp_path / "index", read_part_bytes=64 * 1024,
                         parallel_min_bytes=0, index_workers=2)
     report = index_paths([corpus], settings, progress=lambda done, total: seen.append(done))
     assert report.added == count and not report.problems

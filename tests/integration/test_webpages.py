@@ -9,8 +9,10 @@ the article and judged boilerplate. The figures are scored exactly as
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -37,10 +39,17 @@ def pages():
     return _corpus_or_fail()
 
 
+def _extract(page):
+    return extract_page(page.markup, page.url)
+
+
 @pytest.fixture(scope="module")
 def extracted(pages):
-    """Every page through extract_page once: file name → (judged page, result)."""
-    return {page.file: (page, extract_page(page.markup, page.url)) for page in pages}
+    """Every page through extract_page once, on every core: file name → (judged page, result)."""
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1,
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        results = list(pool.map(_extract, pages, chunksize=8))
+    return {page.file: (page, result) for page, result in zip(pages, results)}
 
 
 @pytest.fixture(scope="module")
