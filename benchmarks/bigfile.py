@@ -95,6 +95,8 @@ def write_warc(work: Path) -> Path:
     with open(path.with_suffix(".partial"), "wb") as handle:
         writer = WARCWriter(handle, gzip=True)
         for url, item in judged.items():
+            if not url.startswith(("http://", "https://")):  # a few pages are keyed by a name
+                url = f"https://example.org/{item['file']}"
             body = (folder / "eval" / item["file"]).read_bytes()
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
