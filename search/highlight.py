@@ -412,6 +412,20 @@ def _whole_word_spans(lowered: str, words) -> list:
     return spans
 
 
+def word_spans(text: str, terms, chain: LanguageChain) -> list[tuple[int, int]]:
+    """``(start, end)`` of every word of the whole ``text`` whose index term is one of
+    ``terms``, in text order (what :func:`highlight_paragraphs` marks). Found stretch by
+    stretch as snippets are, stemming only the words that can stem to ``terms``."""
+    if not terms:
+        return []
+    if not FAST_SNIPPETS:
+        return _match_spans(text, matching_words(text, terms, chain))
+    spans = []
+    for stretch in _text_stretches(text, SCAN_CHARS):
+        spans.extend(_stretch_spans(text, stretch, terms, chain))
+    return spans
+
+
 def highlight_paragraphs(text: str, terms, chain: LanguageChain) -> list[str]:
     """Every paragraph of ``text`` as escaped HTML, matched words marked."""
     words = matching_words(text, terms, chain)
