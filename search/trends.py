@@ -45,16 +45,26 @@ def day_of(key: int) -> date | None:
 
 
 def bound_day(value: str | None, *, end: bool) -> date | None:
-    """The first (or with ``end`` the last) day of ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
+    """The first (or with ``end`` the last) day of ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``,
+    as a date filter reads it: a day past its month's end (``2021-02-30``) bounds like the
+    month's last day, year 0 like the first year."""
     if not value:
         return None
     parts = [int(p) for p in value.split("-")]
-    if len(parts) == 3:
-        return date(*parts)
+    year = min(max(parts[0], 1), 9999)
+    if len(parts) == 1:
+        return date(year, 12, 31) if end else date(year, 1, 1)
+    first = date(year, parts[1], 1)
+    last = _month_end(first)
     if len(parts) == 2:
-        first = date(parts[0], parts[1], 1)
-        return _next_month(first) - timedelta(days=1) if end else first
-    return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
+        return last if end else first
+    if parts[2] > last.day:
+        return last if end else last + timedelta(days=1) if last < date.max else last
+    return date(year, parts[1], parts[2])
+
+
+def _month_end(first: date) -> date:
+    return date(first.year, 12, 31) if first.month == 12 else _next_month(first) - timedelta(days=1)
 
 
 def _next_month(day: date) -> date:
@@ -69,12 +79,14 @@ def interval_start(day: date, interval: str) -> date:
     return day
 
 
-def interval_after(start: date, interval: str) -> date:
-    if interval == "month":
-        return _next_month(start)
-    if interval == "week":
-        return start + timedelta(days=7)
-    return start + timedelta(days=1)
+def interval_after(start: date, interval: str) -> date | None:
+    """The first day after the interval that starts on ``start`` (``None`` past 9999)."""
+    try:
+        if interval == "month":
+            return _next_month(start)
+        return start + timedelta(days=7 if interval == "week" else 1)
+    except (ValueError, OverflowError):
+        return None
 
 
 def interval_key(start: date, interval: str) -> str:
@@ -102,9 +114,9 @@ def axis(first: date, last: date, interval: str,
     (clipped to the span ``low``..``high`` asked for, so that its search is exact)."""
     intervals = []
     start = interval_start(first, interval)
-    while start <= last:
+    while start is not None and start <= last:
         after = interval_after(start, interval)
-        end = after - timedelta(days=1)
+        end = after - timedelta(days=1) if after is not None else date.max
         shown_from = max(start, low) if low else start
         shown_to = min(end, high) if high else end
         if interval == "month" and shown_from == start and shown_to == end:
@@ -157,7 +169,7 @@ def data_span(totals: dict[int, int], interval: str) -> tuple[date, date] | None
         day = day_of(key)
         if day is None and interval == "month" and key % 100 == 0 and (key // 100) % 100:
             first = date(key // 10_000, (key // 100) % 100, 1)
-            days.extend((first, _next_month(first) - timedelta(days=1)))
+            days.extend((first, _month_end(first)))
         elif day is not None:
             days.append(day)
     if not days:

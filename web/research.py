@@ -56,11 +56,11 @@ PARAMETER_TEXTS = {
 }
 
 
-def _number(raw: str | None):
-    """An int for a whole number, ``None`` when missing, else the raw value (which the
-    engine then refuses with its message)."""
-    if raw is None or raw == "":
-        return None
+def _number(raw: str | None, *, blank: bool = False, default=None):
+    """An int for a whole number, ``default`` when missing (or, with ``blank``, empty: a
+    form's field left empty), else the raw value, which the engine then refuses."""
+    if raw is None or (blank and not raw.strip()):
+        return default
     return int(raw) if _WHOLE.match(raw) else raw
 
 
@@ -83,8 +83,13 @@ def filter_args(filters: dict) -> dict:
 
 
 def queries_of(args) -> list[str]:
-    """The series of a trend: every non-empty ``q``, in order."""
-    return [q for q in args.getlist("q") if q.strip()]
+    """The series of a trend: every non-empty ``q``, in order (more than a trend compares,
+    empty ones counted too, are refused: a form sends one ``q`` per field)."""
+    given = args.getlist("q")
+    limit = engine().settings.trends_max_series
+    if len(given) > limit:
+        raise InvalidParameter("q", f"at most {limit} queries (series) can be compared at once")
+    return [q for q in given if q.strip()]
 
 
 def _choice(name: str, value: str, allowed) -> str:
@@ -138,7 +143,7 @@ def api_trends():
 def api_kwic():
     args = request.args
     return json_response(engine().kwic(
-        args.get("q", ""), page=_number(args.get("page")) or 1,
+        args.get("q", ""), page=_number(args.get("page"), default=1),
         per_page=_number(args.get("per_page")), width=_number(args.get("width")),
         sort=args.get("sort", "date"), **filters_of(args)))
 
@@ -181,20 +186,23 @@ def api_export():
 def trends_page():
     eng = engine()
     args = request.args
-    queries = queries_of(args)
     interval = args.get("interval", "month")
     measure = args.get("measure", "rate")
     filters = filters_of(args)
-    form = {"queries": queries, "interval": interval, "measure": measure, **filters}
-    result, error = None, None
+    result, error, queries = None, None, []
     try:
+        queries = queries_of(args)
         _choice("measure", measure, MEASURES)
         if interval not in TREND_INTERVALS:
             raise InvalidParameter("interval_value", "interval must be 'month', 'week' or 'day'")
-        if queries:
-            result = eng.trends(queries, interval=interval, **filters)
+        # Asked without a query too: every parameter is checked (and the page then shows
+        # the form alone).
+        result = eng.trends(queries, interval=interval, **filters)
     except InvalidParameter as refused:
         error = page_message(refused)
+    form = {"queries": queries, "interval": interval, "measure": measure, **filters}
+    if not queries:
+        result = None
     drawn = chart.line_chart(result, measure, filters) if result else None
     base = dict(filter_args(filters), interval=interval, q=queries)
     return render_template(
@@ -216,12 +224,14 @@ def kwic_page():
     form = {"q": query, "sort": sort, "width": args.get("width", ""), **filters}
     result, error = None, None
     try:
-        if query.strip():
-            result = eng.kwic(query, page=_number(args.get("page")) or 1,
-                              per_page=_number(args.get("per_page")),
-                              width=_number(args.get("width")), sort=sort, **filters)
+        # Asked without a query too: every parameter is checked.
+        result = eng.kwic(query, page=_number(args.get("page"), default=1),
+                          per_page=_number(args.get("per_page")),
+                          width=_number(args.get("width"), blank=True), sort=sort, **filters)
     except InvalidParameter as refused:
         error = page_message(refused)
+    if not query.strip():
+        result = None
     base = dict(filter_args(filters), q=query)
     if args.get("width"):
         base["width"] = args.get("width")
