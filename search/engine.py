@@ -324,7 +324,8 @@ class Engine:
                 intervals = trend_rules.axis(
                     *span, interval, trend_rules.bound_day(date_from, end=False),
                     trend_rules.bound_day(date_to, end=True))
-            totals, imprecise = trend_rules.bucket(totals_by_day, intervals, interval)
+            buckets = trend_rules.Buckets(intervals, interval)
+            totals, imprecise = buckets.count(totals_by_day)
             series = []
             for query in queries:
                 text, _, tree = self._read_query(query)
@@ -337,8 +338,8 @@ class Engine:
                     if compiled is None:
                         reason = "the query holds only stopwords or no searchable words"
                     else:
-                        counts, _ = trend_rules.bucket(
-                            session.day_counts(compiled, filters=filters), intervals, interval)
+                        counts, _ = buckets.count(session.day_counts(compiled,
+                                                                     filters=filters))
                 points = [{"key": item["key"], "from": item["from"], "to": item["to"],
                            "count": count, "total": total,
                            "rate": trend_rules.rate(count, total)}

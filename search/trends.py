@@ -30,6 +30,8 @@ import csv
 import io
 from datetime import date, timedelta
 
+import numpy as np
+
 INTERVALS = ("month", "week", "day")
 PER = 10_000  # rates are per this many articles
 
@@ -129,29 +131,38 @@ def axis(first: date, last: date, interval: str,
     return intervals
 
 
-def bucket(days: dict[int, int], intervals: list[dict], interval: str) -> tuple[list[int], int]:
-    """The counts of ``days`` (``{YYYYMMDD: n}``) per interval, and how many were dated too
-    coarsely for the interval (a month key in a weekly trend)."""
-    counts = [0] * len(intervals)
-    imprecise = 0
-    if not intervals:
-        return counts, imprecise
-    index = {item["key"]: position for position, item in enumerate(intervals)}
-    for key, count in days.items():
-        day = day_of(key)
-        if day is None:
-            month_only = key % 100 == 0 and (key // 100) % 100 != 0
-            if interval == "month" and month_only:
-                position = index.get(f"{key // 10_000:04d}-{(key // 100) % 100:02d}")
-                if position is not None:
-                    counts[position] += count
-                continue
-            imprecise += count
-            continue
-        position = index.get(interval_key(interval_start(day, interval), interval))
-        if position is not None:
-            counts[position] += count
-    return counts, imprecise
+class Buckets:
+    """The intervals of an axis: which one each day key falls in, worked out for all the
+    keys of a series at once with numpy."""
+
+    def __init__(self, intervals: list[dict], interval: str):
+        self.interval = interval
+        self.size = len(intervals)
+        self.origin = intervals[0]["start"] if intervals else None
+
+    def count(self, days: dict[int, int]) -> tuple[list[int], int]:
+        """The counts of ``days`` (``{YYYYMMDD: n}``) per interval, and how many were dated
+        too coarsely for the interval (a month key in a weekly trend, a year key in any)."""
+        if not days or not self.size:
+            return [0] * self.size, 0
+        keys = np.fromiter(days.keys(), dtype=np.int64, count=len(days))
+        numbers = np.fromiter(days.values(), dtype=np.int64, count=len(days))
+        year, month, day = keys // 10_000, keys // 100 % 100, keys % 100
+        months = (year - 1970) * 12 + month - 1
+        origin = self.origin
+        if self.interval == "month":
+            valid = month > 0
+            position = months - ((origin.year - 1970) * 12 + origin.month - 1)
+        else:
+            valid = (month > 0) & (day > 0)
+            dates = (months.astype("datetime64[M]").astype("datetime64[D]")
+                     + np.maximum(day - 1, 0).astype("timedelta64[D]"))
+            position = (dates - np.datetime64(origin, "D")).astype(np.int64)
+            if self.interval == "week":
+                position //= 7
+        inside = valid & (position >= 0) & (position < self.size)
+        counts = np.bincount(position[inside], weights=numbers[inside], minlength=self.size)
+        return counts.astype(np.int64).tolist(), int(numbers[~valid].sum())
 
 
 def rate(count: int, total: int) -> float | None:
