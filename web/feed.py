@@ -9,9 +9,12 @@ tests/web/test_feed.py checks).
 Ids are stable: an entry's id is a ``urn:uuid`` made from the article id
 (UUID version 5), so an article keeps its id across reindexing and servers;
 the feed's id is made the same way from its query and filters. Dates are
-RFC 3339 in UTC: an article dated without a time zone is taken as UTC, one dated to
-a day or month as its first moment, and an undated one as the time the index
-was built. The result page links its feed with ``<link rel="alternate">``.
+RFC 3339 with the offset the article gives: one dated without a time zone is
+taken as UTC, one dated to a day or month as its first moment, and an
+undated one as the time the index was built. The entries come in the order
+of the search sorted by date, which orders by each article's own clock time
+(so that an article's day is the day its source printed, see
+:mod:`search.trends`). The result page links its feed with ``<link rel="alternate">``.
 
 A parameter the engine refuses is answered with the JSON error of the API
 (a feed reader is a program).
@@ -47,8 +50,8 @@ def feed_id(query: str, filters: dict) -> str:
     return "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, "feed:" + key))
 
 
-def rfc3339(value) -> str | None:
-    """An article's date as RFC 3339 (see the module's notes); ``None`` when it has none."""
+def moment_of(value) -> datetime | None:
+    """An article's date as a moment (see the module's notes); ``None`` when it has none."""
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
@@ -60,10 +63,12 @@ def rfc3339(value) -> str | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    # In UTC: the latest of them is then also the greatest string.
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def rfc3339(moment: datetime) -> str:
+    """RFC 3339, with the offset the article gave (``Z`` for UTC)."""
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _text(parent, tag: str, text: str, **attributes):
@@ -77,11 +82,10 @@ def atom(result: dict, *, query: str, filters: dict, self_url: str, page_url: st
     """The Atom document of a date-sorted search result; ``indexed_at()`` gives the time
     the index was built (asked only when an entry or the feed has no date of its own)."""
     ET.register_namespace("", ATOM)
-    dates = [rfc3339(hit["date"]) for hit in result["hits"]]
+    moments = [moment_of(hit["date"]) for hit in result["hits"]]
     fallback = None
-    if not dates or not all(dates):
-        fallback = rfc3339(indexed_at()) or datetime.now(timezone.utc).isoformat(
-            timespec="seconds").replace("+00:00", "Z")
+    if not moments or not all(moments):
+        fallback = moment_of(indexed_at()) or datetime.now(timezone.utc).replace(microsecond=0)
     root = ET.Element(f"{{{ATOM}}}feed")
     root.set("{http://www.w3.org/XML/1998/namespace}lang", "de")
     title = f"newssearch: {query}" if query.strip() else "newssearch"
@@ -90,19 +94,19 @@ def atom(result: dict, *, query: str, filters: dict, self_url: str, page_url: st
     _text(root, "title", title)
     _text(root, "subtitle", f"Die neuesten Artikel zu „{query}“ ({result['total']} Treffer)")
     _text(root, "id", feed_id(query, filters))
-    _text(root, "updated", max((d for d in dates if d), default=fallback))
+    _text(root, "updated", rfc3339(max((m for m in moments if m), default=fallback)))
     author = ET.SubElement(root, f"{{{ATOM}}}author")
     _text(author, "name", "newssearch")
     _text(root, "generator", "newssearch")
     ET.SubElement(root, f"{{{ATOM}}}link", rel="self", type=MEDIA_TYPE, href=self_url)
     ET.SubElement(root, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=page_url)
-    for hit, when in zip(result["hits"], dates):
+    for hit, when in zip(result["hits"], moments):
         entry = ET.SubElement(root, f"{{{ATOM}}}entry")
         _text(entry, "id", entry_id(hit["id"]))
         _text(entry, "title", hit["title"] or hit["id"])
-        _text(entry, "updated", when or fallback)
+        _text(entry, "updated", rfc3339(when or fallback))
         if when:
-            _text(entry, "published", when)
+            _text(entry, "published", rfc3339(when))
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html",
                       href=article_url(hit["id"]))
         if hit.get("url"):

@@ -249,6 +249,7 @@ def kwic_page():
                                   ("right", "Wort rechts"))]
     return render_template(
         "kwic.html", form=form, result=result, error=error, query=query, pages=pages,
+        default_width=eng.settings.kwic_width,
         sorts=sorts, json_url=url_for("research.api_kwic", sort=sort, **base) if result else None,
         article_url=lambda article_id: url_for("pages.article", article_id=article_id, q=query),
     ), 400 if error else 200
