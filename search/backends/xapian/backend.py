@@ -352,15 +352,17 @@ class XapianSession:
         return query
 
     def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
-        """Counted with a ``ValueCountMatchSpy`` on the date slot in one unranked pass
-        (each shard counts its own matches and sends the counts, not the documents)."""
+        """Counted with a ``ValueCountMatchSpy`` on the day slot in one unranked pass
+        (each shard counts its own matches and sends the counts, not the documents). A
+        cluster built before articles had that slot is counted on the full date key."""
         query = self._restricted(compiled, filters)
 
         def work(db, live):
             enquire = xapian.Enquire(db)
             enquire.set_weighting_scheme(xapian.BoolWeight())
             enquire.set_query(query)
-            spy = xapian.ValueCountMatchSpy(xd.SLOT_DATE)
+            days_held = db.get_value_freq(xd.SLOT_DAY) >= db.get_value_freq(xd.SLOT_DATE)
+            spy = xapian.ValueCountMatchSpy(xd.SLOT_DAY if days_held else xd.SLOT_DATE)
             enquire.add_matchspy(spy)
             enquire.get_mset(0, 0, max(1, db.get_doccount()))
             days: dict[int, int] = {}
