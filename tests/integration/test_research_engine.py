@@ -207,6 +207,34 @@ def test_backends_give_the_same_trends(world):
     assert xapian["shards"] == {"total": 2, "answered": 2}
 
 
+def test_a_cluster_without_day_values_gives_the_same_trends(world, tmp_path):
+    """A cluster built before articles carried their day in a value slot of its own is
+    counted on the full date key, with the same result."""
+    import xapian
+
+    from search import Engine, Settings
+
+    copy = tmp_path / "older"
+    shutil.copytree(world["base"] / "xapian", copy)
+    day_slot = 7
+    for shard in sorted(copy.glob("shard-*")):
+        db = xapian.WritableDatabase(str(shard), xapian.DB_OPEN)
+        for posting in list(db.postlist("")):
+            document = db.get_document(posting.docid)
+            document.remove_value(day_slot)
+            db.replace_document(posting.docid, document)
+        db.commit()
+        assert db.get_value_freq(day_slot) == 0
+        db.close()
+    with Engine(Settings(index_dir=copy, backend="xapian")) as older:
+        for interval in ("month", "day"):
+            expected = world["engines"]["xapian"].trends(SERIES, interval=interval)
+            found = older.trends(SERIES, interval=interval)
+            assert found["intervals"] == expected["intervals"]
+            assert [s["points"] for s in found["series"]] == \
+                [s["points"] for s in expected["series"]]
+
+
 def test_trend_parameters_are_checked(world, backend):
     from search import InvalidParameter
 
