@@ -11,7 +11,8 @@ by default), and says so when it stops there.
 Memory stays flat however many rows are written: the backend hands the hits
 over in batches of ``export_batch`` (:meth:`search.backends.base.Session.stream`),
 each row is written as soon as it is made, and nothing but one batch of
-articles is held at a time (tests/integration/test_export.py measures it).
+articles is held at a time (tests/integration/test_research_engine.py measures
+it).
 """
 
 from __future__ import annotations

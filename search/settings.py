@@ -159,8 +159,8 @@ class Settings:
         100_000, "Export: most hits written; the answer says so when there were more.",
         group="research")
     export_batch: int = setting(
-        500, "Export: hits read from the index at a time (the memory of a streamed export "
-        "holds about this many articles).", group="research")
+        500, "Export and keyword in context: hits read from the index at a time (a streamed "
+        "export holds about this many articles in memory).", group="research")
     feed_entries: int = setting(50, "Atom feed of a query: the newest matching articles it "
                                 "holds.", group="research")
 
