@@ -287,6 +287,33 @@ def test_month_only_dates_count_in_their_month_only(world, backend):
     assert not ids & {h["id"] for h in first_days.hits}
 
 
+HTML_PAGES = {"giga.de.chrome.html": "2017-12-01", "rete-mirabile.net.15jahre.html": "2019-07-28",
+              "rosa-mag.de.womanking.html": "2022-10-06"}
+
+
+def test_html_pages_keep_the_day_they_were_published(tmp_path):
+    """Real web pages whose ``article:published_time`` names a day: searched and counted by
+    that day."""
+    from search import Engine, Settings, index_paths
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in HTML_PAGES:
+        source = CORPORA / "web-pages-de" / "eval" / name
+        if not source.is_file():
+            pytest.fail(f"shared corpus file missing: {source}", pytrace=False)
+        shutil.copy(source, folder / name)
+    report = index_paths([folder], Settings(index_dir=tmp_path / "index"))
+    assert report.documents == len(HTML_PAGES), report.to_dict()
+    with Engine(tmp_path / "index") as engine:
+        for day in HTML_PAGES.values():
+            following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+            assert engine.search(f"date:{day}..{day}", suggest=False).total == 1
+            assert engine.search(f"date:{following}..{following}", suggest=False).total == 0
+        days = engine.trends([], interval="day", date_from="2017-11-30", date_to="2017-12-02")
+        assert [(i["key"], i["total"]) for i in days["intervals"]] == [("2017-12-01", 1)]
+
+
 # -- keyword in context ---------------------------------------------------------------------
 
 
