@@ -59,6 +59,14 @@ def search_parameters(settings: Settings) -> list[dict]:
     ]
 
 
+def _keep_parameter() -> dict:
+    return {"name": "keep", "in": "query", "required": False, "explode": True,
+            "description": "Sent by the page's search form: a new query starts without the "
+                           "filters and sort it carries unless one value is 1 (the box "
+                           "'Filter beibehalten'). Answered with a redirect to the search.",
+            "schema": {"type": "array", "items": {"type": "string", "enum": ["0", "1"]}}}
+
+
 def _id_parameter() -> dict:
     return {"name": "id", "in": "path", "required": True,
             "description": "The article id, URL-quoted (any string of 1 to 200 characters "
@@ -214,17 +222,31 @@ def build_spec(settings: Settings) -> dict:
             }},
             "/": {"get": {
                 "operationId": "searchPage", "summary": "The search page (HTML)",
-                "parameters": search_parameters(settings),
+                "parameters": [*search_parameters(settings), _keep_parameter()],
                 "responses": {"200": _html("The search page."),
+                              "303": {"description": "A query from the page's form (with "
+                                                     "keep): on to the search it asks for."},
                               "400": _html("A parameter is invalid."),
                               "503": _html("There is no index yet.")},
             }},
             "/artikel/{id}": {"get": {
                 "operationId": "articlePage", "summary": "An article page (HTML)",
-                "parameters": [_id_parameter(),
-                               _query("q", "Highlight this query's words.", {"type": "string"})],
+                "description": "The search parameters are those of the result page the "
+                               "article was found on: q's words are highlighted and the page "
+                               "links back to that result page. A parameter that is not valid "
+                               "is left out of that link; the article is shown all the same.",
+                "parameters": [_id_parameter(), *search_parameters(settings),
+                               _query("hl", "0: show the article without highlighting "
+                                            "(the link back stays).",
+                                      {"type": "string", "enum": ["0", "1"]})],
                 "responses": {"200": _html("The article."),
                               "404": _html("No article with this id."),
+                              "503": _html("There is no index yet.")},
+            }},
+            "/statistik": {"get": {
+                "operationId": "statisticsPage",
+                "summary": "What the index holds (HTML); the same as /api/stats",
+                "responses": {"200": _html("The statistics page."),
                               "503": _html("There is no index yet.")},
             }},
         },

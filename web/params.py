@@ -58,6 +58,11 @@ class SearchParams:
             changes["page"] = 1
         return replace(self, **changes)
 
+    def without_filters(self) -> "SearchParams":
+        """The same query from a clean state: no filters, by relevance, page 1."""
+        return self.changed(lang=None, source=None, category=None, date_from=None,
+                            date_to=None, sort="relevance")
+
     def to_args(self) -> dict:
         """The query-string arguments that give this search, defaults left out."""
         values = {
