@@ -200,8 +200,8 @@ class Engine:
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
-                              context=settings.snippet_context_chars,
-                              lead_chars=settings.snippet_lead_chars)
+                              chars=settings.snippet_chars,
+                              scan_chars=settings.snippet_scan_chars)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
