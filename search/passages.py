@@ -44,15 +44,21 @@ SENTENCE_END_SHARE = 0.6
 # HEADING_NEXT_CHARS. (Of 620 such short lines in 200 FANG articles, those followed
 # by a short line were nearly all text wrapped in mid-sentence, those followed by a
 # long paragraph nearly all subheadings.)
+# A passage may run this far over its share to end a word its last match is part of.
+WORD_OVER_CHARS = 40
 HEADING_MAX_CHARS = 100
 HEADING_NEXT_CHARS = 120
 
 _BREAK = re.compile(r"[ \t]*\n\s*")
 _SPACE = re.compile(r"\s")
 # The end of a sentence: . ! ? … (and closing quotes or brackets), then white space
-# and a capital, a digit or an opening quote. (Its look-ahead needs the text after
-# it, so searches run a little past where a match may end.)
-_SENTENCE_END = re.compile(r"[.!?…][\"'“”»«)\]]*(?=\s+[\"'„“«»(\[]?[A-ZÄÖÜ0-9])")
+# and a capital, a digit or an opening quote. A full stop after a digit is a German
+# ordinal ("am 15. März"), after a single letter or a common abbreviation it is none
+# either ("S. Fischer", "Dr. Drosten"). (The look-ahead needs the text after it, so
+# searches run a little past where a match may end.)
+_SENTENCE_END = re.compile(
+    r"(?:(?<![0-9])(?<!\b\w)(?<!\bDr)(?<!\bNr)(?<!\bSt)(?<!\bca)(?<!\bbzw)(?<!\bvgl)"
+    r"(?<!\bProf)(?<!\bgeb)\.|[!?…])[\"'“”»«)\]]*(?=\s+[\"'„“«»(\[]?[A-ZÄÖÜ0-9])")
 _LOOK_AHEAD = 8
 _FINAL = re.compile(r"[.!?…:;\"'“”»«)\]]$")
 _INNER_SENTENCE_END = re.compile(r"[.!?]\s")
@@ -135,7 +141,7 @@ def _sentence_start(text: str, first: int, room: int) -> int | None:
     ends = _sentence_ends(text, low, first)
     found = ends[-1] if ends else None
     newline = text.rfind("\n", low, first)
-    if newline >= 0 and (found is None or newline + 1 > found):
+    if newline >= 0 and (found is None or newline + 1 > found) and _paragraph_ends(text, newline):
         found = newline + 1
     if found is None:
         return None
@@ -167,7 +173,10 @@ def _end_at(text: str, start: int, share: int, last: int) -> int:
     if not text[end].isspace():
         end = max(text.rfind(" ", last, end), text.rfind("\n", last, end))
         if end < last:
-            end = limit
+            # No word ends between the match and the limit: finish the word (a few
+            # characters over), rather than cut it.
+            space = _SPACE.search(text, limit, limit + WORD_OVER_CHARS)
+            end = space.start() if space else limit
     while end > last:
         if text[end - 1] in _TRAILING_JUNK:
             end -= 1
@@ -185,15 +194,33 @@ def _starts_clean(text: str, start: int) -> bool:
     before = start
     while before > 0 and text[before - 1] in " \t":
         before -= 1
-    if before == 0 or text[before - 1] == "\n":
+    if before == 0:
         return True
+    if text[before - 1] == "\n":
+        return _paragraph_ends(text, before - 1)
     return before in _sentence_ends(text, max(0, before - 4), before)
 
 
 def _ends_clean(text: str, end: int) -> bool:
     """Whether ``end`` is the end of the text, a paragraph or a sentence."""
     rest = text[end:end + 2].lstrip(" \t")
-    return not rest or rest.startswith("\n") or end in _sentence_ends(text, max(0, end - 4), end)
+    if not rest:
+        return True
+    if rest.startswith("\n"):
+        return _paragraph_ends(text, text.index("\n", end))
+    return end in _sentence_ends(text, max(0, end - 4), end)
+
+
+def _paragraph_ends(text: str, newline: int) -> bool:
+    """Whether the line break at ``newline`` ends a sentence or a subheading (not a
+    line of text wrapped in mid-sentence)."""
+    start = newline
+    while start > 0 and text[start - 1] in " \t\n":
+        start -= 1
+    if start == 0 or _FINAL.search(text, max(0, start - 1), start):
+        return True
+    match = _BREAK.match(text, start)
+    return match is not None and _separator(text, start, match.end()) == ". "
 
 
 def _join(text: str, passages) -> tuple[str, str]:

@@ -176,11 +176,6 @@ def marked(html) -> Markup:
     return Markup("".join(out))
 
 
-def snippet(html) -> Markup:
-    """A hit's snippet as markup: :func:`marked`, with the ellipses of joined passages merged."""
-    return Markup(str(marked(html)).replace("… …", "…"))
-
-
 def ranked(counts, label=None) -> list[dict]:
     """``{value: count}`` as rows, the largest first, each with its German label."""
     rows = [{"value": value, "label": label(value) if label else value, "count": count}
@@ -445,6 +440,6 @@ def sort_links(params: SearchParams) -> list[dict]:
 FILTERS = {
     "number": number, "seconds": seconds, "german_date": german_date,
     "machine_date": machine_date, "language": language, "html_lang": html_lang,
-    "web_url": web_url, "host": host, "marked": marked, "snippet": snippet,
+    "web_url": web_url, "host": host, "marked": marked,
     "month_label": month_label, "size": size, "german_timestamp": german_timestamp,
 }
