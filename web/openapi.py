@@ -34,6 +34,15 @@ def _query(name: str, description: str, schema: dict) -> dict:
             "schema": schema}
 
 
+def _several(name: str, description: str) -> dict:
+    """A filter that takes several values, repeated: ``source=a&source=b``."""
+    return {**_query(name, f"{description} Repeat the parameter for several values "
+                           f"({name}=a&{name}=b): any of them matches (OR); different "
+                           f"filters must all match (AND). Empty values are ignored.",
+                     {"type": "array", "items": {"type": "string"}}),
+            "style": "form", "explode": True}
+
+
 def search_parameters(settings: Settings) -> list[dict]:
     text = {"type": "string"}
     return [
@@ -46,10 +55,9 @@ def search_parameters(settings: Settings) -> list[dict]:
                 "default": settings.per_page}),
         _query("sort", "Order of hits: by relevance, or newest first.",
                {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}),
-        _query("lang", "Only articles in this language (ISO code such as de, en). "
-                       "Empty: no filter.", text),
-        _query("source", "Only articles of this source (any case). Empty: no filter.", text),
-        _query("category", "Only articles of this category (any case). Empty: no filter.", text),
+        _several("lang", "Only articles in these languages (ISO codes such as de, en)."),
+        _several("source", "Only articles of these sources (any case)."),
+        _several("category", "Only articles of these categories (any case)."),
         _query("from", "From this date on (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
                        "Must not be after 'to'. Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
@@ -129,7 +137,11 @@ def schemas() -> dict:
                            "description": "Why the result is empty when it is not for lack "
                                           "of matches."},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"$ref": "#/components/schemas/Facets"},
+                "facets": {"$ref": "#/components/schemas/Facets",
+                           "description": "Counts per value over the matches of the query "
+                                          "and every filter but the facet's own (month: "
+                                          "without from/to), so that more values of a "
+                                          "facet can be chosen."},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
                 "shards": {

@@ -51,13 +51,10 @@ def search():
         return render_template("start.html", params=params, query=params.q,
                                stats=_cached_stats(), examples=EXAMPLES)
     result = eng.search(params.q, **params.engine_kwargs()).to_dict()
+    # The month facet is counted without the date filter (as every facet is without its
+    # own), so the histogram shows the query's whole time axis and another month can be
+    # picked while one is chosen.
     months = result["facets"]["month"]
-    if params.date_from or params.date_to:
-        # The histogram shows the whole time axis of the query, so that another
-        # month can be picked while one is filtered to.
-        undated = params.changed(date_from=None, date_to=None)
-        months = eng.search(params.q, **{**undated.engine_kwargs(), "per_page": 1},
-                            suggest=False).to_dict()["facets"]["month"]
     suggestion = result["suggestion"]
     last = present.last_page(result["total"], params, eng.settings.max_page)
     context = {
@@ -66,7 +63,7 @@ def search():
         "first": (result["page"] - 1) * result["per_page"] + 1,
         "facets": present.facet_groups(result["facets"], params),
         "chips": present.active_filters(params),
-        "clear_url": present.search_url(params, lang=None, source=None, category=None,
+        "clear_url": present.search_url(params, lang=(), source=(), category=(),
                                          date_from=None, date_to=None),
         "histogram": present.histogram(months, params),
         "pages": present.pagination(result["total"], params, eng.settings.max_page),

@@ -222,15 +222,16 @@ def article_url(article_id: str, params: SearchParams | None = None, *,
 def _active(params: SearchParams, name: str, value: str) -> bool:
     if name == "month":
         return params.month == value
-    current = getattr(params, name)
-    return current is not None and current.casefold() == value.casefold()
+    return params.chosen(name, value)
 
 
 def _toggle(params: SearchParams, name: str, value: str, active: bool) -> str:
+    """A value's link: it adds the value to those chosen (sources, languages and
+    categories take several, OR-ed) or takes it out; a month replaces the period."""
     if name == "month":
         return search_url(params, date_from=None if active else value,
                           date_to=None if active else value)
-    return search_url(params, **{name: None if active else value})
+    return search_url(params.toggled(name, value))
 
 
 def facet_label(name: str, value: str) -> str:
@@ -284,9 +285,11 @@ def filter_summary(params: SearchParams) -> list[str]:
     """The filters and sort in force as short German phrases, for titles and labels."""
     parts = []
     for name in ("source", "lang", "category"):
-        value = getattr(params, name)
-        if value:
-            parts.append(f"{FACET_LABELS[name]}: {facet_label(name, value)}")
+        chosen = getattr(params, name)
+        if chosen:
+            names = [facet_label(name, value) for value in chosen]
+            text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " oder " + names[-1]
+            parts.append(f"{FACET_LABELS[name]}: {text}")
     if params.date_from or params.date_to:
         parts.append(f"{FACET_LABELS['month']}: {period_label(params.date_from, params.date_to)}")
     if params.sort != "relevance":
@@ -317,10 +320,9 @@ def active_filters(params: SearchParams) -> list[dict]:
     """The filters in force, each with a link that removes it."""
     chips = []
     for name in ("source", "lang", "category"):
-        value = getattr(params, name)
-        if value:
+        for value in getattr(params, name):
             chips.append({"label": FACET_LABELS[name], "value": facet_label(name, value),
-                          "url": search_url(params, **{name: None})})
+                          "url": search_url(params.toggled(name, value))})
     if params.date_from or params.date_to:
         chips.append({"label": FACET_LABELS["month"],
                       "value": period_label(params.date_from, params.date_to),

@@ -172,6 +172,8 @@ def test_axe_finds_no_wcag_violations(web_server, chromium, axe_source, width, w
         "start": "/",
         "results": f"/?q={QUERY}",
         "filtered results": f"{FILTERED}&page=2",
+        "two sources and a month": f"/?q={QUERY}&source=zeit.de&source=tagesspiegel.de"
+                                   "&from=2020-03&to=2020-03",
         "no hits": "/?q=Xylophonquartettzauber&source=zeit.de",
         "spelling suggestion": "/?q=Impfnug",
         "article": f"/artikel/{quote(article)}?q={QUERY}&source=zeit.de&sort=date",

@@ -87,6 +87,37 @@ def test_back_link_returns_to_the_exact_result_page(web_server, chromium, web_ou
     assert driver.find_element(By.CSS_SELECTOR, ".hit__title a").text == title
 
 
+def test_two_sources_chosen_by_clicks(web_server, chromium, web_output):
+    driver = chromium
+    open_page(driver, web_server.url + "/?q=Impfung")
+
+    def source_link(name):
+        return next(a for a in driver.find_elements(By.CSS_SELECTOR, "a.facet__link")
+                    if a.find_element(By.CSS_SELECTOR, ".facet__label").text == name)
+
+    def count(name):
+        text = source_link(name).find_element(By.CSS_SELECTOR, ".facet__count").text
+        return int(re.search(r"[\d.]+", text).group().replace(".", ""))
+
+    counts = {name: count(name) for name in ("zeit.de", "tagesspiegel.de", "sueddeutsche.de")}
+    click_and_wait(driver, source_link("zeit.de"), "a.chip")
+    # The other sources stay, with their counts, one click away.
+    assert {name: count(name) for name in counts} == counts
+    click_and_wait(driver, source_link("tagesspiegel.de"), "a.chip")
+    assert sorted(v for k, v in args(driver.current_url) if k == "source") == [
+        "tagesspiegel.de", "zeit.de"]
+    total = int(driver.find_element(By.CSS_SELECTOR, ".results__count strong").text.split()[0]
+                .replace(".", ""))
+    assert total == counts["zeit.de"] + counts["tagesspiegel.de"]
+    assert "Quelle: zeit.de oder tagesspiegel.de" in driver.title
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".facet__link.is-active")) == 2
+    driver.save_screenshot(str(web_output / "two-sources-1280.png"))
+    # A chip takes out its own source only.
+    chip = next(a for a in driver.find_elements(By.CSS_SELECTOR, "a.chip") if "zeit.de" in a.text)
+    click_and_wait(driver, chip, "ol.hits")
+    assert [v for k, v in args(driver.current_url) if k == "source"] == ["tagesspiegel.de"]
+
+
 def test_article_page_shows_the_article_whatever_the_search_parameters(web_server):
     hit = api(web_server, "/api/search?q=Impfung")["hits"][0]
     status, _, body = web_server.get(f"/artikel/{quote(hit['id'])}?q=Impfung&page=0&sort=nope")
