@@ -201,7 +201,7 @@ class Engine:
         # Each filtered facet counted over the other filters only (multi-select).
         for name in facet_rules.filtered_facets(filters):
             others = session.run(compiled, filters=facet_rules.without_own(filters, name),
-                                 start=0, limit=0, sort="relevance")
+                                 start=0, limit=1, sort="relevance")
             result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
