@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -27,9 +25,8 @@ from search import Engine, Settings, index_paths
 from search.backends.whoosh import postings, searching
 from search import query as q
 from search.analysis.chains import chain_for
+from support.corpora import SHARED_CORPORA as SHARED
 
-SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpora"))
 PARTS = ("part-004.jsonl.gz", "part-011.jsonl.gz", "part-021.jsonl.gz")
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{4,}")
 STOP = chain_for("de").stopwords

@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from web import cli
-from conftest import SEED_FILE, read_fang, run_cli, shared_file, write_jsonl
 from search import Engine
 from search.storage import LOCK
+from support.commands import run_cli
+from support.corpora import SEED_FILE, read_fang, shared_file, write_jsonl
 
 RESULT_KEYS = ["query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
                "facets", "suggestion"]

@@ -16,7 +16,7 @@ from search import Engine, Settings, index_paths, storage
 from search.backends.whoosh import compact, postings
 from search.backends.whoosh.segments import INLINE_MAX
 
-from conftest import FANG_PARTS, read_fang, write_jsonl
+from support.corpora import FANG_PARTS, read_fang, write_jsonl
 
 TEXT_FIELDS = ("title", "text", "parts")
 

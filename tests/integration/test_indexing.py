@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CLI, GNAD_ROWS, REPO_ROOT, SEED_FILE, hit_ids, read_fang, shared_corpus,
-                      shared_file, write_jsonl)
 from search import Engine, IndexBusy, Settings, index_paths
 from search.storage import LOCK, current_generation
+from support.commands import start_cli
+from support.corpora import (GNAD_ROWS, SEED_FILE, read_fang, shared_corpus, shared_file,
+                             write_jsonl)
+from support.searching import hit_ids
 
 
 def squeeze(text: str) -> str:
@@ -352,9 +354,7 @@ def test_a_killed_indexer_leaves_no_stale_lock(tmp_path):
     index_paths([seed], Settings(index_dir=index_dir))
     before = current_generation(index_dir)
     part = shared_file("fang-covid-real", "part-000.jsonl.gz")
-    run = subprocess.Popen([*CLI, "index", str(part), "--index", str(index_dir), "--quiet"],
-                           cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    run = start_cli("index", part, "--index", index_dir, "--quiet", start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not lock_is_held(index_dir):

@@ -29,9 +29,8 @@ from search.backends.whoosh import searching
 from search.analysis.chains import chain_for
 from search.ingest.language import detect_language, quick_language
 from search.analysis.spelling import Vocabulary
+from support.corpora import SHARED_CORPORA as SHARED
 
-SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA",
-                             Path(__file__).resolve().parents[2] / "shared" / "corpora"))
 FANG = SHARED / "fang-covid-real"
 
 

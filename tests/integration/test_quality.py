@@ -1,40 +1,28 @@
-"""German search quality: umlaut spellings, compounds, the any mode, the stemmer reference.
+"""German search quality on real indexes: umlaut spellings, compounds, the any mode, words
+as typed.
 
 Real words from the real corpora: one part of FANG-COVID (1,000 German news
-articles) and XQuAD-de. The full-corpus figures come from
-``benchmarks/eval_compare.py``; these tests hold the behaviour in place.
+articles) and a handful of articles written for these tests. The full-corpus
+figures come from ``benchmarks/eval_compare.py``; these tests hold the
+behaviour in place. The rules without an index (terms of a word, compound
+parts, the stemmer reference) are tested in tests/unit (test_chains.py,
+test_compounds.py, test_exactness.py, test_coordination.py).
 """
 
 from __future__ import annotations
 
-import os
-import unicodedata
-from pathlib import Path
-
 import pytest
-import Stemmer
 
 from search import Engine, Settings, index_paths
 from search.analysis.chains import chain_for, query_terms
-from search.analysis.compounds import german_splitter
-
-REPO = Path(__file__).resolve().parents[1]
-CORPORA = Path(os.environ.get("NEWSSEARCH_CORPORA", REPO.parent / "shared" / "corpora"))
-
-
-def shared(*parts: str) -> Path:
-    path = CORPORA.joinpath(*parts)
-    if not path.exists():
-        pytest.fail(f"shared corpus missing: {path} (these tests need the real corpora in "
-                    f"../shared/corpora beside the repository, or NEWSSEARCH_CORPORA)", pytrace=False)
-    return path
+from support.corpora import shared_file
 
 
 @pytest.fixture(scope="module")
 def fang(tmp_path_factory):
     """An engine over part-010 of FANG-COVID (1,000 articles of June 2020)."""
     folder = tmp_path_factory.mktemp("fang") / "index"
-    report = index_paths([shared("fang-covid-real", "part-010.jsonl.gz")], Settings(index_dir=folder))
+    report = index_paths([shared_file("fang-covid-real", "part-010.jsonl.gz")], Settings(index_dir=folder))
     assert report.documents == 1000
     with Engine(folder) as engine:
         yield engine
@@ -65,38 +53,6 @@ def ids(result) -> list[str]:
 
 
 # -- umlauts and ß -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("written, typed", [
-    ("München", "Muenchen"), ("Straße", "Strasse"), ("Häuser", "Haeuser"),
-    ("Bürgermeister", "Buergermeister"), ("Kontaktbeschränkungen", "Kontaktbeschraenkungen"),
-    ("Maßnahmen", "Massnahmen"), ("Öffnung", "Oeffnung"), ("Gebäude", "Gebaeude"),
-])
-def test_both_spellings_meet_at_one_term(written, typed):
-    assert query_terms(written, ["de"]) == query_terms(typed, ["de"])
-
-
-def test_words_that_only_contain_the_letters_stay_apart():
-    terms = {word: query_terms(word, ["de"])[0] for word in
-             ("Frauen", "Frau", "Quelle", "Quellen", "aktuell", "aktuelle", "Steuer", "Steuern", "stur",
-              "Feuer", "neue", "Mauer")}
-    assert terms["Frauen"] == terms["Frau"] == "frau"
-    assert terms["Quelle"] == terms["Quellen"] == "quell"
-    assert terms["aktuell"] == terms["aktuelle"]
-    assert terms["Steuer"] == terms["Steuern"] != terms["stur"]
-    distinct = {terms[w] for w in ("Frauen", "Quelle", "aktuell", "Steuer", "stur", "Feuer", "neue", "Mauer")}
-    assert len(distinct) == 8
-
-
-def test_stopwords_are_dropped_in_both_spellings():
-    for stop in ("für", "fuer", "über", "ueber", "daß", "dass", "muß", "muss", "während", "waehrend"):
-        assert query_terms(stop, ["de"]) == [], stop
-
-
-def test_decomposed_query_text_is_composed():
-    decomposed = unicodedata.normalize("NFD", "München")
-    assert decomposed != "München"
-    assert query_terms(decomposed, ["de"]) == query_terms("München", ["de"])
 
 
 def test_umlaut_spellings_find_the_same_articles(fang):
@@ -165,36 +121,6 @@ def test_politik_finds_articles_that_only_hold_compounds(fang):
     assert sum(only_compounds) / len(only_compounds) > sum(whole) / len(whole)
 
 
-def test_compound_parts_on_real_words():
-    splitter = german_splitter()
-    stem = Stemmer.Stemmer("german").stemWord
-    expected = {
-        "Flüchtlingspolitik": {"fluchtling", "polit"},
-        "Bundestagswahl": {"bundestag", "wahl"},
-        "Gesundheitsminister": {"gesund", "minist"},
-        "Infektionsschutzgesetz": {"infektion", "schutz", "gesetz"},
-        "Kontaktbeschränkungen": {"kontakt", "beschrank"},
-        "Regierungssprecher": {"regier", "sprech"},
-    }
-    for word, parts in expected.items():
-        assert parts <= set(splitter.split(stem(word.lower()))), word
-    for word in ("Auswahl", "Unterschied", "Wissenschaft", "Zusammenhang", "Beispiel", "Verantwortung",
-                 "Frauen", "aktuell", "Steuer"):
-        assert splitter.split(stem(word.lower())) == (), word
-
-
-def test_compound_splitting_precision_on_the_hand_checked_list():
-    import sys
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from quality_compounds import measure
-
-    figures = measure()
-    assert figures["compounds"] >= 200
-    assert figures["precision"] >= 0.9
-    assert figures["precision_on_compounds"] >= 0.98
-    assert figures["recall"] >= 0.85
-
-
 # -- the any mode --------------------------------------------------------------------------
 
 
@@ -237,46 +163,6 @@ def test_more_of_the_words_rank_first(fang):
     counts = [held(hit) for hit in result.hits]
     assert counts[0] == max(counts)
     assert sum(counts[:5]) >= sum(counts[-5:])
-
-
-# -- the stemmer ----------------------------------------------------------------------------
-
-
-def test_stemmer_matches_the_snowball_reference():
-    folder = shared("snowball-german")
-    words = (folder / "voc.txt").read_text(encoding="utf-8").splitlines()
-    expected = (folder / "output.txt").read_text(encoding="utf-8").splitlines()
-    assert len(words) == len(expected) == 35033
-    chain = chain_for("de")
-    got = [chain.stem(w) for w in words]
-    mismatches = [(w, g, e) for w, g, e in zip(words, got, expected) if g != e]
-    assert mismatches == []
-
-
-def test_coordinated_union_scores_by_the_share_of_weight_held():
-    from whoosh import fields
-    from whoosh.filedb.filestore import RamStorage
-    from whoosh.query import Term
-
-    from search.backends.whoosh.coordination import Coordinated
-
-    schema = fields.Schema(id=fields.ID(stored=True), text=fields.TEXT)
-    index = RamStorage().create_index(schema)
-    with index.writer() as writer:
-        writer.add_document(id="ab", text="alpha beta")
-        writer.add_document(id="a", text="alpha gamma")
-        writer.add_document(id="b", text="beta")
-        writer.add_document(id="none", text="delta")
-    clauses = [Term("text", "alpha"), Term("text", "beta")]
-    with index.searcher() as searcher:
-        plain = {hit["id"]: hit.score for hit in searcher.search(Coordinated(clauses, [1, 3], power=0), limit=None)}
-        coord = {hit["id"]: hit.score for hit in searcher.search(Coordinated(clauses, [1, 3], power=2), limit=None)}
-        assert set(plain) == set(coord) == {"ab", "a", "b"}
-        assert coord["ab"] == pytest.approx(plain["ab"])
-        assert coord["a"] == pytest.approx(plain["a"] * (1 / 4) ** 2)
-        assert coord["b"] == pytest.approx(plain["b"] * (3 / 4) ** 2)
-        matcher = Coordinated(clauses, [1, 3]).matcher(searcher)
-        assert len(list(matcher.all_ids())) == 3
 
 
 def test_other_verb_forms_are_found_at_a_lower_weight(fang):
@@ -332,14 +218,6 @@ def test_words_as_typed_rank_above_other_forms(forms):
         assert ids(engine.search('"Treffens" OR Treffen'))[0] == "other-form"
         assert ids(engine.search("Treffens", sort="date")) == ids(
             Engine(Settings(index_dir=forms, exact_form_boost=0.0)).search("Treffens", sort="date"))
-
-
-def test_words_as_typed_ignore_case_umlaut_spellings_and_other_words():
-    from search.ranking.exactness import folded_words, query_forms
-
-    forms = query_forms(["Muenchen", "STRASSE", "Treffens"])
-    assert forms == {"muenchen", "strasse", "treffens"}
-    assert forms & folded_words("In München, Straße 5: das Treffen") == {"muenchen", "strasse"}
 
 
 def test_an_s_the_stemmer_keeps_finds_the_word_without_it(forms):

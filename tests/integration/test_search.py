@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEED_FILE, all_hits, hit_ids, read_fang, shared_file, write_jsonl
+from support.corpora import SEED_FILE, read_fang, shared_file, write_jsonl
+from support.searching import all_hits, hit_ids
 from search import Engine, IndexMissing, InvalidParameter, Settings, index_paths
 from search.analysis.chains import chain_for
 

@@ -13,8 +13,8 @@ import statistics
 
 import pytest
 
-from xapian_support import (Servers, fang_parts, make_queries, read_records, require_tools,
-                            run_query)
+from support.corpora import read_records
+from support.xapian import Servers, fang_parts, make_queries, require_tools, run_query
 
 PARTS = ("part-021.jsonl.gz", "part-022.jsonl.gz")
 MIN_QUERIES = 200

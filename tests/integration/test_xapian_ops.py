@@ -9,20 +9,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from xapian_support import REPO, Servers, require_tools, wait_until
+from support.commands import newssearch_command, wait_until
+from support.corpora import REPO, SAMPLE_CORPUS
+from support.xapian import Servers, require_tools
 
-CORPUS = REPO / "corpus"
+CORPUS = SAMPLE_CORPUS
 QUERY = "Stadt"  # found in articles of both shards of the sample corpus
-
-
-def _newssearch() -> list[str]:
-    script = Path(sys.executable).with_name("newssearch")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from web.cli import main; main()"]
 
 
 @pytest.fixture
@@ -134,7 +129,7 @@ def test_a_replica_serves_reads_after_catching_up(cluster, servers, tmp_path):
     replica = tmp_path / "replica" / "shard-01"
 
     def catch_up():
-        subprocess.run([*_newssearch(), "shard", "replicate", str(replica), "--from",
+        subprocess.run([*newssearch_command(), "shard", "replicate", str(replica), "--from",
                         f"127.0.0.1:{replication_port}", "--shard", "shard-01", "--once"],
                        check=True, timeout=120, cwd=REPO)
 
@@ -208,38 +203,38 @@ def test_cli_index_shard_serve_and_remote_search(tmp_path, servers):
     from search.backends.xapian import serve as xs
 
     folder = tmp_path / "cluster"
-    done = subprocess.run([*_newssearch(), "index", str(CORPUS), "--backend", "xapian",
+    done = subprocess.run([*newssearch_command(), "index", str(CORPUS), "--backend", "xapian",
                            "--shards", "2", "--index", str(folder), "--json"],
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["documents"] > 40
-    local = subprocess.run([*_newssearch(), "search", QUERY, "--index", str(folder), "--json"],
+    local = subprocess.run([*newssearch_command(), "search", QUERY, "--index", str(folder), "--json"],
                            capture_output=True, text=True, timeout=120, cwd=REPO)
     assert json.loads(local.stdout)["shards"] == {"total": 2, "answered": 2}
 
     endpoints = []
     for number in range(2):
         port = xs.free_port()
-        process = subprocess.Popen([*_newssearch(), "shard", "serve",
+        process = subprocess.Popen([*newssearch_command(), "shard", "serve",
                                     str(folder / f"shard-{number:02d}"), "--port", str(port)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True, cwd=REPO)
         servers.processes.append(process)
         assert wait_until(lambda: xs.port_open("127.0.0.1", port), 60), "shard serve did not listen"
         endpoints.append(f"127.0.0.1:{port}")
-    remote = subprocess.run([*_newssearch(), "search", QUERY, "--remote", ",".join(endpoints),
+    remote = subprocess.run([*newssearch_command(), "search", QUERY, "--remote", ",".join(endpoints),
                              "--json"], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert remote.returncode == 0, remote.stderr
     data = json.loads(remote.stdout)
     assert data["shards"] == {"total": 2, "answered": 2}
     assert data["hits"] == json.loads(local.stdout)["hits"]
-    stats = subprocess.run([*_newssearch(), "stats", "--remote", ",".join(endpoints), "--json"],
+    stats = subprocess.run([*newssearch_command(), "stats", "--remote", ",".join(endpoints), "--json"],
                            capture_output=True, text=True, timeout=120, cwd=REPO)
     assert json.loads(stats.stdout)["documents"] == json.loads(done.stdout)["documents"]
 
-    wrong = subprocess.run([*_newssearch(), "shard", "serve", str(folder), "--port", "1"],
+    wrong = subprocess.run([*newssearch_command(), "shard", "serve", str(folder), "--port", "1"],
                            capture_output=True, text=True, timeout=60, cwd=REPO)
     assert wrong.returncode == 2 and "cluster folder" in wrong.stderr
-    mixed = subprocess.run([*_newssearch(), "search", QUERY, "--backend", "whoosh", "--remote",
+    mixed = subprocess.run([*newssearch_command(), "search", QUERY, "--backend", "whoosh", "--remote",
                             endpoints[0]], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert mixed.returncode == 2

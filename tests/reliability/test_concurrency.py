@@ -17,7 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from reliability_support import (SAMPLE_CORPUS, Server, check_result_shape, cli, copy_tree)
+from support.commands import run_cli
+from support.corpora import SAMPLE_CORPUS, copy_tree
+from support.server import Server
+from support.shapes import check_result_shape
 from search import Settings, index_paths
 
 CLIENTS = 4
@@ -100,7 +103,7 @@ def _searchable_after(server: Server, query: str, expected_total: int) -> float:
 
 def _index(live, index_dir, *extra) -> tuple[float, float]:
     started = time.monotonic()
-    result = cli("index", live, "--index", index_dir, "--quiet", *extra, timeout=300)
+    result = run_cli("index", live, "--index", index_dir, "--quiet", *extra, timeout=300)
     assert result.returncode == 0, (result.stdout, result.stderr[-2000:])
     return started, time.monotonic()
 
@@ -110,7 +113,7 @@ def test_server_answers_every_query_while_the_index_changes(tmp_path):
     live = copy_tree(SAMPLE_CORPUS, tmp_path / "live")
     index_dir = tmp_path / "index"
     assert index_paths([live], Settings(index_dir=index_dir)).added > 50
-    server = Server(index_dir, tmp_path, threads=8)
+    server = Server(["--index", index_dir, "--threads", 8], tmp_path / "server.log")
     try:
         expected = {}
         for query in STABLE:
@@ -160,4 +163,4 @@ def test_server_answers_every_query_while_the_index_changes(tmp_path):
         assert status == 200
     finally:
         server.stop()
-    assert "Traceback" not in server.stderr(), server.stderr()[-5000:]
+    assert "Traceback" not in server.output(), server.output()[-5000:]

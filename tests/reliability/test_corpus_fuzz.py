@@ -14,14 +14,14 @@ import os
 import random
 import re
 import subprocess
-import sys
 
 import pytest
 
-from reliability_support import (PAYLOAD_WORD, REPO, _child_env, cli, kill_process,
-                                 write_payload_articles)
 from search import Engine, Settings
 from search.storage import write_lock
+from support.commands import CLI, child_env, kill_process, run_cli, start_cli
+from support.corpora import REPO
+from support.payloads import PAYLOAD_WORD, write_payload_articles
 
 BOMB_BYTES = 1024 * 1024 * 1024  # decompressed size of the gzip bomb: 1 GB of one line
 NESTING = 50_000
@@ -142,15 +142,14 @@ def build_hostile_corpus(root) -> dict[str, str]:
 
 def _run_index(*args, timeout=300):
     """``newssearch index ARGS``: exit code, stdout, stderr."""
-    result = cli("index", *args, timeout=timeout)
+    result = run_cli("index", *args, timeout=timeout)
     return result.returncode, result.stdout, result.stderr
 
 
 def _run_index_with_peak_memory(folder, *args):
     """``newssearch index ARGS``: exit code, stdout, stderr and that process's peak memory (KB)."""
     with open(folder / "stdout", "w+") as stdout, open(folder / "stderr", "w+") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "web", "index", *map(str, args)],
-                                   cwd=REPO, stdout=stdout, stderr=stderr, env=_child_env(None))
+        process = start_cli("index", *args, stdout=stdout, stderr=stderr)
         try:
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
@@ -265,7 +264,7 @@ def test_every_input_failing_exits_1_and_creates_no_index(tmp_path):
 def test_usage_errors_exit_2_without_a_stack_trace(tmp_path):
     for args in (["index"], ["index", "--bogus", "x"], ["search"], ["search", "x", "--page", "0",
                  "--index", tmp_path], ["search", "x", "--limit", "abc"], ["nosuchcommand"]):
-        result = cli(*args)
+        result = run_cli(*args)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
         assert "Traceback" not in result.stderr and "Error" in result.stderr, args
 
@@ -275,28 +274,28 @@ def test_a_second_indexer_gets_busy_exit_3(tmp_path):
     corpus.mkdir()
     (corpus / "a.txt").write_text("Titel\n\nEin Text über Besetztzeichen.\n")
     with write_lock(tmp_path / "index"):
-        result = cli("index", corpus, "--index", tmp_path / "index")
+        result = run_cli("index", corpus, "--index", tmp_path / "index")
     assert result.returncode == 3, (result.returncode, result.stdout, result.stderr)
     assert "index is busy" in result.stderr and "Traceback" not in result.stderr
     # Released: the next run goes through.
-    result = cli("index", corpus, "--index", tmp_path / "index")
+    result = run_cli("index", corpus, "--index", tmp_path / "index")
     assert result.returncode == 0, result.stderr
 
 
 def test_hostile_query_text_on_the_command_line(tmp_path):
     corpus = tmp_path / "corpus"
     write_payload_articles(corpus)
-    assert cli("index", corpus, "--index", tmp_path / "index", "--quiet").returncode == 0
+    assert run_cli("index", corpus, "--index", tmp_path / "index", "--quiet").returncode == 0
     for query in (PAYLOAD_WORD, "a https:x", "(" * 3000, '"', "\u202e\u0000", "date:2020..1990"):
         for extra in ([], ["--json"]):
-            result = cli("search", query.replace("\u0000", ""), "--index", tmp_path / "index", *extra)
+            result = run_cli("search", query.replace("\u0000", ""), "--index", tmp_path / "index", *extra)
             assert result.returncode == 0, (query, result.stderr)
             assert "Traceback" not in result.stderr
             if extra:
                 json.loads(result.stdout)
     # Bytes that are not UTF-8 in argv (surrogate escapes) must not crash the output either.
-    result = subprocess.run([sys.executable, "-m", "web", "search", b"Zwiebel\xff\xfe".decode(
+    result = subprocess.run([*CLI, "search", b"Zwiebel\xff\xfe".decode(
         "utf-8", "surrogateescape"), "--index", str(tmp_path / "index"), "--json"], cwd=REPO,
-        capture_output=True, env=_child_env(None), timeout=60)
+        capture_output=True, env=child_env(), timeout=60)
     assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr[-2000:]
     json.loads(result.stdout)

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from reliability_support import cli, cli_popen, kill_process, shared_corpus
 from search import Engine, Settings, index_paths
 from search.storage import CURRENT, IndexBusy, current_generation, write_lock
+from support.commands import kill_process, run_cli, start_cli
+from support.corpora import shared_corpus
 
 SEED = 20240611
 KILLS_PER_MODE = 10  # × 2 modes (rebuild, incremental) = 20 kills
@@ -166,7 +167,7 @@ def corpus_states(tmp_path_factory):
 
 def _run_to_completion(live: Path, index_dir: Path, rebuild: bool) -> float:
     started = time.monotonic()
-    result = cli("index", live, "--index", index_dir, "--quiet", *(["--rebuild"] if rebuild else []))
+    result = run_cli("index", live, "--index", index_dir, "--quiet", *(["--rebuild"] if rebuild else []))
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.returncode == 0, (result.returncode, result.stdout, result.stderr[-2000:])
     return time.monotonic() - started
@@ -176,7 +177,7 @@ def _kill_at_random_point(live: Path, index_dir: Path, rebuild: bool, rng: rando
                           full_seconds: float, while_writing: bool) -> dict:
     """Start an indexer, SIGKILL it at a random moment; what the index folder held at the kill."""
     before = set(generations(index_dir))
-    process = cli_popen("index", live, "--index", index_dir, "--quiet",
+    process = start_cli("index", live, "--index", index_dir, "--quiet",
                         *(["--rebuild"] if rebuild else []))
     try:
         started = time.monotonic()
@@ -282,7 +283,7 @@ def test_kill_9_while_workers_read_leaves_no_orphans_and_no_lock(corpus_states, 
     before = answers(index_dir, queries)
     rng = random.Random(SEED)
     for _ in range(2):
-        process = cli_popen("index", big, "--index", index_dir, "--quiet")
+        process = start_cli("index", big, "--index", index_dir, "--quiet")
         workers = []
         try:
             deadline = time.monotonic() + 120

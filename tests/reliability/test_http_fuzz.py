@@ -17,10 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reliability_support import (SAMPLE_CORPUS, Server, active_content, check_error_shape,
-                                 check_result_shape, copy_tree, write_payload_articles)
-from search import Settings, index_paths
-from test_reliability_query_fuzz import ANY_CHAR, queries
+from support.fuzz import ANY_CHAR, queries
+from support.shapes import active_content, check_error_shape, check_result_shape
 
 REQUESTS = 1_200
 # Request heads above waitress's 256 KB (262,144 bytes) get its plain-text 431; a target
@@ -53,15 +51,8 @@ _ARTICLE_ID = st.one_of(st.sampled_from(["payload-1", "agentur-001", "9782c3a0b9
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("http-fuzz")
-    corpus = copy_tree(SAMPLE_CORPUS, base / "corpus")
-    write_payload_articles(corpus / "payloads")
-    assert index_paths([corpus], Settings(index_dir=base / "index")).added > 50
-    running = Server(base / "index", base, threads=4)
-    yield running
-    running.stop()
-    assert "Traceback" not in running.stderr(), running.stderr()[-5000:]
+def server(payload_server):
+    return payload_server
 
 
 def _check_api(status: int, headers: dict, body: bytes, kind: str) -> None:

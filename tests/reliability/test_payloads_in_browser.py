@@ -1,7 +1,7 @@
 """Hostile payloads in the browser: never executed, never unescaped, on any page.
 
 Articles whose titles, texts, sources, categories and URLs carry script
-payloads (see ``reliability_support.PAYLOADS``) are indexed in every input
+payloads (see ``support.payloads.PAYLOADS``) are indexed in every input
 format and served by ``newssearch serve``; headless Chromium opens every page
 that shows them (results, filters, article pages, the start page, error pages,
 queries that echo a payload). On each page: no alert, ``window.__pwned``
@@ -20,9 +20,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from reliability_support import (PAYLOAD_WORD, PAYLOADS, SAMPLE_CORPUS, Server, copy_tree,
-                                 write_payload_articles)
-from search import Settings, index_paths
+from support.payloads import PAYLOAD_WORD, PAYLOADS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -53,15 +51,9 @@ return found;
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser")
-    corpus = copy_tree(SAMPLE_CORPUS, base / "corpus")
-    payload_ids = write_payload_articles(corpus / "payloads")
-    assert index_paths([corpus], Settings(index_dir=base / "index")).added > 50
-    server = Server(base / "index", base, threads=4)
-    yield {"server": server, "ids": payload_ids, "base": base}
-    server.stop()
-    assert "Traceback" not in server.stderr(), server.stderr()[-5000:]
+def site(payload_index, payload_server, tmp_path_factory):
+    return {"server": payload_server, "ids": payload_index.ids,
+            "base": tmp_path_factory.mktemp("browser")}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +110,7 @@ def test_payloads_never_run_nor_turn_into_markup(site, browser):
     shown_as_text = 0
     pages = _pages(site)
     for path in pages:
-        browser.get(server.base + path)
+        browser.get(server.url + path)
         # Give an injected onerror/onload the moment it would need to fire.
         time.sleep(0.15)
         try:

@@ -14,9 +14,10 @@ import itertools
 
 import pytest
 
-from reliability_support import SAMPLE_CORPUS, copy_tree, open_fds
 from search import Engine, Settings, index_paths
 from search.storage import current_generation
+from support.commands import open_fds
+from support.corpora import SAMPLE_CORPUS, copy_tree
 
 REINDEXES = 50
 SEARCHES = 10_000

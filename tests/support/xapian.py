@@ -1,35 +1,24 @@
-"""Shared helpers of the Xapian backend tests: real corpus slices, shard servers, queries."""
+"""What the Xapian backend tests share: real corpus slices, shard servers, queries."""
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 import random
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA", REPO.parent / "shared" / "corpora"))
-FANG = "fang-covid-real"
+from .corpora import shared_file
+
 # Three parts: about 3,000 articles of Nov 2020 – Jan 2021, three sources.
 FANG_PARTS = ("part-020.jsonl.gz", "part-021.jsonl.gz", "part-022.jsonl.gz")
 
 
 def fang_parts(names=FANG_PARTS) -> list[Path]:
-    """Parts of the real corpus; the test fails (never skips) when one is missing."""
-    paths = [SHARED / FANG / name for name in names]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        pytest.fail(f"shared corpus file missing: {', '.join(missing)} (the Xapian tests need the "
-                    f"real corpora in ../shared/corpora beside the repository, or "
-                    f"NEWSSEARCH_CORPORA)", pytrace=False)
-    return paths
+    """Parts of fang-covid-real; the test fails (never skips) when one is missing."""
+    return [shared_file("fang-covid-real", name) for name in names]
 
 
 def require_tools() -> None:
@@ -96,15 +85,6 @@ class Servers:
         self.processes.clear()
 
 
-def wait_until(condition, seconds: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval)
-    return condition()
-
-
 # ---------------------------------------------------------------------------
 # Queries drawn from the articles themselves
 
@@ -114,14 +94,6 @@ _STOP = {"nicht", "diese", "einem", "einen", "einer", "eines", "wurde", "werden"
          "ihrer", "dieser", "dieses", "durch", "gegen", "keine", "mehr", "nach", "damit",
          "wegen", "sowie", "bereits", "sondern", "worden", "können", "müssen", "Nachrichten",
          "Übersicht", "Eilige", "Morgen", "kompakt", "Abend"}
-
-
-def read_records(paths) -> list[dict]:
-    records = []
-    for path in paths:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            records.extend(json.loads(line) for line in handle if line.strip())
-    return records
 
 
 def make_queries(records, count: int = 240, seed: int = 20240611) -> list[dict]:

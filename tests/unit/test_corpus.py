@@ -1,4 +1,5 @@
-"""Reading the corpus: every input format, cleaning, encodings and broken files.
+"""Reading the corpus (search/ingest/corpus.py): every input format, cleaning, encodings and
+broken files.
 
 The articles come from the real corpora in ../shared/corpora; where a format
 needs a file of its own (HTML pages, aliased JSON fields, broken input) the
@@ -15,11 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (SEED_FILE, read_fang, read_gnad, shared_corpus, shared_file,
-                      write_jsonl)
 from search import Article, Problem, Settings
-from search.ingest.clean import clean_text, parse_date
 from search.ingest.corpus import find_files, read_file
+from support.corpora import (SEED_FILE, read_fang, read_gnad, shared_corpus, shared_file,
+                             write_jsonl)
 
 SETTINGS = Settings()
 
@@ -39,11 +39,6 @@ def read_one(path: Path, settings: Settings = SETTINGS) -> Article:
 
 def squeeze(text: str) -> str:
     return " ".join(text.split())
-
-
-@pytest.fixture(scope="module")
-def fang000():
-    return read_fang("part-000.jsonl.gz")
 
 
 @pytest.fixture(scope="module")
@@ -263,14 +258,6 @@ def test_jsonl_date_forms(tmp_path, zeit_record, value, iso):
     assert article.date.month == "2020-03"
 
 
-def test_date_sort_keys_follow_time():
-    forms = ["2020-02", "2020-02-29", "2020-02-29 23:59:59", "2020-03", "2020-03-01",
-             "2020-03-01T00:00", "2020-03-01T08:00:00+01:00", "2020-03-31T23:59", "2020-04"]
-    keys = [parse_date(form).sort_key for form in forms]
-    assert keys == sorted(keys)
-    assert parse_date("no date") is None and parse_date("") is None and parse_date(None) is None
-
-
 def test_jsonl_without_id_gets_stem_and_line(tmp_path, fang000):
     records = [{"title": r["header"], "text": r["article"]} for r in fang000[:3]]
     path = write_jsonl(tmp_path / "meldungen.jsonl", records)
@@ -392,17 +379,6 @@ def test_cleaning_of_a_real_article(tmp_path, zeit_record):
     article = read_one(path)
     assert article.title == "Ein Titel"
     assert article.text.split("\n\n") == paragraphs
-
-
-def test_clean_text_rules():
-    assert clean_text("Ha\u0308user") == "Häuser"
-    assert clean_text("Zwei\u00adter Ver\u200bsuch\u2060 \ufeffmit\u200c Ver\u200dbindern") == \
-        "Zweiter Versuch mit Verbindern"
-    assert clean_text("A &amp; B &quot;C&quot; &#228; &auml; &shy;x") == 'A & B "C" ä ä x'
-    assert clean_text("  eins \t zwei\u00a0\u202fdrei\nvier\n\n\n  fünf  ") == "eins zwei drei vier\n\nfünf"
-    assert clean_text("eins\r\nzwei\r\n\r\ndrei") == "eins zwei\n\ndrei"
-    assert clean_text("a\u3000\u3000b\u2003c\u1680d \u205f e", paragraph_per_line=True) == "a b c d e"
-    assert clean_text("Zeile\u2028Zeile\u2029Absatz") in ("Zeile Zeile\n\nAbsatz", "Zeile\n\nZeile\n\nAbsatz")
 
 
 def test_line_separators_of_a_real_article_become_white_space():

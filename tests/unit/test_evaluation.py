@@ -1,27 +1,16 @@
-"""The evaluation command: reading queries and qrels, the metrics, run files, the CLI."""
+"""Evaluation (search/evaluation.py): reading queries and qrels, the metrics, run files.
+
+The command on a real index is tested in tests/integration/test_eval_command.py."""
 
 from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from web.cli import main
-from search import Settings, index_paths
 from search.evaluation import (EvaluationInputError, Query, Ranking, ndcg_at, read_qrels,
                                read_queries, recall_at, reciprocal_rank, score, write_run)
-
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
-XQUAD = CORPORA / "xquad-de-retrieval"
-
-
-def require(path: Path) -> Path:
-    if not path.exists():
-        pytest.fail(f"shared corpus missing: {path} (the evaluation tests need ../shared/corpora)")
-    return path
 
 
 # -- readers -----------------------------------------------------------------
@@ -107,113 +96,3 @@ def test_run_file_format(tmp_path):
     path = tmp_path / "run.txt"
     write_run(rankings, path, tag="my run")
     assert path.read_text().splitlines() == ["q1 Q0 d1 1 3.5000 my_run", "q1 Q0 d_2 2 1.2500 my_run"]
-
-
-# -- the command on XQuAD-de ---------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def xquad_index(tmp_path_factory):
-    docs = require(XQUAD / "docs.de.jsonl")
-    folder = tmp_path_factory.mktemp("xquad") / "index"
-    report = index_paths([docs], Settings(index_dir=folder), rebuild=True)
-    assert report.documents == 240
-    return folder
-
-
-def test_eval_command_on_xquad(xquad_index, tmp_path):
-    run = tmp_path / "run.trec"
-    result = CliRunner().invoke(main, [
-        "eval", "--index", str(xquad_index), "--queries", str(XQUAD / "queries.de.jsonl"),
-        "--qrels", str(XQUAD / "qrels.de.trec"), "--run-out", str(run), "--json"])
-    assert result.exit_code == 0, result.output
-    figures = json.loads(result.output)
-    assert figures["queries"] == 632 and figures["judged"] == 632
-    assert figures["mrr@10"] >= 0.93
-    assert figures["zero_hits"] == 0
-    lines = run.read_text().splitlines()
-    first = lines[0].split()
-    assert len(first) == 6 and first[1] == "Q0" and first[3] == "1" and first[5] == "newssearch"
-    assert len({line.split()[0] for line in lines}) == 632
-
-
-def test_eval_command_text_output_and_errors(xquad_index, tmp_path):
-    queries = tmp_path / "q.jsonl"
-    queries.write_text('{"qid": "q1", "text": "Wie viele Punkte gab die Verteidigung der Panthers ab?"}\n',
-                       encoding="utf-8")
-    qrels = tmp_path / "qrels"
-    qrels.write_text("q1 0 a00p00 1\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", "--index", str(xquad_index), "--queries", str(queries),
-                                       "--qrels", str(qrels), "--k", "5"])
-    assert result.exit_code == 0, result.output
-    assert "MRR@5 1.000" in result.output and "zero hits 0" in result.output
-    queries.write_text("{broken\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", "--index", str(xquad_index), "--queries", str(queries),
-                                       "--qrels", str(qrels)])
-    assert result.exit_code == 2 and "invalid JSON" in result.output
-    result = CliRunner().invoke(main, ["eval", "--index", str(tmp_path / "none"), "--queries",
-                                       str(XQUAD / "queries.de.jsonl"), "--qrels", str(qrels)])
-    assert result.exit_code == 1
-
-
-# -- the known-item generator --------------------------------------------------
-
-
-def _known_items():
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    import eval_known_items
-
-    return eval_known_items
-
-
-def test_known_item_inflections_keep_a_word_a_form_of_itself():
-    from collections import Counter
-
-    known = _known_items()
-    corpus = Counter({"wirtschaftspolitikern": 5, "wirtschaftspolitiker": 5, "schnell": 9,
-                      "schnellten": 3, "politikern": 4, "politik": 9, "seit": 50, "treffen": 7,
-                      "regierungen": 6, "neue": 8, "neuer": 3})
-    assert known.inflections("wirtschaftspolitik", corpus) == []
-    assert known.inflections("schnellte", corpus) == ["schnellten"]
-    assert known.inflections("politiker", corpus) == ["politikern"]
-    assert known.inflections("seitens", corpus) == []
-    assert known.inflections("treffens", corpus) == ["treffen"]
-    assert known.inflections("regierung", corpus) == ["regierungen"]
-    assert known.inflections("neuen", corpus) == ["neue"]
-
-
-def test_known_items_are_distinctive_and_skip_duplicates(tmp_path):
-    import gzip
-    import random
-
-    known = _known_items()
-    words = ["Gesundheitsämter", "Gesundheitsämtern", "Landkreisen", "Landkreise", "Infektionen",
-             "Infektion", "Schülerinnen", "Schülerin", "Maßnahmen", "Maßnahme", "Verordnungen",
-             "Verordnung", "Bürgermeister", "Bürgermeisters", "Kliniken", "Klinik", "Prüfungen",
-             "Prüfung", "Quarantäne", "Quarantänen"]
-    rng = random.Random(3)
-    texts = [" ".join(rng.sample(words, 7)) for _ in range(30)]
-    duplicate = " ".join(words[:12])
-    records = [{"id": f"fang-{n}", "header": "", "article": text} for n, text in enumerate(texts)]
-    records += [{"id": "copy-a", "header": "", "article": duplicate},
-                {"id": "copy-b", "header": "", "article": duplicate}]
-    with gzip.open(tmp_path / "part-000.jsonl.gz", "wt", encoding="utf-8") as handle:
-        handle.write("\n".join(json.dumps(r, ensure_ascii=False) for r in records))
-    stats: dict = {}
-    items, total = known.generate(tmp_path, 100, 7, stats)
-    assert total == 32 and items and stats["not_distinctive"] >= 2
-    targets = {doc_id for doc_id, _, _ in items}
-    assert not targets & {"copy-a", "copy-b"}
-    by_id = {r["id"]: {w.lower() for w in r["article"].split()} for r in records}
-    for doc_id, exact, inflected in items:
-        chosen = {w.lower() for w in exact}
-        assert chosen <= by_id[doc_id]
-        # No other article holds the three words (nor their other forms: checked by the
-        # generator with its own inflections; here the words as they stand).
-        assert [d for d, held in by_id.items() if d != doc_id and chosen <= held] == []
-        assert any(known.UMLAUT.search(w) for w in exact)
-        assert [w.lower() for w in inflected] != [w.lower() for w in exact]
-    # The same seed gives the same items.
-    assert known.generate(tmp_path, 100, 7)[0] == items

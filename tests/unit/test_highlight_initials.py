@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 
-from conftest import read_fang, shared_corpus, shared_file
+from support.corpora import read_fang, shared_corpus, shared_file
 
 from search import highlight
 from search.analysis.chains import WORD, chain_for

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -13,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from click.testing import CliRunner
 
 from web import cli
-from conftest import WEB_CORPUS, web_newssearch, web_wait_until
 from search import Settings, index_paths
+from support.commands import free_port, newssearch_command, wait_until
+from support.corpora import SAMPLE_CORPUS
 
 NEW_WORD = "Quastenflosserparade"
 
@@ -28,13 +28,13 @@ def _json(server, path):
 def _small_corpus(folder):
     """A handful of the sample articles, copied so that the test may change them."""
     folder.mkdir()
-    for path in sorted(WEB_CORPUS.glob("0[0-9][0-9]_*.txt"))[:8]:
+    for path in sorted(SAMPLE_CORPUS.glob("0[0-9][0-9]_*.txt"))[:8]:
         shutil.copy2(path, folder / path.name)
     return folder
 
 
 def _index(corpus, index_dir, *extra):
-    result = subprocess.run([*web_newssearch(), "index", str(corpus), "--index", str(index_dir),
+    result = subprocess.run([*newssearch_command(), "index", str(corpus), "--index", str(index_dir),
                              "--quiet", *extra], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
@@ -102,7 +102,7 @@ def test_reindex_shows_without_restart(web_start_server, tmp_path):
             f" date 2022-05 Im Aquarium der Stadt startet die {NEW_WORD}.\n\n"
             "Ein seltener Fisch zieht durch das Becken und viele Gäste kommen.\n", encoding="utf-8")
         _index(corpus, index_dir)
-        found = web_wait_until(lambda: _json(server, f"/api/search?q={NEW_WORD}")[1]["total"], 10)
+        found = wait_until(lambda: _json(server, f"/api/search?q={NEW_WORD}")[1]["total"], 10)
         assert found == 1
         assert _json(server, "/api/stats")[1]["documents"] == documents + 1
         status, _, html = server.get(f"/?q={NEW_WORD}")
@@ -111,13 +111,13 @@ def test_reindex_shows_without_restart(web_start_server, tmp_path):
         # A rebuild switches to a fresh index; still found.
         before = _json(server, "/api/stats")[1]["generation"]
         _index(corpus, index_dir, "--rebuild")
-        assert web_wait_until(lambda: _json(server, "/api/stats")[1]["generation"] != before, 10)
+        assert wait_until(lambda: _json(server, "/api/stats")[1]["generation"] != before, 10)
         assert _json(server, f"/api/search?q={NEW_WORD}")[1]["total"] == 1
 
         # Incremental again: the article's file is gone, so is the article.
         (corpus / "099_00000000000000ff.txt").unlink()
         _index(corpus, index_dir)
-        gone = web_wait_until(
+        gone = wait_until(
             lambda: _json(server, f"/api/search?q={NEW_WORD}")[1]["total"] == 0, 10)
         assert gone
         status, _, _ = server.get("/artikel/00000000000000ff")
@@ -160,17 +160,11 @@ def test_serve_without_an_index_says_so(web_start_server, tmp_path):
     assert status == 503 and "Noch kein Suchindex".encode() in html
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_debug_runs_flask_with_reloader(web_start_server, web_index_dir):
-    server = web_start_server("--index", str(web_index_dir), "--debug", port=_free_port())
+    server = web_start_server("--index", str(web_index_dir), "--debug", port=free_port())
     status, body = _json(server, "/healthz")
     assert status == 200 and body == {"status": "ok"}
-    log = web_wait_until(lambda: "Restarting with" in server.output() and server.output(), 10)
+    log = wait_until(lambda: "Restarting with" in server.output() and server.output(), 10)
     assert log and "Debugger is active" in log
 
 
