@@ -12,6 +12,7 @@
 - :mod:`support.payloads`: articles carrying script payloads.
 - :mod:`support.fuzz`: generated query text (hypothesis strategies).
 - :mod:`support.xapian`: shard servers and queries of the Xapian tests.
+- :mod:`support.benchmarks`: the scripts of ``benchmarks/`` as modules.
 
 Fixtures live in each layer's ``conftest.py``; no test imports a conftest.
 """
