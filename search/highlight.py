@@ -19,7 +19,7 @@ _LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
 
 # The fast path: lowercase the whole text once and find the matched words in
 # it with one regular expression. False runs the word-by-word path, which gives
-# the same snippets (tests/test_perf_equivalence.py compares them).
+# the same snippets (tests/integration/test_perf_equivalence.py compares them).
 FAST_SNIPPETS = True
 
 
@@ -196,7 +196,7 @@ def _stretches(text: str, size: int):
 
 
 # Languages whose stem of a word begins with the word's first letter, up to the
-# folding below (tests/test_highlight_initials.py checks it on real vocabularies):
+# folding below (tests/unit/test_highlight_initials.py checks it on real vocabularies):
 # Snowball's German stemmer turns a leading ``ä``/``ö``/``ü`` (also spelled
 # ``ae``/``oe``/``ue``) into ``a``/``o``/``u`` and ``ß`` into ``ss``; the French one
 # drops the accent of an ``é``/``è`` followed by consonants only (``ét`` -> ``et``);

@@ -311,7 +311,7 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
 
 
 # The fast path of run(); False runs Whoosh's sorting and grouping collectors,
-# which give the same results (tests/test_perf_equivalence.py compares them).
+# which give the same results (tests/integration/test_perf_equivalence.py compares them).
 FAST_SEARCH = True
 
 
