@@ -6,8 +6,10 @@ import re
 import threading
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
+from . import facets as facet_rules
 from . import kwic as kwic_rules
 from . import query as q
 from . import trends as trend_rules
@@ -26,6 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A filter parameter: no filter, one value, or several (OR-ed).
+Filter = str | Sequence[str] | None
 
 
 class InvalidParameter(ValueError):
@@ -128,10 +132,14 @@ class Engine:
     # -- searching ---------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int | None = None,
-               sort: str = "relevance", lang: str | None = None, source: str | None = None,
-               category: str | None = None, date_from: str | None = None,
+               sort: str = "relevance", lang: Filter = None, source: Filter = None,
+               category: Filter = None, date_from: str | None = None,
                date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
         """Search the index. Never raises on the query text itself.
+
+        ``lang``, ``source`` and ``category`` take one value or several: several
+        values of one filter are OR-ed, the filters AND-ed, and each facet is
+        counted without its own filter (:mod:`search.facets`).
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -139,6 +147,7 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
         text, cleaned, tree = self._read_query(query)
         result = SearchResult(query=text, page=page, per_page=per_page)
         with self._session() as session:
@@ -157,6 +166,15 @@ class Engine:
                 result.reason = result.reason or "no shard of the index answered"
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
+
+    @staticmethod
+    def _filter_values(*filters) -> tuple:
+        """``lang``, ``source`` and ``category`` as the backends take them: each one value,
+        several (OR-ed), or none."""
+        try:
+            return tuple(facet_rules.values(v) for v in filters)
+        except TypeError as error:
+            raise InvalidParameter("filter", str(error)) from None
 
     def _read_query(self, query) -> tuple[str, str, object]:
         """``(text, cleaned, tree)`` of a query: the text as echoed (lone surrogates, the
@@ -202,7 +220,12 @@ class Engine:
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
-        result.facets = hits.facets
+        result.facets = dict(hits.facets)
+        # Each filtered facet counted over the other filters only (multi-select).
+        for name in facet_rules.filtered_facets(filters):
+            others = session.run(compiled, filters=facet_rules.without_own(filters, name),
+                                 start=0, limit=1, sort="relevance")
+            result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
             items = prefer_exact(items, self._typed_forms(session, tree),
@@ -221,8 +244,8 @@ class Engine:
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
-                              context=settings.snippet_context_chars,
-                              lead_chars=settings.snippet_lead_chars)
+                              chars=settings.snippet_chars,
+                              scan_chars=settings.snippet_scan_chars)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -288,8 +311,8 @@ class Engine:
             raise InvalidParameter(name, f"{name} must be a whole number from {low} to {high}")
         return value
 
-    def trends(self, queries, *, interval: str = "month", lang: str | None = None,
-               source: str | None = None, category: str | None = None,
+    def trends(self, queries, *, interval: str = "month", lang: Filter = None,
+               source: Filter = None, category: Filter = None,
                date_from: str | None = None, date_to: str | None = None) -> dict:
         """Matches of each query per interval against all articles then (:mod:`search.trends`).
 
@@ -308,6 +331,7 @@ class Engine:
         if interval not in trend_rules.INTERVALS:
             raise InvalidParameter("interval", "interval must be 'month', 'week' or 'day'")
         self.check_params(date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
         filters = dict(lang=lang, source=source, category=category, date_from=date_from,
                        date_to=date_to)
         with self._session() as session:
@@ -351,8 +375,8 @@ class Engine:
             "interval": interval,
             "from": intervals[0]["from"] if intervals else None,
             "to": intervals[-1]["to"] if intervals else None,
-            "filters": {"lang": lang, "source": source, "category": category,
-                        "from": date_from, "to": date_to},
+            "filters": {"lang": list(lang), "source": list(source),
+                        "category": list(category), "from": date_from, "to": date_to},
             "per": trend_rules.PER,
             "intervals": [{**item, "total": total}
                           for item, total in zip(trend_rules.public(intervals), totals)],
@@ -365,8 +389,8 @@ class Engine:
         return result
 
     def kwic(self, query: str, *, page: int = 1, per_page: int | None = None,
-             width: int | None = None, sort: str = "date", lang: str | None = None,
-             source: str | None = None, category: str | None = None,
+             width: int | None = None, sort: str = "date", lang: Filter = None,
+             source: Filter = None, category: Filter = None,
              date_from: str | None = None, date_to: str | None = None) -> dict:
         """Every occurrence of ``query`` in its matching articles with its context
         (:mod:`search.kwic`); one page of the lines, ordered by ``sort``
@@ -381,6 +405,7 @@ class Engine:
         if sort not in kwic_rules.SORTS:
             raise InvalidParameter("sort", "sort must be 'date', 'left' or 'right'")
         self.check_params(date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
         filters = dict(lang=lang, source=source, category=category, date_from=date_from,
                        date_to=date_to)
         text, _, tree = self._read_query(query)
@@ -435,14 +460,15 @@ class Engine:
         result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return result
 
-    def export(self, query: str, *, sort: str = "relevance", lang: str | None = None,
-               source: str | None = None, category: str | None = None,
+    def export(self, query: str, *, sort: str = "relevance", lang: Filter = None,
+               source: Filter = None, category: Filter = None,
                date_from: str | None = None, date_to: str | None = None) -> Export:
         """Every hit of the search for ``query`` as export rows (:mod:`search.export`), in
         the search's order, at most ``export_max_rows``. What the search found is known
         before the first row (``total``, ``rows``, ``message``); the rows are made as they
         are read. Raises :class:`InvalidParameter` like :meth:`search`."""
         self.check_params(sort=sort, date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
         filters = dict(lang=lang, source=source, category=category, date_from=date_from,
                        date_to=date_to)
         return Export(self._export_rows(query, sort, filters))

@@ -46,8 +46,13 @@ def entry_id(article_id: str) -> str:
 
 
 def feed_id(query: str, filters: dict) -> str:
-    key = "\x1f".join([query, *(f"{k}={v}" for k, v in sorted(filters.items()) if v)])
+    key = "\x1f".join([query, *(f"{k}={_shown(v)}" for k, v in sorted(filters.items()) if v)])
     return "urn:uuid:" + str(uuid.uuid5(_NAMESPACE, "feed:" + key))
+
+
+def _shown(value) -> str:
+    """A filter's value or values, as the feed's title names them."""
+    return " | ".join(value) if isinstance(value, (list, tuple)) else str(value)
 
 
 def moment_of(value) -> datetime | None:
@@ -90,7 +95,7 @@ def atom(result: dict, *, query: str, filters: dict, self_url: str, page_url: st
     root.set("{http://www.w3.org/XML/1998/namespace}lang", "de")
     title = f"newssearch: {query}" if query.strip() else "newssearch"
     if filters:
-        title += " (" + ", ".join(f"{k}: {v}" for k, v in filters.items()) + ")"
+        title += " (" + ", ".join(f"{k}: {_shown(v)}" for k, v in filters.items()) + ")"
     _text(root, "title", title)
     _text(root, "subtitle", f"Die neuesten Artikel zu „{query}“ ({result['total']} Treffer)")
     _text(root, "id", feed_id(query, filters))

@@ -69,17 +69,25 @@ def _optional(raw: str | None) -> str | None:
     return raw or None
 
 
+def _values(args, name: str) -> list[str]:
+    """Every non-empty value of a filter that takes several (``source=a&source=b``)."""
+    return [value.strip() for value in args.getlist(name) if value.strip()]
+
+
 def filters_of(args) -> dict:
-    """The search filters of a query string, as the engine takes them."""
-    return {"lang": _optional(args.get("lang")), "source": _optional(args.get("source")),
-            "category": _optional(args.get("category")),
+    """The search filters of a query string, as the engine takes them (``lang``,
+    ``source`` and ``category`` one value or several, as on the search page)."""
+    return {"lang": _values(args, "lang"), "source": _values(args, "source"),
+            "category": _values(args, "category"),
             "date_from": _optional(args.get("from")), "date_to": _optional(args.get("to"))}
 
 
 def filter_args(filters: dict) -> dict:
-    """The query-string arguments of ``filters`` (those in force)."""
+    """The query-string arguments of ``filters`` (those in force; several values of one
+    filter as a list)."""
     names = {"date_from": "from", "date_to": "to"}
-    return {names.get(k, k): v for k, v in filters.items() if v}
+    return {names.get(k, k): list(v) if isinstance(v, (list, tuple)) else v
+            for k, v in filters.items() if v}
 
 
 def queries_of(args) -> list[str]:

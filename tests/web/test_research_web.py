@@ -146,7 +146,7 @@ def test_bad_parameters_are_400_json(server, path):
 def test_trend_json_and_csv_hold_the_same_numbers(server):
     path = "/api/trends?q=Maske&q=%22Angela+Merkel%22&interval=day&source=zeit.de"
     status, result = _json(server, path)
-    assert status == 200 and result["filters"]["source"] == "zeit.de"
+    assert status == 200 and result["filters"]["source"] == ["zeit.de"]
     assert len(result["intervals"]) >= 10
     status, headers, body = server.get(path + "&format=csv")
     assert status == 200 and headers["Content-Type"].startswith("text/csv")

@@ -26,7 +26,7 @@ About 3 bytes a posting and 2 a position, memory-mapped: a term's list is a slic
 sum and a type conversion, and a phrase reads positions the same way. The file is a segment file, so Whoosh removes it
 with its segment; a segment without one (written by Whoosh's own writer) is
 read from its posting blocks as before. Reading gives exactly the document
-numbers and weights the blocks give (tests/test_compact_postings.py).
+numbers and weights the blocks give (tests/integration/test_compact_postings.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ module does not compute itself (phrases, prefix expansions, single scored
 terms) are read from their Whoosh matcher, so every query gives what the
 matchers give; the sums of a document's parts may be added in another order,
 so a score can differ from Whoosh's in the last bits of the float (results
-are compared rounded as they are shown, see tests/test_perf_equivalence.py).
+are compared rounded as they are shown, see tests/integration/test_perf_equivalence.py).
 """
 
 from __future__ import annotations
