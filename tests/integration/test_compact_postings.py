@@ -14,7 +14,7 @@ from whoosh import index as whoosh_index
 
 from search import Engine, Settings, index_paths, storage
 from search.backends.whoosh import compact, postings
-from search.backends.whoosh.segments import INLINE_MAX
+from search.backends.whoosh.internals import INLINE_MAX
 
 from support.corpora import FANG_PARTS, read_fang, write_jsonl
 

@@ -517,7 +517,7 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
 
     from whoosh.formats import Positions
 
-    from search.backends.whoosh.postings import _parse_deltas, _position_deltas
+    from search.backends.whoosh.internals import parse_position_deltas, position_deltas
 
     rng = random.Random(11)
     fmt = Positions()
@@ -537,9 +537,9 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
             at += size
         return out
 
-    assert _parse_deltas(values) is not None
-    assert positions(_position_deltas(values)) == lists
-    assert positions(_position_deltas(values)) == [fmt.decode_positions(v if v.endswith(b".")
+    assert parse_position_deltas(values) is not None
+    assert positions(position_deltas(values)) == lists
+    assert positions(position_deltas(values)) == [fmt.decode_positions(v if v.endswith(b".")
                                                                         else v + b".")
                                                    for v in values]
     # other forms: a list pickled in batches, a later protocol, a count that does not match
@@ -547,8 +547,8 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
     later = [struct.pack(">I", len(p)) + pickle.dumps(p, 4) for p in lists[:40]]
     wrong = [struct.pack(">I", len(lists[0]) + 1) + values[0][4:]] + values[1:40]
     for odd in (batched, later, wrong):
-        assert _parse_deltas(odd) is None
-        sizes, deltas = _position_deltas(odd)
+        assert parse_position_deltas(odd) is None
+        sizes, deltas = position_deltas(odd)
         expected = [pickle.loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in odd]
         assert list(sizes) == [len(e) for e in expected]
         assert list(deltas) == [d for e in expected for d in e]

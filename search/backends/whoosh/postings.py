@@ -17,25 +17,20 @@ are compared rounded as they are shown, see tests/integration/test_perf_equivale
 from __future__ import annotations
 
 import threading
-import zlib
 from itertools import chain
-from io import BytesIO
-from pickle import load as pickle_load, loads
 
 import numpy as np
-from whoosh import scoring
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.system import unpack_int
-from whoosh.util.numeric import byte_to_length
 
 from ...cache import BoundedCache, on_clear
+from ...ranking.lengths import BYTE_LENGTHS
+from . import internals
 from .compact import open_compact
 from .coordination import Coordinated
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-_LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_TABLE = np.array(BYTE_LENGTHS, dtype=np.float64)
 
 
 class SegmentArrays:
@@ -62,10 +57,7 @@ class SegmentArrays:
         found = self._lengths.get(field)
         if found is None:
             count = self.count
-            column = None
-            perdoc = getattr(reader, "_perdoc", None)
-            if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-                column = perdoc._cached_reader("_%s_len" % field, LENGTHS_COLUMN)
+            column = internals.length_column(reader, field)
             if column is not None:
                 raw = np.fromiter((column[d] for d in range(count)), dtype=np.int64, count=count)
                 found = _LENGTH_TABLE[raw]
@@ -91,14 +83,20 @@ class SegmentArrays:
 USE_COMPACT = True
 
 
+def segment_folder(reader) -> str | None:
+    """The folder of a segment reader's files; None for a segment in memory or in a
+    compound file (Whoosh's writer writes those), and for a reader of several segments."""
+    storage = reader.storage() if hasattr(reader, "storage") else None
+    return getattr(storage, "folder", None)
+
+
 def _compact_of(reader):
     """The :class:`search.compact.CompactPostings` of a segment reader's segment, or None."""
-    segment = getattr(reader, "segment", None)
-    storage = getattr(reader, "storage", None)
-    if segment is None or storage is None:
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
         return None
     try:
-        return open_compact(getattr(storage(), "folder", None), segment())
+        return open_compact(segment_folder(reader), segment)
     except Exception:  # not a reader of one segment on disk
         return None
 
@@ -120,104 +118,21 @@ def _raw_postings(reader, field: str, text, compact=None) -> tuple[np.ndarray, n
         matcher = reader.postings(field, text)
     except Exception:  # the term or field is not in this segment
         return _EMPTY_DOCS, _EMPTY_SCORES
-    inner = getattr(matcher, "child", matcher)  # deletions wrap the leaf in a filter
-    if type(inner) is W3LeafMatcher and not inner._byteids:
-        docs, weights = _read_blocks(inner)
-    else:
-        ids, ws = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            ws.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float64)
-    return docs, weights
-
-
-def _leaf_headers(leaf: W3LeafMatcher):
-    """``(last docnums, data offsets, data lengths, compressed)`` of each posting block
-    of a W3 leaf matcher, read from each block's 4-byte length and small pickled info
-    tuple ``(count, last id, max weight, compression, min length, max length)``: the
-    term's postings are read at once (and given as the fifth item, None when they
-    were read block by block) and the blocks' data are not decompressed."""
-    postfile = leaf._postfile
-    base = leaf._baseoffset
-    length = leaf._length
-    if isinstance(length, tuple) and len(length) == 1:
-        length = length[0]  # how the segment builder's term infos hold it
-    if not isinstance(length, int):
-        return _leaf_headers_one_by_one(leaf)
-    size = leaf._startoffset + length - base
-    buf = postfile.get(base, size)
-    stream = BytesIO(buf)
-    lasts, offsets, lengths, compressed = [], [], [], []
-    position = 0
-    while True:
-        if position + 4 > size:
-            return _leaf_headers_one_by_one(leaf)
-        length = unpack_int(buf[position:position + 4])[0]
-        stream.seek(position + 4)
-        info = pickle_load(stream)
-        at = stream.tell()
-        end = position + 4 + abs(length)
-        if end > size:
-            return _leaf_headers_one_by_one(leaf)
-        lasts.append(info[1])
-        offsets.append(base + at)
-        lengths.append(end - at)
-        compressed.append(bool(info[3]))
-        if length < 0:  # the last block
-            break
-        position = end
-    return lasts, offsets, lengths, compressed, buf
-
-
-def _leaf_headers_one_by_one(leaf: W3LeafMatcher):
-    """:func:`_leaf_headers` read block by block by the matcher itself."""
-    lasts, offsets, lengths, compressed = [], [], [], []
-    position = leaf._baseoffset
-    try:
-        while True:
-            leaf._goto(position)
-            lasts.append(leaf._maxid)
-            offsets.append(leaf._dataoffset)
-            lengths.append(leaf._nextoffset - leaf._dataoffset)
-            compressed.append(bool(leaf._compression))
-            if leaf._lastblock:
-                break
-            position = leaf._nextoffset
-    finally:
-        leaf.reset()
-    return lasts, offsets, lengths, compressed, None
-
-
-def _decoded_blocks(leaf: W3LeafMatcher):
-    """Each posting block of a W3 leaf matcher as ``(count, ids, weights, values)``,
-    decompressed and unpickled: ids are the block's docnum deltas (its first is the
-    block's first docnum), weights ``None`` (all 1), one float for the block or one
-    per posting, values one per posting."""
-    _, offsets, lengths, compressed, buf = _leaf_headers(leaf)
-    if buf is None:
-        return _some_blocks(leaf._postfile, offsets, lengths, compressed, range(len(offsets)))
-    return _blocks_in(memoryview(buf), leaf._baseoffset, offsets, lengths, compressed)
-
-
-def _blocks_in(view, base, offsets, lengths, compressed):
-    """The blocks of a term's postings read at once (``view``, from offset ``base``),
-    one by one (a block's Python lists are dropped as soon as it is converted)."""
-    for offset, length, packed in zip(offsets, lengths, compressed):
-        data = view[offset - base:offset - base + length]
-        ids, weights, values = loads(zlib.decompress(data) if packed else data)
-        _count_blocks(1)
-        yield len(ids), ids, weights, values
-
-
-def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    return _block_arrays(_decoded_blocks(leaf))
+    leaf = internals.block_leaf(matcher)
+    if leaf is not None:
+        return _block_arrays(internals.leaf_blocks(leaf))
+    ids, ws = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        ws.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float64)
 
 
 def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)``; their
-    values are added to the list ``values`` when given."""
+    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)`` (see
+    :func:`.internals.leaf_blocks`; counted in ``BLOCKS_DECODED``); their values are added
+    to the list ``values`` when given."""
     id_parts, weight_parts = [], []
     for count, ids, weights, block_values in blocks:
         if values is not None:
@@ -230,6 +145,7 @@ def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
             weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
         else:
             weight_parts.append(np.array(weights, dtype=np.float32).astype(np.float64))
+    BLOCKS_DECODED[0] += len(id_parts)
     if not id_parts:
         return _EMPTY_DOCS, _EMPTY_SCORES
     # Every block's deltas start from zero: its first one is the block's first docnum.
@@ -250,10 +166,6 @@ SKIP_BLOCKS = True
 SOME_BLOCKS_SHARE = 0.5
 
 
-def _count_blocks(count: int) -> None:
-    BLOCKS_DECODED[0] += count
-
-
 def _block_headers(reader, arrays: SegmentArrays, field: str, text):
     """``(postfile, last docnums, data offsets, data lengths, compressed)`` of a term's
     posting blocks, read from each block's small info tuple without decompressing its
@@ -263,33 +175,21 @@ def _block_headers(reader, arrays: SegmentArrays, field: str, text):
         matcher = reader.postings(field, text)
     except Exception:  # the term or field is not in this segment
         return None
-    leaf = getattr(matcher, "child", matcher)
-    if type(leaf) is not W3LeafMatcher or leaf._byteids:
+    leaf = internals.block_leaf(matcher)
+    if leaf is None:
         return None
+    postfile = internals.leaf_postfile(leaf)
     found = _HEADERS.get(key)
     if found is not None:
-        return (leaf._postfile,) + found
-    lasts, offsets, lengths, compressed, _ = _leaf_headers(leaf)
+        return (postfile,) + found
+    lasts, offsets, lengths, compressed, _ = internals.leaf_block_headers(leaf)
     found = (np.array(lasts, dtype=np.int64), offsets, lengths, compressed)
-    return (leaf._postfile,) + _HEADERS.put(key, found)
+    return (postfile,) + _HEADERS.put(key, found)
 
 
 # Block headers of recent terms (bounded by their number of blocks, ~40 bytes each).
 HEADERS_CACHE_BLOCKS = 500_000
 _HEADERS = BoundedCache(HEADERS_CACHE_BLOCKS, size=lambda found: len(found[0]))
-
-
-def _some_blocks(postfile, offsets, lengths, compressed, chosen):
-    """The blocks numbered ``chosen`` of a term, decoded as :func:`_decoded_blocks` does."""
-    blocks = []
-    for i in (chosen.tolist() if isinstance(chosen, np.ndarray) else chosen):
-        data = postfile.get(offsets[i], lengths[i])
-        if compressed[i]:
-            data = zlib.decompress(data)
-        ids, weights, values = loads(data)
-        blocks.append((len(ids), ids, weights, values))
-    _count_blocks(len(blocks))
-    return blocks
 
 
 def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: np.ndarray):
@@ -306,7 +206,7 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     chosen = np.unique(np.searchsorted(lasts, inside))
     if len(chosen) > SOME_BLOCKS_SHARE * len(lasts):
         return None
-    blocks = _some_blocks(postfile, offsets, lengths, compressed, chosen)
+    blocks = internals.read_blocks(postfile, offsets, lengths, compressed, chosen)
     docs, weights = _block_arrays(blocks)
     keep = _member(docs, candidates)  # candidates hold no deleted document
     values = list(chain.from_iterable(b[3] for b in blocks)) if blocks and blocks[0][3] is not None \
@@ -377,7 +277,7 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         return term_postings(reader, arrays, query.fieldname, query.text)[0]
     if isinstance(query, wq.TermRange) and type(query) is wq.TermRange:
         found = [term_postings(reader, arrays, query.fieldname, text)[0]
-                 for text in query._btexts(reader)]
+                 for text in internals.range_terms(query, reader)]
         return _union(found)
     if type(query) is wq.ConstantScoreQuery:
         return docs_of(query.child, subsearcher, arrays)
@@ -389,8 +289,8 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         if arrays.deleted is not None and len(docs):
             docs = docs[~_member(docs, arrays.deleted)]
         return docs
-    if hasattr(query, "_compile_query") and isinstance(query, wq.NumericRange):
-        return docs_of(query._compile_query(reader), subsearcher, arrays)
+    if isinstance(query, wq.NumericRange):
+        return docs_of(internals.numeric_range_query(query, reader), subsearcher, arrays)
     if type(query) is wq.And and query.boost == 1.0:
         positive = [s for s in query.subqueries if not isinstance(s, wq.Not)]
         negative = [s.query for s in query.subqueries if isinstance(s, wq.Not)]
@@ -460,14 +360,6 @@ def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None):
     return _walk(query.matcher(subsearcher, context), allow)
 
 
-def _bm25f(weighting, field):
-    """``(B, K1)`` when ``weighting`` is Whoosh's BM25F (whose term scores are computed
-    here), else None."""
-    if type(weighting) is not scoring.BM25F:
-        return None
-    return weighting._field_B.get(field, weighting.B), weighting.K1
-
-
 def _plain_scored(query, subsearcher, context, arrays, allow):
     """Terms, phrases and ORs of them scored as Whoosh's BM25F matchers score them;
     None for anything else."""
@@ -510,7 +402,7 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     ``values[slot]`` (when the whole list was not read instead)."""
     weighting = context.weighting if context is not None else None
     field = query.fieldname
-    params = _bm25f(weighting, field)
+    params = internals.bm25f_parameters(weighting, field)
     if params is None or field not in subsearcher.schema \
             or not subsearcher.schema[field].scorable:
         return None
@@ -531,7 +423,7 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     parent = subsearcher.get_parent()
     btext = subsearcher.schema[field].to_bytes(text) if isinstance(text, str) else text
     idf = parent.idf(field, btext)
-    avgfl = _average_length(parent, field) or 1
+    avgfl = internals.average_field_length(parent, field) or 1
     tf = weights.astype(np.float64)
     fl = arrays.lengths(reader, field)[docs]
     score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
@@ -665,10 +557,10 @@ def _compact_positions(reader, arrays, field, btext):
 def _block_positions(reader, arrays, field, btext, key):
     """:func:`_term_positions` decoded from the term's posting blocks (or its matcher)."""
     matcher = reader.postings(field, btext)
-    leaf = getattr(matcher, "child", matcher)
+    leaf = internals.block_leaf(matcher)
     docs, values = [], []
-    if type(leaf) is W3LeafMatcher and not leaf._byteids:
-        docs, weights = _block_arrays(_decoded_blocks(leaf), values)
+    if leaf is not None:
+        docs, weights = _block_arrays(internals.leaf_blocks(leaf), values)
         # the same blocks hold the term's posting list: kept too, not decoded again
         if key not in _CACHE:
             _keep_postings(key, arrays, docs, weights)
@@ -684,7 +576,7 @@ def _block_positions(reader, arrays, field, btext, key):
 def _positions_of(docs, values):
     """``(docnums, offsets, positions)`` (see :func:`_term_positions`) of the Positions
     ``values`` of the documents ``docnums``."""
-    return _positions_from(docs, *_position_deltas(values))
+    return _positions_from(docs, *internals.position_deltas(values))
 
 
 def _positions_from(docs, sizes, flat):
@@ -697,85 +589,6 @@ def _positions_from(docs, sizes, flat):
     before = np.concatenate(([0], running))[offsets[:-1]]
     positions = (running - np.repeat(before, sizes)).astype(np.int32)
     return docs, offsets, positions
-
-
-def _position_deltas(values) -> tuple[np.ndarray, np.ndarray]:
-    """``(sizes, deltas)``: how many positions each of Whoosh's Positions ``values``
-    holds, and their deltas run together. A value is the count (4 bytes), then the
-    pickled list of deltas (its final STOP may have been left off)."""
-    found = _parse_deltas(values) if len(values) >= 16 else None
-    if found is not None:
-        return found
-    deltas = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
-    sizes = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
-    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(sizes.sum()))
-    return sizes, flat
-
-
-# The opcodes of a protocol 2 pickle of a list of small ints, as Whoosh writes a value:
-# PROTO 2, EMPTY_LIST, BINPUT 0, then one int and APPEND, or MARK, the ints and APPENDS;
-# an int is BININT1 (1 byte), BININT2 (2 bytes) or BININT (4 bytes, signed).
-_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
-_INT_WIDTH = np.full(256, -1, dtype=np.int64)
-_INT_WIDTH[ord("K")], _INT_WIDTH[ord("M")], _INT_WIDTH[ord("J")] = 1, 2, 4
-
-
-def _parse_deltas(values) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_position_deltas` read with numpy, all values at once; None for any value
-    not of that exact form (another protocol, a long int, a list in several batches,
-    a count that does not match), which are then unpickled one by one."""
-    count = len(values)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=count)
-    if lengths.min() < 12:
-        return None
-    buf = np.frombuffer(b"".join(values) + b"\x00" * 8, dtype=np.uint8)
-    starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    ends = starts + lengths
-    for k, byte in enumerate(_VALUE_HEAD):
-        if not (buf[starts + 4 + k] == byte).all():
-            return None
-    head = buf[(starts[:, None] + np.arange(4)).ravel()].reshape(count, 4).astype(np.int64)
-    sizes = (head[:, 0] << 24) | (head[:, 1] << 16) | (head[:, 2] << 8) | head[:, 3]
-    if sizes.min() < 1:
-        return None
-    several = sizes > 1
-    if not (buf[starts[several] + 9] == ord("(")).all():
-        return None
-    total = int(sizes.sum())
-    firsts = np.zeros(count, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=firsts[1:])
-    ops = np.empty(total, dtype=np.int64)  # where each int's opcode is
-    at = starts + 9 + several
-    active = np.arange(count, dtype=np.int64)
-    step = 0
-    while len(active):
-        ops[firsts[active] + step] = at
-        width = _INT_WIDTH[buf[at]]
-        if (width < 0).any():
-            return None
-        at = at + 1 + width
-        step += 1
-        going = sizes[active] > step
-        done, last = active[~going], at[~going]
-        if len(done):
-            # after the last int: APPEND or APPENDS, then STOP or the value's end
-            closing = np.where(sizes[done] > 1, ord("e"), ord("a"))
-            if not (buf[last] == closing).all():
-                return None
-            tail = ends[done] - last
-            if not ((tail == 1) | ((tail == 2) & (buf[np.minimum(last + 1, len(buf) - 1)]
-                                                  == ord(".")))).all():
-                return None
-        active, at = active[going], at[going]
-    kinds = buf[ops]
-    one, two = buf[ops + 1].astype(np.int64), buf[ops + 2].astype(np.int64)
-    three, four = buf[ops + 3].astype(np.int64), buf[ops + 4].astype(np.int64)
-    flat = np.where(kinds == ord("K"), one,
-                    np.where(kinds == ord("M"), one | (two << 8),
-                             (one | (two << 8) | (three << 16) | (four << 24))
-                             .astype(np.uint32).astype(np.int32).astype(np.int64)))
-    return sizes, flat
 
 
 # Positions of the terms of recent phrases (docnums, offsets and positions as arrays).
@@ -879,20 +692,10 @@ def _clause_leaves(clause):
     return None
 
 
-def _average_length(searcher, field: str) -> float:
-    """``searcher.avg_field_length(field)``, remembered by the searcher (its readers and
-    their lengths do not change; Whoosh sums them over every segment at each call)."""
-    found = searcher.__dict__.setdefault("_average_lengths", {})
-    value = found.get(field)
-    if value is None:
-        value = found[field] = searcher.avg_field_length(field)
-    return value
-
-
 def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays, allow):
     """Coordinated's matches and scores, as CoordinationMatcher computes them."""
     parent = subsearcher.get_parent()
-    averages = {name: _average_length(parent, name) or 1.0 for name in query.boosts}
+    averages = {name: internals.average_field_length(parent, name) or 1.0 for name in query.boosts}
     b, k1 = query.b, query.k1
     term_weights = query.term_weights
     reader = subsearcher.reader()

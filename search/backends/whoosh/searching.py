@@ -24,6 +24,7 @@ from ...query.planning import Planner, date_keys, filter_span, tokens
 from ...settings import Settings
 from . import postings
 from .coordination import Coordinated
+from .internals import TermsOfRange
 from .postings import SegmentArrays, docs_of, scored
 
 
@@ -64,7 +65,7 @@ def _trie_ranges(start: int, end: int, bits: int, step: int):
         start, end, shift = next_start, next_end, shift + step
 
 
-class DateSortRange(wq.NumericRange):
+class DateSortRange(TermsOfRange):
     """Documents whose ``date_sort`` lies in ``start``..``end`` (both inclusive)."""
 
     def __init__(self, start: int, end: int):
@@ -76,7 +77,9 @@ class DateSortRange(wq.NumericRange):
         # 0 is the key of articles without a date: no range holds them.
         return max(1, self.start), min(self.end, (1 << field.bits) - 1)
 
-    def _compile_query(self, ixreader):
+    def terms_query(self, ixreader):
+        """The query of the trie terms of the range (Whoosh's ``split_ranges`` mended,
+        see :func:`_trie_ranges`)."""
         field = ixreader.schema[self.fieldname]
         start, end = self.bounds(ixreader)
         if start > end:
@@ -396,9 +399,10 @@ def forget_segments(folder) -> None:
 def _segment_columns(subsearcher) -> _SegmentColumns:
     reader = subsearcher.reader()
     segment = reader.segment() if hasattr(reader, "segment") else None
-    storage = getattr(reader, "_storage", None)
-    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader),
-           reader.doc_count_all(), reader.doc_count())
+    folder = postings.segment_folder(reader)
+    key = (folder if folder is not None else id(reader.storage()),
+           segment.segment_id() if segment else id(reader), reader.doc_count_all(),
+           reader.doc_count())
     found = _COLUMNS.get(key)
     if found is None:
         found = _SegmentColumns(reader, subsearcher.schema, key)
