@@ -14,9 +14,9 @@ Importing this module checks the installed whoosh-reloaded and raises
 :class:`UnsupportedWhoosh`, saying which version is needed
 (``REQUIRED_VERSION``, the pin of ``pyproject.toml``), when another one is
 installed. To move to another release: change the pin and this constant, then
-run ``tests/test_compact_postings.py``, ``tests/test_block_skipping.py`` and
-``tests/test_perf_equivalence.py``, which compare every path here with
-Whoosh's own readers and writer.
+run ``test_compact_postings.py``, ``test_block_skipping.py`` and
+``test_perf_equivalence.py`` of ``tests/integration``, which compare every path
+here with Whoosh's own readers and writer.
 
 What is read or written here:
 

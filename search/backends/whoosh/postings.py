@@ -1,21 +1,27 @@
 """Queries evaluated on whole posting lists with numpy, one index segment at a time.
 
-The fast search path of :mod:`search.searching` needs every match of a query
+The fast search path of :mod:`.searching` needs every match of a query
 (the page shows totals and facets) with its score. Whoosh's matchers walk the
-matches one document at a time in Python; here a posting list is read block
-by block into arrays, and the plain word queries of
-:class:`search.coordination.Coordinated` are scored with array arithmetic,
-term by term, by the same formula as
-:meth:`search.coordination.CoordinationMatcher.score`. Query types this
-module does not compute itself (phrases, prefix expansions, single scored
-terms) are read from their Whoosh matcher, so every query gives what the
-matchers give; the sums of a document's parts may be added in another order,
-so a score can differ from Whoosh's in the last bits of the float (results
-are compared rounded as they are shown, see tests/integration/test_perf_equivalence.py).
+matches one document at a time in Python; here a posting list is read into
+arrays (from the segment's compact arrays, :mod:`.compact`, or block by block
+through :mod:`.internals`), and terms, phrases, ANDs and ORs of them and the
+plain word queries of :class:`.coordination.Coordinated` are scored with
+array arithmetic, term by term, by the formulas of Whoosh's BM25F and of
+:meth:`.coordination.CoordinationMatcher.score`. Any other query is read
+from its Whoosh matcher, so every query gives what the matchers give; the sums of a document's parts may be added in
+another order, so a score can differ from Whoosh's in the last bits of the
+float (tests/integration/test_perf_equivalence.py compares them).
+
+In an AND (and a phrase) the rarest word is read first; the others are then
+decoded only in the posting blocks that can hold a document it matched
+(``Settings.skip_blocks``), unless that is more than ``some_blocks_share`` of
+their blocks. Decoded lists, length norms, positions and block headers are
+kept in the process-wide bounded caches of :mod:`search.cache`.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from itertools import chain
 
@@ -24,6 +30,7 @@ from whoosh import query as wq
 
 from ...cache import BoundedCache, on_clear
 from ...ranking.lengths import BYTE_LENGTHS
+from ...settings import Settings
 from . import internals
 from .compact import open_compact
 from .coordination import Coordinated
@@ -35,9 +42,13 @@ _LENGTH_TABLE = np.array(BYTE_LENGTHS, dtype=np.float64)
 
 class SegmentArrays:
     """What scoring reads per document of one segment, read once: field lengths
-    (as Coordinated reads them: a missing length counts as 1) and the deleted documents."""
+    (as Coordinated reads them: a missing length counts as 1), the deleted documents
+    and, with ``settings.compact_postings``, the segment's compact posting arrays;
+    and how the engine's ``settings`` read posting blocks (``skip_blocks``,
+    ``some_blocks_share``: :meth:`read_with` gives the same arrays read by another
+    engine's settings)."""
 
-    def __init__(self, reader, key):
+    def __init__(self, reader, key, settings: Settings):
         self.key = key
         self.count = reader.doc_count_all()
         self._lengths: dict = {}
@@ -49,9 +60,27 @@ class SegmentArrays:
                 d for d in range(self.count) if reader.is_deleted(d)]
         self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
         self._live = None
-        self.dates = None  # the segment's date_sort column, when read (search.searching)
+        self.dates = None  # the segment's date_sort column, when read (.searching)
         # the segment's postings as plain arrays, when its builder wrote them
-        self.compact = _compact_of(reader) if USE_COMPACT else None
+        self.compact = _compact_of(reader) if settings.compact_postings else None
+        self.skip_blocks = settings.skip_blocks
+        self.some_blocks_share = settings.some_blocks_share
+
+    def read_with(self, settings: Settings) -> "SegmentArrays":
+        """These arrays (not copied), read posting blocks as ``settings`` say (the
+        arrays themselves when they already are)."""
+        if (self.skip_blocks, self.some_blocks_share) == (settings.skip_blocks,
+                                                          settings.some_blocks_share):
+            return self
+        other = copy.copy(self)
+        other.skip_blocks, other.some_blocks_share = settings.skip_blocks, \
+            settings.some_blocks_share
+        return other
+
+    @property
+    def lengths_read(self) -> frozenset:
+        """The fields whose lengths have been read."""
+        return frozenset(self._lengths)
 
     def lengths(self, reader, field: str) -> np.ndarray:
         found = self._lengths.get(field)
@@ -78,11 +107,6 @@ class SegmentArrays:
         return self._live
 
 
-# Whether posting lists are read from a segment's compact arrays when it has them
-# (False: always from Whoosh's posting blocks; the tests compare both).
-USE_COMPACT = True
-
-
 def segment_folder(reader) -> str | None:
     """The folder of a segment reader's files; None for a segment in memory or in a
     compound file (Whoosh's writer writes those), and for a reader of several segments."""
@@ -91,7 +115,7 @@ def segment_folder(reader) -> str | None:
 
 
 def _compact_of(reader):
-    """The :class:`search.compact.CompactPostings` of a segment reader's segment, or None."""
+    """The :class:`.compact.CompactPostings` of a segment reader's segment, or None."""
     segment = reader.segment() if hasattr(reader, "segment") else None
     if segment is None:
         return None
@@ -159,11 +183,6 @@ def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
 
 # How many posting blocks were decompressed and unpickled (read by tests).
 BLOCKS_DECODED = [0]
-# Whether the words of an AND after the rarest one are read only in the blocks that can
-# hold a document the rarer ones matched (False: every block, as for the whole list).
-SKIP_BLOCKS = True
-# Above this share of a term's blocks its whole list is read (and cached) instead.
-SOME_BLOCKS_SHARE = 0.5
 
 
 def _block_headers(reader, arrays: SegmentArrays, field: str, text):
@@ -188,8 +207,7 @@ def _block_headers(reader, arrays: SegmentArrays, field: str, text):
 
 
 # Block headers of recent terms (bounded by their number of blocks, ~40 bytes each).
-HEADERS_CACHE_BLOCKS = 500_000
-_HEADERS = BoundedCache(HEADERS_CACHE_BLOCKS, size=lambda found: len(found[0]))
+_HEADERS = BoundedCache(setting="headers_cache_blocks", size=lambda found: len(found[0]))
 
 
 def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: np.ndarray):
@@ -197,14 +215,15 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     ``candidates`` only, decoded from just the blocks whose docnum range can hold
     one of them (a block covers the docnums after the previous block's last one
     up to its own last one); None when that would be most of the blocks, or the
-    term is not stored in W3 blocks (then the whole list is read)."""
-    found = _block_headers(reader, arrays, field, text) if SKIP_BLOCKS else None
+    term is not stored in W3 blocks (then the whole list is read), and when the
+    arrays are read without skipping blocks (``skip_blocks``)."""
+    found = _block_headers(reader, arrays, field, text) if arrays.skip_blocks else None
     if found is None:
         return None
     postfile, lasts, offsets, lengths, compressed = found
     inside = candidates[:np.searchsorted(candidates, lasts[-1], side="right")]
     chosen = np.unique(np.searchsorted(lasts, inside))
-    if len(chosen) > SOME_BLOCKS_SHARE * len(lasts):
+    if len(chosen) > arrays.some_blocks_share * len(lasts):
         return None
     blocks = internals.read_blocks(postfile, offsets, lengths, compressed, chosen)
     docs, weights = _block_arrays(blocks)
@@ -254,8 +273,15 @@ def _keep_postings(key, arrays: SegmentArrays, docs, weights):
 
 
 # Decoded posting lists kept (docnums as int32, weights as float32: 8 bytes a posting).
-POSTINGS_CACHE_BYTES = 256 * 2**20
-_CACHE = BoundedCache(POSTINGS_CACHE_BYTES, size=lambda found: 8 * len(found[0]) + 200)
+POSTING_CACHED_BYTES = 8
+_CACHE = BoundedCache(setting="postings_cache_bytes",
+                      size=lambda found: POSTING_CACHED_BYTES * len(found[0]) + 200)
+
+
+def cached_terms(arrays: SegmentArrays) -> list:
+    """``(field, text)`` of the terms of the segment of ``arrays`` whose decoded posting
+    lists are kept, least recently used first."""
+    return [key[1:] for key in _CACHE if key[0] == arrays.key]
 
 
 @on_clear
@@ -466,7 +492,7 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         if docs is None or compact:
             if not compact:
                 # its positions are read from the blocks its posting list is read from
-                _term_positions(reader, arrays, field, words[k])
+                term_positions(reader, arrays, field, words[k])
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
         else:
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays,
@@ -512,7 +538,7 @@ def _position_keys(reader, arrays, field, btext, docs, some=None) -> np.ndarray:
     if some is not None:
         every, offsets, positions = _positions_of(*some)
     else:
-        every, offsets, positions = _term_positions(reader, arrays, field, btext)
+        every, offsets, positions = term_positions(reader, arrays, field, btext)
     at = np.searchsorted(every, docs)
     begins = offsets[at]
     sizes = offsets[at + 1] - begins
@@ -524,7 +550,7 @@ def _position_keys(reader, arrays, field, btext, docs, some=None) -> np.ndarray:
     return (owners << 32) | gathered
 
 
-def _term_positions(reader, arrays, field, btext):
+def term_positions(reader, arrays, field, btext):
     """``(docnums, offsets, positions)`` of a term: the positions in document
     ``docnums[i]`` are ``positions[offsets[i]:offsets[i + 1]]``; kept in a bounded cache."""
     key = (arrays.key, field, btext)
@@ -555,7 +581,7 @@ def _compact_positions(reader, arrays, field, btext):
 
 
 def _block_positions(reader, arrays, field, btext, key):
-    """:func:`_term_positions` decoded from the term's posting blocks (or its matcher)."""
+    """:func:`term_positions` decoded from the term's posting blocks (or its matcher)."""
     matcher = reader.postings(field, btext)
     leaf = internals.block_leaf(matcher)
     docs, values = [], []
@@ -574,7 +600,7 @@ def _block_positions(reader, arrays, field, btext, key):
 
 
 def _positions_of(docs, values):
-    """``(docnums, offsets, positions)`` (see :func:`_term_positions`) of the Positions
+    """``(docnums, offsets, positions)`` (see :func:`term_positions`) of the Positions
     ``values`` of the documents ``docnums``."""
     return _positions_from(docs, *internals.position_deltas(values))
 
@@ -592,8 +618,7 @@ def _positions_from(docs, sizes, flat):
 
 
 # Positions of the terms of recent phrases (docnums, offsets and positions as arrays).
-POSITIONS_CACHE_BYTES = 128 * 2**20
-_VALUES = BoundedCache(POSITIONS_CACHE_BYTES,
+_VALUES = BoundedCache(setting="positions_cache_bytes",
                        size=lambda found: 16 * len(found[0]) + 4 * len(found[2]) + 200)
 
 
@@ -802,8 +827,7 @@ def _normalised(reader, arrays: SegmentArrays, field: str, text, b: float, avera
 
 # Frequencies and length norms of the terms of recent plain word queries (20 bytes a
 # posting: the docnums are those of the postings cache).
-NORMS_CACHE_BYTES = 256 * 2**20
-_NORMS = BoundedCache(NORMS_CACHE_BYTES, size=lambda found: 20 * len(found[0]) + 200)
+_NORMS = BoundedCache(setting="norms_cache_bytes", size=lambda found: 20 * len(found[0]) + 200)
 
 
 def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow,
@@ -858,4 +882,5 @@ def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, al
     return docs, score
 
 
-__all__ = ["SegmentArrays", "docs_of", "scored", "term_postings"]
+__all__ = ["BLOCKS_DECODED", "SegmentArrays", "cached_terms", "clear_caches", "docs_of",
+           "postings_among", "scored", "segment_folder", "term_positions", "term_postings"]

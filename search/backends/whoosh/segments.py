@@ -35,6 +35,7 @@ import numpy as np
 
 from ...processes import end_with_parent
 from ...ranking.lengths import BYTE_LENGTHS
+from ...settings import Settings
 from . import internals
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
 from .internals import INLINE_MAX, TermWriter, encode_positions
@@ -42,11 +43,8 @@ from .internals import INLINE_MAX, TermWriter, encode_positions
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
-MIN_RUN_POSTINGS = 100_000  # the fewest postings a run holds, whatever the budget
 _ONE = 1.0
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
-# Below this many postings in a field, a second writing process costs more than it saves.
-_SPLIT_MIN_POSTINGS = 200_000
 
 
 def group_positions(terms: list[str]) -> tuple[list[str], list[int], list[int]]:
@@ -98,8 +96,7 @@ class _TextPostings:
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
 
-    def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512,
-                 split_writes: bool = True):
+    def __init__(self, ix, positional_fields: tuple[str, ...], settings: Settings):
         from whoosh.codec import default_codec
 
         self.ix = ix
@@ -107,7 +104,10 @@ class SegmentBuilder:
         self.schema = ix.schema
         self.codec = default_codec()
         self.positional = positional_fields
-        self.budget = max(MIN_RUN_POSTINGS, memory_mb * 1024 * 1024 // POSTING_BYTES)
+        # postings held before a run is spilled: the memory budget, but at least
+        # min_run_postings (runs merged at the end cost a read each)
+        self.budget = max(settings.min_run_postings,
+                          settings.writer_memory_mb * 1024 * 1024 // POSTING_BYTES)
         self.segment = None
         self.perdoc = None
         self.docnum = 0
@@ -119,8 +119,9 @@ class SegmentBuilder:
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
         self._writer_pid: int | None = None  # the process spilling a run in the background
-        # The text postings are written by two processes at the end (see _write_text_field).
-        self.split_writes = split_writes and hasattr(os, "fork")
+        # A text field of split_min_postings or more is written by two processes at the
+        # end (see _write_text_field); below that a second process costs more than it saves.
+        self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -219,7 +220,7 @@ class SegmentBuilder:
         def write() -> None:
             os.mkdir(folder)
             for name, postings in text.items():
-                _SortedRun.of(postings, os.path.join(folder, name))
+                SortedRun.of(postings, os.path.join(folder, name))
 
         if hasattr(os, "fork"):
             self._writer_pid = _fork(write)
@@ -253,10 +254,10 @@ class SegmentBuilder:
                 names = sorted(set(self.text) | set(self.other))
                 for name in names:
                     if name in self.text:
-                        runs = [_SortedRun.load(os.path.join(folder, name))
+                        runs = [SortedRun.load(os.path.join(folder, name))
                                 for folder in self.runs]
                         if len(self.text[name]):
-                            runs.append(_SortedRun.of(self.text[name]))
+                            runs.append(SortedRun.of(self.text[name]))
                         self.text[name] = None
                         runs = [run for run in runs if run.per_term.size]
                         if runs:
@@ -282,13 +283,13 @@ class SegmentBuilder:
     def _write_text_field(self, fieldwriter, name: str, runs: list, compact=None) -> None:
         """A text field's postings in Whoosh's order: the terms of all runs in byte order,
         each term's postings run after run (documents ascend within a term); and, with
-        ``compact`` (a :class:`search.compact.CompactWriter`), the same postings as
+        ``compact`` (a :class:`.compact.CompactWriter`), the same postings as
         compact arrays."""
         positional = runs[0].positional
         fieldwriter.start_field(name, self.schema[name])
         term_writer = TermWriter.of(fieldwriter)
         rows: list = []
-        merged = _Merged(runs)
+        merged = MergedRuns(runs)
         terms, per_term, term_ends = merged.terms, merged.per_term, merged.term_ends
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
 
@@ -340,7 +341,7 @@ class SegmentBuilder:
         # later half of the terms; its blocks are appended after this process's half
         # and its rows moved by where they landed.
         middle = len(terms)
-        if self.split_writes and int(term_ends[-1]) >= _SPLIT_MIN_POSTINGS:
+        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
         folder = getattr(self.storage, "folder", None)
         scratch = tempfile.mkdtemp(prefix=".compact-", dir=folder) if compact else None
@@ -391,7 +392,7 @@ class SegmentBuilder:
         fieldwriter.finish_field()
 
 
-class _SortedRun:
+class SortedRun:
     """One text field's postings from one run, in term order: the terms (UTF-8, in byte
     order), the postings and positions of each term, then every posting's document and
     frequency and the position deltas, each array in term order. Held in memory (the
@@ -409,7 +410,7 @@ class _SortedRun:
         self.folder = folder
 
     @classmethod
-    def of(cls, postings: _TextPostings, folder: str | None = None) -> "_SortedRun":
+    def of(cls, postings: _TextPostings, folder: str | None = None) -> "SortedRun":
         """The postings sorted by term; with ``folder``, a run saved there, each array
         written as soon as it is made (and not kept: a run's sort temporaries are most of
         the memory of the process spilling it)."""
@@ -455,7 +456,7 @@ class _SortedRun:
         return run
 
     @classmethod
-    def load(cls, folder: str) -> "_SortedRun":
+    def load(cls, folder: str) -> "SortedRun":
         with open(os.path.join(folder, "terms"), "rb") as handle:
             terms = pickle.load(handle)
         per_term = np.fromfile(os.path.join(folder, "per_term"), dtype=np.uint32)
@@ -491,11 +492,11 @@ class _SortedRun:
         return docs, counts, deltas
 
 
-class _Merged:
+class MergedRuns:
     """The runs of one text field as one: their terms' union in byte order, and each
     term's postings run after run (``read``)."""
 
-    def __init__(self, runs: list[_SortedRun]):
+    def __init__(self, runs: list[SortedRun]):
         self.runs = runs
         if len(runs) == 1:
             self.terms = runs[0].terms

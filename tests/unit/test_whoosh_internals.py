@@ -12,13 +12,11 @@ import os
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 
 from search.backends.whoosh import internals
-
-REPO = Path(__file__).resolve().parents[1]
+from support.corpora import REPO
 
 
 def test_the_required_version_is_the_pin_of_the_package():
