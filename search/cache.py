@@ -13,8 +13,9 @@ kept, and every ``put`` answers the value held.
 
 The caches of index data and derived text that modules keep at module level
 are process-wide: every engine of a process shares them (their keys name the
-segment or the text, so engines never see each other's data). Each is sized
-by a field of :class:`search.settings.Settings` in the group ``caches``
+segment or the text, so what one engine decoded serves another reading the
+same segment, and no other). Each is sized by a field of
+:class:`search.settings.Settings` in the group ``caches``
 (``BoundedCache(setting=...)``, or :func:`configured` for a cache of another
 shape); :func:`configure` sets those sizes from the settings of an engine
 opening an index (:func:`search.backends.open_backend` calls it), so the

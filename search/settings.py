@@ -9,10 +9,10 @@ unchanged, and every module reads the field it needs where it uses it.
 One kind of setting is process-wide rather than per engine: the sizes in
 the group ``caches``. Those caches of index data and derived text
 (:mod:`search.cache`) are shared by every engine of a process (their keys
-name the segment or text, so engines never see each other's data), and
-are sized by the settings of the engine that opened an index last
-(:func:`search.cache.configure`). Every other setting acts on the engine
-it is given to only.
+name the segment or the text, so what one engine decoded serves another
+reading the same segment, and no other), and are sized by the settings of
+the engine that opened an index last (:func:`search.cache.configure`).
+Every other setting acts on the engine it is given to only.
 """
 
 from __future__ import annotations
