@@ -179,3 +179,24 @@ def test_blocks_are_skipped_for_a_rare_word_and_a_frequent_one(built):
     # the frequent word's list spans several blocks in each of its fields; only those
     # holding the rare word's few documents are read
     assert counts[True][0] * 2 < counts[False][0], counts
+
+
+def test_engines_open_at_once_read_blocks_as_their_own_settings_say(built):
+    """Two engines on one index share what is read of its segments, yet each reads the
+    posting blocks as its own settings say."""
+    index_dir, records = built
+    frequency = _frequency(records)
+    frequent = frequency.most_common(1)[0][0]
+    rare = sorted(w for w, n in frequency.items() if n == 2)[0]
+    query = [f"{rare} {frequent}"]
+    decoded: dict = {True: [], False: []}
+    with _engine(index_dir, skip_blocks=True) as skipping, \
+            _engine(index_dir, skip_blocks=False) as every:
+        for engine in (skipping, every, skipping, every):
+            before = postings.BLOCKS_DECODED[0]
+            found = _ranking(engine, query, cold=True, sorts=("relevance",))
+            decoded[engine.settings.skip_blocks].append((postings.BLOCKS_DECODED[0] - before,
+                                                         found))
+    assert decoded[True][0] == decoded[True][1] and decoded[False][0] == decoded[False][1]
+    assert decoded[True][0][1] == decoded[False][0][1] and decoded[True][0][1][0][2] >= 1
+    assert decoded[True][0][0] * 2 < decoded[False][0][0], decoded
