@@ -70,7 +70,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -154,7 +156,7 @@ class Engine:
         result = SearchResult(query=text, page=page, per_page=per_page)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -179,7 +181,7 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
+        # as typed (search.ranking.exactness), so they are fetched from the first one on.
         depth = self.settings.exact_form_depth
         rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
                   and q.is_plain_conjunction(tree) and start < depth)
@@ -218,7 +220,8 @@ class Engine:
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
                               chars=settings.snippet_chars,
-                              scan_chars=settings.snippet_scan_chars)
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -251,7 +254,7 @@ class Engine:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -261,18 +264,19 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             return article_dict(stored, paragraphs_html)
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
