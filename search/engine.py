@@ -73,7 +73,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -150,7 +152,7 @@ class Engine:
         lang, source, category = self._filter_values(lang, source, category)
         text, cleaned, tree = self._read_query(query)
         result = SearchResult(query=text, page=page, per_page=per_page)
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -206,7 +208,7 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
+        # as typed (search.ranking.exactness), so they are fetched from the first one on.
         depth = self.settings.exact_form_depth
         rerank = self._reranks(tree, sort) and start < depth
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
@@ -245,7 +247,8 @@ class Engine:
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
                               chars=settings.snippet_chars,
-                              scan_chars=settings.snippet_scan_chars)
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -278,7 +281,7 @@ class Engine:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -288,20 +291,21 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             return article_dict(stored, paragraphs_html)
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
 
     # -- studying the news: trends, keyword in context, export -----------------
@@ -334,7 +338,7 @@ class Engine:
         lang, source, category = self._filter_values(lang, source, category)
         filters = dict(lang=lang, source=source, category=category, date_from=date_from,
                        date_to=date_to)
-        with self._session() as session:
+        with self.session() as session:
             totals_by_day = session.day_counts(None, filters=filters)
             span = trend_rules.data_span(totals_by_day, interval)
             intervals = []
@@ -416,7 +420,7 @@ class Engine:
                              "lines": settings.kwic_max_lines},
                   "lines": []}
         lines: list[dict] = []
-        with self._session() as session:
+        with self.session() as session:
             compiled = session.compile(tree) if tree is not None else None
             if tree is None:
                 result["reason"] = "empty query"
@@ -439,7 +443,10 @@ class Engine:
                         chain = chain_for(stored.get("lang"))
                         for field in kwic_rules.FIELDS:
                             value = stored.get(field) or ""
-                            for start, end in kwic_rules.occurrences(value, field, found, chain):
+                            for start, end in kwic_rules.occurrences(
+                                    value, field, found, chain,
+                                    scan_chars=settings.snippet_scan_chars,
+                                    fast=settings.fast_snippets):
                                 if len(lines) >= settings.kwic_max_lines:
                                     lines_cut = True
                                     break
@@ -476,7 +483,7 @@ class Engine:
     def _export_rows(self, query, sort, filters):
         settings = self.settings
         _, _, tree = self._read_query(query)
-        with self._session() as session:
+        with self.session() as session:
             compiled = session.compile(tree) if tree is not None else None
             reason = None
             total, mode = 0, "all"

@@ -72,20 +72,22 @@ def patterns(tree, word_terms, langs) -> list[Pattern]:
     return list(dict.fromkeys(found))
 
 
-def occurrences(text: str, field: str, found: list[Pattern],
-                chain: LanguageChain) -> list[tuple[int, int]]:
+def occurrences(text: str, field: str, found: list[Pattern], chain: LanguageChain, *,
+                scan_chars: int, fast: bool) -> list[tuple[int, int]]:
     """``(start, end)`` of every occurrence of the patterns in ``text`` (one field of an
-    article analysed by ``chain``), in text order; overlapping ones give the longest."""
+    article analysed by ``chain``), in text order; overlapping ones give the longest.
+    ``scan_chars`` and ``fast`` as for snippets (:func:`search.highlight.word_spans`)."""
     relevant = [p for p in found if p.field in (None, field)]
     if not relevant or not text:
         return []
     spans = []
     single = frozenset().union(*(p.terms[0] for p in relevant if len(p.terms) == 1))
     if single:
-        spans.extend(word_spans(text, single, chain))
+        spans.extend(word_spans(text, single, chain, scan_chars=scan_chars, fast=fast))
     for pattern in relevant:
         if len(pattern.terms) > 1:
-            for start, end in word_spans(text, pattern.terms[0], chain):
+            for start, end in word_spans(text, pattern.terms[0], chain, scan_chars=scan_chars,
+                                         fast=fast):
                 last = _phrase_end(text, end, pattern.terms[1:], chain)
                 if last is not None:
                     spans.append((start, last))

@@ -5,9 +5,10 @@ blocks of 128 postings) is searched with ANDs of a rare and a frequent word and
 with phrases, both ways round: the fast path reading only the blocks that can
 hold a document the rarer words matched must give exactly what it gives when
 it reads every block, and what Whoosh's own matchers give; and it must read
-fewer blocks. The index is read from its posting blocks only, as a segment
-without compact posting arrays is (one added by Whoosh's own writer; a fresh
-build's compact arrays are compared in test_compact_postings.py).
+fewer blocks. The index is read from its posting blocks only
+(``Settings(compact_postings=False)``), as a segment without compact posting
+arrays is (one added by Whoosh's own writer; a fresh build's compact arrays
+are compared in test_compact_postings.py).
 
 A corpus from ../shared/corpora that is missing fails the test (never skips).
 """
@@ -57,11 +58,15 @@ def _records() -> list[dict]:
 
 
 @pytest.fixture(autouse=True)
-def blocks_only(monkeypatch):
-    monkeypatch.setattr(postings, "USE_COMPACT", False)
+def nothing_decoded():
     postings.clear_caches()
     yield
     postings.clear_caches()
+
+
+def _engine(index_dir, **changes) -> Engine:
+    """An engine reading the index from its posting blocks only."""
+    return Engine(Settings(index_dir=index_dir, compact_postings=False, **changes))
 
 
 @pytest.fixture(scope="module")
@@ -103,44 +108,50 @@ def _queries(records) -> list[str]:
     return queries
 
 
-def _ranking(engine: Engine, queries, fast: bool, cold: bool = False,
-             sorts=("relevance", "date")) -> list:
-    """Totals, facets and hits with their unrounded scores (``cold``: every query with
-    no decoded posting list, position or block header kept from before)."""
+def _ranking(engine: Engine, queries, cold: bool = False, sorts=("relevance", "date")) -> list:
+    """Totals, facets and hits with their unrounded scores, as the engine's settings
+    search (``cold``: every query with no decoded posting list, position or block
+    header kept from before)."""
     out = []
-    with engine._session() as session:
+    with engine.session() as session:
         for text in queries:
             if cold:
                 postings.clear_caches()
             compiled = session.compile(q.parse(text))
             for sort in sorts:
                 results = searching.run(session.searcher, compiled, filter_query=None, limit=500,
-                                        sort=sort, fast=fast)
+                                        sort=sort, settings=engine.settings)
                 hits = [(stored["id"], score)
                         for stored, score in searching.page_hits(results, 0, 500, sort)]
                 out.append((text, sort, len(results), searching.facet_counts(results), hits))
     return out
 
 
-def _fast(engine, queries, skip: bool, monkeypatch, cold: bool = True,
+def _fast(index_dir, queries, skip: bool, cold: bool = True,
           sorts=("relevance", "date")) -> tuple[list, int]:
-    monkeypatch.setattr(postings, "SKIP_BLOCKS", skip)
+    """What the fast path answers reading some blocks (``skip``) or all, and how many
+    blocks it decoded."""
     before = postings.BLOCKS_DECODED[0]
-    found = _ranking(engine, queries, True, cold, sorts)
+    runs = searching.RUNS["fast"]
+    with _engine(index_dir, skip_blocks=skip) as engine:
+        found = _ranking(engine, queries, cold, sorts)
+    assert searching.RUNS["fast"] - runs == len(queries) * len(sorts)
     return found, postings.BLOCKS_DECODED[0] - before
 
 
-def test_reading_some_blocks_answers_as_reading_all(built, monkeypatch):
+def test_reading_some_blocks_answers_as_reading_all(built):
     index_dir, records = built
     queries = _queries(records)
-    with Engine(Settings(index_dir=index_dir)) as engine:
-        skipping, some = _fast(engine, queries, True, monkeypatch)
-        every, all_blocks = _fast(engine, queries, False, monkeypatch)
-        # the whole lists read by a run that skips nothing are used when cached
-        postings.clear_caches()
-        _fast(engine, queries, False, monkeypatch, cold=False)
-        warm, again = _fast(engine, queries, True, monkeypatch, cold=False)
-        whoosh = _ranking(engine, queries, False)
+    skipping, some = _fast(index_dir, queries, True)
+    every, all_blocks = _fast(index_dir, queries, False)
+    # the whole lists read by a run that skips nothing are used when cached
+    postings.clear_caches()
+    _fast(index_dir, queries, False, cold=False)
+    warm, again = _fast(index_dir, queries, True, cold=False)
+    runs = searching.RUNS["whoosh"]
+    with _engine(index_dir, fast_search=False) as engine:
+        whoosh = _ranking(engine, queries)
+    assert searching.RUNS["whoosh"] - runs == len(queries) * 2
     assert sum(1 for row in skipping if row[2]) > 30
     # exactly the same numbers, whichever blocks were read
     assert skipping == every == warm
@@ -153,20 +164,39 @@ def test_reading_some_blocks_answers_as_reading_all(built, monkeypatch):
             assert x == pytest.approx(y, rel=1e-9, abs=1e-12), a[:2]
 
 
-def test_blocks_are_skipped_for_a_rare_word_and_a_frequent_one(built, monkeypatch):
+def test_blocks_are_skipped_for_a_rare_word_and_a_frequent_one(built):
     index_dir, records = built
     frequency = _frequency(records)
     frequent = frequency.most_common(1)[0][0]
     assert frequency[frequent] > 600
     rare = sorted(w for w, n in frequency.items() if n == 2)[0]
-    with Engine(Settings(index_dir=index_dir)) as engine:
-        counts = {}
-        for skip in (True, False):
-            found, blocks = _fast(engine, [f"{rare} {frequent}"], skip, monkeypatch,
-                                  sorts=("relevance",))
-            counts[skip] = (blocks, found)
+    counts = {}
+    for skip in (True, False):
+        found, blocks = _fast(index_dir, [f"{rare} {frequent}"], skip, sorts=("relevance",))
+        counts[skip] = (blocks, found)
     assert counts[True][1] == counts[False][1]
     assert counts[True][1][0][2] >= 1
     # the frequent word's list spans several blocks in each of its fields; only those
     # holding the rare word's few documents are read
     assert counts[True][0] * 2 < counts[False][0], counts
+
+
+def test_engines_open_at_once_read_blocks_as_their_own_settings_say(built):
+    """Two engines on one index share what is read of its segments, yet each reads the
+    posting blocks as its own settings say."""
+    index_dir, records = built
+    frequency = _frequency(records)
+    frequent = frequency.most_common(1)[0][0]
+    rare = sorted(w for w, n in frequency.items() if n == 2)[0]
+    query = [f"{rare} {frequent}"]
+    decoded: dict = {True: [], False: []}
+    with _engine(index_dir, skip_blocks=True) as skipping, \
+            _engine(index_dir, skip_blocks=False) as every:
+        for engine in (skipping, every, skipping, every):
+            before = postings.BLOCKS_DECODED[0]
+            found = _ranking(engine, query, cold=True, sorts=("relevance",))
+            decoded[engine.settings.skip_blocks].append((postings.BLOCKS_DECODED[0] - before,
+                                                         found))
+    assert decoded[True][0] == decoded[True][1] and decoded[False][0] == decoded[False][1]
+    assert decoded[True][0][1] == decoded[False][0][1] and decoded[True][0][1][0][2] >= 1
+    assert decoded[True][0][0] * 2 < decoded[False][0][0], decoded

@@ -14,7 +14,7 @@ from whoosh import index as whoosh_index
 
 from search import Engine, Settings, index_paths, storage
 from search.backends.whoosh import compact, postings
-from search.backends.whoosh.segments import INLINE_MAX
+from search.backends.whoosh.internals import INLINE_MAX
 
 from support.corpora import FANG_PARTS, read_fang, write_jsonl
 
@@ -29,14 +29,19 @@ def _segment_readers(index_dir):
 
 def _compare_every_term(index_dir) -> int:
     """Compares compact and block postings (and positions, in the fields that keep them)
-    of every term; the number of terms compared."""
+    of every term, read as a search reads them with and without the compact arrays;
+    the number of terms compared."""
     ix, reader, segment_readers = _segment_readers(index_dir)
     compared = 0
+    postings.clear_caches()
     try:
         for number, segment_reader in enumerate(segment_readers):
-            found = postings._compact_of(segment_reader)
+            arrays = postings.SegmentArrays(segment_reader, ("compact", number), Settings())
+            blocks_only = postings.SegmentArrays(segment_reader, ("blocks", number),
+                                                 Settings(compact_postings=False))
+            found = arrays.compact
             assert found is not None, "a freshly built segment has compact postings"
-            arrays = postings.SegmentArrays(segment_reader, ("compare", number))
+            assert blocks_only.compact is None
             assert found.has_positions("text") and found.has_positions("title")
             assert not found.has_positions("parts")  # a field without positions
             for field, text in segment_reader.all_terms():
@@ -46,19 +51,20 @@ def _compare_every_term(index_dir) -> int:
                 if info.is_inlined():
                     assert info.doc_frequency() <= INLINE_MAX
                     continue
-                got = found.postings(field, info.extent()[0])
-                assert got is not None, (field, text)
-                blocks = postings._raw_postings(segment_reader, field, text, None)
+                assert found.postings(field, info.extent()[0]) is not None, (field, text)
+                got = postings.term_postings(segment_reader, arrays, field, text)
+                blocks = postings.term_postings(segment_reader, blocks_only, field, text)
+                assert len(got[0]) == info.doc_frequency(), (field, text)
                 assert np.array_equal(got[0], blocks[0]), (field, text)
-                assert np.array_equal(got[1].astype(np.float64), blocks[1]), (field, text)
+                assert np.array_equal(got[1], blocks[1]), (field, text)
                 if found.has_positions(field):
-                    held = postings._positions_from(*found.positions(field, info.extent()[0]))
-                    decoded = postings._block_positions(segment_reader, arrays, field, text,
-                                                        ("compare", field, text))
+                    held = postings.term_positions(segment_reader, arrays, field, text)
+                    decoded = postings.term_positions(segment_reader, blocks_only, field, text)
                     for a, b in zip(held, decoded):
                         assert np.array_equal(a, b), (field, text)
                 compared += 1
     finally:
+        postings.clear_caches()
         reader.close()
         ix.close()
     return compared
@@ -70,48 +76,47 @@ def test_every_term_of_the_news_index_reads_alike(news_index):
     assert _compare_every_term(news_index.index_dir) > 20_000
 
 
-def test_a_build_merged_from_runs_in_two_halves_reads_alike(tmp_path, monkeypatch):
+def test_a_build_merged_from_runs_in_two_halves_reads_alike(tmp_path):
     """Runs spilled under a tiny memory budget and each field written by two processes:
     the compact arrays of both halves are joined in term order."""
-    from search.backends.whoosh import segments
-
-    monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
-    monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
     records = read_fang(FANG_PARTS[0])[:400]
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     write_jsonl(corpus / "articles.jsonl", records)
     index_dir = tmp_path / "ix"
-    report = index_paths([corpus], Settings(index_dir=index_dir, writer_memory_mb=1))
+    report = index_paths([corpus], Settings(index_dir=index_dir, writer_memory_mb=1,
+                                            min_run_postings=30_000, split_min_postings=1))
     assert report.added == len(records) and not report.problems
     assert _compare_every_term(index_dir) > 5_000
     assert not list(storage.require_generation(index_dir).glob(".compact-*"))
 
 
-def test_searches_answer_alike_without_the_compact_arrays(news_index, monkeypatch):
+def test_searches_answer_alike_without_the_compact_arrays(news_index):
     queries = ["Corona", "Virus Wuhan", "Maske Pflicht", '"Robert Koch-Institut"',
                "Häuser", "Flüchtlingspolitik", "Bundesregierung -Merkel", "Schul*",
                "Gesundheit OR Krankenhaus", "Trump China Handel", '"in der"',
                '"mehr als" Prozent', '"neue Fälle"', '"Angela Merkel" Maske']
 
-    def answers():
+    def answers(engine):
         postings.clear_caches()
-        engine = Engine(Settings(index_dir=news_index.index_dir))
-        try:
-            out = []
-            for text in queries:
-                page = engine.search(text, per_page=30).to_dict()
-                out.append((page["total"], [(h["id"], h["score"], h["snippet"])
-                                            for h in page["hits"]], page["facets"]))
-            return out
-        finally:
-            engine.close()
+        out = []
+        for text in queries:
+            page = engine.search(text, per_page=30).to_dict()
+            out.append((page["total"], [(h["id"], h["score"], h["snippet"])
+                                        for h in page["hits"]], page["facets"]))
+        return out
 
-    with_compact = answers()
-    monkeypatch.setattr(postings, "USE_COMPACT", False)
-    without = answers()
+    # both open at once: what each reads of a segment is kept apart
+    with Engine(Settings(index_dir=news_index.index_dir)) as compact_engine, \
+            Engine(Settings(index_dir=news_index.index_dir, compact_postings=False)) as blocks:
+        for _ in range(2):
+            decoded = postings.BLOCKS_DECODED[0]
+            with_compact = answers(compact_engine)
+            assert postings.BLOCKS_DECODED[0] == decoded  # no text field's blocks were read
+            without = answers(blocks)
+            assert postings.BLOCKS_DECODED[0] > decoded
+            assert with_compact == without
     postings.clear_caches()
-    assert with_compact == without
     assert sum(total for total, _, _ in with_compact) > 1000
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
-from search import Engine, Settings, highlight, index_paths, storage
+from search import Engine, Settings, cache, highlight, index_paths, storage
 from search.backends.whoosh import searching
 from search.analysis.chains import chain_for
 from search.ingest.language import detect_language, quick_language
@@ -159,34 +159,48 @@ def _queries(corpus: Path) -> list[dict]:
 
 
 def _answers(engine: Engine, queries) -> list[dict]:
+    """The API answers of ``queries``; the search and snippet paths the engine's settings
+    ask for must be the ones that ran."""
+    settings = engine.settings
+    runs, snippets = searching.RUNS.copy(), highlight.PATHS.copy()
     out = []
     for item in queries:
         params = dict(item)
         result = engine.search(params.pop("q"), **params).to_dict()
         result.pop("took_ms")
         out.append(result)
+    search_path = "fast" if settings.fast_search else "whoosh"
+    snippet_path = "fast" if settings.fast_snippets else "plain"
+    assert searching.RUNS[search_path] > runs[search_path]
+    assert sum(searching.RUNS.values()) - sum(runs.values()) == \
+        searching.RUNS[search_path] - runs[search_path]
+    assert highlight.PATHS[snippet_path] > snippets[snippet_path]
+    assert sum(highlight.PATHS.values()) - sum(snippets.values()) == \
+        highlight.PATHS[snippet_path] - snippets[snippet_path]
     return out
 
 
-def test_fast_search_answers_like_whoosh_collectors(indexes, corpus, monkeypatch):
+def _plain(index_dir: Path) -> Settings:
+    """Settings for Whoosh's collectors and word-by-word snippets."""
+    return Settings(index_dir=index_dir, fast_search=False, fast_snippets=False)
+
+
+def test_fast_search_answers_like_whoosh_collectors(indexes, corpus):
     queries = _queries(corpus)
     with Engine(Settings(index_dir=indexes["fast"])) as engine:
         fast = _answers(engine, queries)
-        monkeypatch.setattr(searching, "FAST_SEARCH", False)
-        monkeypatch.setattr(highlight, "FAST_SNIPPETS", False)
+    with Engine(_plain(indexes["fast"])) as engine:
         plain = _answers(engine, queries)
     assert sum(1 for r in fast if r["total"]) > 30
     for item, a, b in zip(queries, fast, plain):
         assert a == b, item
 
 
-def test_indexes_built_both_ways_answer_alike(indexes, corpus, monkeypatch):
+def test_indexes_built_both_ways_answer_alike(indexes, corpus):
     queries = _queries(corpus)
-    monkeypatch.setattr(searching, "FAST_SEARCH", False)
-    monkeypatch.setattr(highlight, "FAST_SNIPPETS", False)
     answers = []
     for name in ("fast", "plain"):
-        with Engine(Settings(index_dir=indexes[name])) as engine:
+        with Engine(_plain(indexes[name])) as engine:
             answers.append(_answers(engine, queries))
     for item, a, b in zip(queries, *answers):
         assert a == b, item
@@ -197,8 +211,11 @@ def _raw_ranking(engine: Engine, queries, fast: bool) -> list:
     through ``searching.run`` directly (plain reading and, for word lists, the any mode)."""
     from search import query as q
 
+    settings = engine.settings.with_changes(fast_search=fast)
+    path = "fast" if fast else "whoosh"
+    runs = searching.RUNS[path]
     out = []
-    with engine._session() as session:
+    with engine.session() as session:
         for item in queries:
             tree = q.parse(item["q"])
             readings = [session.compile(tree)]
@@ -212,11 +229,12 @@ def _raw_ranking(engine: Engine, queries, fast: bool) -> list:
                                                  date_to=item.get("date_to"))
                 for sort in ("relevance", "date"):
                     results = searching.run(session.searcher, compiled, filter_query=filters,
-                                            limit=200, sort=sort, fast=fast)
+                                            limit=200, sort=sort, settings=settings)
                     hits = [(stored["id"], score)
                             for stored, score in searching.page_hits(results, 0, 200, sort)]
                     out.append((item["q"], sort, len(results), searching.facet_counts(results),
                                 hits))
+    assert searching.RUNS[path] - runs == len(out)
     return out
 
 
@@ -236,11 +254,8 @@ def test_fast_scores_equal_whoosh_matcher_scores(indexes, corpus):
         fast = _raw_ranking(engine, queries, True)
         plain = _raw_ranking(engine, queries, False)
         stats = engine.stats()
-        searching.FAST_SEARCH = False
-        try:
-            assert engine.stats() == stats
-        finally:
-            searching.FAST_SEARCH = True
+    with Engine(_plain(indexes["fast"])) as engine:
+        assert engine.stats() == stats
     assert len(fast) == len(plain) > 100
     assert sum(1 for row in fast if row[2]) > 60
     for a, b in zip(fast, plain):
@@ -259,21 +274,22 @@ def test_date_ranges_from_the_column_match_the_trie_terms(indexes):
              ("0001", "9999"), ("2021-12", "2021-12"), ("2019-01", "2020-01-01"),
              ("2020-04-30", "2020-05-02"), ("2030", "2031")]
     checked = 0
-    with Engine(Settings(index_dir=indexes["fast"])) as engine, engine._session() as session:
+    settings = Settings(index_dir=indexes["fast"])
+    with Engine(settings) as engine, engine.session() as session:
         for start, end in spans:
             low, _ = searching.date_bounds(start, start)
             _, high = searching.date_bounds(end, end)
             query = searching.DateSortRange(low, high)
             for sub, _ in session.searcher.leaf_searchers():
-                arrays = searching._segment_columns(sub).arrays
+                arrays = searching.segment_columns(sub, settings).arrays
                 via_column = postings.docs_of(query, sub, arrays).tolist()
-                via_terms = sorted(query._compile_query(sub.reader()).docs(sub))
+                via_terms = sorted(query.docs(sub))
                 assert via_column == via_terms, (start, end)
                 checked += len(via_terms)
     assert checked > 400
 
 
-def test_fast_search_on_an_index_with_deletions(corpus, tmp_path, monkeypatch):
+def test_fast_search_on_an_index_with_deletions(corpus, tmp_path):
     """An incremental run that removes and changes articles leaves deleted documents in
     the segments; the fast path must not count or rank them."""
     folder = tmp_path / "corpus"
@@ -293,10 +309,10 @@ def test_fast_search_on_an_index_with_deletions(corpus, tmp_path, monkeypatch):
     assert report.documents == 180
     queries = _queries(corpus)
     with Engine(settings) as engine:
-        with engine._session() as session:
+        with engine.session() as session:
             assert session.reader.has_deletions() and session.reader.doc_count_all() > 180
         fast = _answers(engine, queries)
-        monkeypatch.setattr(searching, "FAST_SEARCH", False)
+    with Engine(settings.with_changes(fast_search=False)) as engine:
         plain = _answers(engine, queries)
     assert sum(1 for r in fast if r["total"]) > 20
     assert all(r["total"] <= 180 for r in fast)
@@ -327,7 +343,7 @@ def test_exact_form_count_equals_folding_the_text():
     assert checked == len(texts) * 5 and found > 100
 
 
-def test_fast_snippets_equal_plain_ones(monkeypatch):
+def test_fast_snippets_equal_plain_ones():
     chain = chain_for("de")
     rng = random.Random(3)
     cases = []
@@ -339,24 +355,25 @@ def test_fast_snippets_equal_plain_ones(monkeypatch):
     cases.append(("ΟΔΟΣ'Α İstanbul: Häuser, HAUS und Haus.", frozenset(chain.terms("Haus"))))
     cases.append(("Haus " * 100 + "İstanbul " * 100 + "Häuser " * 100, frozenset(chain.terms("Haus"))))
 
-    def run(scan_chars=highlight.SCAN_CHARS):
-        return ([highlight.snippet(t, terms, chain, scan_chars=scan_chars) for t, terms in cases]
-                + [highlight.highlight_paragraphs(t, terms, chain) for t, terms in cases])
+    def run(scan_chars=Settings().snippet_scan_chars, fast=True):
+        return ([highlight.snippet(t, terms, chain, scan_chars=scan_chars, fast=fast)
+                 for t, terms in cases]
+                + [highlight.highlight_paragraphs(t, terms, chain, fast=fast)
+                   for t, terms in cases])
 
-    highlight.FAST_SNIPPETS = False
-    try:
-        plain = run()
-        plain_short = run(scan_chars=300)  # several stretches a text
-    finally:
-        highlight.FAST_SNIPPETS = True
+    plain = run(fast=False)
+    plain_short = run(scan_chars=300, fast=False)  # several stretches a text
     assert run() == plain
     assert run() == plain  # the texts' stretches and words now kept
     assert run(scan_chars=300) == plain_short
     assert sum(1 for html, _ in plain_short[:len(cases)] if "<mark>" in html) > 300
     # the stems forgotten every few hundred words: the kept stretches are split again
-    monkeypatch.setattr(highlight._Stems, "LIMIT", 300)
-    assert run(scan_chars=300) == plain_short
-    assert run() == plain
+    cache.configure(Settings(stems_cache_words=300))
+    try:
+        assert run(scan_chars=300) == plain_short
+        assert run() == plain
+    finally:
+        cache.configure(Settings())
 
 
 def _mixed_corpora() -> dict[str, list[str]]:
@@ -401,7 +418,7 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
     from collections import Counter
 
     from search.ingest.corpus import Article
-    from search.backends.whoosh.indexer import _analyse, index_terms
+    from search.backends.whoosh.indexer import analyse, index_terms
     from search.analysis.spelling import surface_words
 
     records = fang_records("part-019.jsonl.gz", 200)
@@ -418,7 +435,7 @@ def test_one_pass_analysis_equals_the_chain_step_by_step():
     settings = Settings(index_dir=Path("unused"))
     compounds = 0
     for article in articles:
-        prepared, words = _analyse(article, settings)
+        prepared, words = analyse(article, settings)
         expected = index_terms(article, prepared.lang)
         terms = prepared.terms
         assert terms["title"] == expected["title"] and terms["text"] == expected["text"]
@@ -440,8 +457,6 @@ def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corp
     wrote, and no run is left behind."""
     from search.backends.whoosh import segments
 
-    monkeypatch.setattr(segments, "_SPLIT_MIN_POSTINGS", 1)
-    monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
     spilled = []
     finish = segments.SegmentBuilder.finish
 
@@ -450,7 +465,8 @@ def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corp
         return finish(builder)
 
     monkeypatch.setattr(segments.SegmentBuilder, "finish", counting_finish)
-    settings = Settings(index_dir=tmp_path / "ix", index_workers=2, writer_memory_mb=1)
+    settings = Settings(index_dir=tmp_path / "ix", index_workers=2, writer_memory_mb=1,
+                        min_run_postings=30_000, split_min_postings=1)
     report = index_paths([corpus], settings)
     assert report.added == 440
     (runs, run_root), = spilled
@@ -478,20 +494,19 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
     index_paths([corpus / "a.jsonl"], Settings(index_dir=index_dir))
     before = storage.current_generation(index_dir)
     if failing == "spill":
-        sort = segments._SortedRun.of.__func__
+        sort = segments.SortedRun.of.__func__
 
         def broken(cls, postings, folder=None):
             if folder is not None:
                 raise OSError("disk full")
             return sort(cls, postings)
 
-        monkeypatch.setattr(segments._SortedRun, "of", classmethod(broken))
+        monkeypatch.setattr(segments.SortedRun, "of", classmethod(broken))
     else:
         def broken(merged, first, last):
             raise OSError("disk full")
 
-        monkeypatch.setattr(segments._Merged, "read", broken)
-    monkeypatch.setattr(segments, "MIN_RUN_POSTINGS", 30_000)
+        monkeypatch.setattr(segments.MergedRuns, "read", broken)
     roots = set()
     spill = segments.SegmentBuilder.spill
 
@@ -501,7 +516,8 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
 
     monkeypatch.setattr(segments.SegmentBuilder, "spill", noting_spill)
     with pytest.raises((RuntimeError, OSError)):
-        index_paths([corpus], Settings(index_dir=index_dir, writer_memory_mb=1), rebuild=True)
+        index_paths([corpus], Settings(index_dir=index_dir, writer_memory_mb=1,
+                                       min_run_postings=30_000), rebuild=True)
     assert roots and None not in roots and not any(os.path.exists(r) for r in roots)
     assert _run_folders(index_dir) == []
     assert storage.current_generation(index_dir) == before
@@ -517,7 +533,7 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
 
     from whoosh.formats import Positions
 
-    from search.backends.whoosh.postings import _parse_deltas, _position_deltas
+    from search.backends.whoosh.internals import parse_position_deltas, position_deltas
 
     rng = random.Random(11)
     fmt = Positions()
@@ -537,9 +553,9 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
             at += size
         return out
 
-    assert _parse_deltas(values) is not None
-    assert positions(_position_deltas(values)) == lists
-    assert positions(_position_deltas(values)) == [fmt.decode_positions(v if v.endswith(b".")
+    assert parse_position_deltas(values) is not None
+    assert positions(position_deltas(values)) == lists
+    assert positions(position_deltas(values)) == [fmt.decode_positions(v if v.endswith(b".")
                                                                         else v + b".")
                                                    for v in values]
     # other forms: a list pickled in batches, a later protocol, a count that does not match
@@ -547,8 +563,8 @@ def test_position_values_read_with_numpy_equal_whoosh_decoding():
     later = [struct.pack(">I", len(p)) + pickle.dumps(p, 4) for p in lists[:40]]
     wrong = [struct.pack(">I", len(lists[0]) + 1) + values[0][4:]] + values[1:40]
     for odd in (batched, later, wrong):
-        assert _parse_deltas(odd) is None
-        sizes, deltas = _position_deltas(odd)
+        assert parse_position_deltas(odd) is None
+        sizes, deltas = position_deltas(odd)
         expected = [pickle.loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in odd]
         assert list(sizes) == [len(e) for e in expected]
         assert list(deltas) == [d for e in expected for d in e]

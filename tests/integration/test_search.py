@@ -580,7 +580,8 @@ def test_an_engine_made_before_the_index_finds_it_once_built(tmp_path):
     engine.close()
 
 
-def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path, monkeypatch):
+def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path):
+    from search import storage
     from search.backends.whoosh import postings, searching
 
     engine = Engine(tmp_path / "index")
@@ -591,40 +592,41 @@ def test_warming_reads_every_segments_columns_and_changes_no_answer(tmp_path, mo
     index_paths([shared_file("seed", SEED_FILE)], settings)
     with Engine(settings) as cold:
         before = cold.search("Sanktion Russland").to_dict()
-    def warmed():
-        for key in [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]:
-            del searching._COLUMNS[key]
+    generation = storage.current_generation(tmp_path / "index")
+
+    def warmed(engine):
+        searching.forget_segments(generation)
         postings.clear_caches()
         engine.warm()
-        mine = [k for k in searching._COLUMNS if str(k[0]).startswith(str(tmp_path))]
+        mine = searching.segments_read(generation)
         assert mine
-        for key in mine:
-            assert {"title", "text"} <= set(searching._COLUMNS[key].arrays._lengths)
-        return mine, {searching._COLUMNS[key].arrays.key for key in mine}
+        for columns in mine:
+            assert {"title", "text"} <= columns.arrays.lengths_read
+        return mine
 
     # a built segment's compact posting arrays need no posting list decoded ahead
-    mine, keys = warmed()
-    assert all(searching._COLUMNS[key].arrays.compact is not None for key in mine)
-    assert not [k for k in postings._CACHE if k[0] in keys]
+    mine = warmed(engine)
+    assert all(columns.arrays.compact is not None for columns in mine)
+    assert not [t for columns in mine for t in postings.cached_terms(columns.arrays)]
     # in a segment without them, the posting lists of the most frequent terms are
     # decoded ahead, most frequent first
     from whoosh import index as whoosh_index
 
-    from search import storage
-
-    monkeypatch.setattr(postings, "USE_COMPACT", False)
-    mine, keys = warmed()
-    assert all(searching._COLUMNS[key].arrays.compact is None for key in mine)
-    read_ahead = [k for k in postings._CACHE if k[0] in keys]
+    blocks_only = Engine(settings.with_changes(compact_postings=False))
+    mine = warmed(blocks_only)
+    assert all(columns.arrays.compact is None for columns in mine)
+    read_ahead = [t for columns in mine for t in postings.cached_terms(columns.arrays)]
     assert read_ahead
-    ix = whoosh_index.open_dir(str(storage.current_generation(tmp_path / "index")))
+    ix = whoosh_index.open_dir(str(generation))
     with ix.reader() as reader:
         frequent = max(reader.iter_field("text"), key=lambda item: item[1].doc_frequency())[0]
     ix.close()
-    assert any(k[1:] == ("text", frequent) for k in read_ahead)
-    after = engine.search("Sanktion Russland").to_dict()
-    before.pop("took_ms"), after.pop("took_ms")
-    assert after == before and after["total"] >= 1
+    assert ("text", frequent) in read_ahead
+    for warm in (engine, blocks_only):
+        after = warm.search("Sanktion Russland").to_dict()
+        before.pop("took_ms", None), after.pop("took_ms")
+        assert after == before and after["total"] >= 1
+    blocks_only.close()
     engine.close()
 
 

@@ -165,7 +165,7 @@ def test_the_work_of_one_query_is_bounded(tmp_path):
     index_paths([corpus], settings)
     with Engine(settings) as engine:
         assert engine.search("ka*").total == 4
-        with engine._session() as session:
+        with engine.session() as session:
             one = _term_leaves(session.compile(q.parse("ka*")))
             assert one > 1000
             assert _term_leaves(session.compile(q.parse("ka* " * 100))) == one

@@ -7,10 +7,13 @@ import threading
 
 from whoosh import fields, index as whoosh_index
 
-from search import highlight
-from search.ranking import exactness
-from search.backends.whoosh.backend import _chars, _StoredFields
+from search import Engine, Settings, cache, highlight, index_paths, storage
+from search.analysis.chains import chain_for
+from search.backends.whoosh import searching
+from search.backends.whoosh.backend import StoredFields
 from search.cache import BoundedCache
+from search.ranking import exactness
+from support.corpora import SAMPLE_CORPUS
 
 
 def test_entries_are_evicted_least_recently_used_first():
@@ -133,36 +136,53 @@ def test_threads_putting_and_getting_keep_the_cache_consistent():
     assert cache.total <= limit
 
 
+def _one_cache(setting: str) -> BoundedCache:
+    """The process-wide cache sized by ``setting``."""
+    (found,) = cache.sized_by(setting)
+    return found
+
+
 def test_lowered_texts_are_kept_and_counted_as_before():
-    exactness._LOWERED.clear()
-    lowered = exactness._lowered("Das Treffen", "In MÜNCHEN")
-    assert lowered == "das treffen in münchen"
-    assert exactness._lowered("Das Treffen", "In MÜNCHEN") is lowered
-    assert exactness._LOWERED.total == len(lowered) + 200
-    assert exactness._LOWERED.limit == exactness.LOWERED_CACHE_CHARS
-    exactness._LOWERED.clear()
+    lowered = _one_cache("lowered_cache_chars")
+    lowered.clear()
+    items = [({"title": "Das Treffen", "text": "In MÜNCHEN"}, 2.0),
+             ({"title": "Ein Titel", "text": "Muenchen"}, 1.0)]
+    forms = exactness.query_forms(["München"])
+    ranked = exactness.prefer_exact(items, forms, 0.1, 30)
+    assert [score for _, score in ranked] == [2.0 * 1.1, 1.0 * 1.1]
+    held = len("das treffen in münchen") + 200 + len("ein titel muenchen") + 200
+    assert len(lowered) == 2 and lowered.total == held
+    assert exactness.prefer_exact(items, forms, 0.1, 30) == ranked
+    assert len(lowered) == 2 and lowered.total == held  # kept, not lowercased again
+    assert lowered.limit == Settings().lowered_cache_chars
+    lowered.clear()
 
 
 def test_text_stretches_are_kept_and_counted_as_before():
-    highlight._TEXTS.clear()
+    texts = _one_cache("snippet_cache_chars")
+    texts.clear()
+    chain = chain_for("de")
     text = "Ein Satz. " * 100
-    stretches = highlight._text_stretches(text, 300)
-    assert [(s.start, s.end) for s in stretches] == list(highlight._stretches(text, 300))
-    assert highlight._text_stretches(text, 300) is stretches
-    assert highlight._text_stretches(text, 400) is not stretches
-    assert highlight._TEXTS.total == highlight._text_cost(text, 300) + highlight._text_cost(text, 400)
-    assert highlight._TEXTS.limit == highlight.TEXT_CACHE_CHARS
-    highlight._TEXTS.clear()
+    terms = frozenset(chain.terms("Satz"))
+    first = highlight.snippet(text, terms, chain, scan_chars=300, fast=True)
+    # the text, and about a stretch of it lowercased
+    assert len(texts) == 1 and texts.total == len(text) + 300 + 200
+    assert highlight.snippet(text, terms, chain, scan_chars=300, fast=True) == first
+    assert len(texts) == 1
+    highlight.snippet(text, terms, chain, scan_chars=400, fast=True)
+    assert len(texts) == 2 and texts.total == 2 * len(text) + 300 + 400 + 2 * 200
+    assert texts.limit == Settings().snippet_cache_chars
+    assert highlight.snippet(text, terms, chain, scan_chars=300, fast=False) == first
+    texts.clear()
 
 
-def test_stored_fields_are_read_once_and_bounded_by_characters(tmp_path, monkeypatch):
+def test_stored_fields_are_read_once_and_bounded_by_characters(tmp_path):
     schema = fields.Schema(id=fields.ID(stored=True), title=fields.STORED, text=fields.STORED)
     ix = whoosh_index.create_in(str(tmp_path), schema)
     with ix.writer() as writer:
         for i in range(4):
             writer.add_document(id=str(i), title=f"Titel {i}", text="x" * 1000 * (i + 1))
-    monkeypatch.setattr(_StoredFields, "LIMIT_CHARS", 6000)
-    documents = _StoredFields()
+    documents = StoredFields(6000)
     with ix.searcher() as searcher:
         reads = []
 
@@ -177,24 +197,52 @@ def test_stored_fields_are_read_once_and_bounded_by_characters(tmp_path, monkeyp
         assert documents.get(counting, 0) is first and reads == [0]
         for docnum in (1, 2):  # 1207 + 2207 + 3207 = 6621 > 6000: document 0 goes
             assert documents.get(counting, docnum)["id"] == str(docnum)
-        assert list(documents._found) == [1, 2]
-        assert documents._found.total == sum(_chars(searcher.stored_fields(d)) for d in (1, 2))
-        documents.get(counting, 0)  # read again; document 1 goes
-        assert reads == [0, 1, 2, 0] and list(documents._found) == [2, 0]
+        documents.get(counting, 2)
+        documents.get(counting, 1)  # held: neither is read again; 2 is now the oldest
+        assert reads == [0, 1, 2]
+        documents.get(counting, 0)  # read again; document 2 goes
+        documents.get(counting, 1)
+        assert reads == [0, 1, 2, 0]
+        documents.get(counting, 2)
+        assert reads == [0, 1, 2, 0, 2]
     ix.close()
 
 
-def test_clear_all_empties_every_cache_of_the_process():
-    from search import cache
-    from search.backends.whoosh import postings, searching
+def test_caches_are_sized_by_the_settings_of_the_engine_that_opened_last(tmp_path):
+    settings = Settings(index_dir=tmp_path / "ix")
+    index_paths([SAMPLE_CORPUS], settings)
+    small = settings.with_changes(postings_cache_bytes=5000, snippet_cache_chars=3000)
+    try:
+        with Engine(small) as engine:
+            assert engine.search("Menschen").total > 2
+            assert [c.limit for c in cache.sized_by("postings_cache_bytes")] == [5000]
+            texts = _one_cache("snippet_cache_chars")
+            assert texts.limit == 3000 and 0 < texts.total
+            assert texts.total <= 3000 or len(texts) == 1
+            engine.search("Region Talheim")
+            assert texts.total <= 3000 or len(texts) == 1
+        with Engine(settings) as engine:
+            engine.stats()
+            assert texts.limit == Settings().snippet_cache_chars
+    finally:
+        cache.configure(Settings())
 
+
+def test_clear_all_empties_every_cache_of_the_process(tmp_path):
+    settings = Settings(index_dir=tmp_path / "ix")
+    index_paths([SAMPLE_CORPUS], settings)
     mine = BoundedCache(10)
     mine.put("a", 1)
-    exactness._lowered("Titel", "Ein Text")
-    postings._CACHE.put(("segment", "text", b"wort"), ([1, 2], [1.0, 1.0]))
-    searching._COLUMNS[("folder", "segment")] = object()
-    assert len(mine) and len(exactness._LOWERED) and postings._CACHE and searching._COLUMNS
-    cache.clear_all()
-    assert len(mine) == 0 and mine.total == 0
-    assert len(exactness._LOWERED) == 0 and len(highlight._TEXTS) == 0
-    assert not postings._CACHE and not searching._COLUMNS
+    process_wide = [item["name"] for item in Settings.describe() if item["group"] == "caches"]
+    with Engine(settings) as engine:
+        assert engine.search("Menschen").total > 2
+        generation = storage.current_generation(settings.index_dir)
+        assert searching.segments_read(generation)
+        filled = {name for name in process_wide if any(len(c) for c in cache.sized_by(name))}
+        assert {"postings_cache_bytes", "norms_cache_bytes", "snippet_cache_chars",
+                "lowered_cache_chars"} <= filled
+        cache.clear_all()
+        assert len(mine) == 0 and mine.total == 0
+        assert all(len(c) == 0 and c.total == 0
+                   for name in process_wide for c in cache.sized_by(name))
+        assert not searching.segments_read(generation)

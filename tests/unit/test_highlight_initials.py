@@ -13,7 +13,7 @@ import random
 
 from support.corpora import read_fang, shared_corpus, shared_file
 
-from search import highlight
+from search import Settings, cache, highlight
 from search.analysis.chains import WORD, chain_for
 
 TRICKY_DE = """Ärzte Aerzte ärztin Öl Oel Ölpreis Übung Ueberall über ueber Überraschung
@@ -75,8 +75,8 @@ def test_initials_pattern_finds_the_words_with_those_first_letters():
     for letters in ("as", "e", "o", "3", "x", "q"):
         initials = frozenset(letters)
         expected = [w for w in WORD.findall(text) if highlight.fold_initial(w) in initials]
-        assert highlight._initials_pattern(initials).findall(text) == expected
-    assert highlight._initials_pattern(frozenset("as")).findall(text) == \
+        assert highlight.initials_pattern(initials).findall(text) == expected
+    assert highlight.initials_pattern(frozenset("as")).findall(text) == \
         ["äb", "sx", "ab", "ßa", "s2", "as"]
 
 
@@ -106,16 +106,13 @@ def test_prefiltered_snippets_equal_word_by_word_ones():
             cases.append(("İstanbul ΟΔΟΣ " + tricky + " İzmir", frozenset(chain.terms(word)),
                           chain))
 
-    def run(scan_chars=highlight.SCAN_CHARS):
-        return [highlight.snippet(t, terms, c, scan_chars=scan_chars) for t, terms, c in cases]
+    def run(scan_chars=Settings().snippet_scan_chars, fast=True):
+        return [highlight.snippet(t, terms, c, scan_chars=scan_chars, fast=fast)
+                for t, terms, c in cases]
 
-    highlight.FAST_SNIPPETS = False
-    try:
-        plain = run()
-        plain_short = run(scan_chars=400)
-    finally:
-        highlight.FAST_SNIPPETS = True
-    highlight._TEXTS.clear()
+    plain = run(fast=False)
+    plain_short = run(scan_chars=400, fast=False)
+    cache.clear_all()  # no stretch kept from before
     assert run() == plain
     assert run(scan_chars=400) == plain_short
     assert run() == plain  # stretches kept, learned for some first letters only

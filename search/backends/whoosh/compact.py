@@ -4,9 +4,9 @@ document numbers and frequencies, read at query time without any decoding.
 Whoosh's posting blocks hold each posting's positions beside its document and
 frequency, pickled and compressed: a word query that scores every match pays
 for decompressing and unpickling all of them, which is most of its time. The
-segment builder (:mod:`search.segments`) therefore also writes, per segment,
+segment builder (:mod:`.segments`) therefore also writes, per segment,
 one file (``<segment id>.npst``) with every text field's postings of more
-than :data:`search.segments.INLINE_MAX` documents as
+than :data:`.internals.INLINE_MAX` documents as
 
 - ``keys``: the offset of the term's postings in the segment's ``.pst`` file
   (from its term info: ascending, one per term), and ``starts``: where each

@@ -85,7 +85,8 @@ def test_subheadings_end_with_a_stop_and_broken_lines_join(news_engine):
     # A text wrapped in mid-sentence: the line break is a space, no stop.
     text = news_engine.article("fang-10573")["text"]
     assert "habe die Bundesregierung\n\nUnterstützung" in text
-    plain = snippet(text, frozenset(chain.terms("Unterstützung")), chain)[1]
+    plain = snippet(text, frozenset(chain.terms("Unterstützung")), chain,
+                    scan_chars=Settings().snippet_scan_chars, fast=True)[1]
     assert "habe die Bundesregierung Unterstützung in Millionenhöhe" in plain, plain
 
 

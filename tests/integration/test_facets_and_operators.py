@@ -9,25 +9,19 @@ counts must equal the sums of the single selections. ``ODER``, ``UND`` and
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(os.environ.get("NEWSSEARCH_CORPORA",
-                             Path(__file__).resolve().parents[1].parent / "shared" / "corpora"))
+from support.corpora import shared_file
+
 # About 1,000 articles of Nov 2020 from three sources.
 PARTS = ("part-020.jsonl.gz",)
 QUERIES = ("Impfung", "Corona Schule", "Lockdown OR Ausgangssperre", "Weihnachten")
 
 
 def fang_parts() -> list[Path]:
-    paths = [SHARED / "fang-covid-real" / name for name in PARTS]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        pytest.fail(f"shared corpus files missing: {', '.join(missing)} (the tests read the "
-                    f"real corpora from ../shared/corpora)", pytrace=False)
-    return paths
+    return [shared_file("fang-covid-real", name) for name in PARTS]
 
 
 @pytest.fixture(scope="module", params=["whoosh", "xapian"])
