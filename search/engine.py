@@ -13,7 +13,8 @@ from .analysis import chain_for, query_terms
 from .backends import open_backend
 from .ranking.exactness import prefer_exact, query_forms
 from .highlight import highlight_paragraphs, snippet
-from .results import SearchResult, article_dict, hit_dict
+from .compare import word_diff
+from .results import SearchResult, article_dict, hit_dict, version_dict
 from .settings import Settings
 from .storage import IndexMissing
 
@@ -127,8 +128,13 @@ class Engine:
     def search(self, query: str, page: int = 1, per_page: int | None = None,
                sort: str = "relevance", lang: str | None = None, source: str | None = None,
                category: str | None = None, date_from: str | None = None,
-               date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
+               date_to: str | None = None, *, suggest: bool = True,
+               collapse: bool | None = None) -> SearchResult:
         """Search the index. Never raises on the query text itself.
+
+        With ``collapse`` (default: the setting ``collapse_duplicates``) the best-ranked
+        article of each near-duplicate cluster stands for the others, which its hit
+        lists (:mod:`search.duplicates`); totals and facets count articles either way.
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -136,18 +142,20 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
+        collapse = self.settings.collapse_duplicates if collapse is None else bool(collapse)
         # Lone surrogates (undecodable bytes of a command line) are no text and no valid
         # JSON: they are echoed and searched as U+FFFD.
         text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
-        result = SearchResult(query=text, page=page, per_page=per_page)
+        result = SearchResult(query=text, page=page, per_page=per_page, collapse=collapse)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None
         with self._session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
-                self._run(session, tree, result, sort=sort, lang=lang, source=source,
-                          category=category, date_from=date_from, date_to=date_to)
+                self._run(session, tree, result, sort=sort, collapse=collapse, lang=lang,
+                          source=source, category=category, date_from=date_from,
+                          date_to=date_to)
                 if suggest and result.reason is None:
                     result.suggestion = self._suggestion(
                         session, cleaned, tree, result.total,
@@ -159,7 +167,7 @@ class Engine:
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
-    def _run(self, session, tree, result, *, sort, **filters):
+    def _run(self, session, tree, result, *, sort, collapse=False, **filters):
         compiled = session.compile(tree)
         if compiled is None:
             result.reason = "the query holds only stopwords or no searchable words"
@@ -172,7 +180,8 @@ class Engine:
         rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
                   and q.is_plain_conjunction(tree) and start < depth)
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
-        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
+        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort,
+                           collapse=collapse)
         # Fewer hits than a page of the default size: the ranked OR instead. The bar does
         # not move with the page size asked for, so every page (and the one big page of
         # the same query) reads the query the same way.
@@ -181,11 +190,12 @@ class Engine:
             loose = session.any_of(tree)
             if loose is not None:
                 hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
-                                   sort=sort)
+                                   sort=sort, collapse=collapse)
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
         result.facets = hits.facets
+        result.stories = hits.stories if collapse else None
         items = hits.items
         if rerank:
             words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
@@ -193,16 +203,16 @@ class Engine:
                                  depth)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
-            result.hits.append(self._hit(stored, score, terms))
+            result.hits.append(self._hit(stored, score, terms, hits.folded.get(stored["id"])))
 
-    def _hit(self, stored: dict, score, terms) -> dict:
+    def _hit(self, stored: dict, score, terms, folded=None) -> dict:
         chain = chain_for(stored.get("lang"))
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
                               context=settings.snippet_context_chars,
                               lead_chars=settings.snippet_lead_chars)
-        return hit_dict(stored, score, html, plain)
+        return hit_dict(stored, score, html, plain, folded)
 
     def _suggestion(self, session, text, tree, total, filters):
         if total >= self.settings.suggest_below_hits:
@@ -231,7 +241,8 @@ class Engine:
     # -- articles ----------------------------------------------------------
 
     def article(self, article_id: str, query: str | None = None) -> dict | None:
-        """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
+        """A stored article, or ``None``. With ``query``, its paragraphs highlighted. Its
+        ``versions`` are the other articles of its near-duplicate cluster."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
         with self._session() as session:
@@ -245,7 +256,23 @@ class Engine:
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
                                                        chain_for(stored.get("lang")))
-            return article_dict(stored, paragraphs_html)
+            return article_dict(stored, paragraphs_html, session.versions(article_id))
+
+    def compare(self, first_id: str, second_id: str) -> dict | None:
+        """What differs between two articles (two versions of one story, typically): both
+        in brief and the word-level difference of their titles and texts
+        (:func:`search.compare.word_diff`); ``None`` when one of them is not there."""
+        if not all(isinstance(i, str) and i and not _SURROGATE.search(i)
+                   for i in (first_id, second_id)):
+            return None
+        with self._session() as session:
+            first, second = session.document(first_id), session.document(second_id)
+        if first is None or second is None:
+            return None
+        most = self.settings.diff_max_words
+        return {"first": version_dict(first), "second": version_dict(second),
+                "title": word_diff(first.get("title", ""), second.get("title", ""), most),
+                "text": word_diff(first.get("text", ""), second.get("text", ""), most)}
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""

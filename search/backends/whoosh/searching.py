@@ -23,8 +23,10 @@ from ...fields import FACET_FIELDS, PARTS_FIELD
 from ...query.planning import Planner, date_keys, filter_span, tokens
 from ...settings import Settings
 from . import postings
+from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
 from .coordination import Coordinated
 from .postings import SegmentArrays, docs_of, scored
+from .schema import CLUSTER_FIELD
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -315,18 +317,36 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
 FAST_SEARCH = True
 
 
-def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, fast: bool | None = None):
+def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, fast: bool | None = None,
+        collapse: bool = False):
     """Search with facets over all matches; returns Whoosh results (or the same
-    figures from the fast path)."""
+    figures from the fast path). With ``collapse``, the first ``limit`` hits are the
+    heads of as many near-duplicate clusters (:mod:`.collapsing`), and totals and facets
+    still count every match."""
+    collapse = bool(collapse) and CLUSTER_FIELD in searcher.schema
     if FAST_SEARCH if fast is None else fast:
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort)
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, collapse)
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
     else:
         sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("date_sort", reverse=True)]
     groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
-    return searcher.search(whoosh_query, filter=filter_query, limit=limit,
-                           sortedby=sortedby, groupedby=groupedby)
+    results = searcher.search(whoosh_query, filter=filter_query, limit=limit,
+                              sortedby=sortedby, groupedby=groupedby)
+    if not collapse:
+        return results
+    hits, stories, members = collapsed_search(searcher, whoosh_query, filter_query=filter_query,
+                                              limit=limit, sortedby=sortedby)
+    top = [(_relevance(hit.score, sort), hit.docnum) for hit in hits]
+    counts = {name: results.groups(name) for name in FACET_FIELDS}
+    return FastResults(searcher, len(results), top, counts, stories=stories, members=members)
+
+
+def _relevance(key, sort: str):
+    """The score of a hit of a sorted search, whose sort key holds the negated score."""
+    if isinstance(key, tuple):
+        return -(key[1] if sort == "date" else key[0])
+    return key
 
 
 class FastResults:
@@ -335,11 +355,16 @@ class FastResults:
     and the first ``limit`` hits in the order Whoosh's sorting collector gives
     (score, then date, newest first, then document number; or date first)."""
 
-    def __init__(self, searcher, total: int, top: list, facets: dict):
+    def __init__(self, searcher, total: int, top: list, facets: dict, *,
+                 stories: int | None = None, members: list | None = None):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
         self.facets = facets
+        # Collapsed: the clusters among all matches, and each hit's folded members
+        # (global docnums, in result order).
+        self.stories = stories
+        self.members = members
 
     def __len__(self):
         return self.total
@@ -372,6 +397,7 @@ class _SegmentColumns:
             self.facets[name] = (codes, list(index))
         self.arrays = SegmentArrays(reader, key)
         self.arrays.dates = self.dates
+        self.clusters = cluster_keys(reader)
 
 
 _COLUMNS: dict = {}
@@ -454,14 +480,16 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
     return chosen
 
 
-def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:
+def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
+              collapse: bool = False) -> FastResults:
     context = searcher.context().set(needs_current=True)
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
     by_date = sort == "date"
-    found_docs, found_scores, found_dates = [], [], []
+    found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for subsearcher, offset in searcher.leaf_searchers():
         columns = _segment_columns(subsearcher)
+        collapse = collapse and columns.clusters is not None
         arrays = columns.arrays
         allow = None
         if filter_query is not None:
@@ -480,6 +508,8 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> Fa
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
+        if collapse:
+            found_keys.append(columns.clusters[docs])
         for name in FACET_FIELDS:
             facet = columns.facets[name]
             if facet is None:
@@ -490,11 +520,18 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> Fa
             for code in np.flatnonzero(tally).tolist():
                 into[names[code]] = into.get(names[code], 0) + int(tally[code])
     if not total:
-        return FastResults(searcher, 0, [], counts)
+        return FastResults(searcher, 0, [], counts, stories=0 if collapse else None,
+                           members=[] if collapse else None)
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
     first, second = (-dates, -scores) if by_date else (-scores, -dates)
+    if collapse and len(found_keys) == len(found_docs):
+        heads, stories, members = collapse_arrays(first, second, docs,
+                                                  np.concatenate(found_keys), limit)
+        top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
+        return FastResults(searcher, total, top, counts, stories=stories,
+                           members=[docs[m].tolist() for m in members])
     if limit and len(docs) > limit:
         # Only what can reach the first ``limit`` places (ties on the first key included).
         bar = np.partition(first, limit - 1)[limit - 1]

@@ -131,6 +131,8 @@ class SegmentBuilder:
         self._writer_pid: int | None = None  # the process spilling a run in the background
         # The text postings are written by two processes at the end (see _write_text_field).
         self.split_writes = split_writes and hasattr(os, "fork")
+        # Fields whose values are known only once every document is in (see add_late_field).
+        self.late: dict[str, list] = {}
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -148,6 +150,12 @@ class SegmentBuilder:
     def delete(self, docnum: int) -> None:
         """Mark a document added earlier as deleted (a later one replaced it)."""
         self.deleted.add(docnum)
+
+    def add_late_field(self, name: str, values: list) -> None:
+        """The values of an ID field with a column that are known only once every document
+        is added (near-duplicate clusters): ``values[docnum]`` for every document; they are
+        indexed and written to the column by :meth:`finish`."""
+        self.late[name] = values
 
     def cancel(self) -> None:
         _stop(self._writer_pid)
@@ -250,6 +258,8 @@ class SegmentBuilder:
             self.wait()
             if self.docnum == 0:
                 return []
+            for name, values in self.late.items():
+                self._add_late_field(name, values)
             self.perdoc.close()
             segment = self.segment
             segment.set_doc_count(self.docnum)
@@ -283,6 +293,25 @@ class SegmentBuilder:
             return [segment]
         finally:
             self._remove_runs()
+
+    def _add_late_field(self, name: str, values: list) -> None:
+        field = self.schema[name]
+        other = self.other.setdefault(name, {})
+        column = field.column_type
+        perdoc = self.perdoc
+        perdoc._create_column(name, column)
+        writer = perdoc._get_column(name)
+        deleted = self.deleted
+        for docnum, value in enumerate(values[:self.docnum]):
+            if docnum in deleted or not value:
+                continue
+            for tbytes, _, weight, vbytes in field.index(value):
+                entry = other.get(tbytes)
+                if entry is None:
+                    other[tbytes] = [docnum, _ONE if weight == 1 else weight * 1.0, vbytes]
+                else:
+                    entry.extend((docnum, _ONE if weight == 1 else weight * 1.0, vbytes))
+            writer.add(docnum, field.to_column_value(value))
 
     def _remove_runs(self) -> None:
         if self.run_root is not None:
