@@ -71,16 +71,18 @@ class StaleClusters(ValueError):
 
 @dataclass(frozen=True)
 class Signing:
-    """What a signature depends on; stored with the signatures, and a change needs a rebuild."""
+    """What a signature depends on; stored with the signatures, and a change needs a rebuild
+    (``enabled``: whether articles are signed at all, the setting ``find_duplicates``)."""
 
+    enabled: bool
     permutations: int
     shingle_words: int
     min_words: int
 
     @classmethod
     def of(cls, settings) -> "Signing":
-        return cls(int(settings.duplicate_permutations), int(settings.duplicate_shingle_words),
-                   int(settings.duplicate_min_words))
+        return cls(bool(settings.find_duplicates), int(settings.duplicate_permutations),
+                   int(settings.duplicate_shingle_words), int(settings.duplicate_min_words))
 
 
 # -- signatures ------------------------------------------------------------------
@@ -121,6 +123,8 @@ def _empty_minhash(permutations: int) -> MinHash:
 def signature(text_or_words, signing: Signing) -> np.ndarray | None:
     """The MinHash signature of an article's text (or of its lowercased words), or
     ``None`` when it has too few words to be clustered."""
+    if not signing.enabled:
+        return None
     words = words_of(text_or_words) if isinstance(text_or_words, str) else text_or_words
     if len(words) < max(signing.min_words, signing.shingle_words):
         return None

@@ -101,7 +101,7 @@ def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
     if PARTS_FIELD:
         counts = chain.compound_part_counts(title_group[:2], text_group[:2])
         grouped[PARTS_FIELD] = (list(counts), list(counts.values()), None)
-    signed = signature(text_tokens, Signing.of(settings)) if settings.find_duplicates else None
+    signed = signature(text_tokens, Signing.of(settings))
     return Prepared(article, lang, grouped, checksum(article), signed), words
 
 
@@ -248,10 +248,8 @@ class _Run:
             self._written[article.id] = digest
         if not self.counts_files:
             self.vocabulary.add(article.title + "\n" + article.text)
-        if self.settings.find_duplicates:
-            signed = prepared.signature if prepared is not None else \
-                signature(article.text, Signing.of(self.settings))
-            self.clusters.put(article.id, signed)
+        self.clusters.put(article.id, prepared.signature if prepared is not None else
+                          signature(article.text, Signing.of(self.settings)))
 
     def replace(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
         self.open()
