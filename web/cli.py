@@ -213,15 +213,18 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 @click.option("--category", default=None, help="Only articles of this category.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="Show every article; by default the best-ranked article of a near-duplicate "
+                   "cluster stands for the others.")
 @settings_options()
 def search_command(options, query, as_json, limit, page, sort, lang, source, category,
-                   date_from, date_to):
+                   date_from, date_to, no_collapse):
     """Search the index for QUERY (see the README for the query language)."""
     try:
         with Engine(options.settings) as engine:
             result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
                                    source=source, category=category, date_from=date_from,
-                                   date_to=date_to)
+                                   date_to=date_to, collapse=False if no_collapse else None)
     except InvalidParameter as error:
         raise click.UsageError(error.message)
     except InvalidSetting as error:
@@ -233,7 +236,8 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         return
     color = sys.stdout.isatty()
     data = result.to_dict()
-    click.echo(f"{data['total']} Treffer ({data['took_ms'] / 1000:.3f} s)"
+    stories = f" in {data['stories']} Meldungen" if data["folded"] else ""
+    click.echo(f"{data['total']} Treffer{stories} ({data['took_ms'] / 1000:.3f} s)"
                + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
     if data["reason"]:
         click.echo(f"({data['reason']})")
@@ -247,6 +251,10 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         click.echo(f"{number}. {click.style(hit['title'], bold=True) if color else hit['title']}")
         click.echo(f"   {hit['id']}  {meta}")
         click.echo("   " + _terminal_snippet(hit["snippet"], color))
+        if hit["folded"]:
+            shown = ", ".join(f"{d['source'] or '-'} ({d['id']})" for d in hit["duplicates"][:3])
+            more = hit["folded"] - min(3, len(hit["duplicates"]))
+            click.echo(f"   Auch bei: {shown}" + (f" (+{more})" if more > 0 else ""))
 
 
 # -- stats -----------------------------------------------------------------------
@@ -273,6 +281,9 @@ def stats_command(options, as_json):
     click.echo(f"dates:       {stats['first_date'] or '-'} … {stats['last_date'] or '-'}")
     if stats["size_bytes"] is not None:
         click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    duplicates = stats["duplicates"]
+    click.echo(f"duplicates:  {duplicates['clusters']} clusters of near-duplicates, "
+               f"{duplicates['articles']} articles in them")
     if stats.get("shards"):
         click.echo(f"shards:      {stats['shards']['answered']} of {stats['shards']['total']} "
                    f"answered")
@@ -492,11 +503,15 @@ def serve_command(options, host, port, threads, workers, corpus_paths, debug):
               help="Also write the ranking as a TREC run file.")
 @click.option("--tag", default="newssearch", show_default=True, help="Run tag in the run file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--collapse", is_flag=True,
+              help="Rank as the page does, near-duplicates folded (by default every article is "
+                   "ranked, so figures stay comparable with runs and tools that do not fold).")
 @settings_options()
-def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json):
+def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json, collapse):
     """Measure ranking quality on judged queries: MRR, recall, nDCG, zero hits, latency.
 
-    Every query goes through the same search as the web page.
+    Every query goes through the same search as the web page (without folding
+    near-duplicates unless --collapse is given).
     """
     try:
         queries = read_queries(queries_path)
@@ -507,7 +522,8 @@ def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_j
         raise click.UsageError(f"{queries_path}: no queries")
     try:
         with Engine(options.settings) as engine:
-            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth)
+            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth,
+                                        collapse=collapse)
     except IndexMissing as error:
         fail(str(error))
     if run_out is not None:

@@ -8,7 +8,7 @@ import time
 from flask import Blueprint, abort, current_app, render_template, request
 
 from . import engine, present
-from .params import SearchParams, parse_search, valid_article_id
+from .params import SearchParams, compared_ids, parse_search, valid_article_id
 
 blueprint = Blueprint("pages", __name__)
 
@@ -52,7 +52,9 @@ def search():
         "clear_url": present.search_url(params, lang=None, source=None, category=None,
                                          date_from=None, date_to=None),
         "histogram": present.histogram(months, params),
-        "pages": present.pagination(result["total"], params, eng.settings.max_page),
+        "pages": present.pagination(result["stories"] if result["stories"] is not None
+                                    else result["total"], params, eng.settings.max_page),
+        "collapse_url": present.search_url(params, collapse=not params.collapse),
         "sorts": present.sort_links(params),
         "suggestion_url": present.search_url(params, q=suggestion["query"]) if suggestion else None,
         "article_url": present.article_url,
@@ -77,9 +79,22 @@ def article(article_id: str):
         marked=paragraphs is not None,
         related=eng.more_like(article_id, RELATED),
         article_url=present.article_url,
+        compare_url=present.compare_url,
         back_url=_back_url(query, eng.settings.per_page),
         plain_url=present.article_url(article_id),
     )
+
+
+@blueprint.get("/vergleich")
+def compare():
+    """Two versions of an article side by side: what was removed, what was added."""
+    first, second = compared_ids(request.args)
+    found = engine().compare(first, second)
+    if found is None:
+        abort(404)
+    return render_template("vergleich.html", comparison=found, query="",
+                           article_url=present.article_url,
+                           compare_swap_url=present.compare_url(second, first))
 
 
 def _back_url(query: str, per_page: int) -> str | None:

@@ -317,6 +317,40 @@ def histogram(months: list[dict], params: SearchParams) -> dict | None:
     }
 
 
+# -- near-duplicates ---------------------------------------------------------------
+
+ALSO_AT_SHOWN = 2
+
+
+def _outlet(item: dict) -> str:
+    return item.get("source") or host(item.get("url") or "") or "weitere Fassung"
+
+
+def also_at(hit: dict, query: str = "") -> dict | None:
+    """The line under a hit that stands for near-duplicates: "Auch bei: zeit.de,
+    tagesspiegel.de (+2)", each outlet a link to its version, the rest counted and
+    linked to the list of versions on the hit's article page."""
+    duplicates = hit.get("duplicates") or []
+    folded = max(int(hit.get("folded") or 0), len(duplicates))
+    if not folded:
+        return None
+    links, seen = [], set()
+    for item in duplicates:
+        label = _outlet(item)
+        if label in seen or len(links) == ALSO_AT_SHOWN:
+            continue
+        seen.add(label)
+        links.append({"label": label, "url": article_url(item["id"], query),
+                      "title": " – ".join(v for v in (german_date(item.get("date")),
+                                                      item.get("title")) if v)})
+    return {"links": links, "more": folded - len(links),
+            "more_url": article_url(hit["id"], query) + "#fassungen"}
+
+
+def compare_url(first_id: str, second_id: str) -> str:
+    return url_for("pages.compare", a=first_id, b=second_id)
+
+
 # -- paging ----------------------------------------------------------------------
 
 
@@ -354,5 +388,5 @@ FILTERS = {
     "number": number, "seconds": seconds, "german_date": german_date,
     "machine_date": machine_date, "language": language, "html_lang": html_lang,
     "web_url": web_url, "host": host, "marked": marked, "snippet": snippet,
-    "month_label": month_label,
+    "month_label": month_label, "also_at": also_at,
 }
