@@ -123,12 +123,12 @@ class SearchResult:
             "took_ms": round(self.took_ms, 2),
             "mode": self.mode,
             "reason": self.reason,
-            "collapse": self.collapse,
-            "stories": self.stories,
-            "folded": self.folded,
             "hits": self.hits,
             "facets": self.facets,
             "suggestion": self.suggestion,
+            "collapse": self.collapse,
+            "stories": self.stories,
+            "folded": self.folded,
         }
         if self.shards is not None:
             data["shards"] = dict(self.shards)

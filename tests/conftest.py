@@ -68,7 +68,9 @@ def run_cli(*args, timeout: float = 180, **kwargs) -> subprocess.CompletedProces
 
 
 def all_hits(engine, query: str, **params) -> list[dict]:
-    """Every hit of a search, walking the pages of 100."""
+    """Every hit of a search, walking the pages of 100 (every article: near-duplicates are
+    not folded unless ``collapse=True`` is passed)."""
+    params.setdefault("collapse", False)
     hits = []
     page = 1
     while True:

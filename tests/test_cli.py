@@ -16,9 +16,9 @@ from search import Engine
 from search.storage import LOCK
 
 RESULT_KEYS = ["query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-               "facets", "suggestion"]
+               "facets", "suggestion", "collapse", "stories", "folded"]
 HIT_KEYS = ["id", "title", "date", "lang", "source", "category", "url", "score", "snippet",
-            "snippet_text"]
+            "snippet_text", "folded", "duplicates"]
 ISO_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T\d\d:\d\d:\d\d([+-]\d\d:\d\d)?)?)?)?")
 
 
