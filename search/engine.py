@@ -242,7 +242,8 @@ class Engine:
 
     def article(self, article_id: str, query: str | None = None) -> dict | None:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted. Its
-        ``versions`` are the other articles of its near-duplicate cluster."""
+        ``cluster`` is the id of its near-duplicate cluster, its ``versions`` the other
+        articles in it."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
         with self._session() as session:
@@ -256,7 +257,8 @@ class Engine:
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
                                                        chain_for(stored.get("lang")))
-            return article_dict(stored, paragraphs_html, session.versions(article_id))
+            cluster, versions = session.cluster(article_id)
+            return article_dict(stored, paragraphs_html, cluster, versions)
 
     def compare(self, first_id: str, second_id: str) -> dict | None:
         """What differs between two articles (two versions of one story, typically): both

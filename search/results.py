@@ -41,14 +41,15 @@ def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text:
 
 
 def article_dict(stored: dict, paragraphs_html: list[str] | None = None,
-                 versions: list[dict] | None = None) -> dict:
-    """A stored article as the article page and ``/api/articles/<id>`` show it, with the
-    other versions of it (its near-duplicate cluster), oldest first."""
+                 cluster: str | None = None, versions: list[dict] | None = None) -> dict:
+    """A stored article as the article page and ``/api/articles/<id>`` show it, with its
+    near-duplicate cluster (its id, and the other versions in it, oldest first)."""
     text = stored.get("text", "")
     article = {
         **_described(stored),
         "text": text,
         "paragraphs": [p for p in text.split("\n\n") if p],
+        "cluster": cluster if cluster is not None else stored["id"],
         "versions": [version_dict(v) for v in sorted(versions or (), key=_version_order)],
     }
     if paragraphs_html is not None:

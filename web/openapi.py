@@ -179,7 +179,7 @@ def schemas() -> dict:
         "Article": {
             "type": "object",
             "required": ["id", "title", "date", "lang", "source", "category", "url", "text",
-                         "paragraphs", "versions"],
+                         "paragraphs", "cluster", "versions"],
             "properties": {
                 "id": string, "title": string, "date": _nullable("string"),
                 "lang": _nullable("string"), "source": _nullable("string"),
@@ -190,6 +190,10 @@ def schemas() -> dict:
                     "type": "array", "items": string,
                     "description": "Only with q: the paragraphs as HTML, matched words in "
                                    "<mark>."},
+                "cluster": {"type": "string",
+                            "description": "The id of its near-duplicate cluster: the "
+                                           "smallest id among the articles in it (its own id "
+                                           "when it stands alone)."},
                 "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
                              "description": "The other articles of its near-duplicate cluster "
                                             "(the same story elsewhere or in another version), "

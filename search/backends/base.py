@@ -54,7 +54,8 @@ class Session(Protocol):
 
     def document(self, article_id: str) -> dict | None: ...
 
-    def versions(self, article_id: str) -> list[dict]: ...  # the other members of its cluster
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        """The article's near-duplicate cluster id and its other members (stored fields)."""
 
     def more_like(self, article_id: str, n: int) -> list: ...  # (stored fields, score)
 

@@ -228,7 +228,7 @@ class WhooshSession:
             collapse: bool = False) -> Hits:
         filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      collapse=collapse)
+                      fast=None if self.settings.fast_search else False, collapse=collapse)
         documents, searcher = self.snapshot.documents, self.searcher
 
         def stored(docnum):
@@ -249,17 +249,17 @@ class WhooshSession:
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)
 
-    def versions(self, article_id: str) -> list[dict]:
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
         searcher = self.searcher
         docnum = searcher.document_number(id=article_id)
         if docnum is None or CLUSTER_FIELD not in searcher.schema:
-            return []
+            return None, []
         cluster = searcher.reader().column_reader(CLUSTER_FIELD)[docnum]
         if not cluster:
-            return []
-        return [searcher.stored_fields(other)
-                for other in sorted(searcher.document_numbers(**{CLUSTER_FIELD: cluster}))
-                if other != docnum]
+            return None, []
+        return cluster, [searcher.stored_fields(other) for other in
+                         sorted(searcher.document_numbers(**{CLUSTER_FIELD: cluster}))
+                         if other != docnum]
 
     def more_like(self, article_id: str, n: int = 5) -> list:
         searcher = self.searcher

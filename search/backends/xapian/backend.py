@@ -406,17 +406,17 @@ class XapianSession:
             return None
         return self.call(work)
 
-    def versions(self, article_id: str) -> list[dict]:
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
         def work(db, live):
             docid = next((p.docid for p in db.postlist(xd.id_term(article_id))), None)
             if docid is None:
-                return []
+                return None, []
             cluster = db.get_document(docid).get_value(xd.SLOT_CLUSTER)
             if not cluster:
-                return []
-            term = xd.cluster_term(cluster.decode("utf-8", "surrogatepass"))
-            return [xd.stored_of(db.get_document(p.docid)) for p in db.postlist(term)
-                    if p.docid != docid]
+                return None, []
+            cluster = cluster.decode("utf-8", "surrogatepass")
+            return cluster, [xd.stored_of(db.get_document(p.docid))
+                             for p in db.postlist(xd.cluster_term(cluster)) if p.docid != docid]
         return self.call(work)
 
     def more_like(self, article_id: str, n: int = 5) -> list:
