@@ -15,12 +15,17 @@ search engine):
   (datasketch, ``affine32`` scheme, fixed seed) of the set of shingles is the
   article's signature. Texts of fewer than ``duplicate_min_words`` words are
   never clustered.
-- **Edges.** Two articles are near-duplicates when the share of equal
-  MinHash values, the estimate of the Jaccard similarity of their shingle
-  sets, is at least ``duplicate_threshold``. Candidates come from a MinHash
-  LSH index (datasketch) whose bands are chosen for recall
-  (``duplicate_recall_weight``): a false candidate costs one comparison of
-  two signatures, a missed pair a wrong cluster.
+- **Edges.** Two articles are near-duplicates when they share a band of
+  their signatures (MinHash LSH, datasketch; the bands chosen for recall,
+  ``duplicate_recall_weight``: a false candidate costs one comparison of two
+  signatures, a missed pair a wrong cluster) and the share of equal MinHash
+  values, the estimate of the Jaccard similarity of their shingle sets, is
+  at least ``duplicate_threshold``. A run that changes many articles asks
+  datasketch's LSH index for the candidates; a run that changes a few
+  compares their signatures with every stored one instead (numpy, a few
+  milliseconds each), which saves building the index (see
+  ``SCAN_LIMIT``). Both find the same edges: a pair is an edge when it shares
+  a band and is similar enough, whichever way the band was found.
 - **Clusters** are the connected components of those edges, and a cluster's
   id is the smallest id among its members (a singleton's is its own id).
   Both depend only on the signatures and the settings, never on the order
@@ -34,9 +39,11 @@ ones; :meth:`Clusters.update` then recomputes only the components that can
 have changed (those holding a changed or removed article, or a neighbour of
 a changed one) and returns the articles whose cluster id changed, which the
 backend writes to its index (a Whoosh field and column, a Xapian value and
-term). The LSH index itself is not stored: it is rebuilt from the
-signatures when a run changes something (measured at 28,041 articles: see
-``benchmarks/duplicates.py``).
+term). The LSH index itself is not stored: a run that needs it builds it
+from the signatures (see ``benchmarks/duplicates.py`` for the times).
+
+datasketch is imported where it is used (its import takes about a second,
+most of it scipy's): a run of the indexer that changes nothing never loads it.
 """
 
 from __future__ import annotations
@@ -49,7 +56,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from .analysis.chains import chain_for
 
@@ -57,6 +63,10 @@ FILE = "duplicates.npz"
 VERSION = 1
 SCHEME = "affine32"
 SEED = 1
+# Up to this many articles to look at, a run compares signatures directly instead of
+# building the LSH index (one comparison with every signature costs about a four
+# hundredth of building the index, measured at 28,041 articles).
+SCAN_LIMIT = 256
 # Shingle hashes: the polynomial hash (mod 2**64, an odd base) of a shingle's words joined
 # by single spaces, folded to 32 bits (the input width of the affine32 scheme, which
 # mixes its inputs before permuting them). Every shingle of a text at once, from prefix
@@ -139,7 +149,9 @@ def shingle_hashes(words: list[str], size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _empty_minhash(permutations: int) -> MinHash:
+def _empty_minhash(permutations: int):
+    from datasketch import MinHash
+
     # hashfunc=int: the shingles come hashed already (see shingle_hashes).
     return MinHash(num_perm=permutations, seed=SEED, hashfunc=int, scheme=SCHEME)
 
@@ -184,7 +196,9 @@ class Clusters:
         self._changed: set[str] = set()  # put with a new signature since the last update
         self._dropped: dict[str, str] = {}  # signature gone since the last update -> old cluster
         self._recluster_all = False
-        self._lsh: MinHashLSH | None = None
+        self._lsh = None  # datasketch's MinHashLSH, built when a run needs it
+        self._bands: tuple[int, int] | None = None  # (bands, rows per band)
+        self._scan = False  # compare signatures directly instead of asking the LSH index
         # Ids whose cluster the index may not hold yet (see pending_ids); stored.
         self.pending: set[str] = set()
 
@@ -299,13 +313,22 @@ class Clusters:
 
     # -- clustering ------------------------------------------------------------------
 
-    def _lean(self, row: int) -> LeanMinHash:
+    def _lean(self, row: int):
+        from datasketch import LeanMinHash
+
         return LeanMinHash(seed=SEED, hashvalues=self.signatures[row], scheme=SCHEME)
 
-    def _index(self) -> MinHashLSH:
+    def _new_lsh(self):
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.signing.permutations,
+                         weights=(1.0 - self.recall_weight, self.recall_weight))
+        self._bands = (lsh.b, lsh.r)
+        return lsh
+
+    def _index(self):
         if self._lsh is None:
-            lsh = MinHashLSH(threshold=self.threshold, num_perm=self.signing.permutations,
-                             weights=(1.0 - self.recall_weight, self.recall_weight))
+            lsh = self._new_lsh()
             with lsh.insertion_session() as session:
                 for article_id, row in self.rows.items():
                     session.insert(article_id, self._lean(row), check_duplication=False)
@@ -317,7 +340,10 @@ class Clusters:
             self._lsh.remove(article_id)
 
     def neighbours(self, article_id: str) -> list[str]:
-        """The articles whose estimated similarity to ``article_id`` reaches the threshold."""
+        """The articles that share a band with ``article_id`` and whose estimated
+        similarity to it reaches the threshold."""
+        if self._scan and self._lsh is None:
+            return self._scanned_neighbours(article_id)
         row = self.rows[article_id]
         candidates = [c for c in self._index().query(self._lean(row)) if c != article_id]
         if not candidates:
@@ -326,6 +352,25 @@ class Clusters:
         others = self.signatures[[self.rows[c] for c in candidates]]
         shares = np.count_nonzero(others == mine, axis=1) / len(mine)
         return [c for c, share in zip(candidates, shares.tolist()) if share >= self.threshold]
+
+    def _scanned_neighbours(self, article_id: str) -> list[str]:
+        if self._bands is None:
+            self._new_lsh()
+        bands, width = self._bands
+        row = self.rows[article_id]
+        used = len(self.ids)
+        mine = self.signatures[row]
+        equal = self.signatures[:used] == mine
+        close = np.flatnonzero(np.count_nonzero(equal, axis=1) / len(mine) >= self.threshold)
+        found = []
+        for other in close.tolist():
+            other_id = self.ids[other]
+            if other_id is None or other == row:
+                continue
+            shared = equal[other, :bands * width].reshape(bands, width).all(axis=1)
+            if shared.any():
+                found.append(other_id)
+        return found
 
     def update(self) -> dict[str, str]:
         """Recompute the clusters that the changes since the last call can have changed;
@@ -348,6 +393,7 @@ class Clusters:
             for cluster in touched:
                 seeds.update(members.get(cluster, ()))
             seeds &= self.rows.keys()
+        self._scan = len(seeds) <= SCAN_LIMIT
         found: dict[str, str] = {}
         for seed in sorted(seeds):
             if seed in found:

@@ -37,8 +37,8 @@ def article(article_id: str):
 
 @blueprint.get("/api/compare")
 def compare():
-    first, second = compared_ids(request.args)
-    found = engine().compare(first, second)
+    ids = compared_ids(request.args)
+    found = engine().compare(*ids) if ids else None
     if found is None:
         return json_error(404, "no article with one of these ids")
     return json_response(found)

@@ -88,10 +88,11 @@ def article(article_id: str):
 @blueprint.get("/vergleich")
 def compare():
     """Two versions of an article side by side: what was removed, what was added."""
-    first, second = compared_ids(request.args)
-    found = engine().compare(first, second)
+    ids = compared_ids(request.args)
+    found = engine().compare(*ids) if ids else None
     if found is None:
         abort(404)
+    first, second = ids
     return render_template("vergleich.html", comparison=found, query="",
                            article_url=present.article_url,
                            compare_swap_url=present.compare_url(second, first))

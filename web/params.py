@@ -127,17 +127,17 @@ def parse_switch(raw: str | None, name: str, default: bool) -> bool:
     return value
 
 
-def compared_ids(args) -> tuple[str, str]:
-    """The ids ``a`` and ``b`` of a comparison of two articles; raises
-    :class:`InvalidParameter`."""
+def compared_ids(args) -> tuple[str, str] | None:
+    """The ids ``a`` and ``b`` of a comparison of two articles; ``None`` when one of them
+    cannot be an article id (no article has it). Raises :class:`InvalidParameter` when
+    one is missing."""
     ids = []
     for name in ("a", "b"):
         value = args.get(name, "")
-        if not valid_article_id(value):
-            raise InvalidParameter(name, f"{name} must be an article id (1 to 200 characters "
-                                         f"without control characters)")
+        if not value:
+            raise InvalidParameter(name, f"{name} must be given: the id of an article")
         ids.append(value)
-    return ids[0], ids[1]
+    return (ids[0], ids[1]) if all(valid_article_id(i) for i in ids) else None
 
 
 def valid_article_id(article_id: str) -> bool:

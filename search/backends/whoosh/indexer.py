@@ -464,14 +464,16 @@ def _workers(settings: Settings) -> int:
     return settings.index_workers or os.cpu_count() or 1
 
 
-def _warm_up() -> None:
-    """Load what every worker needs (language profiles, the compound lexicon) once,
-    before the workers are forked, so that they share it instead of each loading it."""
+def _warm_up(settings: Settings) -> None:
+    """Load what every worker needs (language profiles, the compound lexicon, the MinHash
+    of near-duplicate signatures) once, before the workers are forked, so that they share
+    it instead of each loading it."""
     sample = "Die Bundesregierung hat am Montag neue Regeln beschlossen."
     detect_language(sample, quick=False)
     if PARTS_FIELD:
         chain = chain_for("de")
         chain.compound_parts(chain.terms(sample))
+    signature(" ".join([sample] * 8), Signing.of(settings))
 
 
 def _prepared_files(paths: list[Path], settings: Settings):
@@ -485,7 +487,7 @@ def _prepared_files(paths: list[Path], settings: Settings):
         for path in paths:
             yield prepare_file(path, settings)
         return
-    _warm_up()
+    _warm_up(settings)
     # fork: the workers start at once with everything imported, and callers'
     # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
     # breaks the pool, which raises here instead of waiting forever.
