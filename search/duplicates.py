@@ -23,8 +23,8 @@ search engine):
   at least ``duplicate_threshold``. A run that changes many articles asks
   datasketch's LSH index for the candidates; a run that changes a few
   compares their signatures with every stored one instead (numpy, a few
-  milliseconds each), which saves building the index (see
-  ``SCAN_LIMIT``). Both find the same edges: a pair is an edge when it shares
+  milliseconds each), which saves building the index (the setting
+  ``duplicate_scan_limit``). Both find the same edges: a pair is an edge when it shares
   a band and is similar enough, whichever way the band was found.
 - **Clusters** are the connected components of those edges, and a cluster's
   id is the smallest id among its members (a singleton's is its own id).
@@ -63,10 +63,6 @@ FILE = "duplicates.npz"
 VERSION = 1
 SCHEME = "affine32"
 SEED = 1
-# Up to this many articles to look at, a run compares signatures directly instead of
-# building the LSH index (one comparison with every signature costs about a four
-# hundredth of building the index, measured at 28,041 articles).
-SCAN_LIMIT = 256
 # Shingle hashes: the polynomial hash (mod 2**64, an odd base) of a shingle's words joined
 # by single spaces, folded to 32 bits (the input width of the affine32 scheme, which
 # mixes its inputs before permuting them). Every shingle of a text at once, from prefix
@@ -184,10 +180,12 @@ class Clusters:
     its own (:meth:`cluster_of` gives its own id).
     """
 
-    def __init__(self, signing: Signing, threshold: float, recall_weight: float):
+    def __init__(self, signing: Signing, threshold: float, recall_weight: float,
+                 scan_limit: int = 256):
         self.signing = signing
         self.threshold = float(threshold)
         self.recall_weight = float(recall_weight)
+        self.scan_limit = int(scan_limit)
         self.ids: list[str | None] = []  # row -> id (None: a free row)
         self.rows: dict[str, int] = {}
         self.signatures = np.zeros((0, signing.permutations), dtype=np.uint32)
@@ -205,7 +203,7 @@ class Clusters:
     @classmethod
     def for_settings(cls, settings) -> "Clusters":
         return cls(Signing.of(settings), settings.duplicate_threshold,
-                   settings.duplicate_recall_weight)
+                   settings.duplicate_recall_weight, settings.duplicate_scan_limit)
 
     # -- persistence -------------------------------------------------------------
 
@@ -393,7 +391,7 @@ class Clusters:
             for cluster in touched:
                 seeds.update(members.get(cluster, ()))
             seeds &= self.rows.keys()
-        self._scan = len(seeds) <= SCAN_LIMIT
+        self._scan = len(seeds) <= self.scan_limit
         found: dict[str, str] = {}
         for seed in sorted(seeds):
             if seed in found:

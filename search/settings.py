@@ -143,6 +143,11 @@ class Settings:
     duplicate_recall_weight: float = setting(
         0.95, "Weight of a missed pair against a false candidate when the LSH bands are "
         "chosen (a false candidate costs one comparison of signatures).", group="duplicates")
+    duplicate_scan_limit: int = setting(
+        256, "Up to this many articles to cluster again, a run compares their signatures with "
+        "every stored one instead of building the LSH index (the same clusters either way; "
+        "one comparison costs about a four hundredth of building the index).",
+        group="duplicates")
     collapse_duplicates: bool = setting(
         True, "Search: the best-ranked article of a cluster stands for the others, which are "
         "listed under it (False: every article is a hit; the API's collapse=0 does the same "

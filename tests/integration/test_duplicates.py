@@ -165,8 +165,12 @@ def expected_groups(table: dict) -> set[frozenset]:
 
 
 def rebuilt_table(backend: str, files, folder: Path, ids, **changes) -> dict:
+    """The cluster table of a fresh build of ``files``. Its clusters come from datasketch's
+    LSH index (``duplicate_scan_limit=0``); incremental runs of a few articles compare
+    signatures directly instead: the two must agree."""
     if folder.exists():
         shutil.rmtree(folder)
+    changes.setdefault("duplicate_scan_limit", 0)
     report = index_paths(files, settings_for(backend, folder, **changes), rebuild=True)
     assert not report.problems, report.problems
     with searching(folder) as engine:
@@ -341,3 +345,44 @@ def test_remote_shards_collapse_as_the_local_cluster(fang, tmp_path):
     finally:
         for process in processes:
             shard_tools.stop(process)
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_signing_settings_need_a_rebuild_and_a_threshold_does_not(fang, tmp_path):
+    from search import InvalidSetting
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    ids = sorted(fang)
+    write_jsonl(corpus / "part.jsonl", [fang[i] for i in ids])
+    folder = tmp_path / "index"
+    index_paths([corpus], Settings(index_dir=folder))
+    for change in ({"duplicate_shingle_words": 4}, {"duplicate_permutations": 64},
+                   {"find_duplicates": False}):
+        with pytest.raises(InvalidSetting, match="--rebuild"):
+            index_paths([corpus], Settings(index_dir=folder, **change))
+        with searching(folder) as engine:  # the index is as it was
+            assert engine.article(PAIR[1])["cluster"] == min(PAIR)
+    # Without signatures every article stands alone.
+    report = index_paths([corpus], Settings(index_dir=folder, find_duplicates=False),
+                         rebuild=True)
+    assert report.rebuilt
+    with searching(folder) as engine:
+        assert engine.stats()["duplicates"] == {"clusters": 0, "articles": 0}
+        assert engine.article(PAIR[1])["cluster"] == PAIR[1]
+    # Signed again, then a lower threshold: the clusters are made again from the stored
+    # signatures, without reading a file (every one is unchanged).
+    index_paths([corpus], Settings(index_dir=folder), rebuild=True)
+    with searching(folder) as engine:
+        before = engine.stats()["duplicates"]
+    report = index_paths([corpus], Settings(index_dir=folder, duplicate_threshold=0.3))
+    assert report.changed == 0
+    with searching(folder) as engine:
+        after = engine.stats()["duplicates"]
+    assert after["articles"] >= before["articles"] and after != before
+    with searching(folder) as engine:
+        table = cluster_table(engine, ids)
+    assert rebuilt_table("whoosh", sorted(corpus.iterdir()), tmp_path / "rebuilt", ids,
+                         duplicate_threshold=0.3) == table
