@@ -6,8 +6,10 @@ import re
 import threading
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
+from . import facets as facet_rules
 from . import query as q
 from .analysis import chain_for, query_terms
 from .backends import open_backend
@@ -24,6 +26,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A filter parameter: no filter, one value, or several (OR-ed).
+Filter = str | Sequence[str] | None
 
 
 class InvalidParameter(ValueError):
@@ -126,11 +130,15 @@ class Engine:
     # -- searching ---------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int | None = None,
-               sort: str = "relevance", lang: str | None = None, source: str | None = None,
-               category: str | None = None, date_from: str | None = None,
+               sort: str = "relevance", lang: Filter = None, source: Filter = None,
+               category: Filter = None, date_from: str | None = None,
                date_to: str | None = None, *, suggest: bool = True,
                collapse: bool | None = None) -> SearchResult:
         """Search the index. Never raises on the query text itself.
+
+        ``lang``, ``source`` and ``category`` take one value or several: several
+        values of one filter are OR-ed, the filters AND-ed, and each facet is
+        counted without its own filter (:mod:`search.facets`).
 
         With ``collapse`` (default: the setting ``collapse_duplicates``) the best-ranked
         article of each near-duplicate cluster stands for the others, which its hit
@@ -143,6 +151,10 @@ class Engine:
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
         collapse = self.settings.collapse_duplicates if collapse is None else bool(collapse)
+        try:
+            lang, source, category = (facet_rules.values(v) for v in (lang, source, category))
+        except TypeError as error:
+            raise InvalidParameter("filter", str(error)) from None
         # Lone surrogates (undecodable bytes of a command line) are no text and no valid
         # JSON: they are echoed and searched as U+FFFD.
         text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
@@ -194,8 +206,13 @@ class Engine:
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
-        result.facets = hits.facets
+        result.facets = dict(hits.facets)
         result.stories = hits.stories if collapse else None
+        # Each filtered facet counted over the other filters only (multi-select).
+        for name in facet_rules.filtered_facets(filters):
+            others = session.run(compiled, filters=facet_rules.without_own(filters, name),
+                                 start=0, limit=1, sort="relevance")
+            result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
             words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
@@ -210,8 +227,8 @@ class Engine:
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
-                              context=settings.snippet_context_chars,
-                              lead_chars=settings.snippet_lead_chars)
+                              chars=settings.snippet_chars,
+                              scan_chars=settings.snippet_scan_chars)
         return hit_dict(stored, score, html, plain, folded)
 
     def _suggestion(self, session, text, tree, total, filters):

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import re
 import threading
-from html import escape
-
 from .analysis.chains import WORD, LanguageChain
 from .cache import BoundedCache
+from .passages import cut, mark
 
 # Characters whose lowercase changes the text's length or depends on what
 # follows (İ, Σ); where neither occurs, ``text.lower()`` keeps every offset.
 _LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
-
-ELLIPSIS = "…"
 
 
 # The fast path: lowercase the whole text once and find the matched words in
@@ -151,54 +148,20 @@ def _words_pattern(words: frozenset):
     return pattern
 
 
-def mark(text: str, spans) -> str:
-    """``text`` escaped, with ``spans`` wrapped in ``<mark>``."""
-    out = []
-    at = 0
-    for start, end in spans:
-        out.append(escape(text[at:start], quote=False))
-        out.append("<mark>" + escape(text[start:end], quote=False) + "</mark>")
-        at = end
-    out.append(escape(text[at:], quote=False))
-    return "".join(out)
-
-
-def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move a window's edges out to the nearest word boundary."""
-    if start > 0:
-        space = text.rfind(" ", max(0, start - 20), start)
-        start = space + 1 if space >= 0 else start
-    if end < len(text):
-        space = text.find(" ", end, end + 20)
-        end = space if space >= 0 else end
-    return start, end
-
-
-def _windows(text: str, spans, context: int):
-    windows = []
-    for start, end in spans:
-        if windows and start - context <= windows[-1][1]:
-            windows[-1][1] = min(len(text), end + context)
-            windows[-1][2].append((start, end))
-        else:
-            windows.append([max(0, start - context), min(len(text), end + context), [(start, end)]])
-    return windows
-
-
 # Passages are chosen within the first stretch of a text of this many characters (cut
 # at a space) that holds a match: a long article is not read to its end for a snippet.
 SCAN_CHARS = 8000
 
 
 def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
-            context: int = 90, lead_chars: int = 240,
-            scan_chars: int = SCAN_CHARS) -> tuple[str, str]:
+            chars: int = 300, scan_chars: int = SCAN_CHARS) -> tuple[str, str]:
     """``(html, plain)`` snippets of ``text`` for the index ``terms``.
 
-    Up to ``fragments`` passages, the ones holding the most distinct matched
-    words first, shown in text order. The text is searched in stretches of
-    about ``scan_chars`` characters (cut at spaces), and the passages come from
-    the first stretch that holds a match. Without a match, the lead.
+    About ``chars`` characters in up to ``fragments`` passages, the ones holding
+    the most distinct matched words first, shown in text order (see
+    :mod:`search.passages`). The text is searched in stretches of about
+    ``scan_chars`` characters (cut at spaces), and the passages come from the
+    first stretch that holds a match. Without a match, the lead.
     """
     spans = []
     if terms:
@@ -215,28 +178,7 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
                     if start:
                         spans = [(s + start, e + start) for s, e in spans]
                     break
-    if not spans:
-        lead = text[:lead_chars]
-        if len(text) > lead_chars:
-            lead = lead.rsplit(" ", 1)[0] + " " + ELLIPSIS
-        lead = lead.replace("\n\n", " ")  # one line, as the passages are
-        return escape(lead, quote=False), lead
-    windows = _windows(text, spans, context)
-    ranked = sorted(
-        windows,
-        key=lambda w: (-len({text[s:e].lower() for s, e in w[2]}), -len(w[2]), w[0]),
-    )[:fragments]
-    ranked.sort(key=lambda w: w[0])
-    html_parts, plain_parts = [], []
-    for start, end, inner in ranked:
-        start, end = _widen(text, start, end)
-        piece = text[start:end]
-        shifted = [(s - start, e - start) for s, e in inner]
-        prefix = ELLIPSIS + " " if start > 0 else ""
-        suffix = " " + ELLIPSIS if end < len(text) else ""
-        html_parts.append(prefix + mark(piece, shifted).replace("\n\n", " ") + suffix)
-        plain_parts.append(prefix + piece.replace("\n\n", " ") + suffix)
-    return " ".join(html_parts), " ".join(plain_parts)
+    return cut(text, spans, fragments=fragments, chars=chars)
 
 
 def _stretches(text: str, size: int):

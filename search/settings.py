@@ -160,11 +160,10 @@ class Settings:
         group="duplicates")
 
     # -- snippets ------------------------------------------------------------------
-    snippet_fragments: int = setting(3, "Most fragments of a snippet.", group="snippets")
-    snippet_context_chars: int = setting(90, "Characters around a match in a fragment.",
-                                         group="snippets")
-    snippet_lead_chars: int = setting(240, "Characters of the lead shown when nothing matched.",
-                                      group="snippets")
+    snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
+    snippet_chars: int = setting(
+        300, "Characters of a snippet, over all its passages (each cut at a sentence or word "
+        "boundary); the page shows all of them.", group="snippets")
     snippet_scan_chars: int = setting(
         8000, "Characters of a long text scanned at a time for the first stretch holding a "
         "match.", group="snippets")

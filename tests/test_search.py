@@ -387,11 +387,12 @@ def test_snippets_mark_stemmed_matches_and_escape_the_rest(news_engine):
     assert len(hits) == 50
     marked_forms = set()
     for hit in hits:
-        text = " ".join(news_engine.article(hit["id"])["text"].split())
+        # Word for word from the text (a break after a subheading reads as ". ").
+        text = " ".join(re.findall(r"\w+", news_engine.article(hit["id"])["text"]))
         fragments = [f.strip() for f in hit["snippet_text"].split("…") if f.strip()]
         assert 1 <= len(fragments) <= 3 or "…" in text, hit["snippet_text"]
         for fragment in fragments:
-            assert " ".join(fragment.split()) in text
+            assert " ".join(re.findall(r"\w+", fragment)) in text
         marked = re.findall(r"<mark>(.*?)</mark>", hit["snippet"])
         assert all(m.lower().startswith("impfstoff") for m in marked)
         marked_forms.update(marked)

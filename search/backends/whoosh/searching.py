@@ -297,13 +297,13 @@ def filter_term(reader, field: str, value: str, known: dict | None = None):
 
 def build_filter(reader, *, lang=None, source=None, category=None, date_from=None, date_to=None,
                  known: dict | None = None):
+    """The restriction of the search parameters; each of ``lang``, ``source`` and
+    ``category`` is one value or several, OR-ed."""
     parts = []
-    if lang:
-        parts.append(filter_term(reader, "lang", lang))
-    if source:
-        parts.append(filter_term(reader, "source", source, known))
-    if category:
-        parts.append(filter_term(reader, "category", category, known))
+    for field, chosen in (("lang", lang), ("source", source), ("category", category)):
+        terms = [filter_term(reader, field, value, known) for value in facets.values(chosen)]
+        if terms:
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if date_from or date_to:
         low, high = filter_span(date_from, date_to)
         parts.append(DateSortRange(int(low), int(high)))
