@@ -71,7 +71,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -161,7 +163,7 @@ class Engine:
         result = SearchResult(query=text, page=page, per_page=per_page, collapse=collapse)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -187,7 +189,7 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
+        # as typed (search.ranking.exactness), so they are fetched from the first one on.
         depth = self.settings.exact_form_depth
         rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
                   and q.is_plain_conjunction(tree) and start < depth)
@@ -228,7 +230,8 @@ class Engine:
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
                               chars=settings.snippet_chars,
-                              scan_chars=settings.snippet_scan_chars)
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain, folded)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -263,7 +266,7 @@ class Engine:
         articles in it."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -273,7 +276,8 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             cluster, versions = session.cluster(article_id)
             return article_dict(stored, paragraphs_html, cluster, versions)
 
@@ -284,7 +288,7 @@ class Engine:
         if not all(isinstance(i, str) and i and not _SURROGATE.search(i)
                    for i in (first_id, second_id)):
             return None
-        with self._session() as session:
+        with self.session() as session:
             first, second = session.document(first_id), session.document(second_id)
         if first is None or second is None:
             return None
@@ -297,11 +301,11 @@ class Engine:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
