@@ -18,7 +18,8 @@ from .backends import open_backend
 from .export import Export, row_of
 from .ranking.exactness import prefer_exact, query_forms
 from .highlight import highlight_paragraphs, snippet
-from .results import SearchResult, article_dict, hit_dict
+from .compare import word_diff
+from .results import SearchResult, article_dict, hit_dict, version_dict
 from .settings import Settings
 from .storage import IndexMissing
 
@@ -136,12 +137,17 @@ class Engine:
     def search(self, query: str, page: int = 1, per_page: int | None = None,
                sort: str = "relevance", lang: Filter = None, source: Filter = None,
                category: Filter = None, date_from: str | None = None,
-               date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
+               date_to: str | None = None, *, suggest: bool = True,
+               collapse: bool | None = None) -> SearchResult:
         """Search the index. Never raises on the query text itself.
 
         ``lang``, ``source`` and ``category`` take one value or several: several
         values of one filter are OR-ed, the filters AND-ed, and each facet is
         counted without its own filter (:mod:`search.facets`).
+
+        With ``collapse`` (default: the setting ``collapse_duplicates``) the best-ranked
+        article of each near-duplicate cluster stands for the others, which its hit
+        lists (:mod:`search.duplicates`); totals and facets count articles either way.
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -149,15 +155,17 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
+        collapse = self.settings.collapse_duplicates if collapse is None else bool(collapse)
         lang, source, category = self._filter_values(lang, source, category)
         text, cleaned, tree = self._read_query(query)
-        result = SearchResult(query=text, page=page, per_page=per_page)
+        result = SearchResult(query=text, page=page, per_page=per_page, collapse=collapse)
         with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
-                self._run(session, tree, result, sort=sort, lang=lang, source=source,
-                          category=category, date_from=date_from, date_to=date_to)
+                self._run(session, tree, result, sort=sort, collapse=collapse, lang=lang,
+                          source=source, category=category, date_from=date_from,
+                          date_to=date_to)
                 if suggest and result.reason is None:
                     result.suggestion = self._suggestion(
                         session, cleaned, tree, result.total,
@@ -200,7 +208,7 @@ class Engine:
         return (sort == "relevance" and self.settings.exact_form_boost > 0
                 and q.is_plain_conjunction(tree))
 
-    def _run(self, session, tree, result, *, sort, **filters):
+    def _run(self, session, tree, result, *, sort, collapse=False, **filters):
         compiled = session.compile(tree)
         if compiled is None:
             result.reason = "the query holds only stopwords or no searchable words"
@@ -212,17 +220,19 @@ class Engine:
         depth = self.settings.exact_form_depth
         rerank = self._reranks(tree, sort) and start < depth
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
-        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
+        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort,
+                           collapse=collapse)
         # Fewer hits than a page of the default size: the ranked OR instead.
         if self._widens(tree, hits.total):
             loose = session.any_of(tree)
             if loose is not None:
                 hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
-                                   sort=sort)
+                                   sort=sort, collapse=collapse)
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
         result.facets = dict(hits.facets)
+        result.stories = hits.stories if collapse else None
         # Each filtered facet counted over the other filters only (multi-select).
         for name in facet_rules.filtered_facets(filters):
             others = session.run(compiled, filters=facet_rules.without_own(filters, name),
@@ -234,14 +244,14 @@ class Engine:
                                  self.settings.exact_form_boost, depth)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
-            result.hits.append(self._hit(stored, score, terms))
+            result.hits.append(self._hit(stored, score, terms, hits.folded.get(stored["id"])))
 
     @staticmethod
     def _typed_forms(session, tree) -> frozenset:
         words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
         return query_forms(words)
 
-    def _hit(self, stored: dict, score, terms) -> dict:
+    def _hit(self, stored: dict, score, terms, folded=None) -> dict:
         chain = chain_for(stored.get("lang"))
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
@@ -249,7 +259,7 @@ class Engine:
                               chars=settings.snippet_chars,
                               scan_chars=settings.snippet_scan_chars,
                               fast=settings.fast_snippets)
-        return hit_dict(stored, score, html, plain)
+        return hit_dict(stored, score, html, plain, folded)
 
     def _suggestion(self, session, text, tree, total, filters):
         if total >= self.settings.suggest_below_hits:
@@ -278,7 +288,9 @@ class Engine:
     # -- articles ----------------------------------------------------------
 
     def article(self, article_id: str, query: str | None = None) -> dict | None:
-        """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
+        """A stored article, or ``None``. With ``query``, its paragraphs highlighted. Its
+        ``cluster`` is the id of its near-duplicate cluster, its ``versions`` the other
+        articles in it."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
         with self.session() as session:
@@ -293,7 +305,24 @@ class Engine:
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
                                                        chain_for(stored.get("lang")),
                                                        fast=self.settings.fast_snippets)
-            return article_dict(stored, paragraphs_html)
+            cluster, versions = session.cluster(article_id)
+            return article_dict(stored, paragraphs_html, cluster, versions)
+
+    def compare(self, first_id: str, second_id: str) -> dict | None:
+        """What differs between two articles (two versions of one story, typically): both
+        in brief and the word-level difference of their titles and texts
+        (:func:`search.compare.word_diff`); ``None`` when one of them is not there."""
+        if not all(isinstance(i, str) and i and not _SURROGATE.search(i)
+                   for i in (first_id, second_id)):
+            return None
+        with self.session() as session:
+            first, second = session.document(first_id), session.document(second_id)
+        if first is None or second is None:
+            return None
+        most = self.settings.diff_max_words
+        return {"first": version_dict(first), "second": version_dict(second),
+                "title": word_diff(first.get("title", ""), second.get("title", ""), most),
+                "text": word_diff(first.get("text", ""), second.get("text", ""), most)}
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""

@@ -127,6 +127,42 @@ class Settings:
     related_text_chars: int = setting(20_000, "Related articles: characters of the text read.",
                                       group="searching")
 
+    # -- near-duplicates (search.duplicates) -------------------------------------------
+    find_duplicates: bool = setting(
+        True, "Index: cluster near-duplicate articles (False: every article stands alone, and "
+        "no signatures are computed). A change needs --rebuild.", group="duplicates")
+    duplicate_threshold: float = setting(
+        0.7, "Estimated Jaccard similarity of the word shingles of two articles from which "
+        "they are near-duplicates (one cluster); measured on FANG in "
+        "benchmarks/duplicates.py.", group="duplicates")
+    duplicate_shingle_words: int = setting(
+        5, "Words per shingle of a near-duplicate signature. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_permutations: int = setting(
+        128, "MinHash values per signature (more: a closer similarity estimate, slower "
+        "indexing). A change needs --rebuild.", group="duplicates")
+    duplicate_min_words: int = setting(
+        30, "Articles with fewer words are never clustered. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_recall_weight: float = setting(
+        0.95, "Weight of a missed pair against a false candidate when the LSH bands are "
+        "chosen (a false candidate costs one comparison of signatures).", group="duplicates")
+    duplicate_scan_limit: int = setting(
+        256, "Up to this many articles to cluster again, a run compares their signatures with "
+        "every stored one instead of building the LSH index (the same clusters either way; "
+        "one comparison costs about a four hundredth of building the index).",
+        group="duplicates")
+    collapse_duplicates: bool = setting(
+        True, "Search: the best-ranked article of a cluster stands for the others, which are "
+        "listed under it (False: every article is a hit; the API's collapse=0 does the same "
+        "for one search).", group="duplicates")
+    duplicates_per_hit: int = setting(
+        20, "Most folded articles listed under one hit (the count says how many there are).",
+        group="duplicates")
+    diff_max_words: int = setting(
+        20_000, "Words of each version that the comparison of two versions reads.",
+        group="duplicates")
+
     # -- snippets ------------------------------------------------------------------
     snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
     snippet_chars: int = setting(

@@ -221,9 +221,12 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
               help="Write every hit (up to the setting export_max_rows) in --format.")
 @click.option("--format", "fmt", default=None, type=click.Choice(EXPORT_FORMATS),
               help="With --all: csv (default) or jsonl, as GET /api/export writes them.")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="Show every article; by default the best-ranked article of a near-duplicate "
+                   "cluster stands for the others.")
 @settings_options()
 def search_command(options, query, as_json, limit, page, sort, lang, source, category,
-                   date_from, date_to, every, fmt):
+                   date_from, date_to, every, fmt, no_collapse):
     """Search the index for QUERY (see the README for the query language)."""
     if every or fmt:
         if not every:
@@ -237,7 +240,7 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         with Engine(options.settings) as engine:
             result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
                                    source=source, category=category, date_from=date_from,
-                                   date_to=date_to)
+                                   date_to=date_to, collapse=False if no_collapse else None)
     except InvalidParameter as error:
         raise click.UsageError(error.message)
     except InvalidSetting as error:
@@ -249,7 +252,8 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         return
     color = sys.stdout.isatty()
     data = result.to_dict()
-    click.echo(f"{data['total']} Treffer ({data['took_ms'] / 1000:.3f} s)"
+    stories = f" in {data['stories']} Meldungen" if data["folded"] else ""
+    click.echo(f"{data['total']} Treffer{stories} ({data['took_ms'] / 1000:.3f} s)"
                + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
     if data["reason"]:
         click.echo(f"({data['reason']})")
@@ -263,6 +267,10 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         click.echo(f"{number}. {click.style(hit['title'], bold=True) if color else hit['title']}")
         click.echo(f"   {hit['id']}  {meta}")
         click.echo("   " + _terminal_snippet(hit["snippet"], color))
+        if hit["folded"]:
+            shown = ", ".join(f"{d['source'] or '-'} ({d['id']})" for d in hit["duplicates"][:3])
+            more = hit["folded"] - min(3, len(hit["duplicates"]))
+            click.echo(f"   Auch bei: {shown}" + (f" (+{more})" if more > 0 else ""))
 
 
 def _engine_call(settings: Settings, call):
@@ -422,6 +430,9 @@ def stats_command(options, as_json):
     click.echo(f"dates:       {stats['first_date'] or '-'} … {stats['last_date'] or '-'}")
     if stats["size_bytes"] is not None:
         click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    duplicates = stats["duplicates"]
+    click.echo(f"duplicates:  {duplicates['clusters']} clusters of near-duplicates, "
+               f"{duplicates['articles']} articles in them")
     if stats.get("shards"):
         click.echo(f"shards:      {stats['shards']['answered']} of {stats['shards']['total']} "
                    f"answered")
@@ -641,11 +652,15 @@ def serve_command(options, host, port, threads, workers, corpus_paths, debug):
               help="Also write the ranking as a TREC run file.")
 @click.option("--tag", default="newssearch", show_default=True, help="Run tag in the run file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--collapse", is_flag=True,
+              help="Rank as the page does, near-duplicates folded (by default every article is "
+                   "ranked, so figures stay comparable with runs and tools that do not fold).")
 @settings_options()
-def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json):
+def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json, collapse):
     """Measure ranking quality on judged queries: MRR, recall, nDCG, zero hits, latency.
 
-    Every query goes through the same search as the web page.
+    Every query goes through the same search as the web page (without folding
+    near-duplicates unless --collapse is given).
     """
     try:
         queries = read_queries(queries_path)
@@ -656,7 +671,8 @@ def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_j
         raise click.UsageError(f"{queries_path}: no queries")
     try:
         with Engine(options.settings) as engine:
-            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth)
+            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth,
+                                        collapse=collapse)
     except IndexMissing as error:
         fail(str(error))
     if run_out is not None:
