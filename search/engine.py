@@ -11,9 +11,9 @@ from pathlib import Path
 
 from . import facets as facet_rules
 from . import query as q
-from .analysis import chain_for, query_terms
+from .analysis import chain_for, query_terms, stopword_langs
 from .backends import open_backend
-from .ranking.exactness import prefer_exact, query_forms
+from .ranking.rerank import rerank as rerank_hits, weights_of
 from .highlight import highlight_paragraphs, snippet
 from .results import SearchResult, article_dict, hit_dict
 from .settings import Settings
@@ -178,11 +178,11 @@ class Engine:
             return
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
-        # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
-        depth = self.settings.exact_form_depth
-        rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
-                  and q.is_plain_conjunction(tree) and start < depth)
+        # Plain words by relevance: the first hits are re-ranked by what they hold of the
+        # query (search.ranking.rerank), so they are fetched from the first one on.
+        depth = self.settings.rerank_depth
+        rerank = (sort == "relevance" and q.is_plain_conjunction(tree) and start < depth
+                  and any(weights_of(self.settings)))
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
         hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
         # Fewer hits than a page of the default size: the ranked OR instead. The bar does
@@ -197,6 +197,10 @@ class Engine:
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
+        if not hits.total and _only_stopwords(tree, session.langs):
+            # Each word is dropped by some language of the index, and the languages
+            # that keep one have no article holding them all.
+            result.reason = "the query holds only stopwords or no searchable words"
         result.facets = dict(hits.facets)
         # Each filtered facet counted over the other filters only (multi-select).
         for name in facet_rules.filtered_facets(filters):
@@ -206,8 +210,7 @@ class Engine:
         items = hits.items
         if rerank:
             words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
-            items = prefer_exact(items, query_forms(words), self.settings.exact_form_boost,
-                                 depth)[start:limit]
+            items = rerank_hits(items, words, self.settings)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
             result.hits.append(self._hit(stored, score, terms))
@@ -222,8 +225,16 @@ class Engine:
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
-        if total >= self.settings.suggest_below_hits:
+        """A corrected query ("Meinten Sie"): below ``suggest_below_hits`` hits, one that
+        finds more; below ``suggest_more_below_hits``, one that finds
+        ``suggest_more_factor`` times as many (``Merkl Lockdown``: 3 hits, ``Merkel
+        Lockdown``: hundreds). Only words found in few articles are looked up then, so
+        the work stays bounded: one vocabulary look-up per rare word, one search."""
+        settings = self.settings
+        if total >= max(settings.suggest_below_hits, settings.suggest_more_below_hits):
             return None
+        some_hits = total >= settings.suggest_below_hits
+        max_own = settings.suggest_rare_word_count if some_hits else None
         corrected = text
         changed = False
         for word in q.words_of(tree):
@@ -231,7 +242,7 @@ class Engine:
                 continue
             better = session.vocabulary.correct(
                 word.text, max_edits=self.settings.suggest_max_edits,
-                min_count=self.settings.suggest_min_word_count)
+                min_count=self.settings.suggest_min_word_count, max_own=max_own)
             if better:
                 if word.text[:1].isupper():
                     better = better[:1].upper() + better[1:]
@@ -241,7 +252,8 @@ class Engine:
             return None
         candidate = SearchResult(query=corrected, page=1, per_page=1)
         self._run(session, q.parse(corrected), candidate, sort="relevance", **filters)
-        if candidate.total <= total:
+        needed = total * settings.suggest_more_factor if some_hits else total
+        if candidate.total <= needed:
             return None
         return {"query": corrected, "total": candidate.total}
 
@@ -276,3 +288,9 @@ class Engine:
         """What the index holds: documents, languages, sources, dates, size."""
         with self._session() as session:
             return session.stats()
+
+
+def _only_stopwords(tree, langs) -> bool:
+    """True when every positive word of ``tree`` is a stopword in some of ``langs``."""
+    words = q.words_of(tree)
+    return bool(words) and all(stopword_langs(word.text, langs) for word in words)

@@ -6,7 +6,7 @@
 """
 
 from .chains import (WORD, LanguageChain, chain_for, has_stemmer, lowercase_keeps_words,
-                     normalise_query_text, query_terms, spelling_variants)
+                     normalise_query_text, query_terms, spelling_variants, stopword_langs)
 
 __all__ = ["WORD", "LanguageChain", "chain_for", "has_stemmer", "lowercase_keeps_words",
-           "normalise_query_text", "query_terms", "spelling_variants"]
+           "normalise_query_text", "query_terms", "spelling_variants", "stopword_langs"]
