@@ -70,7 +70,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -154,7 +156,7 @@ class Engine:
         result = SearchResult(query=text, page=page, per_page=per_page)
         cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
         tree = q.parse(cleaned) if cleaned else None
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -221,7 +223,8 @@ class Engine:
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
                               chars=settings.snippet_chars,
-                              scan_chars=settings.snippet_scan_chars)
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -263,7 +266,7 @@ class Engine:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -273,20 +276,21 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             return article_dict(stored, paragraphs_html)
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
 
 

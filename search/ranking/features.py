@@ -35,13 +35,14 @@ from __future__ import annotations
 from ..analysis.chains import WORD, chain_for, lowercase_keeps_words, normalise_query_text
 from ..cache import BoundedCache
 from .exactness import held_forms_lowered, lowered_text, query_forms
+from .weights import NAMES
 
-NAMES = ("exact", "window", "pairs", "title")
+__all__ = ["NAMES", "QueryWords", "features"]
+
 MAX_TEXT_CHARS = 60_000
 PAIR_DISTANCE = 2
 
-TERMS_CACHE_CHARS = 32_000_000
-_TERMS = BoundedCache(TERMS_CACHE_CHARS, size=lambda found: 8 * len(found) + 200)
+_TERMS = BoundedCache(setting="rank_terms_cache_terms", size=lambda found: len(found) + 25)
 
 
 class QueryWords:

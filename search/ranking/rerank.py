@@ -15,30 +15,20 @@ compared.
 This happens in the engine, on stored text, after either backend answered,
 so Whoosh and Xapian rank alike. The weights are settings
 (``exact_form_boost``, ``rank_window_weight``, ``rank_pairs_weight``,
-``rank_title_weight``); their defaults are read from ``weights.json`` beside
-this module, which ``benchmarks/fit_ranking.py`` fits on the development sets
+``rank_title_weight``); their defaults are read from ``weights.json``
+(:mod:`.weights`), which ``benchmarks/fit_ranking.py`` fits on the development sets
 (a pairwise logistic regression of the relevant hit against the others of
 the same query).
 """
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
-from .features import NAMES, QueryWords, features
+from .features import QueryWords, features
+from .weights import NAMES, WEIGHTS_FILE, shipped_weights
 
-WEIGHTS_FILE = Path(__file__).with_name("weights.json")
-
-
-def shipped_weights() -> dict[str, float]:
-    """The fitted weights shipped with the package, by feature name (0 where missing)."""
-    try:
-        found = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8")).get("weights", {})
-    except (OSError, ValueError):
-        found = {}
-    return {name: float(found.get(name, 0.0)) for name in NAMES}
+__all__ = ["NAMES", "WEIGHTS_FILE", "rerank", "shipped_weights", "weights_of"]
 
 
 def weights_of(settings) -> tuple[float, ...]:
