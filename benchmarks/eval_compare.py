@@ -6,8 +6,12 @@ Engines:
   chain, compound parts, AND with the ranked-OR "any" mode);
 - ``ours-no-parts``: the same index searched without the compound parts;
 - ``ours-and``: the same, strict AND only (no any mode);
-- ``ours-stems``: the same without the preference for words as typed
-  (``exact_form_boost=0``, see ``search/exactness.py``);
+- ``ours-stems``: the same without re-ranking the first hits (BM25F alone,
+  ``rerank_depth=0``, see ``search/ranking/rerank.py``);
+- ``ours-typed``: the re-ranking by words as typed alone (the other feature
+  weights 0);
+- ``ours-xapian``: our engine on the Xapian backend (a one-shard cluster of the
+  same articles, built into the cache);
 - ``plain``: BM25 without stemming (Whoosh, lowercase words, German stopwords);
 - ``stock``: stock Whoosh ``LanguageAnalyzer("de")`` (classic Snowball German);
 - ``fts5-and``: SQLite FTS5 (the ``unicode61`` tokenizer: lowercase, diacritics
@@ -28,7 +32,8 @@ known-item sets of ``eval_known_items.py`` over all FANG-COVID articles
 the index format: queries alone never need a new index).
 
     python benchmarks/eval_compare.py --cache /work/cache/eval [--sets xquad,exact,inflected,umlaut]
-        [--engines ours,ours-no-parts,ours-and,ours-stems,plain,stock,plain-and,stock-and,fts5-and]
+        [--engines ours,ours-no-parts,ours-and,ours-stems,ours-typed,ours-xapian,plain,stock,
+                   plain-and,stock-and,fts5-and]
         [--known-count 1000] [--json OUT]
 """
 
@@ -56,8 +61,8 @@ from search.evaluation import Query, Ranking, read_qrels, read_queries, score  #
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE.parents[1] / "shared" / "corpora"
-ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "plain", "stock", "plain-and", "stock-and",
-           "fts5-and")
+ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "ours-typed", "ours-xapian", "plain",
+           "stock", "plain-and", "stock-and", "fts5-and")
 SETS = ("xquad", "exact", "inflected", "umlaut")
 TITLE_BOOST = 2.5
 FTS_WORD = re.compile(r"[^\W_]+")
@@ -176,6 +181,13 @@ class Ours:
 
 
 def ensure_index(engine: str, corpus_name: str, paths, cache: Path) -> Path:
+    if engine == "ours-xapian":
+        folder = cache / f"ours-xapian-{corpus_name}"
+        if not (folder / "DONE").exists():
+            print(f"building our Xapian cluster of {corpus_name} in {folder} …", flush=True)
+            index_paths(paths, Settings(index_dir=folder, shards=1), rebuild=True)
+            (folder / "DONE").write_text("built")
+        return folder
     kind = "ours" if engine.startswith("ours") else engine.removesuffix("-and")
     folder = cache / f"{kind}-{corpus_name}"
     if kind == "fts5":
@@ -201,8 +213,12 @@ def open_engine(engine: str, folder: Path):
         return Ours(folder, parts_boost=0.0)
     if engine == "ours-and":
         return Ours(folder, any_mode_min_terms=10_000)
-    if engine == "ours-stems":
-        return Ours(folder, exact_form_boost=0.0)
+    if engine == "ours-stems":  # BM25F alone: no re-ranking of the first hits
+        return Ours(folder, rerank_depth=0)
+    if engine == "ours-typed":  # the re-ranking by words as typed alone
+        return Ours(folder, rank_window_weight=0.0, rank_pairs_weight=0.0, rank_title_weight=0.0)
+    if engine == "ours-xapian":
+        return Ours(folder)
     if engine == "fts5-and":
         return Fts5(folder)
     if engine.endswith("-and"):
