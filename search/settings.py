@@ -44,8 +44,14 @@ class Settings:
 
     # -- reading the corpus ------------------------------------------------------
     max_file_bytes: int = setting(
-        20 * 1024 * 1024, "Largest one-article file (HTML, txt) read; larger ones are skipped "
-        "with the reason: one article that large is not an article.", group="reading")
+        20 * 1024 * 1024, "Largest one-article file (HTML, txt, JSON) read, and largest record "
+        "of a record file or page of a WARC file; larger ones are skipped with the reason: "
+        "one article that large is not an article. Record files themselves have no cap.",
+        group="reading")
+    read_part_bytes: int = setting(
+        2 * 1024 * 1024, "Record files (JSON Lines, CSV, WARC) go to the worker processes in "
+        "parts of about this many bytes of records, so memory stays bounded whatever a "
+        "file's size.", group="reading")
     encodings: tuple[str, ...] = setting(("utf-8", "cp1252"), "Text encodings tried in order.",
                                          group="reading")
     title_max_chars: int = setting(140, "Longest title taken from a lead sentence.",

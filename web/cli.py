@@ -186,10 +186,16 @@ def _print_report(report) -> None:
                f"unchanged {report.unchanged}, skipped {len(report.problems)}")
     for problem in report.problems:
         click.echo(f"  skipped {problem}")
+    if report.passed:
+        click.echo("  not articles: " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(report.passed.items(),
+                                                        key=lambda item: (-item[1], item[0]))))
     if report.changed == 0 and not report.failed:
         click.echo("nothing changed")
+    pages = (f"{report.pages} web pages, {report.pages_per_second:.1f} pages/s, "
+             if report.pages else "")
     click.echo(f"{report.documents} documents in the index; "
-               f"{report.docs_per_second:.0f} docs/s, {report.seconds:.1f} s")
+               f"{report.docs_per_second:.0f} docs/s, {pages}{report.seconds:.1f} s")
 
 
 # -- search ----------------------------------------------------------------------

@@ -199,12 +199,15 @@ def schemas() -> dict:
         },
         "Article": {
             "type": "object",
-            "required": ["id", "title", "date", "lang", "source", "category", "url", "text",
-                         "paragraphs", "cluster", "versions"],
+            "required": ["id", "title", "date", "lang", "source", "category", "url", "authors",
+                         "text", "paragraphs", "cluster", "versions"],
             "properties": {
                 "id": string, "title": string, "date": _nullable("string"),
                 "lang": _nullable("string"), "source": _nullable("string"),
                 "category": _nullable("string"), "url": _nullable("string"),
+                "authors": {"type": "array", "items": string,
+                            "description": "As the record or the page names them; empty "
+                                           "when unknown."},
                 "text": string,
                 "paragraphs": {"type": "array", "items": string},
                 "paragraphs_html": {
