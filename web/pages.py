@@ -65,7 +65,7 @@ def article(article_id: str):
     if not valid_article_id(article_id):
         abort(404)
     eng = engine()
-    query = request.args.get("q", "")
+    query = request.args.get("q", "")[: eng.settings.max_query_chars]
     found = eng.article(article_id, query=query if query.strip() else None)
     if found is None:
         abort(404)

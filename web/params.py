@@ -99,8 +99,10 @@ def parse_search(args, engine: Engine) -> SearchParams:
         per_page=default_per_page if per_page is None else per_page,
         sort="relevance" if sort is None else sort,
         date_from=date_from, date_to=date_to)
+    # Only the part of the query that is searched is kept: every link of the page and
+    # every echo carries that, never more than was asked (no amplification).
     return SearchParams(
-        q=args.get("q", ""), page=page, per_page=per_page,
+        q=args.get("q", "")[: engine.settings.max_query_chars], page=page, per_page=per_page,
         sort="relevance" if sort is None else sort,
         lang=_optional(args.get("lang")), source=_optional(args.get("source")),
         category=_optional(args.get("category")),
