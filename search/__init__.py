@@ -31,7 +31,7 @@ from .evaluation import (EvaluationInputError, evaluate, format_report, read_qre
                          read_queries, write_run)
 from .indexing import IndexReport, InvalidSetting, index_paths
 from .ingest import Article, Problem
-from .processes import end_with_parent
+from .processes import end_with_parent, run_in_group
 from .results import SearchResult
 from .settings import Settings
 from .storage import IndexBusy, IndexMissing
@@ -40,5 +40,6 @@ __all__ = [
     "Article", "Engine", "EvaluationInputError", "IndexBusy", "IndexMissing", "IndexReport",
     "InvalidParameter", "InvalidSetting", "Problem", "SearchResult", "Settings", "end_with_parent",
     "evaluate",
-    "format_report", "index_paths", "read_qrels", "read_queries", "shard_tools", "write_run",
+    "format_report", "index_paths", "read_qrels", "read_queries", "run_in_group", "shard_tools",
+    "write_run",
 ]
