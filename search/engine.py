@@ -254,6 +254,11 @@ class Engine:
                 word = _probe_word(session)
                 if word is not None:
                     self._run(session, q.parse(word), probe, sort="relevance")
+                    if probe.total == 0 and probe.reason is None and session.shards is None:
+                        count = session.vocabulary.counts[word]
+                        return {"status": "failing",
+                                "reason": f"a search for {word!r}, a word of {count:,} "
+                                          f"articles, found none"}
                 shards = session.shards
         except IndexMissing:
             raise
