@@ -10,6 +10,10 @@ but always keeps the newest entry, even when it alone is over the limit.
 Values are computed outside the cache's lock (callers ``get``, compute on a miss,
 then ``put``), so two threads may compute the same value; the first one put is
 kept, and every ``put`` answers the value held.
+
+Over all caches, the process keeps a memory budget measured by the process itself
+(:mod:`search.memory`): when it is over, every cache sheds its least recently used
+entries (:func:`shrink_all`) and keeps a lower cap until memory is plentiful again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import threading
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
+
+from . import memory
 
 
 def _one(value) -> int:
@@ -35,6 +41,7 @@ class BoundedCache:
         self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
         self._lock = lock if lock is not None else threading.Lock()
         self.total = 0  # sum of the sizes of the values held
+        self.cap: float | None = None  # a lower bound than limit, under memory pressure
         _CACHES.add(self)
 
     def get(self, key: Hashable, default=None):
@@ -65,10 +72,31 @@ class BoundedCache:
                 return entry[0]
             self._entries[key] = (value, size)
             self.total += size
-            while self.total > self.limit and len(self._entries) > 1:
+            bound = self.limit if self.cap is None else min(self.limit, self.cap)
+            while self.total > bound and len(self._entries) > 1:
                 _, (_, old_size) = self._entries.popitem(last=False)
                 self.total -= old_size
+        memory.note()
         return value
+
+    def shrink(self, share: float) -> int:
+        """Evict the least recently used entries down to ``share`` of the total held,
+        and keep that as the cap; answers the total left."""
+        with self._lock:
+            bound = self.total * share
+            while self.total > bound and self._entries:
+                _, (_, old_size) = self._entries.popitem(last=False)
+                self.total -= old_size
+            self.cap = bound
+            return self.total
+
+    def relax(self, growth: float) -> None:
+        """Let the cap grow by ``growth`` (none once it reaches the limit)."""
+        with self._lock:
+            if self.cap is not None:
+                self.cap = max(self.cap, 1.0) * growth
+                if self.cap >= self.limit:
+                    self.cap = None
 
     def clear(self) -> None:
         with self._lock:
@@ -98,6 +126,18 @@ def on_clear(clear: Callable[[], None]) -> Callable[[], None]:
     """Registers ``clear`` (a function emptying a cache of its own) with :func:`clear_all`."""
     _CLEARERS.append(clear)
     return clear
+
+
+def shrink_all(share: float) -> int:
+    """Every cache sheds down to ``share`` of what it holds (:meth:`BoundedCache.shrink`);
+    answers the sum of what they hold after."""
+    return sum(cache.shrink(share) for cache in list(_CACHES))
+
+
+def relax_all(growth: float) -> None:
+    """Every cache's cap grows by ``growth`` (:meth:`BoundedCache.relax`)."""
+    for cache in list(_CACHES):
+        cache.relax(growth)
 
 
 def clear_all() -> None:

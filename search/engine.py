@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import memory
 from . import query as q
 from .analysis import chain_for, query_terms
 from .backends import open_backend
@@ -52,6 +53,7 @@ class Engine:
         if not isinstance(settings, Settings):
             settings = Settings(index_dir=Path(settings))
         self.settings = settings
+        memory.configure(settings)  # the process's memory budget (search.memory)
         self._lock = threading.Lock()
         self._backend = None
 
