@@ -128,10 +128,24 @@ def on_clear(clear: Callable[[], None]) -> Callable[[], None]:
     return clear
 
 
+_RELIEVERS: list[Callable[[], None]] = []
+
+
+def on_pressure(relieve: Callable[[], None]) -> Callable[[], None]:
+    """Registers ``relieve`` (a function emptying a cache kept otherwise than in a
+    :class:`BoundedCache`, such as a dict of stems) with :func:`shrink_all`."""
+    _RELIEVERS.append(relieve)
+    return relieve
+
+
 def shrink_all(share: float) -> int:
-    """Every cache sheds down to ``share`` of what it holds (:meth:`BoundedCache.shrink`);
-    answers the sum of what they hold after."""
-    return sum(cache.shrink(share) for cache in list(_CACHES))
+    """Every cache sheds down to ``share`` of what it holds (:meth:`BoundedCache.shrink`)
+    and the caches registered with :func:`on_pressure` are emptied; answers the sum of
+    what the bounded caches hold after."""
+    held = sum(cache.shrink(share) for cache in list(_CACHES))
+    for relieve in _RELIEVERS:
+        relieve()
+    return held
 
 
 def relax_all(growth: float) -> None:

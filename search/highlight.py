@@ -11,7 +11,7 @@ import threading
 from html import escape
 
 from .analysis.chains import WORD, LanguageChain
-from .cache import BoundedCache
+from .cache import BoundedCache, on_pressure
 
 # Characters whose lowercase changes the text's length or depends on what
 # follows (İ, Σ); where neither occurs, ``text.lower()`` keeps every offset.
@@ -66,6 +66,13 @@ class _Stems:
         were forgotten since."""
         with self.lock:
             return self._known(terms) if generation == self.generation else None
+
+    def forget(self) -> None:
+        """Forget every word seen (under memory pressure)."""
+        with self.lock:
+            self.stems.clear()
+            self.surfaces.clear()
+            self.generation += 1
 
     def _known(self, terms) -> set[str]:
         surfaces = self.surfaces
@@ -312,6 +319,16 @@ def _initials_pattern(initials: frozenset):
             _INITIAL_PATTERNS.clear()
         _INITIAL_PATTERNS[initials] = pattern
     return pattern
+
+
+@on_pressure
+def _forget() -> None:
+    """Under memory pressure: the stems seen and the patterns kept go (they are rebuilt
+    as snippets need them)."""
+    for stems in list(_STEMS.values()):
+        stems.forget()
+    for kept in (_PATTERNS, _INITIALS, _INITIAL_PATTERNS):
+        kept.clear()
 
 
 class _Stretch:
