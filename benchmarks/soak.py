@@ -148,6 +148,9 @@ class Server:
             self.stop()
             sys.exit("error: the server did not start")
         threading.Thread(target=self.process.stdout.read, daemon=True).start()
+        deadline = time.monotonic() + 30  # the workers are forked once it listens
+        while self.workers() == [self.process.pid] and time.monotonic() < deadline:
+            time.sleep(0.2)
 
     def workers(self) -> list[int]:
         """The processes answering requests: the forked workers, or the server itself."""
