@@ -7,9 +7,10 @@ import threading
 import weakref
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from . import memory
+from . import facets as facet_rules
 from . import query as q
 from .analysis import chain_for, query_terms
 from .backends import open_backend
@@ -25,6 +26,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A filter parameter: no filter, one value, or several (OR-ed).
+Filter = str | Sequence[str] | None
 
 
 class InvalidParameter(ValueError):
@@ -53,7 +56,6 @@ class Engine:
         if not isinstance(settings, Settings):
             settings = Settings(index_dir=Path(settings))
         self.settings = settings
-        memory.configure(settings)  # the process's memory budget (search.memory)
         self._lock = threading.Lock()
         self._backend = None
 
@@ -69,7 +71,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -128,10 +132,14 @@ class Engine:
     # -- searching ---------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int | None = None,
-               sort: str = "relevance", lang: str | None = None, source: str | None = None,
-               category: str | None = None, date_from: str | None = None,
+               sort: str = "relevance", lang: Filter = None, source: Filter = None,
+               category: Filter = None, date_from: str | None = None,
                date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
         """Search the index. Never raises on the query text itself.
+
+        ``lang``, ``source`` and ``category`` take one value or several: several
+        values of one filter are OR-ed, the filters AND-ed, and each facet is
+        counted without its own filter (:mod:`search.facets`).
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -139,6 +147,10 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
+        try:
+            lang, source, category = (facet_rules.values(v) for v in (lang, source, category))
+        except TypeError as error:
+            raise InvalidParameter("filter", str(error)) from None
         # Lone surrogates (undecodable bytes of a command line) are no text and no valid
         # JSON: they are echoed and searched as U+FFFD.
         # Only the first max_query_chars characters are searched, and only they are echoed.
@@ -147,7 +159,7 @@ class Engine:
         result = SearchResult(query=text, page=page, per_page=per_page)
         cleaned = _CONTROL.sub(" ", text).strip()
         tree = q.parse(cleaned) if cleaned else None
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -172,7 +184,7 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
+        # as typed (search.ranking.exactness), so they are fetched from the first one on.
         depth = self.settings.exact_form_depth
         rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
                   and q.is_plain_conjunction(tree) and start < depth)
@@ -190,7 +202,12 @@ class Engine:
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
-        result.facets = hits.facets
+        result.facets = dict(hits.facets)
+        # Each filtered facet counted over the other filters only (multi-select).
+        for name in facet_rules.filtered_facets(filters):
+            others = session.run(compiled, filters=facet_rules.without_own(filters, name),
+                                 start=0, limit=1, sort="relevance")
+            result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
             words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
@@ -205,8 +222,9 @@ class Engine:
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
-                              context=settings.snippet_context_chars,
-                              lead_chars=settings.snippet_lead_chars)
+                              chars=settings.snippet_chars,
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -246,7 +264,7 @@ class Engine:
         :class:`storage.IndexMissing` when there is no index.
         """
         try:
-            with self._session() as session:
+            with self.session() as session:
                 damage = getattr(session, "damage", None)
                 problems = damage() if damage is not None else []
                 if problems:
@@ -290,7 +308,7 @@ class Engine:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -300,20 +318,21 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             return article_dict(stored, paragraphs_html)
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
 
 

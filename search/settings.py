@@ -6,10 +6,13 @@ Build one with ``Settings(index_dir=...)`` and change fields with
 :meth:`Settings.with_changes`; the web app and the CLI pass it down
 unchanged, and every module reads the field it needs where it uses it.
 
-Two kinds of setting are process-wide rather than per engine: the sizes of
-the caches of index data (:mod:`search.cache`), which all engines of a
-process share and which take the values of the settings an engine last
-opened with, and nothing else.
+One kind of setting is process-wide rather than per engine: the sizes in
+the group ``caches``. Those caches of index data and derived text
+(:mod:`search.cache`) are shared by every engine of a process (their keys
+name the segment or the text, so what one engine decoded serves another
+reading the same segment, and no other), and are sized by the settings of
+the engine that opened an index last (:func:`search.cache.configure`).
+Every other setting acts on the engine it is given to only.
 """
 
 from __future__ import annotations
@@ -125,11 +128,10 @@ class Settings:
                                       group="searching")
 
     # -- snippets ------------------------------------------------------------------
-    snippet_fragments: int = setting(3, "Most fragments of a snippet.", group="snippets")
-    snippet_context_chars: int = setting(90, "Characters around a match in a fragment.",
-                                         group="snippets")
-    snippet_lead_chars: int = setting(240, "Characters of the lead shown when nothing matched.",
-                                      group="snippets")
+    snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
+    snippet_chars: int = setting(
+        300, "Characters of a snippet, over all its passages (each cut at a sentence or word "
+        "boundary); the page shows all of them.", group="snippets")
     snippet_scan_chars: int = setting(
         8000, "Characters of a long text scanned at a time for the first stretch holding a "
         "match.", group="snippets")
@@ -146,8 +148,8 @@ class Settings:
         True, "Score and count facets on whole posting arrays with numpy (False: Whoosh's "
         "matchers and collectors).", group="whoosh")
     fast_snippets: bool = setting(
-        True, "Cut snippets from cached stretches of the text, stemming only candidate "
-        "words.", group="whoosh")
+        True, "Cut snippets (on either backend) from cached stretches of the text, stemming "
+        "only candidate words (False: word by word, the same snippets).", group="snippets")
     compact_postings: bool = setting(
         True, "Read postings and positions from a segment's compact arrays where it has them.",
         group="whoosh")
@@ -157,19 +159,31 @@ class Settings:
     some_blocks_share: float = setting(
         0.5, "Share of a term's blocks above which its whole list is decoded instead.",
         group="whoosh")
+    read_ahead_share: float = setting(
+        0.75, "Warming a segment without compact arrays decodes the posting lists of its "
+        "most frequent terms, up to this share of postings_cache_bytes.", group="whoosh")
+    stored_fields_cache_chars: int = setting(
+        48_000_000, "Per open index: stored fields of recently shown hits (characters of "
+        "title and text).", group="whoosh")
+    frequencies_cache_terms: int = setting(
+        200_000, "Per open index: document frequencies of the terms compiling queries looked "
+        "up (all forgotten at once when full).", group="whoosh")
 
-    # -- caches of index data (process-wide) -----------------------------------------
+    # -- caches (process-wide: see the module's text) -----------------------------------
     postings_cache_bytes: int = setting(256 * 2**20, "Decoded posting lists.", group="caches")
     norms_cache_bytes: int = setting(256 * 2**20, "Length-normalised term frequencies.",
                                      group="caches")
     positions_cache_bytes: int = setting(128 * 2**20, "Decoded positions (phrases).",
                                          group="caches")
     headers_cache_blocks: int = setting(500_000, "Posting block headers.", group="caches")
-    stored_fields_cache_chars: int = setting(
-        48_000_000, "Stored fields of recently shown hits (characters of title and text).",
+    columns_cache_segments: int = setting(
+        64, "Segments whose date and facet columns, field lengths and deletions are kept read.",
         group="caches")
     snippet_cache_chars: int = setting(32_000_000, "Texts split into stretches for snippets.",
                                        group="caches")
+    stems_cache_words: int = setting(
+        500_000, "Words of snippet texts whose stems are kept, per language (all forgotten "
+        "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
 

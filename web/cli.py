@@ -208,9 +208,12 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 @click.option("--page", default=1, show_default=True, type=int)
 @click.option("--sort", default="relevance", show_default=True,
               type=click.Choice(["relevance", "date"]))
-@click.option("--lang", default=None, help="Only articles in this language (de, en, …).")
-@click.option("--source", default=None, help="Only articles of this source.")
-@click.option("--category", default=None, help="Only articles of this category.")
+@click.option("--lang", multiple=True,
+              help="Only articles in this language (de, en, …); repeat for any of several.")
+@click.option("--source", multiple=True,
+              help="Only articles of this source; repeat for any of several.")
+@click.option("--category", multiple=True,
+              help="Only articles of this category; repeat for any of several.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
 @settings_options()

@@ -34,6 +34,15 @@ def _query(name: str, description: str, schema: dict) -> dict:
             "schema": schema}
 
 
+def _several(name: str, description: str) -> dict:
+    """A filter that takes several values, repeated: ``source=a&source=b``."""
+    return {**_query(name, f"{description} Repeat the parameter for several values "
+                           f"({name}=a&{name}=b): any of them matches (OR); different "
+                           f"filters must all match (AND). Empty values are ignored.",
+                     {"type": "array", "items": {"type": "string"}}),
+            "style": "form", "explode": True}
+
+
 def search_parameters(settings: Settings) -> list[dict]:
     text = {"type": "string"}
     return [
@@ -46,10 +55,9 @@ def search_parameters(settings: Settings) -> list[dict]:
                 "default": settings.per_page}),
         _query("sort", "Order of hits: by relevance, or newest first.",
                {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}),
-        _query("lang", "Only articles in this language (ISO code such as de, en). "
-                       "Empty: no filter.", text),
-        _query("source", "Only articles of this source (any case). Empty: no filter.", text),
-        _query("category", "Only articles of this category (any case). Empty: no filter.", text),
+        _several("lang", "Only articles in these languages (ISO codes such as de, en)."),
+        _several("source", "Only articles of these sources (any case)."),
+        _several("category", "Only articles of these categories (any case)."),
         _query("from", "From this date on (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
                        "Must not be after 'to'. Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
@@ -57,6 +65,14 @@ def search_parameters(settings: Settings) -> list[dict]:
                      "Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
     ]
+
+
+def _keep_parameter() -> dict:
+    return {"name": "keep", "in": "query", "required": False, "explode": True,
+            "description": "Sent by the page's search form: a new query starts without the "
+                           "filters and sort it carries unless one value is 1 (the box "
+                           "'Filter beibehalten'). Answered with a redirect to the search.",
+            "schema": {"type": "array", "items": {"type": "string", "enum": ["0", "1"]}}}
 
 
 def _id_parameter() -> dict:
@@ -121,7 +137,11 @@ def schemas() -> dict:
                            "description": "Why the result is empty when it is not for lack "
                                           "of matches."},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"$ref": "#/components/schemas/Facets"},
+                "facets": {"$ref": "#/components/schemas/Facets",
+                           "description": "Counts per value over the matches of the query "
+                                          "and every filter but the facet's own (month: "
+                                          "without from/to), so that more values of a "
+                                          "facet can be chosen."},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
                 "shards": {
@@ -223,17 +243,31 @@ def build_spec(settings: Settings) -> dict:
             }},
             "/": {"get": {
                 "operationId": "searchPage", "summary": "The search page (HTML)",
-                "parameters": search_parameters(settings),
+                "parameters": [*search_parameters(settings), _keep_parameter()],
                 "responses": {"200": _html("The search page."),
+                              "303": {"description": "A query from the page's form (with "
+                                                     "keep): on to the search it asks for."},
                               "400": _html("A parameter is invalid."),
                               "503": _html("There is no index yet.")},
             }},
             "/artikel/{id}": {"get": {
                 "operationId": "articlePage", "summary": "An article page (HTML)",
-                "parameters": [_id_parameter(),
-                               _query("q", "Highlight this query's words.", {"type": "string"})],
+                "description": "The search parameters are those of the result page the "
+                               "article was found on: q's words are highlighted and the page "
+                               "links back to that result page. A parameter that is not valid "
+                               "is left out of that link; the article is shown all the same.",
+                "parameters": [_id_parameter(), *search_parameters(settings),
+                               _query("hl", "0: show the article without highlighting "
+                                            "(the link back stays).",
+                                      {"type": "string", "enum": ["0", "1"]})],
                 "responses": {"200": _html("The article."),
                               "404": _html("No article with this id."),
+                              "503": _html("There is no index yet.")},
+            }},
+            "/statistik": {"get": {
+                "operationId": "statisticsPage",
+                "summary": "What the index holds (HTML); the same as /api/stats",
+                "responses": {"200": _html("The statistics page."),
                               "503": _html("There is no index yet.")},
             }},
         },

@@ -72,10 +72,10 @@ def _ungroup(group) -> list[str]:
 
 def prepare(article: Article, settings: Settings) -> Prepared:
     """Language, analysis and checksum of one article (run in worker processes)."""
-    return _analyse(article, settings)[0]
+    return analyse(article, settings)[0]
 
 
-def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
+def analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
     """:func:`prepare`, and the article's vocabulary words (``surface_words``); each
     field is split into words once for the terms, the compound parts and the words."""
     title, text = article.title, article.text
@@ -119,7 +119,7 @@ def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
         if isinstance(item, Problem):
             items.append(item)
         else:
-            prepared, surface = _analyse(item, settings)
+            prepared, surface = analyse(item, settings)
             items.append(prepared)
             words.update(surface)
     return items, words
@@ -202,7 +202,7 @@ class _Run:
             self.old_reader = self.index.searcher()
         if self.fast:
             self.writer = self.index.writer()
-            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings.writer_memory_mb)
+            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings)
             return
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
