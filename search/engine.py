@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 import time
 from contextlib import contextmanager
 from collections.abc import Sequence
@@ -190,9 +191,12 @@ class Engine:
         """``(text, cleaned, tree)`` of a query: the text as echoed (lone surrogates, the
         undecodable bytes of a command line, are no text and no valid JSON: they are
         echoed and searched as U+FFFD), what is searched of it, and its tree (``None``
-        when there is nothing to search for)."""
-        text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
-        cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
+        when there is nothing to search for). Only the first ``max_query_chars``
+        characters are searched, and only they are echoed (no response repeats more of a
+        query than was searched)."""
+        text = query[: self.settings.max_query_chars] if isinstance(query, str) else ""
+        text = _SURROGATE.sub("\ufffd", text)
+        cleaned = _CONTROL.sub(" ", text).strip()
         return text, cleaned, q.parse(cleaned) if cleaned else None
 
     def _widens(self, tree, total: int) -> bool:
@@ -297,6 +301,57 @@ class Engine:
         if candidate.total <= needed:
             return None
         return {"query": corrected, "total": candidate.total}
+
+    # -- health ------------------------------------------------------------
+
+    def health(self) -> dict:
+        """Whether the index answers: ``{"status": "ok"}``, or ``{"status": "failing",
+        "reason": ...}`` (on a sharded backend also ``"shards"``).
+
+        Opens the current generation, checks its files against the sizes they were
+        written with (where the backend can) and runs one cheap query that reads
+        postings and a stored article (the most common word of the index that is no
+        stopword, one hit). The reason names no path. Raises
+        :class:`storage.IndexMissing` when there is no index.
+        """
+        try:
+            with self.session() as session:
+                damage = getattr(session, "damage", None)
+                problems = damage() if damage is not None else []
+                if problems:
+                    return {"status": "failing",
+                            "reason": "damaged index files: " + "; ".join(problems[:5])}
+                probe = SearchResult(query="", page=1, per_page=1)
+                word = _probe_word(session)
+                if word is not None:
+                    self._run(session, q.parse(word), probe, sort="relevance")
+                    if probe.total == 0 and probe.reason is None and session.shards is None:
+                        count = session.vocabulary.counts[word]
+                        return {"status": "failing",
+                                "reason": f"a search for {word!r}, a word of {count:,} "
+                                          f"articles, found none"}
+                shards = session.shards
+        except IndexMissing:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever fails, health says so
+            return {"status": "failing", "reason": f"the index cannot be searched: "
+                                                   f"{type(error).__name__}: {_no_paths(error)}"}
+        health = {"status": "ok"}
+        if shards is not None:
+            health["shards"] = shards
+            if shards["answered"] == 0:
+                health.update(status="failing", reason="no shard of the index answered")
+        return health
+
+    def version(self) -> str | None:
+        """A value that changes whenever the index switches to a new generation (cheap: no
+        search), or ``None`` when the backend cannot tell without searching."""
+        try:
+            backend = self.backend
+        except IndexMissing:
+            return None
+        version = getattr(backend, "version", None)
+        return version() if version is not None else None
 
     # -- articles ----------------------------------------------------------
 
@@ -583,3 +638,29 @@ def _only_stopwords(tree, langs) -> bool:
     """True when every positive word of ``tree`` is a stopword in some of ``langs``."""
     words = q.words_of(tree)
     return bool(words) and all(stopword_langs(word.text, langs) for word in words)
+
+
+# The word each vocabulary's health probe searches, by vocabulary (one pass over its
+# counts the first time).
+_PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_ABSOLUTE_PATH = re.compile(r"(?:[A-Za-z]:)?[/\\](?:[^\s'\"/\\]+[/\\])*([^\s'\"/\\]*)")
+
+
+def _probe_word(session) -> str | None:
+    """The most common word of the index that is not a stopword of its languages
+    (``None`` for an index without a vocabulary)."""
+    vocabulary = session.vocabulary
+    try:
+        return _PROBES[vocabulary]
+    except KeyError:
+        pass
+    stop = set().union(*(chain_for(lang).stopwords for lang in session.langs))
+    word = max((w for w in vocabulary.counts if len(w) >= 4 and w not in stop),
+               key=vocabulary.counts.__getitem__, default=None)
+    _PROBES[vocabulary] = word
+    return word
+
+
+def _no_paths(error: BaseException) -> str:
+    """The message of ``error`` with every absolute path cut to its last part."""
+    return _ABSOLUTE_PATH.sub(r"\1", str(error))[:300]

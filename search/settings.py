@@ -327,6 +327,29 @@ class Settings:
         30, "Any mode with a power other than 2: subsets of the words spelt out at most.",
         group="xapian")
 
+    # -- serving (newssearch serve and the web app) --------------------------------------
+    http_max_body_bytes: int = setting(
+        8 * 1024, "Largest request body the server accepts; a longer one is refused with 413 "
+        "before it is read (nothing the app serves reads a body).", group="serving")
+    http_max_header_bytes: int = setting(
+        32 * 1024, "Largest request line and headers the server accepts; longer ones are "
+        "refused with 431 (a link to a search of the longest query searched is ~12 KB).",
+        group="serving")
+    robots_disallow: tuple[str, ...] = setting(
+        ("/?", "/artikel/*?", "/api/", "/healthz"), "Paths /robots.txt asks crawlers to leave "
+        "alone (result pages, articles with a search, the API); empty: all may be crawled.",
+        group="serving")
+    cache_max_age_seconds: int = setting(
+        0, "How long browsers and proxies may reuse a search or article response without "
+        "asking again (0: they ask every time, and a 304 answers while the index is the same).",
+        group="serving")
+    cors_origins: tuple[str, ...] = setting(
+        (), "Web origins whose pages may read the GET API (https://example.org, or * for any); "
+        "empty: none.", group="serving")
+    worker_memory_mb: int = setting(
+        512, "Anonymous memory (RssAnon) a process may hold before the caches of index data "
+        "are shrunk to bring it back under this (0: no budget).", group="serving")
+
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir))
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -25,8 +24,8 @@ import click
 
 from search import (EXPORT_FORMATS, KWIC_SORTS, TREND_INTERVALS, Engine, EvaluationInputError,
                     IndexBusy, IndexMissing, InvalidParameter, InvalidSetting, Settings, evaluate,
-                    format_report, index_paths, read_qrels, read_queries, shard_tools,
-                    trends_csv, write_run)
+                    format_report, index_paths, read_qrels, read_queries, run_in_group,
+                    shard_tools, trends_csv, write_run)
 
 EXIT_FAILED = 1
 EXIT_BUSY = 3
@@ -478,6 +477,12 @@ def shard_group():
 
 
 def _exec(build, announcement: str) -> None:
+    """Run a Xapian tool until it ends or this command is stopped, then exit with its code.
+
+    The tool runs in a process group of its own (:func:`search.run_in_group`), so that
+    stopping this command, even with ``kill -9``, also ends the processes the tool
+    forked for its connections: a shard taken down stops answering at once.
+    """
     try:
         command = build()
     except shard_tools.ToolMissing as error:
@@ -485,7 +490,7 @@ def _exec(build, announcement: str) -> None:
     click.echo(announcement)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)
+    sys.exit(run_in_group(command))
 
 
 _interface_option = click.option(
