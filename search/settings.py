@@ -6,16 +6,25 @@ Build one with ``Settings(index_dir=...)`` and change fields with
 :meth:`Settings.with_changes`; the web app and the CLI pass it down
 unchanged, and every module reads the field it needs where it uses it.
 
-Two kinds of setting are process-wide rather than per engine: the sizes of
-the caches of index data (:mod:`search.cache`), which all engines of a
-process share and which take the values of the settings an engine last
-opened with, and nothing else.
+One kind of setting is process-wide rather than per engine: the sizes in
+the group ``caches``. Those caches of index data and derived text
+(:mod:`search.cache`) are shared by every engine of a process (their keys
+name the segment or the text, so what one engine decoded serves another
+reading the same segment, and no other), and are sized by the settings of
+the engine that opened an index last (:func:`search.cache.configure`).
+Every other setting acts on the engine it is given to only.
 """
 
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+
+from .ranking.weights import shipped_weights
+
+# The defaults of the re-ranking weights: fitted on the development sets, shipped as
+# search/ranking/weights.json (benchmarks/fit_ranking.py writes it).
+_FIT = shipped_weights()
 
 
 def setting(default, help: str, *, group: str):
@@ -92,11 +101,21 @@ class Settings:
         10.0, "Any mode: the factor of a hit holding every known word of the query.",
         group="ranking")
     exact_form_boost: float = setting(
-        0.1, "Plain word queries: each query word a hit holds as typed multiplies its score "
-        "by 1 + this.", group="ranking")
-    exact_form_depth: int = setting(
-        30, "How many of the first hits are re-ranked by the words they hold as typed.",
+        _FIT["exact"], "Re-ranking: weight of the share of the query's words a hit holds as "
+        "typed (its score times exp(weight x share); search/ranking/rerank.py).",
         group="ranking")
+    rank_window_weight: float = setting(
+        _FIT["window"], "Re-ranking: weight of how close the query's words stand in the text.",
+        group="ranking")
+    rank_pairs_weight: float = setting(
+        _FIT["pairs"], "Re-ranking: weight of the share of neighbouring query words that stand "
+        "next to each other in the text or title.", group="ranking")
+    rank_title_weight: float = setting(
+        _FIT["title"], "Re-ranking: weight of the share of the query's words in the title.",
+        group="ranking")
+    rerank_depth: int = setting(
+        30, "How many of the first hits of a plain word query are re-ranked by what they hold "
+        "of the query (0: none).", group="ranking")
 
     # -- query planning ------------------------------------------------------------
     prefix_min_chars: int = setting(2, "Shortest prefix that Impf* expands.", group="planning")
@@ -130,15 +149,80 @@ class Settings:
     related_text_chars: int = setting(20_000, "Related articles: characters of the text read.",
                                       group="searching")
 
+    # -- near-duplicates (search.duplicates) -------------------------------------------
+    find_duplicates: bool = setting(
+        True, "Index: cluster near-duplicate articles (False: every article stands alone, and "
+        "no signatures are computed). A change needs --rebuild.", group="duplicates")
+    duplicate_threshold: float = setting(
+        0.7, "Estimated Jaccard similarity of the word shingles of two articles from which "
+        "they are near-duplicates (one cluster); measured on FANG in "
+        "benchmarks/duplicates.py.", group="duplicates")
+    duplicate_shingle_words: int = setting(
+        5, "Words per shingle of a near-duplicate signature. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_permutations: int = setting(
+        128, "MinHash values per signature (more: a closer similarity estimate, slower "
+        "indexing). A change needs --rebuild.", group="duplicates")
+    duplicate_min_words: int = setting(
+        30, "Articles with fewer words are never clustered. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_recall_weight: float = setting(
+        0.95, "Weight of a missed pair against a false candidate when the LSH bands are "
+        "chosen (a false candidate costs one comparison of signatures).", group="duplicates")
+    duplicate_scan_limit: int = setting(
+        256, "Up to this many articles to cluster again, a run compares their signatures with "
+        "every stored one instead of building the LSH index (the same clusters either way; "
+        "one comparison costs about a four hundredth of building the index).",
+        group="duplicates")
+    collapse_duplicates: bool = setting(
+        True, "Search: the best-ranked article of a cluster stands for the others, which are "
+        "listed under it (False: every article is a hit; the API's collapse=0 does the same "
+        "for one search).", group="duplicates")
+    duplicates_per_hit: int = setting(
+        20, "Most folded articles listed under one hit (the count says how many there are).",
+        group="duplicates")
+    diff_max_words: int = setting(
+        20_000, "Words of each version that the comparison of two versions reads.",
+        group="duplicates")
+
     # -- snippets ------------------------------------------------------------------
-    snippet_fragments: int = setting(3, "Most fragments of a snippet.", group="snippets")
-    snippet_context_chars: int = setting(90, "Characters around a match in a fragment.",
-                                         group="snippets")
-    snippet_lead_chars: int = setting(240, "Characters of the lead shown when nothing matched.",
-                                      group="snippets")
+    snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
+    snippet_chars: int = setting(
+        300, "Characters of a snippet, over all its passages (each cut at a sentence or word "
+        "boundary); the page shows all of them.", group="snippets")
     snippet_scan_chars: int = setting(
         8000, "Characters of a long text scanned at a time for the first stretch holding a "
         "match.", group="snippets")
+
+    # -- studying the news: trends, keyword in context, export, feeds -----------------
+    trends_max_series: int = setting(6, "Trends: most queries (series) compared at once.",
+                                     group="searching")
+    trends_max_intervals: int = setting(
+        4000, "Trends: most intervals (points of a series) between the first and the last "
+        "article of the span asked for; more is refused with a hint to a longer interval.",
+        group="searching")
+    kwic_width: int = setting(60, "Keyword in context: characters of context on each side "
+                              "by default.", group="searching")
+    kwic_max_width: int = setting(300, "Keyword in context: most characters of context a "
+                                  "caller may ask for on each side.", group="searching")
+    kwic_per_page: int = setting(50, "Keyword in context: lines per page by default.",
+                                 group="searching")
+    kwic_max_per_page: int = setting(500, "Keyword in context: most lines per page a caller "
+                                     "may ask for.", group="searching")
+    kwic_max_articles: int = setting(
+        2000, "Keyword in context: most matching articles read (newest first); the answer "
+        "says so when there were more.", group="searching")
+    kwic_max_lines: int = setting(
+        20_000, "Keyword in context: most occurrences collected; the answer says so when "
+        "there were more.", group="searching")
+    export_max_rows: int = setting(
+        100_000, "Export: most hits written; the answer says so when there were more.",
+        group="searching")
+    export_batch: int = setting(
+        500, "Export and keyword in context: hits read from the index at a time (a streamed "
+        "export holds about this many articles in memory).", group="searching")
+    feed_entries: int = setting(50, "Atom feed of a query: the newest matching articles it "
+                                "holds.", group="searching")
 
     # -- suggestions ("Meinten Sie") -------------------------------------------------
     suggest_below_hits: int = setting(3, "Suggest a correction below this many hits.",
@@ -146,14 +230,23 @@ class Settings:
     suggest_max_edits: int = setting(2, "Most letter edits of a correction.", group="suggestions")
     suggest_min_word_count: int = setting(2, "Articles a corrected word must occur in.",
                                           group="suggestions")
+    suggest_more_below_hits: int = setting(
+        50, "Below this many hits, a correction is also suggested when it finds "
+        "suggest_more_factor times as many ('Merkl Lockdown').", group="suggestions")
+    suggest_more_factor: float = setting(
+        10.0, "How many times the hits of the query as typed a correction must find to be "
+        "suggested when the query has hits.", group="suggestions")
+    suggest_rare_word_count: int = setting(
+        30, "When the query has hits: only words in at most this many articles are "
+        "corrected (this bounds the work).", group="suggestions")
 
     # -- Whoosh fast paths (each gives the same answers as the plain path) -------------
     fast_search: bool = setting(
         True, "Score and count facets on whole posting arrays with numpy (False: Whoosh's "
         "matchers and collectors).", group="whoosh")
     fast_snippets: bool = setting(
-        True, "Cut snippets from cached stretches of the text, stemming only candidate "
-        "words.", group="whoosh")
+        True, "Cut snippets (on either backend) from cached stretches of the text, stemming "
+        "only candidate words (False: word by word, the same snippets).", group="snippets")
     compact_postings: bool = setting(
         True, "Read postings and positions from a segment's compact arrays where it has them.",
         group="whoosh")
@@ -163,21 +256,36 @@ class Settings:
     some_blocks_share: float = setting(
         0.5, "Share of a term's blocks above which its whole list is decoded instead.",
         group="whoosh")
+    read_ahead_share: float = setting(
+        0.75, "Warming a segment without compact arrays decodes the posting lists of its "
+        "most frequent terms, up to this share of postings_cache_bytes.", group="whoosh")
+    stored_fields_cache_chars: int = setting(
+        48_000_000, "Per open index: stored fields of recently shown hits (characters of "
+        "title and text).", group="whoosh")
+    frequencies_cache_terms: int = setting(
+        200_000, "Per open index: document frequencies of the terms compiling queries looked "
+        "up (all forgotten at once when full).", group="whoosh")
 
-    # -- caches of index data (process-wide) -----------------------------------------
+    # -- caches (process-wide: see the module's text) -----------------------------------
     postings_cache_bytes: int = setting(256 * 2**20, "Decoded posting lists.", group="caches")
     norms_cache_bytes: int = setting(256 * 2**20, "Length-normalised term frequencies.",
                                      group="caches")
     positions_cache_bytes: int = setting(128 * 2**20, "Decoded positions (phrases).",
                                          group="caches")
     headers_cache_blocks: int = setting(500_000, "Posting block headers.", group="caches")
-    stored_fields_cache_chars: int = setting(
-        48_000_000, "Stored fields of recently shown hits (characters of title and text).",
+    columns_cache_segments: int = setting(
+        64, "Segments whose date and facet columns, field lengths and deletions are kept read.",
         group="caches")
     snippet_cache_chars: int = setting(32_000_000, "Texts split into stretches for snippets.",
                                        group="caches")
+    stems_cache_words: int = setting(
+        500_000, "Words of snippet texts whose stems are kept, per language (all forgotten "
+        "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
+    rank_terms_cache_terms: int = setting(
+        8_000_000, "Terms of the titles and texts of re-ranked hits (closeness of the query's "
+        "words).", group="caches")
 
     # -- backend -------------------------------------------------------------------
     backend: str | None = setting(
@@ -218,6 +326,29 @@ class Settings:
     coordinated_max_subsets: int = setting(
         30, "Any mode with a power other than 2: subsets of the words spelt out at most.",
         group="xapian")
+
+    # -- serving (newssearch serve and the web app) --------------------------------------
+    http_max_body_bytes: int = setting(
+        8 * 1024, "Largest request body the server accepts; a longer one is refused with 413 "
+        "before it is read (nothing the app serves reads a body).", group="serving")
+    http_max_header_bytes: int = setting(
+        32 * 1024, "Largest request line and headers the server accepts; longer ones are "
+        "refused with 431 (a link to a search of the longest query searched is ~12 KB).",
+        group="serving")
+    robots_disallow: tuple[str, ...] = setting(
+        ("/?", "/artikel/*?", "/api/", "/healthz"), "Paths /robots.txt asks crawlers to leave "
+        "alone (result pages, articles with a search, the API); empty: all may be crawled.",
+        group="serving")
+    cache_max_age_seconds: int = setting(
+        0, "How long browsers and proxies may reuse a search or article response without "
+        "asking again (0: they ask every time, and a 304 answers while the index is the same).",
+        group="serving")
+    cors_origins: tuple[str, ...] = setting(
+        (), "Web origins whose pages may read the GET API (https://example.org, or * for any); "
+        "empty: none.", group="serving")
+    worker_memory_mb: int = setting(
+        512, "Anonymous memory (RssAnon) a process may hold before the caches of index data "
+        "are shrunk to bring it back under this (0: no budget).", group="serving")
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir))

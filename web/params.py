@@ -13,11 +13,16 @@ from dataclasses import dataclass, replace
 
 from search import Engine, InvalidParameter
 
+# Filters that take several values (``source=a&source=b``: either source).
+MULTI = ("lang", "source", "category")
+
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
 MAX_ID_CHARS = 200
 
 # Query-string names, in the order links are built with.
-ARG_NAMES = ("q", "sort", "lang", "source", "category", "from", "to", "per_page", "page")
+ARG_NAMES = ("q", "sort", "lang", "source", "category", "from", "to", "collapse", "per_page",
+             "page")
+_SWITCH = {"0": False, "1": True}
 
 
 @dataclass(frozen=True)
@@ -26,17 +31,33 @@ class SearchParams:
     page: int = 1
     per_page: int = 10
     sort: str = "relevance"
-    lang: str | None = None
-    source: str | None = None
-    category: str | None = None
+    lang: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
     date_from: str | None = None
     date_to: str | None = None
     default_per_page: int = 10
+    # Near-duplicates folded under the best-ranked one (search.duplicates).
+    collapse: bool = True
+    default_collapse: bool = True
 
     @property
     def filters(self) -> dict:
         return {"lang": self.lang, "source": self.source, "category": self.category,
                 "date_from": self.date_from, "date_to": self.date_to}
+
+    def chosen(self, name: str, value: str) -> bool:
+        """Whether ``value`` is among the chosen values of filter ``name`` (any case)."""
+        return value.casefold() in {v.casefold() for v in getattr(self, name)}
+
+    def toggled(self, name: str, value: str) -> "SearchParams":
+        """A copy with ``value`` added to filter ``name``, or taken out if it is chosen."""
+        current = getattr(self, name)
+        if self.chosen(name, value):
+            kept = tuple(v for v in current if v.casefold() != value.casefold())
+        else:
+            kept = (*current, value)
+        return self.changed(**{name: kept})
 
     @property
     def has_filters(self) -> bool:
@@ -50,7 +71,8 @@ class SearchParams:
         return None
 
     def engine_kwargs(self) -> dict:
-        return dict(page=self.page, per_page=self.per_page, sort=self.sort, **self.filters)
+        return dict(page=self.page, per_page=self.per_page, sort=self.sort,
+                    collapse=self.collapse, **self.filters)
 
     def changed(self, **changes) -> "SearchParams":
         """A copy with ``changes``; any change but the page goes back to page 1."""
@@ -58,13 +80,20 @@ class SearchParams:
             changes["page"] = 1
         return replace(self, **changes)
 
+    def without_filters(self) -> "SearchParams":
+        """The same query from a clean state: no filters, by relevance, page 1."""
+        return self.changed(lang=(), source=(), category=(), date_from=None,
+                            date_to=None, sort="relevance")
+
     def to_args(self) -> dict:
         """The query-string arguments that give this search, defaults left out."""
         values = {
             "q": self.q or None,
             "sort": self.sort if self.sort != "relevance" else None,
-            "lang": self.lang, "source": self.source, "category": self.category,
+            "lang": list(self.lang) or None, "source": list(self.source) or None,
+            "category": list(self.category) or None,
             "from": self.date_from, "to": self.date_to,
+            "collapse": int(self.collapse) if self.collapse != self.default_collapse else None,
             "per_page": self.per_page if self.per_page != self.default_per_page else None,
             "page": self.page if self.page != 1 else None,
         }
@@ -86,6 +115,17 @@ def _optional(raw: str | None) -> str | None:
     return raw or None
 
 
+def _several(args, name: str) -> tuple[str, ...]:
+    """Every value given for ``name`` (``source=a&source=b``), empty ones left out,
+    each once regardless of case."""
+    found: dict[str, str] = {}
+    for raw in args.getlist(name):
+        value = raw.strip()
+        if value:
+            found.setdefault(value.casefold(), value)
+    return tuple(found.values())
+
+
 def parse_search(args, engine: Engine) -> SearchParams:
     """Search parameters from a request's ``args``; raises :class:`InvalidParameter`."""
     default_per_page = engine.settings.per_page
@@ -99,12 +139,40 @@ def parse_search(args, engine: Engine) -> SearchParams:
         per_page=default_per_page if per_page is None else per_page,
         sort="relevance" if sort is None else sort,
         date_from=date_from, date_to=date_to)
+    default_collapse = engine.settings.collapse_duplicates
+    collapse = parse_switch(args.get("collapse"), "collapse", default_collapse)
+    # Only the part of the query that is searched is kept: every link of the page and
+    # every echo carries that, never more than was asked (no amplification).
     return SearchParams(
-        q=args.get("q", ""), page=page, per_page=per_page,
+        q=args.get("q", "")[: engine.settings.max_query_chars], page=page, per_page=per_page,
         sort="relevance" if sort is None else sort,
-        lang=_optional(args.get("lang")), source=_optional(args.get("source")),
-        category=_optional(args.get("category")),
-        date_from=date_from, date_to=date_to, default_per_page=default_per_page)
+        lang=_several(args, "lang"), source=_several(args, "source"),
+        category=_several(args, "category"),
+        date_from=date_from, date_to=date_to, default_per_page=default_per_page,
+        collapse=collapse, default_collapse=default_collapse)
+
+
+def parse_switch(raw: str | None, name: str, default: bool) -> bool:
+    """``0`` or ``1`` (absent or empty: the default); raises :class:`InvalidParameter`."""
+    if raw is None or raw == "":
+        return default
+    value = _SWITCH.get(raw)
+    if value is None:
+        raise InvalidParameter(name, f"{name} must be 0 or 1")
+    return value
+
+
+def compared_ids(args) -> tuple[str, str] | None:
+    """The ids ``a`` and ``b`` of a comparison of two articles; ``None`` when one of them
+    cannot be an article id (no article has it). Raises :class:`InvalidParameter` when
+    one is missing."""
+    ids = []
+    for name in ("a", "b"):
+        value = args.get(name, "")
+        if not value:
+            raise InvalidParameter(name, f"{name} must be given: the id of an article")
+        ids.append(value)
+    return (ids[0], ids[1]) if all(valid_article_id(i) for i in ids) else None
 
 
 def valid_article_id(article_id: str) -> bool:
@@ -114,4 +182,5 @@ def valid_article_id(article_id: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in article_id)
 
 
-__all__ = ["InvalidParameter", "SearchParams", "parse_search", "valid_article_id"]
+__all__ = ["InvalidParameter", "SearchParams", "compared_ids", "parse_search", "parse_switch",
+           "valid_article_id"]

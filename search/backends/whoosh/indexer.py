@@ -25,14 +25,16 @@ from whoosh import index as whoosh_index
 from ... import storage
 from ...analysis.chains import WORD, chain_for, lowercase_keeps_words
 from ...analysis.spelling import Vocabulary, surface_words, surface_words_of_tokens
+from ...duplicates import Clusters, Signing, StaleClusters, signature
 from ...fields import INDEXED_FIELDS, PARTS_FIELD
 from ...ingest import Article, Part, Problem, Tally, file_parts, read_part
-from ...indexing import IndexReport, checksum
+from ...indexing import IndexReport, InvalidSetting, checksum
+from ...ingest.clean import parse_date
 from ...ingest.language import detect_language
 from ...processes import end_with_parent
 from ...settings import Settings
 from ...tracking import FileTable, PlannedFile
-from .schema import add_missing_fields, build_schema
+from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
 from .segments import SegmentBuilder, group_positions
 
 META_VERSION = 1
@@ -51,6 +53,7 @@ class Prepared:
     lang: str
     grouped: dict
     digest: str | None = None
+    signature: object = None  # the near-duplicate signature (search.duplicates), or None
 
     @property
     def terms(self) -> dict:
@@ -72,10 +75,10 @@ def _ungroup(group) -> list[str]:
 
 def prepare(article: Article, settings: Settings) -> Prepared:
     """Language, analysis and checksum of one article (run in worker processes)."""
-    return _analyse(article, settings)[0]
+    return analyse(article, settings)[0]
 
 
-def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
+def analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
     """:func:`prepare`, and the article's vocabulary words (``surface_words``); each
     field is split into words once for the terms, the compound parts and the words."""
     title, text = article.title, article.text
@@ -98,7 +101,8 @@ def _analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
     if PARTS_FIELD:
         counts = chain.compound_part_counts(title_group[:2], text_group[:2])
         grouped[PARTS_FIELD] = (list(counts), list(counts.values()), None)
-    return Prepared(article, lang, grouped, checksum(article)), words
+    signed = signature(text_tokens, Signing.of(settings))
+    return Prepared(article, lang, grouped, checksum(article), signed), words
 
 
 def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
@@ -117,7 +121,7 @@ def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
     words: Counter = Counter()
     for item in read_part(part, settings):
         if isinstance(item, Article):
-            prepared, surface = _analyse(item, settings)
+            prepared, surface = analyse(item, settings)
             items.append(prepared)
             words.update(surface)
         else:
@@ -125,8 +129,10 @@ def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
     return items, words
 
 
-def document_fields(article: Article, lang: str, digest: str, terms: dict | None = None) -> dict:
-    """The fields Whoosh gets for one article: term lists to index, text to store."""
+def document_fields(article: Article, lang: str, digest: str, terms: dict | None = None,
+                    cluster: str | None = None) -> dict:
+    """The fields Whoosh gets for one article: term lists to index, text to store, and
+    its cluster when it is known (the segment builder gets the clusters at the end)."""
     terms = terms or index_terms(article, lang)
     date = article.date
     fields = {
@@ -141,6 +147,8 @@ def document_fields(article: Article, lang: str, digest: str, terms: dict | None
     }
     if PARTS_FIELD:
         fields[PARTS_FIELD] = terms[PARTS_FIELD]
+    if cluster is not None:
+        fields[CLUSTER_FIELD] = cluster
     if date:
         fields["date"] = date.iso
         if date.month:
@@ -158,8 +166,15 @@ class _Run:
     """One indexer run: the generation and writer are made only once something changes."""
 
     def __init__(self, settings: Settings, previous: Path | None, rebuild: bool,
-                 fast: bool = True):
+                 fast: bool = True, clusters: Clusters | None = None):
         self.settings = settings
+        # The near-duplicate clusters (search.duplicates): the previous generation's,
+        # changed by this run, stored with the new one.
+        self.clusters = clusters if clusters is not None else Clusters.for_settings(settings)
+        # Whoosh's writer gets a document's cluster with the document, before this run's
+        # clusters are known: the cluster each id was written with, set right after the
+        # commit (see _correct_clusters).
+        self._written_clusters: dict[str, str] = {}
         self.previous = None if rebuild else previous
         self.generation: Path | None = None
         self.index = None
@@ -192,7 +207,7 @@ class _Run:
             self._vocabulary = Vocabulary.load(self._vocabulary_from)
         return self._vocabulary
 
-    def _open(self):
+    def open(self):
         if self.writer is not None:
             return
         index_dir = self.settings.index_dir
@@ -204,7 +219,7 @@ class _Run:
             self.old_reader = self.index.searcher()
         if self.fast:
             self.writer = self.index.writer()
-            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings.writer_memory_mb)
+            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings)
             return
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
@@ -219,7 +234,7 @@ class _Run:
             self.vocabulary.remove(stored.get("title", "") + "\n" + stored.get("text", ""))
 
     def add(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
-        self._open()
+        self.open()
         if self.builder is not None:
             if prepared is None:
                 prepared = prepare(article, self.settings)
@@ -228,15 +243,19 @@ class _Run:
             self.builder.add(fields, prepared.grouped)
         else:
             terms = prepared.terms if prepared is not None else None
-            self.writer.add_document(**document_fields(article, lang, digest, terms))
+            cluster = self.clusters.cluster_of(article.id)
+            self.writer.add_document(**document_fields(article, lang, digest, terms, cluster))
+            self._written_clusters[article.id] = cluster
             if article.id in self._written:
                 self._superseded.add(article.id)
             self._written[article.id] = digest
         if not self.counts_files:
             self.vocabulary.add(article.title + "\n" + article.text)
+        self.clusters.put(article.id, prepared.signature if prepared is not None else
+                          signature(article.text, Signing.of(self.settings)))
 
     def replace(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
-        self._open()
+        self.open()
         self._forget_old(article.id)
         if self.builder is not None:
             self._delete_built(article.id)
@@ -250,8 +269,9 @@ class _Run:
             self.builder.delete(docnum)
 
     def remove(self, article_id: str) -> None:
-        self._open()
+        self.open()
         self._forget_old(article_id)
+        self.clusters.remove(article_id)
         if self.builder is not None:
             self._delete_built(article_id)
         else:
@@ -283,22 +303,62 @@ class _Run:
     def finish(self, meta: dict) -> tuple[str, int]:
         if self.old_reader is not None:
             self.old_reader.close()
+        changes = self.clusters.update()
         if self.builder is not None:
+            clusters = [""] * self.builder.docnum_total
+            for article_id, docnum in self._built_ids.items():
+                clusters[docnum] = self.clusters.cluster_of(article_id)
+            self.builder.add_late_field(CLUSTER_FIELD, clusters)
             built = self.builder.finish()
             self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
         else:
             self.writer.commit()
             if self._superseded:
                 self._delete_superseded()
+            self._correct_clusters(changes)
         with self.index.searcher() as searcher:
             documents = searcher.doc_count()
         self.index.close()
         self.vocabulary.save(self.generation)
+        self.clusters.save(self.generation)
+        meta["duplicates"] = self.clusters.summary()
         meta["documents"] = documents
         storage.write_meta(self.generation, meta)
         storage.publish(self.settings.index_dir, self.generation)
         storage.prune(self.settings.index_dir)
         return self.generation.name, documents
+
+    def _correct_clusters(self, changes: dict[str, str]) -> None:
+        """After the commit: every article whose cluster is not the one it was written
+        with (a new article that joined a cluster, or an article left alone by this run
+        whose cluster changed) is written again with its cluster, from its stored fields."""
+        wrong = {article_id: cluster for article_id, cluster in changes.items()
+                 if article_id not in self._written_clusters}
+        for article_id, written in self._written_clusters.items():
+            cluster = self.clusters.cluster_of(article_id)
+            if cluster != written:
+                wrong[article_id] = cluster
+        if not wrong:
+            return
+        writer = self.index.writer()
+        try:
+            with self.index.searcher() as searcher:
+                for article_id, cluster in sorted(wrong.items()):
+                    stored = searcher.document(id=article_id)
+                    if stored is None:
+                        continue
+                    article = Article(id=article_id, title=stored.get("title", ""),
+                                      text=stored.get("text", ""),
+                                      date=parse_date(stored.get("date")),
+                                      source=stored.get("source"),
+                                      category=stored.get("category"), url=stored.get("url"))
+                    writer.delete_by_term("id", article_id)
+                    writer.add_document(**document_fields(
+                        article, stored.get("lang"), stored.get("checksum"), cluster=cluster))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
 
     def abandon(self) -> None:
         if self.builder is not None:
@@ -325,14 +385,24 @@ def index_whoosh(paths, settings: Settings, *, rebuild: bool = False, progress=N
     index_dir = Path(settings.index_dir)
     with storage.write_lock(index_dir):
         previous = storage.current_generation(index_dir)
+        if previous is not None and not rebuild and not _has_clusters(previous):
+            rebuild = report.rebuilt = True  # an index from before clusters: built anew
         meta = {} if rebuild or previous is None else storage.read_meta(previous)
         if meta.get("version") != META_VERSION:
             meta = {}
         table = FileTable(meta.get("files", {}))
         checksums: dict = meta.get("checksums", {})
-        run = _Run(settings, previous, rebuild or previous is None, fast=settings.segment_builder)
+        try:
+            clusters = Clusters.for_settings(settings) if rebuild or previous is None else \
+                Clusters.load(previous, settings)
+        except StaleClusters as error:
+            raise InvalidSetting(f"{error}: index again with --rebuild") from None
+        run = _Run(settings, previous, rebuild or previous is None, fast=settings.segment_builder,
+                   clusters=clusters)
         run.replace_unknown = previous is not None and not rebuild and not meta
         try:
+            if clusters.outdated:  # another threshold: the clusters are made again
+                run.open()
             _index_files(paths, settings, run, report, table, checksums,
                          full=rebuild or not meta, progress=progress)
             for article_id in table.vanished(paths):
@@ -361,6 +431,15 @@ def index_whoosh(paths, settings: Settings, *, rebuild: bool = False, progress=N
         gc.collect()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _has_clusters(generation: Path) -> bool:
+    """Whether the index in ``generation`` has the field of near-duplicate clusters."""
+    index = whoosh_index.open_dir(str(generation))
+    try:
+        return CLUSTER_FIELD in index.schema
+    finally:
+        index.close()
 
 
 def _index_files(paths, settings, run, report, table: FileTable, checksums, *, full, progress):
@@ -400,14 +479,16 @@ def _workers(settings: Settings) -> int:
     return settings.index_workers or os.cpu_count() or 1
 
 
-def _warm_up() -> None:
-    """Load what every worker needs (language profiles, the compound lexicon) once,
-    before the workers are forked, so that they share it instead of each loading it."""
+def _warm_up(settings: Settings) -> None:
+    """Load what every worker needs (language profiles, the compound lexicon, the MinHash
+    of near-duplicate signatures) once, before the workers are forked, so that they share
+    it instead of each loading it."""
     sample = "Die Bundesregierung hat am Montag neue Regeln beschlossen."
     detect_language(sample, quick=False)
     if PARTS_FIELD:
         chain = chain_for("de")
         chain.compound_parts(chain.terms(sample))
+    signature(" ".join([sample] * 8), Signing.of(settings))
 
 
 def _parts(files: list[PlannedFile], settings: Settings):
@@ -430,7 +511,7 @@ def _prepared_parts(files: list[PlannedFile], settings: Settings):
         for planned, part in parts:
             yield planned, part, prepare_part(part, settings)
         return
-    _warm_up()
+    _warm_up(settings)
     # fork: the workers start at once with everything imported, and callers'
     # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
     # breaks the pool, which raises here instead of waiting forever.
