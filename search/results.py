@@ -76,6 +76,9 @@ class SearchResult:
     # On a sharded backend: {"total": n, "answered": k}; k < n means a partial result.
     # ``None`` (and absent from the JSON) on the single-index Whoosh backend.
     shards: dict | None = None
+    # The search ran out of its time budget (search.budget): the hits are the best found
+    # so far, the total counts the matches found. In the JSON only when true.
+    timed_out: bool = False
 
     def to_dict(self) -> dict:
         data = {
@@ -90,6 +93,8 @@ class SearchResult:
             "facets": self.facets,
             "suggestion": self.suggestion,
         }
+        if self.timed_out:
+            data["timed_out"] = True
         if self.shards is not None:
             data["shards"] = dict(self.shards)
         return data

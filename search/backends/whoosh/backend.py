@@ -16,6 +16,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
+from ... import facets as facet_rules
 from ... import storage
 from ...analysis import has_stemmer
 from ...cache import BoundedCache
@@ -233,13 +234,20 @@ class WhooshSession:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
-        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        known = self.snapshot.filter_terms
+        filter_query = build_filter(self.reader, **filters, known=known)
+        # each filtered facet's own filter, for counting it over the others in one pass
+        apart = {name: build_filter(self.reader, **{key: filters.get(key)
+                                                    for key in facet_rules.OWN_FILTERS[name]},
+                                    known=known)
+                 for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings)
+                      settings=self.settings, apart=apart)
         documents, searcher = self.snapshot.documents, self.searcher
         return Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort,
-                                         stored_fields=lambda d: documents.get(searcher, d))))
+                                         stored_fields=lambda d: documents.get(searcher, d))),
+                    facets_apart=getattr(results, "apart", frozenset()))
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)

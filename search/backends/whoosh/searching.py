@@ -20,6 +20,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring, sorting
 
+from ... import budget
 from ... import query as q
 from ...analysis import chain_for, normalise_query_text, query_terms
 from ... import facets
@@ -323,14 +324,20 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
 RUNS: Counter = Counter()
 
 
-def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings):
+def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings,
+        apart: dict | None = None):
     """Search with facets over all matches; returns Whoosh results, or the same figures
     from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
     grouping collectors, which give the same results: tests/integration/
-    test_perf_equivalence.py compares them)."""
+    test_perf_equivalence.py compares them).
+
+    ``apart``: ``{facet: its own filter}`` for each facet filtered (``filter_query``
+    is then their AND); the fast path counts each of those facets over the matches of
+    the other filters in the same pass (:mod:`search.facets`), and its results name
+    them in ``apart``."""
     if settings.fast_search:
         RUNS["fast"] += 1
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings)
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, apart)
     RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
@@ -347,11 +354,12 @@ class FastResults:
     and the first ``limit`` hits in the order Whoosh's sorting collector gives
     (score, then date, newest first, then document number; or date first)."""
 
-    def __init__(self, searcher, total: int, top: list, facets: dict):
+    def __init__(self, searcher, total: int, top: list, facets: dict, apart=frozenset()):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
         self.facets = facets
+        self.apart = apart  # facets counted over the matches of the other filters
 
     def __len__(self):
         return self.total
@@ -476,23 +484,54 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
 
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
-              settings: Settings) -> FastResults:
+              settings: Settings, apart: dict | None = None) -> FastResults:
     context = searcher.context().set(needs_current=True)
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
+    apart = {name: own for name, own in (apart or {}).items()
+             if name in counts and own is not None}
     by_date = sort == "date"
     found_docs, found_scores, found_dates = [], [], []
     for subsearcher, offset in searcher.leaf_searchers():
+        if found_docs and budget.passed():
+            break  # out of time: the segments searched so far
         columns = segment_columns(subsearcher, settings)
         arrays = columns.arrays.read_with(settings)
-        allow = None
-        if filter_query is not None:
+        allow, others = None, {}
+        if apart:
+            # One mask per facet filter; the query is scored once over the documents
+            # that pass all filters but one at most, and each filtered facet counted
+            # over those that pass every other filter.
+            masks = {}
+            for name, own in apart.items():
+                mask = np.zeros(arrays.count, dtype=bool)
+                mask[docs_of(own, subsearcher, arrays)] = True
+                masks[name] = mask
+            allow = np.logical_and.reduce(list(masks.values()))
+            wider = np.zeros(arrays.count, dtype=bool)
+            for name in masks:
+                rest = [m for other, m in masks.items() if other != name]
+                others[name] = np.logical_and.reduce(rest) if rest else None
+                wider |= others[name] if rest else True
+            scoring = wider
+            if not wider.any():
+                continue
+        elif filter_query is not None:
             allowed = docs_of(filter_query, subsearcher, arrays)
             if not len(allowed):
                 continue
             allow = np.zeros(arrays.count, dtype=bool)
             allow[allowed] = True
-        docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
+            scoring = allow
+        else:
+            scoring = None
+        docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring)
+        if scoring is not None and len(docs):
+            keep = scoring[docs]
+            docs, scores = docs[keep], scores[keep]
+        for name, mask in others.items():
+            seen = docs if mask is None else docs[mask[docs]]
+            _tally(columns.facets[name], seen, counts[name])
         if allow is not None and len(docs):
             keep = allow[docs]
             docs, scores = docs[keep], scores[keep]
@@ -503,16 +542,11 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
         for name in FACET_FIELDS:
-            facet = columns.facets[name]
-            if facet is None:
-                continue
-            codes, names = facet
-            tally = np.bincount(codes[docs], minlength=len(names))
-            into = counts[name]
-            for code in np.flatnonzero(tally).tolist():
-                into[names[code]] = into.get(names[code], 0) + int(tally[code])
+            if name not in others:
+                _tally(columns.facets[name], docs, counts[name])
+    counted = frozenset(apart)
     if not total:
-        return FastResults(searcher, 0, [], counts)
+        return FastResults(searcher, 0, [], counts, counted)
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
@@ -526,7 +560,17 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
     if limit:
         order = order[:limit]
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
-    return FastResults(searcher, total, top, counts)
+    return FastResults(searcher, total, top, counts, counted)
+
+
+def _tally(facet, docs, into: dict) -> None:
+    """Add the values of the facet column ``facet`` (codes, names) of ``docs`` to ``into``."""
+    if facet is None or not len(docs):
+        return
+    codes, names = facet
+    tally = np.bincount(codes[docs], minlength=len(names))
+    for code in np.flatnonzero(tally).tolist():
+        into[names[code]] = into.get(names[code], 0) + int(tally[code])
 
 
 def page_hits(results, start: int, end: int, sort: str, stored_fields=None):
