@@ -29,7 +29,7 @@ from pathlib import Path
 
 import xapian
 
-from ... import facets, storage
+from ... import budget, facets, storage
 from ...analysis import has_stemmer
 from ...analysis.spelling import Vocabulary
 from ...ranking.related import related_terms
@@ -314,6 +314,12 @@ class XapianSession:
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
         restriction = filter_query(**filters)
+        # The time left of the search's budget (search.budget): Xapian stops checking
+        # more documents than the page needs once it is spent, and the counts are then
+        # its estimates.
+        deadline = budget.current()
+        left = deadline.left() if deadline is not None else None
+        stopped = []
 
         def work(db, live):
             query = compiled.query
@@ -321,6 +327,8 @@ class XapianSession:
                 query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
             # The page: ranked, only as deep as needed.
             enquire = self._enquire(db, query, sort)
+            if left is not None:
+                enquire.set_time_limit(max(left, 0.001))
             mset = enquire.get_mset(start, max(0, limit - start))
             if start == 0:
                 # One request per shard for the page's documents. (Not past the first
@@ -338,11 +346,18 @@ class XapianSession:
                      for name, slot in xd.FACET_SLOTS.items()}
             for spy in spies.values():
                 counter.add_matchspy(spy)
+            if left is not None:
+                counter.set_time_limit(max(left, 0.001))
             counted = counter.get_mset(0, 0, max(1, db.get_doccount()))
+            if counted.get_matches_lower_bound() != counted.get_matches_upper_bound():
+                stopped.append(True)  # out of time: the total is Xapian's estimate
             return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
                         items=items)
 
-        return self.call(work)
+        hits = self.call(work)
+        if stopped and deadline is not None:
+            deadline.hit = True
+        return hits
 
     def _enquire(self, db, query, sort) -> xapian.Enquire:
         enquire = xapian.Enquire(db)
