@@ -6,11 +6,11 @@
 Uses the index of ``benchmarks/load.py`` (all 28,041 FANG articles, built once into
 ``~/.cache/newssearch-load`` or ``--cache DIR``). For each tree (the ``--baseline``
 commit, exported with ``git archive`` into a temporary folder, then this checkout)
-``newssearch serve --workers 1 --threads T`` runs on 127.0.0.1 and answers:
+``newssearch serve --workers 1 --threads 8`` runs on 127.0.0.1 and answers:
 
 * the OR of the 70 most frequent words of the index's vocabulary (four letters or
   more, no function words; about 670 characters), alone, then from ``--clients``
-  clients at once while ``/healthz`` is asked every 0.1 s on its own connection;
+  clients at once while ``/healthz`` is asked every 0.05 s on its own connection;
 * ``Corona OR Covid`` through the API and as the search page filtered by a source;
 * 110 misspelt words (each frequent word with two letters swapped);
 * 20 nested prefixes.
@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import DEFAULT_CACHE, DEFAULT_CORPUS, REPO, ensure_index  # noqa: E402
+from load import DEFAULT_CACHE, DEFAULT_CORPUS, FANG_DOCUMENTS, REPO, ensure_index  # noqa: E402
 from load import _STOP  # noqa: E402
 
 
@@ -105,6 +105,7 @@ def measure(served: Served, words: list[str], clients: int) -> dict:
     seventy = " OR ".join(words[:70])
     out = {"query_chars": len(seventy)}
     served.get(api + urlencode({"q": "Corona"}))  # warm
+    out["healthz_idle_s"] = served.get("/healthz")[0]
     took, _, data = served.get(api + urlencode({"q": seventy}))
     out["or70_alone_s"] = took
     out["or70_total"] = data["total"]
@@ -122,7 +123,7 @@ def measure(served: Served, words: list[str], clients: int) -> dict:
         while not done.is_set():
             took, status, _ = served.get("/healthz", timeout=120)
             health.append(took)
-            done.wait(0.1)
+            done.wait(0.05)
 
     poller = threading.Thread(target=poll)
     poller.start()
@@ -156,9 +157,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-    index_dir = ensure_index(args.corpus, args.cache)
+    index_dir = args.cache / "index"
+    ensure_index(args.corpus, index_dir, FANG_DOCUMENTS)
     words = frequent_words(index_dir, 110)
     trees = []
     with tempfile.TemporaryDirectory() as temporary:

@@ -89,13 +89,16 @@ class Engine:
 
     def warm(self) -> None:
         """Read ahead what every search of the index reads (on the Whoosh backend: the
-        date and facet columns and field lengths of each segment), so that the first
-        searches do not; a server calls this once before it answers. Nothing happens
-        when there is no index yet."""
+        date and facet columns and field lengths of each segment), and the vocabulary
+        that spelling and the health check read (1.2 s on 28,000 articles), so that the
+        first searches and the first ``/healthz`` do not; a server calls this once before
+        it answers. Nothing happens when there is no index yet."""
         try:
             warm = getattr(self.backend, "warm", None)
             if warm is not None:
                 warm()
+            with self.session() as session:
+                _probe_word(session)
         except IndexMissing:
             pass
 
