@@ -63,6 +63,10 @@ PARAMETER_TEXTS = {
     "from": "Das Datum „von“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben "
             "und darf nicht nach „bis“ liegen.",
     "to": "Das Datum „bis“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben.",
+    "collapse": "Gleiche Meldungen werden mit collapse=1 zusammengefasst, mit collapse=0 "
+                "einzeln gezeigt.",
+    "a": "Zum Vergleich werden zwei Artikel gebraucht (a und b).",
+    "b": "Zum Vergleich werden zwei Artikel gebraucht (a und b).",
     "keep": "Das Feld „Filter beibehalten“ kann nur an (1) oder aus (0) sein.",
 }
 

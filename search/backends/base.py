@@ -29,6 +29,11 @@ class Hits:
     # Facets already counted without their own filter in the same pass (the engine
     # need not search again for them; see search.facets).
     facets_apart: frozenset = frozenset()
+    # Collapsed on near-duplicate clusters (search.duplicates): the clusters among all
+    # matches, and for each hit holding folded members, by its id: (how many matching
+    # articles are folded into it, the stored fields of the first of them in rank order).
+    stories: int | None = None
+    folded: dict = field(default_factory=dict)
 
 
 class Session(Protocol):
@@ -47,9 +52,24 @@ class Session(Protocol):
 
     def highlight_terms(self, compiled) -> frozenset: ...
 
-    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits: ...
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
+            collapse: bool = False) -> Hits: ...
+
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        """How many matches of ``compiled`` (every article when ``None``) fall on each day,
+        counted from the index's date column: ``{YYYYMMDD: count}``. An article dated
+        to a month only counts on day ``YYYYMM00``, one dated to a year on ``YYYY0000``;
+        undated articles are not counted."""
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        """Every match of ``compiled``, in the order of :meth:`run`, as lists of at most
+        ``batch`` ``(stored fields, score)``: only one batch of articles is held at a
+        time."""
 
     def document(self, article_id: str) -> dict | None: ...
+
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        """The article's near-duplicate cluster id and its other members (stored fields)."""
 
     def more_like(self, article_id: str, n: int) -> list: ...  # (stored fields, score)
 

@@ -420,7 +420,7 @@ def test_api_search_defaults(client, app):
     body = client.get("/api/search?q=Corona").get_json()
     assert body["page"] == 1 and body["per_page"] == app.extensions["newssearch"].settings.per_page
     assert set(body) == {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-                         "facets", "suggestion"}
+                         "facets", "suggestion", "collapse", "stories", "folded"}
     assert client.get("/api/search").get_json()["reason"] == "empty query"
     assert client.get("/api/search?q=Corona&per_page=100").get_json()["per_page"] == 100
 

@@ -22,8 +22,9 @@ from ...analysis import has_stemmer
 from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
-from .searching import (Compiler, build_filter, facet_counts, forget_segments,
-                         highlight_terms, page_hits, run, warm, weighting)
+from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
+                        highlight_terms, page_hits, ranked_docs, run, warm, weighting)
+from .schema import CLUSTER_FIELD
 from ...settings import Settings
 from ...analysis.spelling import Vocabulary
 from ..base import Hits
@@ -233,7 +234,8 @@ class WhooshSession:
     def highlight_terms(self, compiled) -> frozenset:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
-    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
+            collapse: bool = False) -> Hits:
         known = self.snapshot.filter_terms
         filter_query = build_filter(self.reader, **filters, known=known)
         # each filtered facet's own filter, for counting it over the others in one pass
@@ -242,15 +244,53 @@ class WhooshSession:
                                     known=known)
                  for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings, apart=apart)
+                      settings=self.settings, collapse=collapse, apart=apart)
         documents, searcher = self.snapshot.documents, self.searcher
-        return Hits(total=len(results), facets=facet_counts(results),
-                    items=list(page_hits(results, start, limit, sort,
-                                         stored_fields=lambda d: documents.get(searcher, d))),
+
+        def stored(docnum):
+            return documents.get(searcher, docnum)
+
+        hits = Hits(total=len(results), facets=facet_counts(results),
+                    items=list(page_hits(results, start, limit, sort, stored_fields=stored)),
                     facets_apart=getattr(results, "apart", frozenset()))
+        members = getattr(results, "members", None)
+        if members is not None:
+            hits.stories = results.stories
+            most = self.settings.duplicates_per_hit
+            for (_, docnum), folded in zip(results.top[start:limit], members[start:limit]):
+                if folded:
+                    hits.folded[stored(docnum)["id"]] = (len(folded),
+                                                         [stored(d) for d in folded[:most]])
+        return hits
+
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        return day_counts(self.searcher, compiled, filter_query, self.settings)
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        # The stored fields are read past the snapshot's cache of shown hits: a long
+        # export would only push out what the searches of others read again.
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        docs, scores = ranked_docs(self.searcher, compiled, filter_query, sort, self.settings)
+        stored_fields = self.searcher.stored_fields
+        for at in range(0, len(docs), max(1, batch)):
+            yield [(stored_fields(doc), score) for doc, score in
+                   zip(docs[at:at + batch].tolist(), scores[at:at + batch].tolist())]
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)
+
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        searcher = self.searcher
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None or CLUSTER_FIELD not in searcher.schema:
+            return None, []
+        cluster = searcher.reader().column_reader(CLUSTER_FIELD)[docnum]
+        if not cluster:
+            return None, []
+        return cluster, [searcher.stored_fields(other) for other in
+                         sorted(searcher.document_numbers(**{CLUSTER_FIELD: cluster}))
+                         if other != docnum]
 
     def more_like(self, article_id: str, n: int = 5) -> list:
         searcher = self.searcher
@@ -274,4 +314,5 @@ class WhooshSession:
         return stats_dict(self.reader.doc_count(), facet_counts(results),
                           size_bytes=storage.size_on_disk(snapshot.generation),
                           indexed_at=snapshot.meta.get("indexed_at"),
-                          generation=snapshot.generation.name)
+                          generation=snapshot.generation.name,
+                          duplicates=snapshot.meta.get("duplicates"))

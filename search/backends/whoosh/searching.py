@@ -22,16 +22,17 @@ from whoosh import scoring, sorting
 
 from ... import budget
 from ... import query as q
-from ...analysis import chain_for, normalise_query_text, query_terms
 from ... import facets
 from ...cache import configured, on_clear
 from ...fields import FACET_FIELDS, PARTS_FIELD
-from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...query.planning import Planner, date_keys, filter_span, keeps_words, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
+from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
 from .coordination import Coordinated
 from .internals import TermsOfRange
 from .postings import SegmentArrays, docs_of, scored
+from .schema import CLUSTER_FIELD
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -162,17 +163,12 @@ class Compiler(Planner):
         return expansion
 
     def _phrase(self, node: q.Phrase):
-        text = normalise_query_text(node.text)
-        variants = set()
-        for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(text))
-            if terms:
-                variants.add(terms)
+        variants = phrase_variants(node.text, self.langs)
         if not variants:
             return None
         clauses = []
         for field in self.fields(node.field):
-            for terms in sorted(variants):
+            for terms in variants:
                 if len(terms) == 1:
                     clauses.append(wq.Term(field, terms[0], boost=self.boosts[field]))
                 else:
@@ -199,7 +195,19 @@ class Compiler(Planner):
             if all(t is not None for t in words):
                 return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
-        parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
+        # Plain words beside filters, phrases or fields are one BM25F clause, as they
+        # would be alone (and their stopwords are read as in plain_words).
+        plain = [n for n in node.nodes if isinstance(n, q.Word) and q.is_plain_conjunction(n)
+                 and self.word_terms(n) is not None]
+        nodes = [n for n in node.nodes if n not in plain]
+        parts = [self.compile(n) for n in nodes]
+        if plain:
+            nodes.append(q.And(tuple(plain)))
+            parts.append(self._plain([self.first_token(n) for n in plain if tokens(n.text)],
+                                     require_all=True))
+        if not keeps_words(nodes, parts):
+            return None
+        parts = [p for p in parts if p is not None]
         if not parts:
             return None
         if all(isinstance(p, wq.Not) for p in parts):
@@ -222,16 +230,17 @@ class Compiler(Planner):
         With ``require_all`` every word must match (the default reading);
         without, it is the any mode.
         """
-        seen = set()
         clauses, weights, unknown = [], [], []
         term_weights: dict[str, float] = {}
         settings = self.settings
-        for token in words:
-            terms = query_terms(token, self.langs)
-            key = tuple(terms)
-            if not terms or key in seen:
-                continue
-            seen.add(key)
+        found, only = self.plain_words(words, require_all=require_all)
+        if only is not None and found:
+            # Only the articles of the languages whose reading keeps a word: a clause of
+            # unscored language terms.
+            clauses.append(wq.Or([wq.Term("lang", lang) for lang in only]) if len(only) > 1
+                           else wq.Term("lang", only[0]))
+            weights.append(1e-9)
+        for token, terms, free in found:
             others = self.other_forms(token, terms)
             weight = self.word_idf(terms + others)
             if weight == 0.0 and not require_all:
@@ -239,7 +248,14 @@ class Compiler(Planner):
                 continue
             for other in others:
                 term_weights.setdefault(other, settings.inflection_weight)
-            clauses.append(self._any_field(None, terms + others))
+            clause = self._any_field(None, terms + others)
+            if free:
+                # The articles of the languages that drop the word match it unscored (a
+                # field without a boost); a weight above 0 keeps the clause on the
+                # array path even where no article holds the word itself.
+                clause = wq.Or([clause, *(wq.Term("lang", lang) for lang in free)])
+                weight = max(weight, 1e-9)
+            clauses.append(clause)
             weights.append(weight)
         if not require_all:
             relaxed = [wq.Term("text", t, boost=settings.relaxed_boost)
@@ -325,27 +341,45 @@ RUNS: Counter = Counter()
 
 
 def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings,
-        apart: dict | None = None):
+        collapse: bool = False, apart: dict | None = None):
     """Search with facets over all matches; returns Whoosh results, or the same figures
     from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
     grouping collectors, which give the same results: tests/integration/
-    test_perf_equivalence.py compares them).
+    test_perf_equivalence.py compares them). With ``collapse``, the first ``limit`` hits
+    are the heads of as many near-duplicate clusters (:mod:`.collapsing`), and totals and
+    facets still count every match.
 
     ``apart``: ``{facet: its own filter}`` for each facet filtered (``filter_query``
     is then their AND); the fast path counts each of those facets over the matches of
     the other filters in the same pass (:mod:`search.facets`), and its results name
     them in ``apart``."""
+    collapse = bool(collapse) and CLUSTER_FIELD in searcher.schema
     if settings.fast_search:
         RUNS["fast"] += 1
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, apart)
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, collapse,
+                         apart)
     RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
     else:
         sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("date_sort", reverse=True)]
     groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
-    return searcher.search(whoosh_query, filter=filter_query, limit=limit,
-                           sortedby=sortedby, groupedby=groupedby)
+    results = searcher.search(whoosh_query, filter=filter_query, limit=limit,
+                              sortedby=sortedby, groupedby=groupedby)
+    if not collapse:
+        return results
+    hits, stories, members = collapsed_search(searcher, whoosh_query, filter_query=filter_query,
+                                              limit=limit, sortedby=sortedby)
+    top = [(_relevance(hit.score, sort), hit.docnum) for hit in hits]
+    counts = {name: results.groups(name) for name in FACET_FIELDS}
+    return FastResults(searcher, len(results), top, counts, stories=stories, members=members)
+
+
+def _relevance(key, sort: str):
+    """The score of a hit of a sorted search, whose sort key holds the negated score."""
+    if isinstance(key, tuple):
+        return -(key[1] if sort == "date" else key[0])
+    return key
 
 
 class FastResults:
@@ -354,11 +388,17 @@ class FastResults:
     and the first ``limit`` hits in the order Whoosh's sorting collector gives
     (score, then date, newest first, then document number; or date first)."""
 
-    def __init__(self, searcher, total: int, top: list, facets: dict, apart=frozenset()):
+    def __init__(self, searcher, total: int, top: list, facets: dict, *,
+                 stories: int | None = None, members: list | None = None,
+                 apart=frozenset()):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
         self.facets = facets
+        # Collapsed: the clusters among all matches, and each hit's folded members
+        # (global docnums, in result order).
+        self.stories = stories
+        self.members = members
         self.apart = apart  # facets counted over the matches of the other filters
 
     def __len__(self):
@@ -392,6 +432,7 @@ class SegmentColumns:
             self.facets[name] = (codes, list(index))
         self.arrays = SegmentArrays(reader, key, settings)
         self.arrays.dates = self.dates
+        self.clusters = cluster_keys(reader)
 
 
 # The columns of recently searched segments, by segment and by whether its compact
@@ -483,17 +524,18 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
     return chosen
 
 
-def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
-              settings: Settings, apart: dict | None = None) -> FastResults:
+def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings,
+                     apart: dict | None = None, counts: dict | None = None):
+    """``(columns, offset, docs, scores)`` of each segment holding matches of
+    ``whoosh_query`` (every live document when ``None``) that ``filter_query`` allows:
+    every match scored once with the query's own Whoosh matchers. With ``apart``
+    (``{facet: its own filter}``, see :func:`run`), each of those facets is counted
+    into ``counts`` over the matches of the other filters on the way. Once the search
+    is out of time (:mod:`search.budget`) the segments left are not searched."""
     context = searcher.context().set(needs_current=True)
-    total = 0
-    counts = {name: {} for name in FACET_FIELDS}
-    apart = {name: own for name, own in (apart or {}).items()
-             if name in counts and own is not None}
-    by_date = sort == "date"
-    found_docs, found_scores, found_dates = [], [], []
+    searched = False
     for subsearcher, offset in searcher.leaf_searchers():
-        if found_docs and budget.passed():
+        if searched and budget.passed():
             break  # out of time: the segments searched so far
         columns = segment_columns(subsearcher, settings)
         arrays = columns.arrays.read_with(settings)
@@ -525,7 +567,12 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
             scoring = allow
         else:
             scoring = None
-        docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring)
+        if whoosh_query is None:
+            docs = arrays.live()
+            scores = np.zeros(len(docs), dtype=np.float64)
+        else:
+            docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring)
+        searched = True
         if scoring is not None and len(docs):
             keep = scoring[docs]
             docs, scores = docs[keep], scores[keep]
@@ -535,32 +582,64 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         if allow is not None and len(docs):
             keep = allow[docs]
             docs, scores = docs[keep], scores[keep]
-        if not len(docs):
-            continue
-        total += len(docs)
-        found_docs.append(docs + offset)
-        found_scores.append(scores)
-        found_dates.append(columns.dates[docs])
-        for name in FACET_FIELDS:
-            if name not in others:
-                _tally(columns.facets[name], docs, counts[name])
-    counted = frozenset(apart)
-    if not total:
-        return FastResults(searcher, 0, [], counts, counted)
-    docs = np.concatenate(found_docs)
-    scores = np.concatenate(found_scores)
-    dates = np.concatenate(found_dates)
+        if len(docs):
+            yield columns, offset, docs, scores
+
+
+def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndarray:
+    """Indexes of the first ``limit`` (0: all) matches in result order: score, then date
+    (newest first), then document number; or date first."""
     first, second = (-dates, -scores) if by_date else (-scores, -dates)
+    keep = None
     if limit and len(docs) > limit:
         # Only what can reach the first ``limit`` places (ties on the first key included).
         bar = np.partition(first, limit - 1)[limit - 1]
         keep = np.flatnonzero(first <= bar)
-        docs, scores, first, second = docs[keep], scores[keep], first[keep], second[keep]
+        docs, first, second = docs[keep], first[keep], second[keep]
     order = np.lexsort((docs, second, first))
     if limit:
         order = order[:limit]
+    return order if keep is None else keep[order]
+
+
+def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
+              settings: Settings, collapse: bool = False,
+              apart: dict | None = None) -> FastResults:
+    total = 0
+    counts = {name: {} for name in FACET_FIELDS}
+    apart = {name: own for name, own in (apart or {}).items()
+             if name in counts and own is not None}
+    found_docs, found_scores, found_dates, found_keys = [], [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings, apart, counts):
+        # A segment written before clusters were kept has none: such a search is not folded.
+        collapse = collapse and columns.clusters is not None
+        total += len(docs)
+        found_docs.append(docs + offset)
+        found_scores.append(scores)
+        found_dates.append(columns.dates[docs])
+        if collapse:
+            found_keys.append(columns.clusters[docs])
+        for name in FACET_FIELDS:
+            if name not in apart:
+                _tally(columns.facets[name], docs, counts[name])
+    counted = frozenset(apart)
+    if not total:
+        return FastResults(searcher, 0, [], counts, stories=0 if collapse else None,
+                           members=[] if collapse else None, apart=counted)
+    docs = np.concatenate(found_docs)
+    scores = np.concatenate(found_scores)
+    dates = np.concatenate(found_dates)
+    if collapse and len(found_keys) == len(found_docs):
+        first, second = (-dates, -scores) if sort == "date" else (-scores, -dates)
+        heads, stories, members = collapse_arrays(first, second, docs,
+                                                  np.concatenate(found_keys), limit)
+        top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
+        return FastResults(searcher, total, top, counts, stories=stories,
+                           members=[docs[m].tolist() for m in members], apart=counted)
+    order = _result_order(docs, scores, dates, sort == "date", limit)
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
-    return FastResults(searcher, total, top, counts, counted)
+    return FastResults(searcher, total, top, counts, apart=counted)
 
 
 def _tally(facet, docs, into: dict) -> None:
@@ -571,6 +650,35 @@ def _tally(facet, docs, into: dict) -> None:
     tally = np.bincount(codes[docs], minlength=len(names))
     for code in np.flatnonzero(tally).tolist():
         into[names[code]] = into.get(names[code], 0) + int(tally[code])
+
+
+def day_counts(searcher, whoosh_query, filter_query, settings: Settings) -> dict[int, int]:
+    """``{YYYYMMDD: matches}`` of ``whoosh_query`` (every document when ``None``), read
+    from the cached date columns (see :meth:`search.backends.base.Session.day_counts`)."""
+    days = [columns.dates[docs] // 1_000_000 for columns, _, docs, _
+            in _segment_matches(searcher, whoosh_query, filter_query, settings)]
+    if not days:
+        return {}
+    values, counts = np.unique(np.concatenate(days), return_counts=True)
+    return {day: count for day, count in zip(values.tolist(), counts.tolist()) if day}
+
+
+def ranked_docs(searcher, whoosh_query, filter_query, sort: str,
+                settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Global document numbers and scores of every match, in result order (as :func:`run`
+    orders them): two arrays, no stored fields read."""
+    found_docs, found_scores, found_dates = [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings):
+        found_docs.append(docs + offset)
+        found_scores.append(scores)
+        found_dates.append(columns.dates[docs])
+    if not found_docs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    docs = np.concatenate(found_docs)
+    scores = np.concatenate(found_scores)
+    order = _result_order(docs, scores, np.concatenate(found_dates), sort == "date")
+    return docs[order], scores[order]
 
 
 def page_hits(results, start: int, end: int, sort: str, stored_fields=None):
