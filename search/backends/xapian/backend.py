@@ -321,7 +321,6 @@ class XapianSession:
         # its estimates.
         deadline = budget.current()
         left = deadline.left() if deadline is not None else None
-        stopped = []
 
         def work(db, live):
             query = compiled.query
@@ -361,8 +360,6 @@ class XapianSession:
             if left is not None:
                 counter.set_time_limit(max(left, 0.001))
             counted = counter.get_mset(0, 0, max(1, db.get_doccount()))
-            if counted.get_matches_lower_bound() != counted.get_matches_upper_bound():
-                stopped.append(True)  # out of time: the total is Xapian's estimate
             if not collapse:
                 return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
                             items=items)
@@ -372,8 +369,10 @@ class XapianSession:
             return hits
 
         hits = self.call(work)
-        if stopped and deadline is not None:
-            deadline.hit = True
+        if deadline is not None:
+            # Xapian stopped counting (its total an estimate) only if the time is up by now,
+            # which flags the result timed_out.
+            deadline.passed()
         return hits
 
     def _restricted(self, compiled, filters: dict) -> xapian.Query:
