@@ -48,7 +48,7 @@ def test_an_or_of_70_frequent_words_ranks_as_whoosh_collectors_do(news_index, wo
     with Engine(Settings(index_dir=news_index.index_dir)) as budgeted, \
             Engine(Settings(index_dir=news_index.index_dir, fast_search=False,
                             search_time_budget_seconds=0)) as exhaustive:
-        for params in ({}, {"source": "zeit.de"}):
+        for params in ({},):  # (filtered ORs: test_perf_equivalence.py)
             fast, fast_top = _ranking(budgeted, query, **params)
             slow, slow_top = _ranking(exhaustive, query, **params)
             assert not fast.timed_out and not slow.timed_out
