@@ -168,7 +168,7 @@ class Ours:
         self.engine = Engine(Settings(index_dir=folder, **changes))
 
     def rank(self, query: Query, depth: int) -> Ranking:
-        result = self.engine.search(query.text, page=1, per_page=depth)
+        result = self.engine.search(query.text, page=1, per_page=depth, collapse=False)
         return Ranking(query, [h["id"] for h in result.hits],
                        [h["score"] or 0.0 for h in result.hits], result.total, result.mode,
                        result.took_ms)

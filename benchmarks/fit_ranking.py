@@ -76,7 +76,7 @@ def collect(set_name: str, args) -> list[dict]:
         langs = [lang for lang in engine.stats()["languages"] if has_stemmer(lang)] or ["de"]
         stored: dict[str, dict] = {}
         for query in queries:
-            result = engine.search(query.text, per_page=args.depth, suggest=False)
+            result = engine.search(query.text, per_page=args.depth, suggest=False, collapse=False)
             tree = parse(query.text)
             texts = [w.text for w in words_of(tree) if query_terms(w.text, langs)] if tree else []
             words = QueryWords(texts)

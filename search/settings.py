@@ -44,8 +44,14 @@ class Settings:
 
     # -- reading the corpus ------------------------------------------------------
     max_file_bytes: int = setting(
-        20 * 1024 * 1024, "Largest one-article file (HTML, txt) read; larger ones are skipped "
-        "with the reason: one article that large is not an article.", group="reading")
+        20 * 1024 * 1024, "Largest one-article file (HTML, txt, JSON) read, and largest record "
+        "of a record file or page of a WARC file; larger ones are skipped with the reason: "
+        "one article that large is not an article. Record files themselves have no cap.",
+        group="reading")
+    read_part_bytes: int = setting(
+        2 * 1024 * 1024, "Record files (JSON Lines, CSV, WARC) go to the worker processes in "
+        "parts of about this many bytes of records, so memory stays bounded whatever a "
+        "file's size.", group="reading")
     encodings: tuple[str, ...] = setting(("utf-8", "cp1252"), "Text encodings tried in order.",
                                          group="reading")
     title_max_chars: int = setting(140, "Longest title taken from a lead sentence.",
@@ -142,6 +148,42 @@ class Settings:
         "distinctive.", group="searching")
     related_text_chars: int = setting(20_000, "Related articles: characters of the text read.",
                                       group="searching")
+
+    # -- near-duplicates (search.duplicates) -------------------------------------------
+    find_duplicates: bool = setting(
+        True, "Index: cluster near-duplicate articles (False: every article stands alone, and "
+        "no signatures are computed). A change needs --rebuild.", group="duplicates")
+    duplicate_threshold: float = setting(
+        0.7, "Estimated Jaccard similarity of the word shingles of two articles from which "
+        "they are near-duplicates (one cluster); measured on FANG in "
+        "benchmarks/duplicates.py.", group="duplicates")
+    duplicate_shingle_words: int = setting(
+        5, "Words per shingle of a near-duplicate signature. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_permutations: int = setting(
+        128, "MinHash values per signature (more: a closer similarity estimate, slower "
+        "indexing). A change needs --rebuild.", group="duplicates")
+    duplicate_min_words: int = setting(
+        30, "Articles with fewer words are never clustered. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_recall_weight: float = setting(
+        0.95, "Weight of a missed pair against a false candidate when the LSH bands are "
+        "chosen (a false candidate costs one comparison of signatures).", group="duplicates")
+    duplicate_scan_limit: int = setting(
+        256, "Up to this many articles to cluster again, a run compares their signatures with "
+        "every stored one instead of building the LSH index (the same clusters either way; "
+        "one comparison costs about a four hundredth of building the index).",
+        group="duplicates")
+    collapse_duplicates: bool = setting(
+        True, "Search: the best-ranked article of a cluster stands for the others, which are "
+        "listed under it (False: every article is a hit; the API's collapse=0 does the same "
+        "for one search).", group="duplicates")
+    duplicates_per_hit: int = setting(
+        20, "Most folded articles listed under one hit (the count says how many there are).",
+        group="duplicates")
+    diff_max_words: int = setting(
+        20_000, "Words of each version that the comparison of two versions reads.",
+        group="duplicates")
 
     # -- snippets ------------------------------------------------------------------
     snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
@@ -284,6 +326,29 @@ class Settings:
     coordinated_max_subsets: int = setting(
         30, "Any mode with a power other than 2: subsets of the words spelt out at most.",
         group="xapian")
+
+    # -- serving (newssearch serve and the web app) --------------------------------------
+    http_max_body_bytes: int = setting(
+        8 * 1024, "Largest request body the server accepts; a longer one is refused with 413 "
+        "before it is read (nothing the app serves reads a body).", group="serving")
+    http_max_header_bytes: int = setting(
+        32 * 1024, "Largest request line and headers the server accepts; longer ones are "
+        "refused with 431 (a link to a search of the longest query searched is ~12 KB).",
+        group="serving")
+    robots_disallow: tuple[str, ...] = setting(
+        ("/?", "/artikel/*?", "/api/", "/healthz"), "Paths /robots.txt asks crawlers to leave "
+        "alone (result pages, articles with a search, the API); empty: all may be crawled.",
+        group="serving")
+    cache_max_age_seconds: int = setting(
+        0, "How long browsers and proxies may reuse a search or article response without "
+        "asking again (0: they ask every time, and a 304 answers while the index is the same).",
+        group="serving")
+    cors_origins: tuple[str, ...] = setting(
+        (), "Web origins whose pages may read the GET API (https://example.org, or * for any); "
+        "empty: none.", group="serving")
+    worker_memory_mb: int = setting(
+        512, "Anonymous memory (RssAnon) a process may hold before the caches of index data "
+        "are shrunk to bring it back under this (0: no budget).", group="serving")
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir))

@@ -50,7 +50,8 @@ def ids(engine, query: str, **filters) -> set[str]:
     found = set()
     page = 1
     while True:
-        result = engine.search(query, page=page, per_page=100, suggest=False, **filters)
+        result = engine.search(query, page=page, per_page=100, suggest=False, collapse=False,
+                               **filters)  # every article
         found.update(hit["id"] for hit in result.hits)
         if page * 100 >= result.total:
             assert len(found) == result.total
