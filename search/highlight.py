@@ -360,6 +360,21 @@ def _whole_word_spans(lowered: str, words) -> list:
     return spans
 
 
+def word_spans(text: str, terms, chain: LanguageChain, *, scan_chars: int,
+               fast: bool) -> list[tuple[int, int]]:
+    """``(start, end)`` of every word of the whole ``text`` whose index term is one of
+    ``terms``, in text order (what :func:`highlight_paragraphs` marks); ``fast``: stretch
+    by stretch as snippets are, stemming only the words that can stem to ``terms``."""
+    if not terms:
+        return []
+    if not fast:
+        return _match_spans(text, matching_words(text, terms, chain, fast=False), False)
+    spans = []
+    for stretch in _text_stretches(text, scan_chars):
+        spans.extend(_stretch_spans(text, stretch, terms, chain))
+    return spans
+
+
 def highlight_paragraphs(text: str, terms, chain: LanguageChain, *, fast: bool) -> list[str]:
     """Every paragraph of ``text`` as escaped HTML, matched words marked (``fast``: as
     for :func:`snippet`)."""

@@ -172,6 +172,36 @@ class Settings:
         8000, "Characters of a long text scanned at a time for the first stretch holding a "
         "match.", group="snippets")
 
+    # -- studying the news: trends, keyword in context, export, feeds -----------------
+    trends_max_series: int = setting(6, "Trends: most queries (series) compared at once.",
+                                     group="searching")
+    trends_max_intervals: int = setting(
+        4000, "Trends: most intervals (points of a series) between the first and the last "
+        "article of the span asked for; more is refused with a hint to a longer interval.",
+        group="searching")
+    kwic_width: int = setting(60, "Keyword in context: characters of context on each side "
+                              "by default.", group="searching")
+    kwic_max_width: int = setting(300, "Keyword in context: most characters of context a "
+                                  "caller may ask for on each side.", group="searching")
+    kwic_per_page: int = setting(50, "Keyword in context: lines per page by default.",
+                                 group="searching")
+    kwic_max_per_page: int = setting(500, "Keyword in context: most lines per page a caller "
+                                     "may ask for.", group="searching")
+    kwic_max_articles: int = setting(
+        2000, "Keyword in context: most matching articles read (newest first); the answer "
+        "says so when there were more.", group="searching")
+    kwic_max_lines: int = setting(
+        20_000, "Keyword in context: most occurrences collected; the answer says so when "
+        "there were more.", group="searching")
+    export_max_rows: int = setting(
+        100_000, "Export: most hits written; the answer says so when there were more.",
+        group="searching")
+    export_batch: int = setting(
+        500, "Export and keyword in context: hits read from the index at a time (a streamed "
+        "export holds about this many articles in memory).", group="searching")
+    feed_entries: int = setting(50, "Atom feed of a query: the newest matching articles it "
+                                "holds.", group="searching")
+
     # -- suggestions ("Meinten Sie") -------------------------------------------------
     suggest_below_hits: int = setting(3, "Suggest a correction below this many hits.",
                                       group="suggestions")

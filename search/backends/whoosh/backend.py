@@ -21,8 +21,8 @@ from ...analysis import has_stemmer
 from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
-from .searching import (Compiler, build_filter, facet_counts, forget_segments,
-                         highlight_terms, page_hits, run, warm, weighting)
+from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
+                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
 from .schema import CLUSTER_FIELD
 from ...settings import Settings
 from ...analysis.spelling import Vocabulary
@@ -244,6 +244,20 @@ class WhooshSession:
                     hits.folded[stored(docnum)["id"]] = (len(folded),
                                                          [stored(d) for d in folded[:most]])
         return hits
+
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        return day_counts(self.searcher, compiled, filter_query, self.settings)
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        # The stored fields are read past the snapshot's cache of shown hits: a long
+        # export would only push out what the searches of others read again.
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        docs, scores = ranked_docs(self.searcher, compiled, filter_query, sort, self.settings)
+        stored_fields = self.searcher.stored_fields
+        for at in range(0, len(docs), max(1, batch)):
+            yield [(stored_fields(doc), score) for doc, score in
+                   zip(docs[at:at + batch].tolist(), scores[at:at + batch].tolist())]
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)

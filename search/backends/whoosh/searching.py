@@ -21,11 +21,11 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 
 from ... import query as q
-from ...analysis import chain_for, normalise_query_text, query_terms
+from ...analysis import query_terms
 from ... import facets
 from ...cache import configured, on_clear
 from ...fields import FACET_FIELDS, PARTS_FIELD
-from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
 from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
@@ -163,17 +163,12 @@ class Compiler(Planner):
         return expansion
 
     def _phrase(self, node: q.Phrase):
-        text = normalise_query_text(node.text)
-        variants = set()
-        for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(text))
-            if terms:
-                variants.add(terms)
+        variants = phrase_variants(node.text, self.langs)
         if not variants:
             return None
         clauses = []
         for field in self.fields(node.field):
-            for terms in sorted(variants):
+            for terms in variants:
                 if len(terms) == 1:
                     clauses.append(wq.Term(field, terms[0], boost=self.boosts[field]))
                 else:
@@ -501,17 +496,14 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
     return chosen
 
 
-def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
-              settings: Settings, collapse: bool = False) -> FastResults:
+def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings):
+    """``(columns, offset, docs, scores)`` of each segment holding matches of
+    ``whoosh_query`` (every live document when ``None``) that ``filter_query`` allows:
+    every match scored once with the query's own Whoosh matchers."""
     context = searcher.context().set(needs_current=True)
-    total = 0
-    counts = {name: {} for name in FACET_FIELDS}
-    by_date = sort == "date"
-    found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for subsearcher, offset in searcher.leaf_searchers():
         columns = segment_columns(subsearcher, settings)
         arrays = columns.arrays.read_with(settings)
-        collapse = collapse and columns.clusters is not None
         allow = None
         if filter_query is not None:
             allowed = docs_of(filter_query, subsearcher, arrays)
@@ -519,16 +511,48 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
                 continue
             allow = np.zeros(arrays.count, dtype=bool)
             allow[allowed] = True
-        docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
+        if whoosh_query is None:
+            docs = arrays.live()
+            scores = np.zeros(len(docs), dtype=np.float64)
+        else:
+            docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
         if allow is not None and len(docs):
             keep = allow[docs]
             docs, scores = docs[keep], scores[keep]
-        if not len(docs):
-            continue
+        if len(docs):
+            yield columns, offset, docs, scores
+
+
+def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndarray:
+    """Indexes of the first ``limit`` (0: all) matches in result order: score, then date
+    (newest first), then document number; or date first."""
+    first, second = (-dates, -scores) if by_date else (-scores, -dates)
+    keep = None
+    if limit and len(docs) > limit:
+        # Only what can reach the first ``limit`` places (ties on the first key included).
+        bar = np.partition(first, limit - 1)[limit - 1]
+        keep = np.flatnonzero(first <= bar)
+        docs, first, second = docs[keep], first[keep], second[keep]
+    order = np.lexsort((docs, second, first))
+    if limit:
+        order = order[:limit]
+    return order if keep is None else keep[order]
+
+
+def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
+              settings: Settings, collapse: bool = False) -> FastResults:
+    total = 0
+    counts = {name: {} for name in FACET_FIELDS}
+    found_docs, found_scores, found_dates, found_keys = [], [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings):
         total += len(docs)
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
+        # a segment written before clusters were stored has no cluster column: such an
+        # index is searched uncollapsed
+        collapse = collapse and columns.clusters is not None
         if collapse:
             found_keys.append(columns.clusters[docs])
         for name in FACET_FIELDS:
@@ -546,23 +570,45 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
-    first, second = (-dates, -scores) if by_date else (-scores, -dates)
     if collapse and len(found_keys) == len(found_docs):
+        first, second = (-dates, -scores) if sort == "date" else (-scores, -dates)
         heads, stories, members = collapse_arrays(first, second, docs,
                                                   np.concatenate(found_keys), limit)
         top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
         return FastResults(searcher, total, top, counts, stories=stories,
                            members=[docs[m].tolist() for m in members])
-    if limit and len(docs) > limit:
-        # Only what can reach the first ``limit`` places (ties on the first key included).
-        bar = np.partition(first, limit - 1)[limit - 1]
-        keep = np.flatnonzero(first <= bar)
-        docs, scores, first, second = docs[keep], scores[keep], first[keep], second[keep]
-    order = np.lexsort((docs, second, first))
-    if limit:
-        order = order[:limit]
+    order = _result_order(docs, scores, dates, sort == "date", limit)
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
     return FastResults(searcher, total, top, counts)
+
+
+def day_counts(searcher, whoosh_query, filter_query, settings: Settings) -> dict[int, int]:
+    """``{YYYYMMDD: matches}`` of ``whoosh_query`` (every document when ``None``), read
+    from the cached date columns (see :meth:`search.backends.base.Session.day_counts`)."""
+    days = [columns.dates[docs] // 1_000_000 for columns, _, docs, _
+            in _segment_matches(searcher, whoosh_query, filter_query, settings)]
+    if not days:
+        return {}
+    values, counts = np.unique(np.concatenate(days), return_counts=True)
+    return {day: count for day, count in zip(values.tolist(), counts.tolist()) if day}
+
+
+def ranked_docs(searcher, whoosh_query, filter_query, sort: str,
+                settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Global document numbers and scores of every match, in result order (as :func:`run`
+    orders them): two arrays, no stored fields read."""
+    found_docs, found_scores, found_dates = [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings):
+        found_docs.append(docs + offset)
+        found_scores.append(scores)
+        found_dates.append(columns.dates[docs])
+    if not found_docs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    docs = np.concatenate(found_docs)
+    scores = np.concatenate(found_scores)
+    order = _result_order(docs, scores, np.concatenate(found_dates), sort == "date")
+    return docs[order], scores[order]
 
 
 def page_hits(results, start: int, end: int, sort: str, stored_fields=None):

@@ -29,8 +29,8 @@ import xapian
 
 from ... import facets
 from ... import query as q
-from ...analysis import chain_for, normalise_query_text, query_terms
-from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...analysis import query_terms
+from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
 from . import document as xd
 
 
@@ -361,17 +361,12 @@ class Compiler(Planner):
         return xapian.Query(xapian.Query.OP_OR, clauses)
 
     def _phrase(self, node: q.Phrase):
-        variants = set()
-        text = normalise_query_text(node.text)
-        for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(text))
-            if terms:
-                variants.add(terms)
+        variants = phrase_variants(node.text, self.langs)
         if not variants:
             return None
         clauses = []
         for field in self.fields(node.field):
-            for terms in sorted(variants):
+            for terms in variants:
                 parts = [self.term(field, t) for t in terms]
                 if any(p is None for p in parts):
                     continue
