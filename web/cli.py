@@ -252,7 +252,8 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         return
     color = sys.stdout.isatty()
     data = result.to_dict()
-    stories = f" in {data['stories']} Meldungen" if data["folded"] else ""
+    stories = (f" in {data['stories']} Meldung{'' if data['stories'] == 1 else 'en'}"
+               if data["folded"] else "")
     click.echo(f"{data['total']} Treffer{stories} ({data['took_ms'] / 1000:.3f} s)"
                + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
     if data["reason"]:
