@@ -47,6 +47,7 @@ def article_dict(stored: dict, paragraphs_html: list[str] | None = None,
     text = stored.get("text", "")
     article = {
         **_described(stored),
+        "authors": list(stored.get("authors") or ()),
         "text": text,
         "paragraphs": [p for p in text.split("\n\n") if p],
         "cluster": cluster if cluster is not None else stored["id"],

@@ -56,6 +56,9 @@ def openapi():
 
 @blueprint.get("/healthz")
 def healthz():
-    # An empty query opens the current index generation and nothing more.
-    engine().search("", per_page=1, suggest=False)
-    return json_response({"status": "ok"})
+    # Opens the current generation, checks its files and runs one cheap query
+    # (Engine.health); no index at all is the 503 of IndexMissing.
+    health = engine().health()
+    if health["status"] != "ok":
+        return json_error(503, health["reason"], code="index_damaged")
+    return json_response(health)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -25,8 +24,8 @@ import click
 
 from search import (EXPORT_FORMATS, KWIC_SORTS, TREND_INTERVALS, Engine, EvaluationInputError,
                     IndexBusy, IndexMissing, InvalidParameter, InvalidSetting, Settings, evaluate,
-                    format_report, index_paths, read_qrels, read_queries, shard_tools,
-                    trends_csv, write_run)
+                    format_report, index_paths, read_qrels, read_queries, run_in_group,
+                    shard_tools, trends_csv, write_run)
 
 EXIT_FAILED = 1
 EXIT_BUSY = 3
@@ -186,10 +185,16 @@ def _print_report(report) -> None:
                f"unchanged {report.unchanged}, skipped {len(report.problems)}")
     for problem in report.problems:
         click.echo(f"  skipped {problem}")
+    if report.passed:
+        click.echo("  not articles: " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(report.passed.items(),
+                                                        key=lambda item: (-item[1], item[0]))))
     if report.changed == 0 and not report.failed:
         click.echo("nothing changed")
+    pages = (f"{report.pages} web pages, {report.pages_per_second:.1f} pages/s, "
+             if report.pages else "")
     click.echo(f"{report.documents} documents in the index; "
-               f"{report.docs_per_second:.0f} docs/s, {report.seconds:.1f} s")
+               f"{report.docs_per_second:.0f} docs/s, {pages}{report.seconds:.1f} s")
 
 
 # -- search ----------------------------------------------------------------------
@@ -217,16 +222,16 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
               help="Only articles of this category; repeat for any of several.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
-@click.option("--no-collapse", "no_collapse", is_flag=True,
-              help="Show every article; by default the best-ranked article of a near-duplicate "
-                   "cluster stands for the others.")
 @click.option("--all", "every", is_flag=True,
               help="Write every hit (up to the setting export_max_rows) in --format.")
 @click.option("--format", "fmt", default=None, type=click.Choice(EXPORT_FORMATS),
               help="With --all: csv (default) or jsonl, as GET /api/export writes them.")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="Show every article; by default the best-ranked article of a near-duplicate "
+                   "cluster stands for the others.")
 @settings_options()
 def search_command(options, query, as_json, limit, page, sort, lang, source, category,
-                   date_from, date_to, no_collapse, every, fmt):
+                   date_from, date_to, every, fmt, no_collapse):
     """Search the index for QUERY (see the README for the query language)."""
     if every or fmt:
         if not every:
@@ -252,8 +257,7 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         return
     color = sys.stdout.isatty()
     data = result.to_dict()
-    stories = (f" in {data['stories']} Meldung{'' if data['stories'] == 1 else 'en'}"
-               if data["folded"] else "")
+    stories = f" in {data['stories']} Meldungen" if data["folded"] else ""
     click.echo(f"{data['total']} Treffer{stories} ({data['took_ms'] / 1000:.3f} s)"
                + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
     if data["reason"]:
@@ -473,6 +477,12 @@ def shard_group():
 
 
 def _exec(build, announcement: str) -> None:
+    """Run a Xapian tool until it ends or this command is stopped, then exit with its code.
+
+    The tool runs in a process group of its own (:func:`search.run_in_group`), so that
+    stopping this command, even with ``kill -9``, also ends the processes the tool
+    forked for its connections: a shard taken down stops answering at once.
+    """
     try:
         command = build()
     except shard_tools.ToolMissing as error:
@@ -480,7 +490,7 @@ def _exec(build, announcement: str) -> None:
     click.echo(announcement)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)
+    sys.exit(run_in_group(command))
 
 
 _interface_option = click.option(

@@ -199,12 +199,15 @@ def schemas() -> dict:
         },
         "Article": {
             "type": "object",
-            "required": ["id", "title", "date", "lang", "source", "category", "url", "text",
-                         "paragraphs", "cluster", "versions"],
+            "required": ["id", "title", "date", "lang", "source", "category", "url", "authors",
+                         "text", "paragraphs", "cluster", "versions"],
             "properties": {
                 "id": string, "title": string, "date": _nullable("string"),
                 "lang": _nullable("string"), "source": _nullable("string"),
                 "category": _nullable("string"), "url": _nullable("string"),
+                "authors": {"type": "array", "items": string,
+                            "description": "As the record or the page names them; empty "
+                                           "when unknown."},
                 "text": string,
                 "paragraphs": {"type": "array", "items": string},
                 "paragraphs_html": {
@@ -318,13 +321,22 @@ def build_spec(settings: Settings) -> dict:
             }},
             "/healthz": {"get": {
                 "operationId": "health", "summary": "Whether the index can be searched",
-                "responses": {"200": _json("Ready.", "Health"), "503": no_index},
+                "description": "Opens the current index generation, checks its files against "
+                               "the sizes they were written with and searches one common word.",
+                "responses": {"200": _json("Ready.", "Health"),
+                              "503": _error("No index yet (index_missing), or the index is "
+                                            "damaged (index_damaged; the message says why).")},
             }},
             "/api/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document.",
                                       "content": {"application/json": {
                                           "schema": {"type": "object"}}}}},
+            }},
+            "/robots.txt": {"get": {
+                "operationId": "robots", "summary": "What crawlers are asked to leave alone",
+                "responses": {"200": {"description": "robots.txt (robots_disallow).",
+                                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
             }},
             "/": {"get": {
                 "operationId": "searchPage", "summary": "The search page (HTML)",

@@ -116,7 +116,8 @@ def _found_with(eng) -> SearchParams:
         return parse_search(request.args, eng)
     except InvalidParameter:
         per_page = eng.settings.per_page
-        return SearchParams(q=request.args.get("q", ""), per_page=per_page,
+        return SearchParams(q=request.args.get("q", "")[: eng.settings.max_query_chars],
+                            per_page=per_page,
                             default_per_page=per_page)
 
 

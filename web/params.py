@@ -141,8 +141,10 @@ def parse_search(args, engine: Engine) -> SearchParams:
         date_from=date_from, date_to=date_to)
     default_collapse = engine.settings.collapse_duplicates
     collapse = parse_switch(args.get("collapse"), "collapse", default_collapse)
+    # Only the part of the query that is searched is kept: every link of the page and
+    # every echo carries that, never more than was asked (no amplification).
     return SearchParams(
-        q=args.get("q", ""), page=page, per_page=per_page,
+        q=args.get("q", "")[: engine.settings.max_query_chars], page=page, per_page=per_page,
         sort="relevance" if sort is None else sort,
         lang=_several(args, "lang"), source=_several(args, "source"),
         category=_several(args, "category"),

@@ -22,7 +22,7 @@ from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
 from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
-                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
+                        highlight_terms, page_hits, ranked_docs, run, warm, weighting)
 from .schema import CLUSTER_FIELD
 from ...settings import Settings
 from ...analysis.spelling import Vocabulary
@@ -148,6 +148,12 @@ class WhooshBackend:
         finally:
             self._release(snapshot)
 
+    def version(self) -> str | None:
+        """A value that changes with every switch to a new generation (one stat of
+        ``CURRENT``), or ``None`` when there is no index."""
+        token = storage.current_token(self.settings.index_dir)
+        return None if token is None else "-".join(f"{part:x}" for part in token)
+
     def warm(self) -> None:
         """Read the per-segment data every search needs (columns, field lengths)."""
         with self.session() as session:
@@ -219,6 +225,10 @@ class WhooshSession:
 
     def any_of(self, tree):
         return self.compiler().any_of(tree)
+
+    def damage(self) -> list[str]:
+        """What is wrong with the files of this generation (see :func:`storage.damaged_files`)."""
+        return storage.damaged_files(self.snapshot.generation)
 
     def highlight_terms(self, compiled) -> frozenset:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()

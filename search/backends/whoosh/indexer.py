@@ -27,14 +27,14 @@ from ...analysis.chains import WORD, chain_for, lowercase_keeps_words
 from ...analysis.spelling import Vocabulary, surface_words, surface_words_of_tokens
 from ...duplicates import Clusters, Signing, StaleClusters, signature
 from ...fields import INDEXED_FIELDS, PARTS_FIELD
-from ...ingest.corpus import Article, Problem, read_file
+from ...ingest import Article, Part, Problem, Tally, file_parts, read_part
 from ...indexing import IndexReport, InvalidSetting, checksum
 from ...ingest.clean import parse_date
 from ...ingest.language import detect_language
 from ...processes import end_with_parent
 from ...settings import Settings
-from ...tracking import FileTable, file_size
-from .schema import CLUSTER_FIELD, build_schema
+from ...tracking import FileTable, PlannedFile
+from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
 from .segments import SegmentBuilder, group_positions
 
 META_VERSION = 1
@@ -114,18 +114,18 @@ def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
     return terms
 
 
-def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
-    """Every article of one file prepared, and the problems met, in file order;
-    and the vocabulary counts of all its articles."""
+def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
+    """Every article of one part of a file prepared, and the problems and tallies met,
+    in file order; and the vocabulary counts of all its articles (run in workers)."""
     items = []
     words: Counter = Counter()
-    for item in read_file(path, settings):
-        if isinstance(item, Problem):
-            items.append(item)
-        else:
+    for item in read_part(part, settings):
+        if isinstance(item, Article):
             prepared, surface = analyse(item, settings)
             items.append(prepared)
             words.update(surface)
+        else:
+            items.append(item)
     return items, words
 
 
@@ -157,6 +157,8 @@ def document_fields(article: Article, lang: str, digest: str, terms: dict | None
         value = getattr(article, name)
         if value:
             fields[name] = value
+    if article.authors:
+        fields["authors"] = list(article.authors)
     return fields
 
 
@@ -222,6 +224,7 @@ class _Run:
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
             multisegment=self.settings.writer_procs > 1)
+        add_missing_fields(self.writer)
 
     def _forget_old(self, article_id: str) -> None:
         if self.old_reader is None:
@@ -442,20 +445,32 @@ def _has_clusters(generation: Path) -> bool:
 def _index_files(paths, settings, run, report, table: FileTable, checksums, *, full, progress):
     plan = table.plan(paths, full=full)
     report.problems.extend(plan.problems)
-    prepared = _prepared_files(plan.to_read, settings)
     done = 0
-    try:
-        for planned in plan.files:
-            if planned.unchanged:
-                report.unchanged += table.articles_in(planned.key)
-            else:
-                items, words = next(prepared)
-                if run.counts_files:
-                    run.vocabulary.add_words(words)
-                _index_file(table.begin(planned), items, run, report, checksums)
+    for planned in plan.files:
+        if planned.unchanged:
+            report.unchanged += table.articles_in(planned.key)
             done += planned.size
+    if progress and done:
+        progress(done, plan.total_bytes)
+    prepared = _prepared_parts([f for f in plan.files if not f.unchanged], settings)
+    update = None
+    complete = True
+    try:
+        for planned, part, (items, words) in prepared:
+            if update is None:
+                update, complete = table.begin(planned), True
+            if run.counts_files:
+                run.vocabulary.add_words(words)
+            complete &= _index_items(update, items, run, report, checksums)
             if progress:
-                progress(done, plan.total_bytes)
+                progress(done + part.end, plan.total_bytes)
+            if part.last:
+                for gone in update.finish(complete):
+                    run.remove(gone)
+                    report.removed += 1
+                    checksums.pop(gone, None)
+                update = None
+                done += planned.size
     finally:
         prepared.close()
 
@@ -476,16 +491,25 @@ def _warm_up(settings: Settings) -> None:
     signature(" ".join([sample] * 8), Signing.of(settings))
 
 
-def _prepared_files(paths: list[Path], settings: Settings):
-    """``prepare_file`` of each path, in order; in worker processes when it pays.
+def _parts(files: list[PlannedFile], settings: Settings):
+    for planned in files:
+        for part in file_parts(planned.path, settings):
+            yield planned, part
 
-    At most two files per worker are in flight, so memory stays bounded
-    however far the readers get ahead of the writer.
+
+def _prepared_parts(files: list[PlannedFile], settings: Settings):
+    """``(planned file, part, prepare_part(part))`` for every part of ``files``, in order;
+    in worker processes when it pays.
+
+    Parts are split off lazily and at most two per worker are in flight, so memory
+    stays bounded however large a file is and however far the readers get ahead of
+    the writer.
     """
-    workers = min(_workers(settings), len(paths))
-    if workers < 2 or sum(file_size(p) for p in paths) < settings.parallel_min_bytes:
-        for path in paths:
-            yield prepare_file(path, settings)
+    parts = _parts(files, settings)
+    workers = _workers(settings)
+    if workers < 2 or sum(f.size for f in files) < settings.parallel_min_bytes:
+        for planned, part in parts:
+            yield planned, part, prepare_part(part, settings)
         return
     _warm_up(settings)
     # fork: the workers start at once with everything imported, and callers'
@@ -495,25 +519,36 @@ def _prepared_files(paths: list[Path], settings: Settings):
                                initializer=end_with_parent, initargs=(signal.SIGKILL, os.getpid()))
     try:
         pending: deque = deque()
-        queue = iter(paths)
-        for path in queue:
-            pending.append(pool.submit(prepare_file, path, settings))
+        for planned, part in parts:
+            pending.append((planned, part, pool.submit(prepare_part, part, settings)))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            result = pending.popleft().result()
-            for path in queue:
-                pending.append(pool.submit(prepare_file, path, settings))
+            planned, part, future = pending.popleft()
+            result = future.result()
+            for next_planned, next_part in parts:
+                pending.append((next_planned, next_part,
+                                pool.submit(prepare_part, next_part, settings)))
                 break
-            yield result
+            # The raw records went to the worker; the part keeps only what the caller reads.
+            part.records = []
+            yield planned, part, result
     finally:
+        parts.close()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _index_file(update, items, run, report, checksums):
+def _index_items(update, items, run, report, checksums) -> bool:
+    """Index the prepared articles of one part; False when the file could not be read
+    whole (a problem with the file itself, not with one of its records)."""
+    complete = True
     for item in items:
         if isinstance(item, Problem):
             report.problems.append(item)
+            complete &= item.line is not None
+            continue
+        if isinstance(item, Tally):
+            report.count(item)
             continue
         article, lang = item.article, item.lang
         digest = item.digest
@@ -538,7 +573,4 @@ def _index_file(update, items, run, report, checksums):
             report.updated += 1
         checksums[article.id] = digest
         update.claim(article.id)
-    for gone in update.finish():
-        run.remove(gone)
-        report.removed += 1
-        checksums.pop(gone, None)
+    return complete

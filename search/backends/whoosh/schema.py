@@ -37,6 +37,16 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, sortable=True),
         category=fields.ID(stored=True, sortable=True),
         url=fields.STORED(),
+        authors=fields.STORED(),
         checksum=fields.STORED(),
         cluster=fields.ID(sortable=True),
     )
+
+
+def add_missing_fields(writer) -> None:
+    """Give an index made before a field existed that field, so that an update can store it
+    (``authors`` came after the first indexes were built)."""
+    current = build_schema()
+    for name in current.names():
+        if name not in writer.schema:
+            writer.add_field(name, current[name])

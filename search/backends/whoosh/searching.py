@@ -21,11 +21,10 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 
 from ... import query as q
-from ...analysis import query_terms
 from ... import facets
 from ...cache import configured, on_clear
 from ...fields import FACET_FIELDS, PARTS_FIELD
-from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
+from ...query.planning import Planner, date_keys, filter_span, keeps_words, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
 from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
@@ -195,7 +194,19 @@ class Compiler(Planner):
             if all(t is not None for t in words):
                 return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
-        parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
+        # Plain words beside filters, phrases or fields are one BM25F clause, as they
+        # would be alone (and their stopwords are read as in plain_words).
+        plain = [n for n in node.nodes if isinstance(n, q.Word) and q.is_plain_conjunction(n)
+                 and self.word_terms(n) is not None]
+        nodes = [n for n in node.nodes if n not in plain]
+        parts = [self.compile(n) for n in nodes]
+        if plain:
+            nodes.append(q.And(tuple(plain)))
+            parts.append(self._plain([self.first_token(n) for n in plain if tokens(n.text)],
+                                     require_all=True))
+        if not keeps_words(nodes, parts):
+            return None
+        parts = [p for p in parts if p is not None]
         if not parts:
             return None
         if all(isinstance(p, wq.Not) for p in parts):
@@ -218,16 +229,17 @@ class Compiler(Planner):
         With ``require_all`` every word must match (the default reading);
         without, it is the any mode.
         """
-        seen = set()
         clauses, weights, unknown = [], [], []
         term_weights: dict[str, float] = {}
         settings = self.settings
-        for token in words:
-            terms = query_terms(token, self.langs)
-            key = tuple(terms)
-            if not terms or key in seen:
-                continue
-            seen.add(key)
+        found, only = self.plain_words(words, require_all=require_all)
+        if only is not None and found:
+            # Only the articles of the languages whose reading keeps a word: a clause of
+            # unscored language terms.
+            clauses.append(wq.Or([wq.Term("lang", lang) for lang in only]) if len(only) > 1
+                           else wq.Term("lang", only[0]))
+            weights.append(1e-9)
+        for token, terms, free in found:
             others = self.other_forms(token, terms)
             weight = self.word_idf(terms + others)
             if weight == 0.0 and not require_all:
@@ -235,7 +247,14 @@ class Compiler(Planner):
                 continue
             for other in others:
                 term_weights.setdefault(other, settings.inflection_weight)
-            clauses.append(self._any_field(None, terms + others))
+            clause = self._any_field(None, terms + others)
+            if free:
+                # The articles of the languages that drop the word match it unscored (a
+                # field without a boost); a weight above 0 keeps the clause on the
+                # array path even where no article holds the word itself.
+                clause = wq.Or([clause, *(wq.Term("lang", lang) for lang in free)])
+                weight = max(weight, 1e-9)
+            clauses.append(clause)
             weights.append(weight)
         if not require_all:
             relaxed = [wq.Term("text", t, boost=settings.relaxed_boost)
@@ -546,6 +565,8 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
     found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
                                                           settings):
+        # A segment written before clusters were kept has none: such a search is not folded.
+        collapse = collapse and columns.clusters is not None
         total += len(docs)
         found_docs.append(docs + offset)
         found_scores.append(scores)

@@ -361,34 +361,6 @@ class XapianSession:
 
         return self.call(work)
 
-    def _folded(self, db, query, sort, heads) -> dict:
-        """The matching members of the heads' clusters other than the heads, in rank order:
-        ``{head id: (count, [stored fields of the first duplicates_per_hit])}``."""
-        clusters = {document.get_value(xd.SLOT_CLUSTER) for _, document in heads}
-        clusters.discard(b"")
-        if not clusters:
-            return {}
-        within = xapian.Query(xapian.Query.OP_OR,
-                              [xapian.Query(xd.cluster_term(c.decode("utf-8", "surrogatepass")))
-                               for c in sorted(clusters)])
-        enquire = self._enquire(db, xapian.Query(xapian.Query.OP_FILTER, query, within), sort)
-        mset = enquire.get_mset(0, max(1, db.get_doccount()))
-        mset.fetch()
-        shown = {docid for docid, _ in heads}
-        by_cluster: dict[bytes, list] = {}
-        for m in mset:
-            if m.docid not in shown:
-                document = m.document
-                by_cluster.setdefault(document.get_value(xd.SLOT_CLUSTER), []).append(document)
-        most = int(self.settings.duplicates_per_hit)
-        folded = {}
-        for _, document in heads:
-            members = by_cluster.get(document.get_value(xd.SLOT_CLUSTER))
-            if members:
-                folded[xd.stored_of(document)["id"]] = (
-                    len(members), [xd.stored_of(member) for member in members[:most]])
-        return folded
-
     def _restricted(self, compiled, filters: dict) -> xapian.Query:
         query = compiled.query if compiled is not None else xapian.Query.MatchAll
         restriction = filter_query(**filters)
@@ -437,6 +409,34 @@ class XapianSession:
             if len(items) < batch:
                 return
             start += len(items)
+
+    def _folded(self, db, query, sort, heads) -> dict:
+        """The matching members of the heads' clusters other than the heads, in rank order:
+        ``{head id: (count, [stored fields of the first duplicates_per_hit])}``."""
+        clusters = {document.get_value(xd.SLOT_CLUSTER) for _, document in heads}
+        clusters.discard(b"")
+        if not clusters:
+            return {}
+        within = xapian.Query(xapian.Query.OP_OR,
+                              [xapian.Query(xd.cluster_term(c.decode("utf-8", "surrogatepass")))
+                               for c in sorted(clusters)])
+        enquire = self._enquire(db, xapian.Query(xapian.Query.OP_FILTER, query, within), sort)
+        mset = enquire.get_mset(0, max(1, db.get_doccount()))
+        mset.fetch()
+        shown = {docid for docid, _ in heads}
+        by_cluster: dict[bytes, list] = {}
+        for m in mset:
+            if m.docid not in shown:
+                document = m.document
+                by_cluster.setdefault(document.get_value(xd.SLOT_CLUSTER), []).append(document)
+        most = int(self.settings.duplicates_per_hit)
+        folded = {}
+        for _, document in heads:
+            members = by_cluster.get(document.get_value(xd.SLOT_CLUSTER))
+            if members:
+                folded[xd.stored_of(document)["id"]] = (
+                    len(members), [xd.stored_of(member) for member in members[:most]])
+        return folded
 
     def _enquire(self, db, query, sort) -> xapian.Enquire:
         enquire = xapian.Enquire(db)

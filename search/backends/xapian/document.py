@@ -140,6 +140,8 @@ def stored_fields(article: Article, lang: str, digest: str) -> dict:
         value = getattr(article, name)
         if value:
             stored[name] = value
+    if article.authors:
+        stored["authors"] = list(article.authors)
     return stored
 
 

@@ -39,7 +39,7 @@ from pathlib import Path
 
 from ... import storage
 from ...duplicates import Clusters, Signing, StaleClusters, signature
-from ...ingest.corpus import Article, Problem, read_file
+from ...ingest import Article, Problem, Tally, file_parts, read_part
 from ...indexing import IndexReport, InvalidSetting, checksum
 from ...settings import Settings
 from ...tracking import FileTable
@@ -412,15 +412,23 @@ def _read_files(paths, settings, workers, report, table: FileTable, clusters: Cl
             report.unchanged += table.articles_in(planned.key)
         else:
             update = table.begin(planned)
-            for item in read_file(planned.path, settings):
-                if isinstance(item, Problem):
-                    report.problems.append(item)
-                    continue
-                item.id = update.article_id(item.id)
-                update.claim(item.id)
-                workers.send("put", item.id, item)
-                clusters.put(item.id, signature(item.text, signing))
-            for gone in update.finish():
+            complete = True
+            for part in file_parts(planned.path, settings):
+                for item in read_part(part, settings):
+                    if isinstance(item, Problem):
+                        report.problems.append(item)
+                        complete &= item.line is not None  # the file itself: read it again
+                        continue
+                    if isinstance(item, Tally):
+                        report.count(item)
+                        continue
+                    item.id = update.article_id(item.id)
+                    update.claim(item.id)
+                    workers.send("put", item.id, item)
+                    clusters.put(item.id, signature(item.text, signing))
+                if progress and not part.last:
+                    progress(done + part.end, plan.total_bytes)
+            for gone in update.finish(complete):
                 workers.send("remove", gone, gone)
                 clusters.remove(gone)
         done += planned.size
