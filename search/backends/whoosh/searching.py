@@ -618,6 +618,9 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
+        # a segment written before clusters were stored has no cluster column: such an
+        # index is searched uncollapsed
+        collapse = collapse and columns.clusters is not None
         if collapse:
             found_keys.append(columns.clusters[docs])
         for name in FACET_FIELDS:
