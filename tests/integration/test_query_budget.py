@@ -141,11 +141,13 @@ def test_the_queries_that_stalled_the_server_answer_within_the_budget(news_index
     for took, status, target, body in answers:
         # (the page of a search that finds nothing answers 404)
         assert status == 200 or (status == 404 and target == "/search?"), (target, body[:300])
-        # the budget, and the page around the hits (snippets, facets, template) on a
-        # machine shared with other work
-        assert took < budget + 3.0, (target, took)
+        # Not a speed figure (benchmarks/adversarial.py measures those): a stall. Without
+        # the budget the first of these took about a minute alone; with it, the budget
+        # and the page around the hits, far under this bound even on a loaded machine.
+        assert took < 20.0, (target, took)
     totals = {json.loads(body)["query"]: json.loads(body)["total"]
               for _, _, target, body in answers if target == "/api/search?"}
     assert totals[queries[0]] > 1000 and totals[queries[3]] > 0
     assert health and all(status == 200 for _, status in health)
-    assert statistics.median(took for took, _ in health) < 0.2, health
+    # /healthz is not queued behind the searches (a stalled worker kept it 18 s).
+    assert statistics.median(took for took, _ in health) < 2.0, health
