@@ -29,6 +29,8 @@ from pathlib import Path
 
 import Stemmer
 
+from ..cache import on_pressure
+
 MIN_TERM_CHARS = 6  # shorter terms are never split
 MAX_PARTS = 4
 MIN_ZIPF = 2.5  # a word is known from this frequency on (Zipf scale: 3 = once per million words)
@@ -138,6 +140,10 @@ class CompoundSplitter:
         self._modifiers = {s: z for s, z in modifiers.items() if s not in not_modifiers}
         self._stem = stem
         self._cache: dict[str, tuple[str, ...]] = {}
+
+    def forget(self) -> None:
+        """Forget the splits found so far."""
+        self._cache = {}
 
     def split(self, term: str) -> tuple[str, ...]:
         """The parts of ``term`` as index terms (not ``term`` itself); empty for no compound."""
@@ -294,6 +300,13 @@ def cached_lexicon(min_zipf: float = MIN_ZIPF):
     except (OSError, ValueError):
         pass
     return lexicon
+
+
+@on_pressure
+def _forget_splits() -> None:
+    """Under memory pressure: the splits found so far go (each is found again on use)."""
+    if _splitter is not None:
+        _splitter.forget()
 
 
 def german_splitter() -> CompoundSplitter:
