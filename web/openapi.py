@@ -189,6 +189,11 @@ def schemas() -> dict:
                                           "facet can be chosen."},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
+                "timed_out": {"type": "boolean", "enum": [True],
+                              "description": "Present when the search ran out of its time "
+                                             "budget (search_time_budget_seconds): the hits "
+                                             "are the best found by then, the total counts "
+                                             "the matches found by then."},
                 "shards": {
                     "type": "object", "required": ["total", "answered"],
                     "properties": {"total": {"type": "integer", "minimum": 1},
