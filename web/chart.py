@@ -19,7 +19,9 @@ from flask import url_for
 from .present import MONTHS, MONTHS_SHORT, number
 
 WIDTH, HEIGHT = 760, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 44
+# The right margin holds half of the widest label under the last point ("KW 53/2020" at
+# the larger size a phone shows it in).
+LEFT, RIGHT, TOP, BOTTOM = 64, 44, 14, 44
 X_LABELS = 8
 Y_TICKS = 5
 

@@ -55,6 +55,7 @@ class Server:
     teardown; it also ends when this process does)."""
 
     def __init__(self, index: Path, log: Path):
+        self.index = index
         script = Path(sys.executable).with_name("newssearch")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "web"]
         self.log = open(log, "w", encoding="utf-8")
@@ -197,6 +198,26 @@ def test_export_streams_every_hit(server, fmt):
     assert all(r["source"] == "tagesspiegel.de" for r in rows)
 
 
+def test_export_cut_by_its_bound_says_so(server):
+    """At most ``export_max_rows`` rows (100,000 unless set), and the headers say that and
+    how to get the rest; the body holds exactly the rows it announces."""
+    from search import Settings
+    from web import create_app
+
+    assert Settings().export_max_rows == 100_000
+    client = create_app({"SETTINGS": Settings(index_dir=server.index, export_max_rows=7,
+                                              export_batch=3)}).test_client()
+    response = client.get("/api/export?q=Corona&format=jsonl")
+    assert response.status_code == 200
+    total = int(response.headers["X-Total-Count"])
+    assert int(response.headers["X-Export-Rows"]) == 7 < total
+    notice = response.headers["X-Export-Notice"]
+    assert f"first 7 of {total:,} hits" in notice and "export_max_rows" in notice
+    rows = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    _, search = _json(server, "/api/search?q=Corona&per_page=7")
+    assert [r["id"] for r in rows] == [h["id"] for h in search["hits"]]
+
+
 # -- the feed --------------------------------------------------------------------------
 
 
@@ -303,6 +324,17 @@ def _severe(driver) -> list[str]:
             and "status of 400" not in e["message"]]
 
 
+def _labels_outside(driver) -> list[str]:
+    """The axis labels of the chart that reach past its drawing (cut off where the chart
+    scrolls in its frame)."""
+    return driver.execute_script("""
+        const svg = document.querySelector('svg.trend__chart'), box = svg.viewBox.baseVal;
+        return [...svg.querySelectorAll('.trend__tick')].filter(t => {
+          const b = t.getBBox();
+          return b.x < 0 || b.x + b.width > box.width || b.y < 0 || b.y + b.height > box.height;
+        }).map(t => t.textContent);""")
+
+
 def test_trends_page_draws_the_series_and_links_each_point(server, browser):
     driver = browser
     driver.get(server.url + "/verlauf?q=Maske&q=%22Angela+Merkel%22&q=Lockerung*&interval=day")
@@ -345,16 +377,21 @@ def test_trends_page_draws_the_series_and_links_each_point(server, browser):
     table.find_element(By.TAG_NAME, "summary").click()
     rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
     assert len(rows) >= 2 and rows[0].find_element(By.TAG_NAME, "th").text.startswith("KW ")
+    assert _labels_outside(driver) == []  # "KW 21/2020" under the last point is whole
     _screenshot(driver, "verlauf-weeks.png")
     driver.get(server.url + "/verlauf?q=Maske&interval=year")
     assert "Intervall" in driver.find_element(By.CSS_SELECTOR, ".notice--error").text
-    driver.get(server.url + "/verlauf?q=Maske")
+    driver.get(server.url + "/verlauf?q=Maske&q=%22Angela+Merkel%22&q=Lockerung*&interval=day")
     _screenshot(driver, "verlauf-mobile.png", width=390)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     widths = driver.execute_script(
         "return [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1] == 390, widths  # no sideways scrolling on a phone
+    assert _labels_outside(driver) == []  # larger labels on a phone, still within the chart
+    assert min(driver.execute_script(
+        "return [...document.querySelectorAll('.trend__tick')]"
+        ".map(t => t.getBoundingClientRect().height)")) >= 10  # read at 11 px, not 8
     assert not _severe(driver), _severe(driver)
 
 
