@@ -366,3 +366,31 @@ def test_signing_settings_need_a_rebuild_and_a_threshold_does_not(fang, tmp_path
     assert expected_groups(table) == {frozenset(PAIR)}
     assert rebuilt_table("whoosh", sorted(corpus.iterdir()), tmp_path / "rebuilt", ids,
                          duplicate_threshold=0.96) == table
+
+
+def test_an_index_written_before_clusters_were_kept_is_searched(tmp_path):
+    """An index whose schema has no cluster field (written before near-duplicates were
+    clustered) answers searches, articles and trends, every article its own story."""
+    from whoosh import index as whoosh_index
+
+    from search.storage import current_generation
+
+    folder = tmp_path / "index"
+    source = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "corpus", source)
+    index_paths([source], Settings(index_dir=folder))
+    generation = current_generation(folder)
+    written = whoosh_index.open_dir(str(generation))
+    writer = written.writer()
+    writer.remove_field("cluster")
+    writer.commit(optimize=True)
+    assert "cluster" not in whoosh_index.open_dir(str(generation)).schema
+
+    with Engine(Settings(index_dir=folder)) as engine:
+        collapsed = engine.search("Impfung", suggest=False)
+        every = engine.search("Impfung", suggest=False, collapse=False)
+        assert collapsed.total == every.total > 0
+        assert [h["id"] for h in collapsed.hits] == [h["id"] for h in every.hits]
+        assert all(not h["duplicates"] for h in collapsed.hits)
+        assert engine.article(every.hits[0]["id"])["versions"] == []
+        assert engine.trends(["Impfung"])["series"][0]["total"] == every.total

@@ -46,8 +46,8 @@ from .schema import CLUSTER_FIELD
 
 def cluster_keys(reader) -> np.ndarray | None:
     """The cluster key of every document of one segment (``None``: an index without
-    clusters)."""
-    if not reader.has_column(CLUSTER_FIELD):
+    clusters, or one written before clusters were kept: its schema lacks the field)."""
+    if CLUSTER_FIELD not in reader.schema or not reader.has_column(CLUSTER_FIELD):
         return None
     column = reader.column_reader(CLUSTER_FIELD, translate=False)
     count = reader.doc_count_all()
