@@ -36,6 +36,7 @@ cannot reuse.
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
 import time
 
@@ -80,6 +81,11 @@ def configure(settings) -> None:
     """Take the budget of ``settings`` (``worker_memory_mb``; 0: none) for this process."""
     budget = max(0, int(settings.worker_memory_mb)) * 1024 * 1024
     _state["budget"] = budget
+    if not budget:
+        # No budget: caps left by an earlier one's shedding no longer hold.
+        from .cache import relax_all
+
+        relax_all(math.inf)
     if budget and not _state["arenas_set"] and _LIBC is not None:
         _state["arenas_set"] = True
         try:

@@ -136,13 +136,35 @@ def test_threads_putting_and_getting_keep_the_cache_consistent():
     assert cache.total <= limit
 
 
+def test_settings_without_a_memory_budget_lift_the_caps_a_budget_left():
+    held = BoundedCache(10)
+    for key in "abcdefgh":
+        held.put(key, key)
+    held.shrink(0.5)  # as memory pressure does: 4 entries kept, and 4 the cap
+    for key in "ijkl":
+        held.put(key, key)
+    assert len(held) == 4 and held.cap == 4
+    cache.configure(Settings(worker_memory_mb=0))
+    assert held.cap is None
+    for key in "mnop":
+        held.put(key, key)
+    assert len(held) == 8
+
+
 def _one_cache(setting: str) -> BoundedCache:
     """The process-wide cache sized by ``setting``."""
     (found,) = cache.sized_by(setting)
     return found
 
 
+def _without_budget() -> None:
+    """The default sizes without a memory budget: in a process as large as a whole test
+    run's, a budget would shed what a test counts."""
+    cache.configure(Settings(worker_memory_mb=0))
+
+
 def test_lowered_texts_are_kept_and_counted_as_before():
+    _without_budget()
     lowered = _one_cache("lowered_cache_chars")
     lowered.clear()
     items = [("Das Treffen", "In MÜNCHEN"), ("Ein Titel", "Muenchen")]
@@ -158,6 +180,7 @@ def test_lowered_texts_are_kept_and_counted_as_before():
 
 
 def test_text_stretches_are_kept_and_counted_as_before():
+    _without_budget()
     texts = _one_cache("snippet_cache_chars")
     texts.clear()
     chain = chain_for("de")

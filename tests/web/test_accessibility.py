@@ -73,6 +73,8 @@ return {
       : el.matches('#keep') ? 'keep' : el.matches('.facet__link') ? 'facet'
       : el.matches('summary') ? 'more' : el.matches('.sort__link') ? 'sort'
       : el.matches('.chip, .chips__clear') ? 'chip' : el.matches('.histogram__bar') ? 'bar'
+      : el.matches('.study-links a') ? 'study' : el.matches('.results__collapse') ? 'folded'
+      : el.matches('.also-at a') ? 'also'
       : el.matches('.hit__title a') ? 'hit' : el.matches('.pagination a') ? 'page'
       : el.matches('.site-footer a') ? 'footer' : el.tagName + '.' + el.className,
   text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60),
@@ -210,11 +212,18 @@ def test_keyboard_walk_sees_every_stop(web_server, chromium, width, web_output):
               - document.querySelectorAll('.facets details .facet__link').length,
         more: document.querySelectorAll('.facets summary').length,
         hits: document.querySelectorAll('.hit__title a').length,
+        also: Array.from(document.querySelectorAll('.hit'),
+                         hit => hit.querySelectorAll('.also-at a').length),
+        study: document.querySelectorAll('.study-links a').length,
+        folded: document.querySelectorAll('.results__collapse').length,
         pages: document.querySelectorAll('.pagination a').length}""")
-    assert counts["hits"] == 10 and counts["pages"] >= 2, counts
+    assert counts["hits"] == 10 and counts["pages"] >= 2 and counts["study"] == 5, counts
+    # Each hit's title, then the links to the versions it stands for ("Auch bei").
+    hits = [kind for also in counts["also"] for kind in ["hit"] + ["also"] * also]
+    between = ["study"] * counts["study"] + ["folded"] * counts["folded"]
     expected = (["skip", "brand", "query", "button", "keep"]
                 + ["facet"] * counts["facets"] + ["more"] * counts["more"]
-                + ["sort", "sort", "chip"] + ["hit"] * counts["hits"]
+                + ["sort", "sort"] + between + ["chip"] + hits
                 + ["page"] * counts["pages"] + ["footer", "footer"])
     forward = walk(chromium, len(expected))
     assert [s["kind"] for s in forward] == expected, [(s["kind"], s["text"]) for s in forward]
@@ -225,13 +234,15 @@ def test_keyboard_walk_sees_every_stop(web_server, chromium, width, web_output):
 
     # Back up from the footer through the pages and the hits: each title comes out from
     # under the sticky header as it gets the focus.
-    backward = walk(chromium, 1 + counts["pages"] + counts["hits"] + 3, backwards=True)
-    assert [s["kind"] for s in backward][-3:] == ["chip", "sort", "sort"]
+    backward = walk(chromium, 1 + counts["pages"] + len(hits) + 1 + len(between) + 2,
+                    backwards=True)
+    tail = ["chip"] + between[::-1] + ["sort", "sort"]
+    assert [s["kind"] for s in backward][-len(tail):] == tail
     for state in backward:
         assert_focus_seen(state)
 
     # A focus on a hit, seen, for the eye.
-    walk(chromium, 4)
+    walk(chromium, 1 + len(between) + 2)
     assert focus_state(chromium)["kind"] == "hit"
     screenshot(chromium, web_output / f"keyboard-focus-{width}.png", full=False)
 
