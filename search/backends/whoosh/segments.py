@@ -40,6 +40,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ...analysis.batch import ranges
 from ...processes import end_with_parent
+from .blocks import COMPRESS_MIN_BYTES, write_postings
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
@@ -48,15 +49,8 @@ POSTING_BYTES = 100
 MIN_RUN_POSTINGS = 100_000  # the fewest postings a run holds, whatever the budget
 _ONE = 1.0
 _BATCH = 250_000  # postings turned into Python lists at a time while writing
-_PACK_UINT = struct.Struct("!I").pack
 
 
-def encode_positions(deltas: list[int]) -> bytes:
-    """Whoosh's ``Positions`` value: the count, then the pickled position deltas."""
-    return _PACK_UINT(len(deltas)) + pickle.dumps(deltas, 2)
-
-
-_SINGLE = [encode_positions([p]) for p in range(4096)]
 
 
 class _TextPostings:
@@ -333,7 +327,6 @@ class SegmentBuilder:
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
 
         def write_range(writer, first_term: int, stop: int, out: list, part=None) -> None:
-            single = _SINGLE
             while first_term < stop:
                 at = int(term_ends[first_term - 1]) if first_term else 0
                 last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
@@ -346,34 +339,11 @@ class SegmentBuilder:
                         keep = np.repeat(listed, sizes)
                         part.add(docs[keep], counts[keep], sizes[listed],
                                  deltas[np.repeat(keep, counts)] if positional else None)
-                doc_list = docs.tolist()
-                count_list = counts.tolist()
-                length_list = lengths[docs].tolist()
-                del docs, counts
-                if positional:
-                    chunk = deltas.tolist()
-                    del deltas
-                else:
-                    packed = [_PACK_UINT(c) for c in count_list]
-                p = 0
-                i = 0
-                for term, n in zip(terms[first_term:last_term],
-                                   per_term[first_term:last_term].tolist()):
-                    if positional:
-                        values = []
-                        for cnt in count_list[i:i + n]:
-                            if cnt == 1:
-                                d = chunk[p]
-                                values.append(single[d] if d < 4096 else encode_positions([d]))
-                            else:
-                                values.append(encode_positions(chunk[p:p + cnt]))
-                            p += cnt
-                    else:
-                        values = packed[i:i + n]
-                    _write_term(writer, term, doc_list[i:i + n],
-                                [float(x) for x in count_list[i:i + n]], values,
-                                length_list[i:i + n], out, joined=not positional, inline=True)
-                    i += n
+                write_postings(writer, terms[first_term:last_term],
+                               per_term[first_term:last_term], docs, counts,
+                               deltas if positional else None, lengths[docs], out, INLINE_MAX,
+                               _compress)
+                del docs, counts, deltas
                 first_term = last_term
 
         # Nothing else to do meanwhile: a second process writes the postings of the
@@ -627,10 +597,6 @@ _INFO = W3TermInfo._struct.pack
 # once compressed and ten times faster to pickle and to unpickle. Readers take any
 # protocol (Whoosh's reader calls ``pickle.loads``).
 BLOCK_PICKLE = 4
-# Blocks whose pickled data is shorter than this are stored uncompressed: zlib
-# would make them longer (and costs a stream set-up per call). The block header
-# records the choice, as Whoosh's reader expects.
-COMPRESS_MIN_BYTES = 96
 
 
 def _compress(data: bytes, level: int) -> bytes:
@@ -861,4 +827,4 @@ def _add_rows(tindex, rows) -> None:
     tindex.lastkey = last
 
 
-__all__ = ["SegmentBuilder", "W3TermInfo", "encode_positions"]
+__all__ = ["SegmentBuilder", "W3TermInfo"]
