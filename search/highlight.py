@@ -10,12 +10,8 @@ import re
 import threading
 from html import escape
 
-from .analysis.chains import WORD, LanguageChain
+from .analysis.chains import WORD, LanguageChain, lowercase_keeps_words
 from .cache import BoundedCache
-
-# Characters whose lowercase changes the text's length or depends on what
-# follows (İ, Σ); where neither occurs, ``text.lower()`` keeps every offset.
-_LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
 
 ELLIPSIS = "…"
 
@@ -30,7 +26,7 @@ def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageC
     """The lowercase words of ``text`` whose index term is one of ``terms``."""
     if not terms:
         return set()
-    if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
+    if FAST_SNIPPETS and lowercase_keeps_words(text):
         words = set(WORD.findall(text.lower()))
         return words & _stems(chain).surfaces_of(words, terms)
     return _matching_words_plain(text, terms, chain)
@@ -127,7 +123,7 @@ def _matching_words_with_initials(text: str, terms, chain: LanguageChain, initia
 def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
     if not words:
         return []
-    if FAST_SNIPPETS and _LOWER_CHANGES_WORDS.search(text) is None:
+    if FAST_SNIPPETS and lowercase_keeps_words(text):
         # Lowercasing keeps every offset here, so the spans found in the
         # lowercased text are the spans of the words in ``text``.
         return [m.span() for m in _words_pattern(frozenset(words)).finditer(text.lower())]
@@ -356,8 +352,8 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
     lowered = stretch.lowered
     if lowered is None:
         piece = text[start:end]
-        lowered = stretch.lowered = (False if _LOWER_CHANGES_WORDS.search(piece)
-                                     else piece.lower())
+        lowered = stretch.lowered = (piece.lower() if lowercase_keeps_words(piece)
+                                     else False)
     known = None
     initials = term_initials(terms) if chain.lang in FIRST_LETTER_LANGS else None
     if lowered is not False:

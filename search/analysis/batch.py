@@ -4,20 +4,23 @@ The per-article path (:meth:`LanguageChain.terms_of_tokens`, grouping positions,
 :meth:`CompoundSplitter.part_counts`, :func:`spelling.surface_words_of_tokens`)
 spends a few microseconds of Python per word: a dict lookup, a list append, a
 position appended to its term's list, a counter bumped. On a 2-core machine that
-was most of the build (py-spy of a 10,000-article build: grouping positions,
-term chains, compound parts and vocabulary counts were half of all samples).
+was much of the build (py-spy of a 10,000-article build: grouping positions,
+term chains, compound parts and vocabulary counts were a third of all samples).
 
 Here a batch of articles (one corpus file: a thousand articles) is analysed in
-one go, and the only Python work per word is the regular expression that finds
-the words and two C-level passes over them (``map`` of a dict's ``get`` into
-``numpy.fromiter``):
+one go, and no Python code runs per word: what touches every word is
+``str.split`` of each lowercased field and one ``map`` of a dict's ``get`` into
+``numpy.fromiter``, both in C:
 
-1. each field of each article is split into lowercase words (``WORD.findall``);
-2. every word is looked up in the process's word table (word → number); words
-   met for the first time are added: stopword and length checks, one
-   ``stemWords`` call for all new words of the batch, their terms numbered in the
-   process's term table, and the vocabulary words each holds (see
-   :mod:`.spelling`);
+1. each field of each article is lowercased and split at white space into
+   pieces (``merkel,``, ``cdu/csu``); the words of a piece are what ``WORD``
+   finds in it, so the pieces of a text hold exactly its words, in order (a
+   regular expression over the whole text took four times as long as ``split``);
+2. every piece is looked up in the process's table of pieces (piece → its word
+   numbers); pieces met for the first time are split into words, and words met
+   for the first time are added: stopword and length checks, one ``stemWords``
+   call for all new words of the batch, their terms numbered in the process's
+   term table, and the vocabulary words each holds (see :mod:`.spelling`);
 3. word numbers become term numbers by indexing an array; stopwords drop out;
 4. a stable sort of (document, term) keys groups the terms of each document:
    the postings (document, term, count) are the runs of equal keys, and the
@@ -27,6 +30,10 @@ the words and two C-level passes over them (``map`` of a dict's ``get`` into
    to their parts with ``numpy.repeat`` and summed per (document, part);
 6. the vocabulary counts (in how many articles each word occurs) come from the
    distinct (document, word) pairs of the batch.
+
+An article whose lowercasing changes its words (İ, Σ; see
+:func:`.chains.lowercase_keeps_words`) has its words found one by one by
+:meth:`LanguageChain.tokens` instead, as the per-article path does.
 
 The result, :class:`AnalysedBatch`, holds the batch's terms once and flat
 arrays per field; it pickles as a few buffers, which is what the worker
@@ -46,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .chains import MAX_WORD_CHARS, chain_for, lowercase_keeps_words
+from .chains import MAX_WORD_CHARS, WORD, chain_for, lowercase_keeps_words
 from .spelling import surface_words, surface_words_of_tokens
 
 TABLE_LIMIT = 1_000_000  # words in a process's tables before they start again
@@ -137,7 +144,8 @@ class AnalysedBatch:
 class _Words:
     """One language's words met so far: word → number, and per number its term
     number (-1: a stopword or too long) and its vocabulary words (ranges of
-    ``surface``)."""
+    ``surface``); and the pieces of lowercased text between white space met so
+    far (``Merkel,``, ``CDU/CSU``) → number, and per number its words."""
 
     def __init__(self, lang: str, tables: "BatchAnalyser"):
         self.chain = chain_for(lang)
@@ -146,6 +154,12 @@ class _Words:
         self.term = array("i")
         self.surface_ends = array("q")
         self.surface = array("i")
+        self.pieces: dict[str, int] = {}
+        self.piece_ends = array("q")
+        self.piece_words = array("i")
+
+    def __len__(self) -> int:
+        return len(self.ids) + len(self.pieces)
 
     def learn(self, words: set[str]) -> None:
         chain = self.chain
@@ -169,14 +183,45 @@ class _Words:
                                         for w in surface_words_of_tokens([word]))
             self.surface_ends.append(len(self.surface))
 
-    def numbers(self, tokens: list[str]) -> np.ndarray:
-        """The word numbers of ``tokens``, learning the new ones."""
+    def numbers(self, words: list[str]) -> np.ndarray:
+        """The word numbers of ``words``, learning the new ones."""
         get = self.ids.get
         try:
-            return np.fromiter(map(get, tokens), dtype=np.int64, count=len(tokens))
+            return np.fromiter(map(get, words), dtype=np.int64, count=len(words))
         except TypeError:  # some word is new
-            self.learn(set(tokens).difference(self.ids))
-            return np.fromiter(map(get, tokens), dtype=np.int64, count=len(tokens))
+            self.learn(set(words).difference(self.ids))
+            return np.fromiter(map(get, words), dtype=np.int64, count=len(words))
+
+    def learn_pieces(self, pieces: set[str]) -> None:
+        found = {piece: WORD.findall(piece) for piece in sorted(pieces)}
+        new = {word for words in found.values() for word in words}.difference(self.ids)
+        if new:
+            self.learn(new)
+        ids = self.ids
+        numbers = self.pieces
+        for piece, words in found.items():
+            numbers[piece] = len(numbers)
+            self.piece_words.extend([ids[w] for w in words])
+            self.piece_ends.append(len(self.piece_words))
+
+    def piece_numbers(self, pieces: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The word numbers of the words in ``pieces`` (white-space separated parts of a
+        lowercased text: the words are what ``WORD.findall`` finds in each), and how
+        many words each piece holds."""
+        get = self.pieces.get
+        try:
+            numbers = np.fromiter(map(get, pieces), dtype=np.int64, count=len(pieces))
+        except TypeError:  # some piece is new
+            self.learn_pieces(set(pieces).difference(self.pieces))
+            numbers = np.fromiter(map(get, pieces), dtype=np.int64, count=len(pieces))
+        ends = np.frombuffer(self.piece_ends, dtype=np.int64)
+        stops = ends[numbers]
+        begins = np.where(numbers > 0, ends[numbers - 1], 0)
+        sizes = stops - begins
+        words = np.frombuffer(self.piece_words, dtype=np.int32)
+        if len(sizes) and sizes.min() == 1 == sizes.max():
+            return words[begins].astype(np.int64), sizes
+        return words[ranges(begins, sizes)].astype(np.int64), sizes
 
 
 class BatchAnalyser:
@@ -219,56 +264,70 @@ class BatchAnalyser:
 
     def analyse(self, articles) -> AnalysedBatch:
         """The analysis of ``articles``, each ``(lang, title, text)``."""
-        if sum(len(table.ids) for table in self.words.values()) > self.table_limit:
+        if sum(len(table) for table in self.words.values()) > self.table_limit:
             self._reset()
         articles = list(articles)
         size = len(articles)
-        langs = sorted({chain_for(lang).lang for lang, _, _ in articles})
-        lang_of = np.zeros(size, dtype=np.int64)
-        tokens = {name: {lang: [] for lang in langs} for name in POSITIONAL}
-        counts = {name: np.zeros(size, dtype=np.int64) for name in POSITIONAL}
-        plain_words = np.ones(size, dtype=bool)  # vocabulary words from the tokens
-        extra_words: list[set[str]] = []  # the vocabulary words of the other articles
+        # Runs of consecutive articles in one language whose lowercasing keeps their
+        # words: the white-space pieces of the lowercased texts stand for their words.
+        # An article whose lowercasing changes them (İ, Σ) is a run of its own, its
+        # words found one by one (LanguageChain.tokens).
+        runs: list[tuple[str, bool, list[int]]] = []
         for number, (lang, title, text) in enumerate(articles):
-            chain = chain_for(lang)
-            which = langs.index(chain.lang)
-            lang_of[number] = which
-            for name, value in (("title", title), ("text", text)):
-                found = chain.tokens(value)
-                tokens[name][chain.lang].extend(found)
-                counts[name][number] = len(found)
-            if not (lowercase_keeps_words(title) and lowercase_keeps_words(text)):
-                plain_words[number] = False
-                extra_words.append(surface_words(title + "\n" + text))
+            lang = chain_for(lang).lang
+            plain = lowercase_keeps_words(title) and lowercase_keeps_words(text)
+            if plain and runs and runs[-1][0] == lang and runs[-1][1]:
+                runs[-1][2].append(number)
+            else:
+                runs.append((lang, plain, [number]))
 
         fields: dict[str, FieldPostings] = {}
         word_pairs = []  # (document, surface word) of every token's vocabulary words
-        for name in POSITIONAL:
-            docs = np.repeat(np.arange(size, dtype=np.int64), counts[name])
-            terms = np.empty(len(docs), dtype=np.int64)
-            for which, lang in enumerate(langs):
-                found = tokens[name][lang]
-                if not found:
-                    continue
+        extra_words: list[set[str]] = []  # the vocabulary words of the other articles
+        for position, name in enumerate(POSITIONAL):
+            docs_parts, terms_parts, counts = [], [], np.zeros(size, dtype=np.int64)
+            for lang, plain, numbers in runs:
                 table = self._table(lang)
-                numbers = table.numbers(found)
-                mask = lang_of[docs] == which if len(langs) > 1 else slice(None)
-                terms[mask] = np.frombuffer(table.term, dtype=np.int32)[numbers]
-                word_pairs.append(self._word_pairs(table, docs[mask], numbers, plain_words))
-            tokens[name] = None
-            fields[name] = _positional(docs, terms, size)
+                if plain:
+                    pieces: list[str] = []
+                    lengths = []
+                    for number in numbers:
+                        found = articles[number][1 + position].lower().split()
+                        pieces.extend(found)
+                        lengths.append(len(found))
+                    words, sizes = table.piece_numbers(pieces)
+                    owners = np.repeat(np.asarray(numbers, dtype=np.int64), lengths)
+                    per_doc = np.bincount(owners, weights=sizes, minlength=size)
+                    docs = np.repeat(owners, sizes)
+                    counts += per_doc.astype(np.int64)
+                else:
+                    number, = numbers
+                    _, title, text = articles[number]
+                    found = table.chain.tokens(articles[number][1 + position])
+                    words = table.numbers(found)
+                    docs = np.full(len(words), number, dtype=np.int64)
+                    counts[number] = len(found)
+                    if position == 0:
+                        extra_words.append(surface_words(title + "\n" + text))
+                docs_parts.append(docs)
+                terms_parts.append(np.frombuffer(table.term, dtype=np.int32)[words])
+                if plain:
+                    word_pairs.append(self._word_pairs(table, docs, words))
+            # the runs follow one another: their tokens are in document order
+            fields[name] = _positional(_joined(docs_parts), _joined(terms_parts), size)
 
-        splitting = np.array([chain_for(lang).splits_compounds for lang in langs], dtype=bool)
-        fields[PARTS] = self._parts(fields, splitting[lang_of], size)
+        splitting = np.zeros(size, dtype=bool)
+        for lang, _, numbers in runs:
+            if chain_for(lang).splits_compounds:
+                splitting[numbers] = True
+        fields[PARTS] = self._parts(fields, splitting, size)
         words = self._vocabulary(word_pairs, extra_words)
         return self._renumbered(fields, words)
 
-    def _word_pairs(self, table: _Words, docs: np.ndarray, numbers: np.ndarray,
-                    plain_words: np.ndarray) -> np.ndarray:
-        """The distinct (document, vocabulary word) pairs of these tokens, as keys
-        ``document << 32 | word``, for the articles whose words come from tokens."""
-        keep = plain_words[docs]
-        pairs = _distinct((docs[keep] << 32) | numbers[keep])
+    def _word_pairs(self, table: _Words, docs: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """The distinct (document, vocabulary word) pairs of these words, as keys
+        ``document << 32 | word``."""
+        pairs = _distinct((docs << 32) | numbers)
         words = pairs & 0xFFFFFFFF
         ends = np.frombuffer(table.surface_ends, dtype=np.int64)
         stop = ends[words]
@@ -359,6 +418,11 @@ def _positional(docs: np.ndarray, terms: np.ndarray, size: int) -> FieldPostings
     counts = np.diff(np.append(firsts, len(keys)))
     return FieldPostings(docs[order][firsts], terms[order][firsts], counts,
                          positions[order], lengths)
+
+
+def _joined(parts: list) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else \
+        np.empty(0, dtype=np.int64)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
