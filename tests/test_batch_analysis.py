@@ -100,6 +100,8 @@ def _check(batches, articles) -> int:
                                "parts": sum(expected["parts"].values())}
             compounds += sum(expected["parts"].values())
             words.update(expected["words"])
+            if batch.document_words is not None:
+                assert batch.words_of(number) == expected["words"], (at, title)
             at += 1
     assert at == len(articles)
     merged: Counter = Counter()
@@ -111,7 +113,7 @@ def _check(batches, articles) -> int:
 
 def test_one_batch_of_mixed_languages_equals_the_chains():
     articles = _articles()
-    batch = BatchAnalyser().analyse(articles)
+    batch = BatchAnalyser().analyse(articles, document_words=True)
     assert batch.size == len(articles)
     assert _check([batch], articles) > 1000
     # what a worker sends to the indexer: the same after pickling

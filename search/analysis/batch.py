@@ -93,12 +93,22 @@ class FieldPostings:
 class AnalysedBatch:
     """The analysis of a batch of articles: ``terms`` (the batch's term numbers name
     these), the postings of each field, and ``words``: each vocabulary word of the
-    batch with the number of its articles that hold it."""
+    batch with the number of its articles that hold it; when asked for, also
+    ``document_words``: the vocabulary words of each article (``words_of``)."""
 
     terms: list[str]
     fields: dict[str, FieldPostings]
     words: dict[str, int] = field(default_factory=dict)
+    # (batch document numbers, their words) in document order, when asked for
+    document_words: tuple[np.ndarray, list[str]] | None = None
     _starts: dict | None = field(default=None, repr=False, compare=False)
+
+    def words_of(self, number: int) -> set[str]:
+        """The vocabulary words of document ``number`` (``spelling.surface_words`` of its
+        title and text); the batch must have been analysed with ``document_words``."""
+        docs, words = self.document_words
+        begin, end = np.searchsorted(docs, [number, number + 1], side="left")
+        return set(words[int(begin):int(end)])
 
     @property
     def size(self) -> int:
@@ -262,8 +272,9 @@ class BatchAnalyser:
 
     # -- the batch -----------------------------------------------------------
 
-    def analyse(self, articles) -> AnalysedBatch:
-        """The analysis of ``articles``, each ``(lang, title, text)``."""
+    def analyse(self, articles, document_words: bool = False) -> AnalysedBatch:
+        """The analysis of ``articles``, each ``(lang, title, text)``; with
+        ``document_words``, the batch also names each article's vocabulary words."""
         if sum(len(table) for table in self.words.values()) > self.table_limit:
             self._reset()
         articles = list(articles)
@@ -283,7 +294,7 @@ class BatchAnalyser:
 
         fields: dict[str, FieldPostings] = {}
         word_pairs = []  # (document, surface word) of every token's vocabulary words
-        extra_words: list[set[str]] = []  # the vocabulary words of the other articles
+        extra_words: list = []  # (number, vocabulary words) of the other articles
         for position, name in enumerate(POSITIONAL):
             docs_parts, terms_parts, counts = [], [], np.zeros(size, dtype=np.int64)
             for lang, plain, numbers in runs:
@@ -308,7 +319,7 @@ class BatchAnalyser:
                     docs = np.full(len(words), number, dtype=np.int64)
                     counts[number] = len(found)
                     if position == 0:
-                        extra_words.append(surface_words(title + "\n" + text))
+                        extra_words.append((number, surface_words(title + "\n" + text)))
                 docs_parts.append(docs)
                 terms_parts.append(np.frombuffer(table.term, dtype=np.int32)[words])
                 if plain:
@@ -321,8 +332,16 @@ class BatchAnalyser:
             if chain_for(lang).splits_compounds:
                 splitting[numbers] = True
         fields[PARTS] = self._parts(fields, splitting, size)
-        words = self._vocabulary(word_pairs, extra_words)
-        return self._renumbered(fields, words)
+        for number, extra in extra_words:
+            word_pairs.append(np.array([(number << 32) | self.surface_number(word)
+                                        for word in extra], dtype=np.int64))
+        pairs = _distinct(np.concatenate(word_pairs)) if word_pairs else np.empty(0, np.int64)
+        batch = self._renumbered(fields, self._vocabulary(pairs))
+        if document_words:
+            strings = self.surface_strings
+            batch.document_words = ((pairs >> 32).astype(np.int32),
+                                    [strings[n] for n in (pairs & 0xFFFFFFFF).tolist()])
+        return batch
 
     def _word_pairs(self, table: _Words, docs: np.ndarray, numbers: np.ndarray) -> np.ndarray:
         """The distinct (document, vocabulary word) pairs of these words, as keys
@@ -336,16 +355,12 @@ class BatchAnalyser:
         surface = np.frombuffer(table.surface, dtype=np.int32)[ranges(begin, sizes)]
         return (np.repeat(pairs >> 32, sizes) << 32) | surface
 
-    def _vocabulary(self, word_pairs: list, extra_words: list[set[str]]) -> dict[str, int]:
-        pairs = _distinct(np.concatenate(word_pairs)) if word_pairs else np.empty(0, np.int64)
+    def _vocabulary(self, pairs: np.ndarray) -> dict[str, int]:
+        """Each word of the distinct (document, word) ``pairs`` with its documents."""
         found = np.bincount(pairs & 0xFFFFFFFF)
         numbers = np.flatnonzero(found)
         strings = self.surface_strings
-        words = dict(zip([strings[n] for n in numbers.tolist()], found[numbers].tolist()))
-        for extra in extra_words:
-            for word in extra:
-                words[word] = words.get(word, 0) + 1
-        return words
+        return dict(zip([strings[n] for n in numbers.tolist()], found[numbers].tolist()))
 
     def _parts(self, fields: dict, splitting: np.ndarray, size: int) -> FieldPostings:
         """The parts of the compounds among the title and text terms of the articles in a
@@ -459,6 +474,6 @@ def batch_analyser() -> BatchAnalyser:
     return _analyser
 
 
-def analyse_batch(articles) -> AnalysedBatch:
+def analyse_batch(articles, document_words: bool = False) -> AnalysedBatch:
     """:meth:`BatchAnalyser.analyse` with the process's analyser."""
-    return batch_analyser().analyse(articles)
+    return batch_analyser().analyse(articles, document_words)
