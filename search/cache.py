@@ -10,6 +10,16 @@ but always keeps the newest entry, even when it alone is over the limit.
 Values are computed outside the cache's lock (callers ``get``, compute on a miss,
 then ``put``), so two threads may compute the same value; the first one put is
 kept, and every ``put`` answers the value held.
+
+The caches of index data and derived text that modules keep at module level
+are process-wide: every engine of a process shares them (their keys name the
+segment or the text, so what one engine decoded serves another reading the
+same segment, and no other). Each is sized by a field of
+:class:`search.settings.Settings` in the group ``caches``
+(``BoundedCache(setting=...)``, or :func:`configured` for a cache of another
+shape); :func:`configure` sets those sizes from the settings of an engine
+opening an index (:func:`search.backends.open_backend` calls it), so the
+engine that opened last decides, and until then they have their defaults.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import threading
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
+
+from .settings import Settings
 
 
 def _one(value) -> int:
@@ -29,8 +41,14 @@ class BoundedCache:
     recently used entries are evicted first. ``lock`` may be shared by caches that are
     cleared together (pass a ``threading.RLock`` to clear them under it at once)."""
 
-    def __init__(self, limit: int, size: Callable[[Any], int] = _one, lock=None):
-        self.limit = limit
+    def __init__(self, limit: int | None = None, size: Callable[[Any], int] = _one, lock=None,
+                 *, setting: str | None = None):
+        """``limit``: the largest total size held; or ``setting``: the field of
+        :class:`search.settings.Settings` that sizes this process-wide cache."""
+        if (limit is None) == (setting is None):
+            raise TypeError("a cache is sized by a limit or by a setting")
+        self.setting = setting
+        self.limit = limit if setting is None else configured(setting)
         self._size = size
         self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
         self._lock = lock if lock is not None else threading.Lock()
@@ -65,15 +83,26 @@ class BoundedCache:
                 return entry[0]
             self._entries[key] = (value, size)
             self.total += size
-            while self.total > self.limit and len(self._entries) > 1:
-                _, (_, old_size) = self._entries.popitem(last=False)
-                self.total -= old_size
+            self._evict()
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self.total = 0
+
+    def resize(self, limit: int) -> None:
+        """Holds at most ``limit`` from now on (the least recently used entries go)."""
+        with self._lock:
+            self.limit = limit
+            self._evict()
+
+    def _evict(self) -> None:
+        """Drop the least recently used entries while the total is over the limit, the
+        newest kept (called under the lock)."""
+        while self.total > self.limit and len(self._entries) > 1:
+            _, (_, old_size) = self._entries.popitem(last=False)
+            self.total -= old_size
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -92,6 +121,31 @@ class BoundedCache:
 # for clear_all().
 _CACHES: "weakref.WeakSet[BoundedCache]" = weakref.WeakSet()
 _CLEARERS: list[Callable[[], None]] = []
+# The settings the process-wide caches are sized by (configure()).
+_settings = Settings()
+_configure_lock = threading.Lock()
+
+
+def configure(settings: Settings) -> None:
+    """Size every process-wide cache by ``settings`` (the fields of the group ``caches``):
+    caches over their new size drop their least recently used entries at once."""
+    global _settings
+    with _configure_lock:
+        _settings = settings
+        for cache in list(_CACHES):
+            if cache.setting is not None:
+                cache.resize(getattr(settings, cache.setting))
+
+
+def configured(setting: str) -> int:
+    """The size the process-wide caches are given by ``setting`` (see :func:`configure`),
+    for a cache that is no :class:`BoundedCache`."""
+    return getattr(_settings, setting)
+
+
+def sized_by(setting: str) -> list[BoundedCache]:
+    """The process-wide caches sized by ``setting``."""
+    return [cache for cache in list(_CACHES) if cache.setting == setting]
 
 
 def on_clear(clear: Callable[[], None]) -> Callable[[], None]:

@@ -6,11 +6,16 @@ import re
 import threading
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
+from . import facets as facet_rules
+from . import kwic as kwic_rules
 from . import query as q
+from . import trends as trend_rules
 from .analysis import chain_for, query_terms
 from .backends import open_backend
+from .export import Export, row_of
 from .ranking.exactness import prefer_exact, query_forms
 from .highlight import highlight_paragraphs, snippet
 from .results import SearchResult, article_dict, hit_dict
@@ -23,6 +28,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A filter parameter: no filter, one value, or several (OR-ed).
+Filter = str | Sequence[str] | None
 
 
 class InvalidParameter(ValueError):
@@ -66,7 +73,9 @@ class Engine:
         return self._backend
 
     @contextmanager
-    def _session(self):
+    def session(self):
+        """A session of the backend for one call: what it reads of the index stays the
+        same within it (for tools and tests that look below the engine's answers)."""
         backend = self.backend
         try:
             with backend.session() as session:
@@ -125,10 +134,14 @@ class Engine:
     # -- searching ---------------------------------------------------------
 
     def search(self, query: str, page: int = 1, per_page: int | None = None,
-               sort: str = "relevance", lang: str | None = None, source: str | None = None,
-               category: str | None = None, date_from: str | None = None,
+               sort: str = "relevance", lang: Filter = None, source: Filter = None,
+               category: Filter = None, date_from: str | None = None,
                date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
         """Search the index. Never raises on the query text itself.
+
+        ``lang``, ``source`` and ``category`` take one value or several: several
+        values of one filter are OR-ed, the filters AND-ed, and each facet is
+        counted without its own filter (:mod:`search.facets`).
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -136,13 +149,10 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
-        # Lone surrogates (undecodable bytes of a command line) are no text and no valid
-        # JSON: they are echoed and searched as U+FFFD.
-        text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
+        lang, source, category = self._filter_values(lang, source, category)
+        text, cleaned, tree = self._read_query(query)
         result = SearchResult(query=text, page=page, per_page=per_page)
-        cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
-        tree = q.parse(cleaned) if cleaned else None
-        with self._session() as session:
+        with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
@@ -159,6 +169,37 @@ class Engine:
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
+    @staticmethod
+    def _filter_values(*filters) -> tuple:
+        """``lang``, ``source`` and ``category`` as the backends take them: each one value,
+        several (OR-ed), or none."""
+        try:
+            return tuple(facet_rules.values(v) for v in filters)
+        except TypeError as error:
+            raise InvalidParameter("filter", str(error)) from None
+
+    def _read_query(self, query) -> tuple[str, str, object]:
+        """``(text, cleaned, tree)`` of a query: the text as echoed (lone surrogates, the
+        undecodable bytes of a command line, are no text and no valid JSON: they are
+        echoed and searched as U+FFFD), what is searched of it, and its tree (``None``
+        when there is nothing to search for)."""
+        text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
+        cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
+        return text, cleaned, q.parse(cleaned) if cleaned else None
+
+    def _widens(self, tree, total: int) -> bool:
+        """Whether a plain word query with ``total`` hits is read as "any of the words":
+        fewer hits than a page of the default size (the bar does not move with the page
+        size asked for, so every page, an export and the one big page of the same query
+        read the query the same way)."""
+        return (total < self.settings.per_page and q.is_plain_conjunction(tree)
+                and len(q.words_of(tree)) >= self.settings.any_mode_min_terms)
+
+    def _reranks(self, tree, sort: str) -> bool:
+        """Whether the first hits are re-ranked by the words they hold as typed."""
+        return (sort == "relevance" and self.settings.exact_form_boost > 0
+                and q.is_plain_conjunction(tree))
+
     def _run(self, session, tree, result, *, sort, **filters):
         compiled = session.compile(tree)
         if compiled is None:
@@ -167,17 +208,13 @@ class Engine:
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
         # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.exactness), so they are fetched from the first one on.
+        # as typed (search.ranking.exactness), so they are fetched from the first one on.
         depth = self.settings.exact_form_depth
-        rerank = (sort == "relevance" and self.settings.exact_form_boost > 0
-                  and q.is_plain_conjunction(tree) and start < depth)
+        rerank = self._reranks(tree, sort) and start < depth
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
         hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
-        # Fewer hits than a page of the default size: the ranked OR instead. The bar does
-        # not move with the page size asked for, so every page (and the one big page of
-        # the same query) reads the query the same way.
-        if (hits.total < self.settings.per_page and q.is_plain_conjunction(tree)
-                and len(q.words_of(tree)) >= self.settings.any_mode_min_terms):
+        # Fewer hits than a page of the default size: the ranked OR instead.
+        if self._widens(tree, hits.total):
             loose = session.any_of(tree)
             if loose is not None:
                 hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
@@ -185,23 +222,33 @@ class Engine:
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
-        result.facets = hits.facets
+        result.facets = dict(hits.facets)
+        # Each filtered facet counted over the other filters only (multi-select).
+        for name in facet_rules.filtered_facets(filters):
+            others = session.run(compiled, filters=facet_rules.without_own(filters, name),
+                                 start=0, limit=1, sort="relevance")
+            result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
-            words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
-            items = prefer_exact(items, query_forms(words), self.settings.exact_form_boost,
-                                 depth)[start:limit]
+            items = prefer_exact(items, self._typed_forms(session, tree),
+                                 self.settings.exact_form_boost, depth)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
             result.hits.append(self._hit(stored, score, terms))
+
+    @staticmethod
+    def _typed_forms(session, tree) -> frozenset:
+        words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
+        return query_forms(words)
 
     def _hit(self, stored: dict, score, terms) -> dict:
         chain = chain_for(stored.get("lang"))
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
                               fragments=settings.snippet_fragments,
-                              context=settings.snippet_context_chars,
-                              lead_chars=settings.snippet_lead_chars)
+                              chars=settings.snippet_chars,
+                              scan_chars=settings.snippet_scan_chars,
+                              fast=settings.fast_snippets)
         return hit_dict(stored, score, html, plain)
 
     def _suggestion(self, session, text, tree, total, filters):
@@ -234,7 +281,7 @@ class Engine:
         """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
-        with self._session() as session:
+        with self.session() as session:
             stored = session.document(article_id)
             if stored is None:
                 return None
@@ -244,18 +291,248 @@ class Engine:
                 compiled = session.compile(tree) if tree else None
                 terms = session.highlight_terms(compiled) if compiled is not None else frozenset()
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
-                                                       chain_for(stored.get("lang")))
+                                                       chain_for(stored.get("lang")),
+                                                       fast=self.settings.fast_snippets)
             return article_dict(stored, paragraphs_html)
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return []
-        with self._session() as session:
+        with self.session() as session:
             return [self._hit(stored, score, frozenset())
                     for stored, score in session.more_like(article_id, n)]
 
     def stats(self) -> dict:
         """What the index holds: documents, languages, sources, dates, size."""
-        with self._session() as session:
+        with self.session() as session:
             return session.stats()
+
+    # -- studying the news: trends, keyword in context, export -----------------
+
+    def _whole(self, name: str, value, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidParameter(name, f"{name} must be a whole number from {low} to {high}")
+        return value
+
+    def trends(self, queries, *, interval: str = "month", lang: Filter = None,
+               source: Filter = None, category: Filter = None,
+               date_from: str | None = None, date_to: str | None = None) -> dict:
+        """Matches of each query per interval against all articles then (:mod:`search.trends`).
+
+        ``queries``: up to ``trends_max_series`` query texts (none: the totals alone).
+        Raises :class:`InvalidParameter` for a bad interval, too many series or
+        intervals, or bad dates.
+        """
+        started = time.perf_counter()
+        settings = self.settings
+        if isinstance(queries, str):
+            queries = [queries]
+        queries = list(queries or [])
+        if len(queries) > settings.trends_max_series:
+            raise InvalidParameter("q", f"at most {settings.trends_max_series} queries (series) "
+                                        f"can be compared at once")
+        if interval not in trend_rules.INTERVALS:
+            raise InvalidParameter("interval", "interval must be 'month', 'week' or 'day'")
+        self.check_params(date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
+        filters = dict(lang=lang, source=source, category=category, date_from=date_from,
+                       date_to=date_to)
+        with self.session() as session:
+            totals_by_day = session.day_counts(None, filters=filters)
+            span = trend_rules.data_span(totals_by_day, interval)
+            intervals = []
+            if span is not None:
+                count = trend_rules.count_intervals(*span, interval)
+                if count > settings.trends_max_intervals:
+                    raise InvalidParameter(
+                        "interval", f"{count:,} {interval}s from {span[0]} to {span[1]} are more "
+                                    f"than {settings.trends_max_intervals:,}: choose a longer "
+                                    f"interval or a shorter span (from, to)")
+                intervals = trend_rules.axis(
+                    *span, interval, trend_rules.bound_day(date_from, end=False),
+                    trend_rules.bound_day(date_to, end=True))
+            buckets = trend_rules.Buckets(intervals, interval)
+            totals, imprecise = buckets.count(totals_by_day)
+            series = []
+            for query in queries:
+                text, _, tree = self._read_query(query)
+                reason = None
+                counts = [0] * len(intervals)
+                if tree is None:
+                    reason = "empty query"
+                else:
+                    compiled = session.compile(tree)
+                    if compiled is None:
+                        reason = "the query holds only stopwords or no searchable words"
+                    else:
+                        counts, _ = buckets.count(session.day_counts(compiled,
+                                                                     filters=filters))
+                points = [{"key": item["key"], "from": item["from"], "to": item["to"],
+                           "count": count, "total": total,
+                           "rate": trend_rules.rate(count, total)}
+                          for item, count, total in zip(intervals, counts, totals)]
+                series.append({"query": text, "total": sum(counts), "reason": reason,
+                               "points": points})
+            shards = session.shards
+        result = {
+            "interval": interval,
+            "from": intervals[0]["from"] if intervals else None,
+            "to": intervals[-1]["to"] if intervals else None,
+            "filters": {"lang": list(lang), "source": list(source),
+                        "category": list(category), "from": date_from, "to": date_to},
+            "per": trend_rules.PER,
+            "intervals": [{**item, "total": total}
+                          for item, total in zip(trend_rules.public(intervals), totals)],
+            "series": series,
+            "imprecise": imprecise,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        if shards is not None:
+            result["shards"] = dict(shards)
+        return result
+
+    def kwic(self, query: str, *, page: int = 1, per_page: int | None = None,
+             width: int | None = None, sort: str = "date", lang: Filter = None,
+             source: Filter = None, category: Filter = None,
+             date_from: str | None = None, date_to: str | None = None) -> dict:
+        """Every occurrence of ``query`` in its matching articles with its context
+        (:mod:`search.kwic`); one page of the lines, ordered by ``sort``
+        (``date``, ``left`` or ``right``)."""
+        started = time.perf_counter()
+        settings = self.settings
+        page = self._whole("page", page, 1, settings.max_page)
+        per_page = self._whole("per_page", settings.kwic_per_page if per_page is None
+                               else per_page, 1, settings.kwic_max_per_page)
+        width = self._whole("width", settings.kwic_width if width is None else width,
+                            1, settings.kwic_max_width)
+        if sort not in kwic_rules.SORTS:
+            raise InvalidParameter("sort", "sort must be 'date', 'left' or 'right'")
+        self.check_params(date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
+        filters = dict(lang=lang, source=source, category=category, date_from=date_from,
+                       date_to=date_to)
+        text, _, tree = self._read_query(query)
+        result = {"query": text, "page": page, "per_page": per_page, "width": width,
+                  "sort": sort, "total": 0, "articles": 0, "articles_read": 0,
+                  "cut": False, "message": None, "reason": None,
+                  "limits": {"articles": settings.kwic_max_articles,
+                             "lines": settings.kwic_max_lines},
+                  "lines": []}
+        lines: list[dict] = []
+        with self.session() as session:
+            compiled = session.compile(tree) if tree is not None else None
+            if tree is None:
+                result["reason"] = "empty query"
+            elif compiled is None:
+                result["reason"] = "the query holds only stopwords or no searchable words"
+            else:
+                matching = session.run(compiled, filters=filters, start=0, limit=1,
+                                       sort="date").total
+                found = kwic_rules.patterns(
+                    tree, lambda node: session.highlight_terms(session.compile(node)),
+                    session.langs)
+                read, lines_cut = 0, False
+                for batch in session.stream(compiled, filters=filters, sort="date",
+                                            batch=min(settings.export_batch,
+                                                      settings.kwic_max_articles)):
+                    for stored, _ in batch:
+                        if read >= settings.kwic_max_articles or lines_cut:
+                            break
+                        read += 1
+                        chain = chain_for(stored.get("lang"))
+                        for field in kwic_rules.FIELDS:
+                            value = stored.get(field) or ""
+                            for start, end in kwic_rules.occurrences(
+                                    value, field, found, chain,
+                                    scan_chars=settings.snippet_scan_chars,
+                                    fast=settings.fast_snippets):
+                                if len(lines) >= settings.kwic_max_lines:
+                                    lines_cut = True
+                                    break
+                                lines.append(kwic_rules.line(stored, field, value, start, end,
+                                                             width))
+                    if read >= settings.kwic_max_articles or lines_cut:
+                        break
+                result["articles"] = matching
+                result["articles_read"] = read
+                result["message"] = kwic_rules.cut_message(read, matching, lines_cut,
+                                                           settings.kwic_max_lines)
+                result["cut"] = result["message"] is not None
+            if session.shards is not None:
+                result["shards"] = dict(session.shards)
+        result["total"] = len(lines)
+        start = (page - 1) * per_page
+        result["lines"] = kwic_rules.order(lines, sort)[start:start + per_page]
+        result["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return result
+
+    def export(self, query: str, *, sort: str = "relevance", lang: Filter = None,
+               source: Filter = None, category: Filter = None,
+               date_from: str | None = None, date_to: str | None = None) -> Export:
+        """Every hit of the search for ``query`` as export rows (:mod:`search.export`), in
+        the search's order, at most ``export_max_rows``. What the search found is known
+        before the first row (``total``, ``rows``, ``message``); the rows are made as they
+        are read. Raises :class:`InvalidParameter` like :meth:`search`."""
+        self.check_params(sort=sort, date_from=date_from, date_to=date_to)
+        lang, source, category = self._filter_values(lang, source, category)
+        filters = dict(lang=lang, source=source, category=category, date_from=date_from,
+                       date_to=date_to)
+        return Export(self._export_rows(query, sort, filters))
+
+    def _export_rows(self, query, sort, filters):
+        settings = self.settings
+        _, _, tree = self._read_query(query)
+        with self.session() as session:
+            compiled = session.compile(tree) if tree is not None else None
+            reason = None
+            total, mode = 0, "all"
+            if tree is None:
+                reason = "empty query"
+            elif compiled is None:
+                reason = "the query holds only stopwords or no searchable words"
+            else:
+                total = session.run(compiled, filters=filters, start=0, limit=1,
+                                    sort=sort).total
+                if self._widens(tree, total):
+                    loose = session.any_of(tree)
+                    if loose is not None:
+                        compiled, mode = loose, "any"
+                        total = session.run(compiled, filters=filters, start=0, limit=1,
+                                            sort=sort).total
+            rows = min(total, settings.export_max_rows)
+            yield {"total": total, "rows": rows, "mode": mode, "reason": reason}
+            if not rows:
+                return
+            terms = session.highlight_terms(compiled)
+            batches = session.stream(compiled, filters=filters, sort=sort,
+                                     batch=settings.export_batch)
+            if self._reranks(tree, sort):
+                # The first hits in the order of the result page (words as typed).
+                forms = self._typed_forms(session, tree)
+                batches = _head_reranked(batches, settings.exact_form_depth, lambda items: (
+                    prefer_exact(items, forms, settings.exact_form_boost,
+                                 settings.exact_form_depth)))
+            written = 0
+            for batch in batches:
+                for stored, score in batch:
+                    if written >= rows:
+                        return
+                    yield row_of(self._hit(stored, score, terms))
+                    written += 1
+
+
+def _head_reranked(batches, depth: int, rerank):
+    """``batches`` with the first ``depth`` items (or more: whole batches) given to
+    ``rerank`` as one list."""
+    head: list | None = []
+    for batch in batches:
+        if head is None:
+            yield batch
+            continue
+        head.extend(batch)
+        if len(head) >= depth:
+            yield rerank(head)
+            head = None
+    if head:
+        yield rerank(head)

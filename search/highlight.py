@@ -2,31 +2,41 @@
 
 Matching is by index term, so a query for ``Häuser`` marks ``Haus`` and
 ``Hauses`` too. Everything that is not a ``<mark>`` is HTML-escaped.
+
+Two paths give the same snippets (tests/integration/test_perf_equivalence.py
+and tests/unit/test_highlight_initials.py compare them). The plain one splits the text
+into words and stems each. The fast one (``Settings.fast_snippets``) keeps
+each shown text split into stretches and lowercased, and the stems of the
+words seen, per language, so that the next queries holding the same words
+find their matches by set operations; in the languages whose stems keep a
+word's first letter (``FIRST_LETTER_LANGS``), it stems only the words whose
+first letter can begin one of the query's terms. What it keeps is bounded and
+process-wide (``snippet_cache_chars``, ``stems_cache_words``:
+:mod:`search.cache`).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from html import escape
+from collections import Counter
 
 from .analysis.chains import WORD, LanguageChain, lowercase_keeps_words
-from .cache import BoundedCache
+from .cache import BoundedCache, configured
+from .passages import cut, mark
 
-ELLIPSIS = "…"
-
-
-# The fast path: lowercase the whole text once and find the matched words in
-# it with one regular expression. False runs the word-by-word path, which gives
-# the same snippets (tests/test_perf_equivalence.py compares them).
-FAST_SNIPPETS = True
+# How many snippets and highlighted texts each path cut ("fast", "plain"): the tests
+# that compare the two check that both ran.
+PATHS: Counter = Counter()
 
 
-def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageChain) -> set[str]:
-    """The lowercase words of ``text`` whose index term is one of ``terms``."""
+def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageChain, *,
+                   fast: bool) -> set[str]:
+    """The lowercase words of ``text`` whose index term is one of ``terms``; ``fast``:
+    the whole text lowercased at once where that keeps its words (the same words)."""
     if not terms:
         return set()
-    if FAST_SNIPPETS and lowercase_keeps_words(text):
+    if fast and lowercase_keeps_words(text):
         words = set(WORD.findall(text.lower()))
         return words & _stems(chain).surfaces_of(words, terms)
     return _matching_words_plain(text, terms, chain)
@@ -35,9 +45,8 @@ def matching_words(text: str, terms: frozenset[str] | set[str], chain: LanguageC
 class _Stems:
     """The stems of the words seen in snippets, for one language, and the other way
     round: the words seen for each stem. A text's matched words are then its words
-    that are among the words seen for the query's terms (set operations in C)."""
-
-    LIMIT = 500_000
+    that are among the words seen for the query's terms (set operations in C). At most
+    ``stems_cache_words`` are kept (process-wide, :mod:`search.cache`)."""
 
     def __init__(self, chain: LanguageChain):
         self.chain = chain
@@ -71,7 +80,7 @@ class _Stems:
     def _learn(self, words: set[str]) -> None:
         missing = words.difference(self.stems)
         if missing:
-            if len(self.stems) > self.LIMIT:
+            if len(self.stems) > configured("stems_cache_words"):
                 self.stems.clear()
                 self.surfaces.clear()
                 self.generation += 1
@@ -120,10 +129,10 @@ def _matching_words_with_initials(text: str, terms, chain: LanguageChain, initia
             if _FOLD_FIRST.get(w[0], w[0]) in initials and w not in stop and stem(w) in terms}
 
 
-def _match_spans(text: str, words: set[str]) -> list[tuple[int, int]]:
+def _match_spans(text: str, words: set[str], fast: bool) -> list[tuple[int, int]]:
     if not words:
         return []
-    if FAST_SNIPPETS and lowercase_keeps_words(text):
+    if fast and lowercase_keeps_words(text):
         # Lowercasing keeps every offset here, so the spans found in the
         # lowercased text are the spans of the words in ``text``.
         return [m.span() for m in _words_pattern(frozenset(words)).finditer(text.lower())]
@@ -147,58 +156,23 @@ def _words_pattern(words: frozenset):
     return pattern
 
 
-def mark(text: str, spans) -> str:
-    """``text`` escaped, with ``spans`` wrapped in ``<mark>``."""
-    out = []
-    at = 0
-    for start, end in spans:
-        out.append(escape(text[at:start], quote=False))
-        out.append("<mark>" + escape(text[start:end], quote=False) + "</mark>")
-        at = end
-    out.append(escape(text[at:], quote=False))
-    return "".join(out)
-
-
-def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Move a window's edges out to the nearest word boundary."""
-    if start > 0:
-        space = text.rfind(" ", max(0, start - 20), start)
-        start = space + 1 if space >= 0 else start
-    if end < len(text):
-        space = text.find(" ", end, end + 20)
-        end = space if space >= 0 else end
-    return start, end
-
-
-def _windows(text: str, spans, context: int):
-    windows = []
-    for start, end in spans:
-        if windows and start - context <= windows[-1][1]:
-            windows[-1][1] = min(len(text), end + context)
-            windows[-1][2].append((start, end))
-        else:
-            windows.append([max(0, start - context), min(len(text), end + context), [(start, end)]])
-    return windows
-
-
-# Passages are chosen within the first stretch of a text of this many characters (cut
-# at a space) that holds a match: a long article is not read to its end for a snippet.
-SCAN_CHARS = 8000
-
-
 def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
-            context: int = 90, lead_chars: int = 240,
-            scan_chars: int = SCAN_CHARS) -> tuple[str, str]:
+            chars: int = 300, scan_chars: int, fast: bool) -> tuple[str, str]:
     """``(html, plain)`` snippets of ``text`` for the index ``terms``.
 
-    Up to ``fragments`` passages, the ones holding the most distinct matched
-    words first, shown in text order. The text is searched in stretches of
-    about ``scan_chars`` characters (cut at spaces), and the passages come from
-    the first stretch that holds a match. Without a match, the lead.
+    About ``chars`` characters in up to ``fragments`` passages, the ones holding
+    the most distinct matched words first, shown in text order (see
+    :mod:`search.passages`). The text is searched in stretches of about
+    ``scan_chars`` characters (cut at spaces: a long article is not read to its
+    end for a snippet), and the passages come from the first stretch that holds
+    a match. Without a match, the lead. ``fast``: the stretches and the stems of
+    their words are kept, and only words that can match are stemmed (the same
+    snippets as word by word).
     """
     spans = []
+    PATHS["fast" if fast else "plain"] += 1
     if terms:
-        if FAST_SNIPPETS:
+        if fast:
             for stretch in _text_stretches(text, scan_chars):
                 spans = _stretch_spans(text, stretch, terms, chain)
                 if spans:
@@ -206,33 +180,13 @@ def snippet(text: str, terms, chain: LanguageChain, *, fragments: int = 3,
         else:
             for start, end in _stretches(text, scan_chars):
                 piece = text[start:end]
-                spans = _match_spans(piece, matching_words(piece, terms, chain))
+                spans = _match_spans(piece, matching_words(piece, terms, chain, fast=False),
+                                     False)
                 if spans:
                     if start:
                         spans = [(s + start, e + start) for s, e in spans]
                     break
-    if not spans:
-        lead = text[:lead_chars]
-        if len(text) > lead_chars:
-            lead = lead.rsplit(" ", 1)[0] + " " + ELLIPSIS
-        lead = lead.replace("\n\n", " ")  # one line, as the passages are
-        return escape(lead, quote=False), lead
-    windows = _windows(text, spans, context)
-    ranked = sorted(
-        windows,
-        key=lambda w: (-len({text[s:e].lower() for s, e in w[2]}), -len(w[2]), w[0]),
-    )[:fragments]
-    ranked.sort(key=lambda w: w[0])
-    html_parts, plain_parts = [], []
-    for start, end, inner in ranked:
-        start, end = _widen(text, start, end)
-        piece = text[start:end]
-        shifted = [(s - start, e - start) for s, e in inner]
-        prefix = ELLIPSIS + " " if start > 0 else ""
-        suffix = " " + ELLIPSIS if end < len(text) else ""
-        html_parts.append(prefix + mark(piece, shifted).replace("\n\n", " ") + suffix)
-        plain_parts.append(prefix + piece.replace("\n\n", " ") + suffix)
-    return " ".join(html_parts), " ".join(plain_parts)
+    return cut(text, spans, fragments=fragments, chars=chars)
 
 
 def _stretches(text: str, size: int):
@@ -250,7 +204,7 @@ def _stretches(text: str, size: int):
 
 
 # Languages whose stem of a word begins with the word's first letter, up to the
-# folding below (tests/test_highlight_initials.py checks it on real vocabularies):
+# folding below (tests/unit/test_highlight_initials.py checks it on real vocabularies):
 # Snowball's German stemmer turns a leading ``ä``/``ö``/``ü`` (also spelled
 # ``ae``/``oe``/``ue``) into ``a``/``o``/``u`` and ``ß`` into ``ss``; the French one
 # drops the accent of an ``é``/``è`` followed by consonants only (``ét`` -> ``et``);
@@ -292,7 +246,7 @@ def term_initials(terms) -> frozenset:
 _INITIAL_PATTERNS: dict = {}
 
 
-def _initials_pattern(initials: frozenset):
+def initials_pattern(initials: frozenset):
     """A regular expression for the words (runs of letters and digits) of a lowercase
     text whose folded first letter is one of ``initials``."""
     pattern = _INITIAL_PATTERNS.get(initials)
@@ -326,8 +280,7 @@ class _Stretch:
 # The stretches of recently shown texts (a bounded LRU: the hits of one query are
 # shown again for the next queries holding the same words; lowercasing and splitting
 # a text into words was most of a snippet's work).
-TEXT_CACHE_CHARS = 32_000_000
-_TEXTS = BoundedCache(TEXT_CACHE_CHARS)
+_TEXTS = BoundedCache(setting="snippet_cache_chars")
 
 
 def _text_stretches(text: str, size: int) -> list[_Stretch]:
@@ -352,8 +305,7 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
     lowered = stretch.lowered
     if lowered is None:
         piece = text[start:end]
-        lowered = stretch.lowered = (piece.lower() if lowercase_keeps_words(piece)
-                                     else False)
+        lowered = stretch.lowered = piece.lower() if lowercase_keeps_words(piece) else False
     known = None
     initials = term_initials(terms) if chain.lang in FIRST_LETTER_LANGS else None
     if lowered is not False:
@@ -366,7 +318,7 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
             if initials is None:
                 generation = stems.learn(set(WORD.findall(lowered)))
             else:
-                generation = stems.learn(set(_initials_pattern(initials).findall(lowered)))
+                generation = stems.learn(set(initials_pattern(initials).findall(lowered)))
                 if learned is not None and learned[0] is stems and learned[1] == generation \
                         and learned[2] is not None:
                     initials = initials | learned[2]
@@ -377,8 +329,8 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
         if lowered is False and initials is not None:
             words = _matching_words_with_initials(piece, terms, chain, initials)
         else:
-            words = matching_words(piece, terms, chain)
-        spans = _match_spans(piece, words)
+            words = matching_words(piece, terms, chain, fast=True)
+        spans = _match_spans(piece, words, True)
     else:
         spans = _whole_word_spans(lowered, known)
     if start and spans:
@@ -408,7 +360,24 @@ def _whole_word_spans(lowered: str, words) -> list:
     return spans
 
 
-def highlight_paragraphs(text: str, terms, chain: LanguageChain) -> list[str]:
-    """Every paragraph of ``text`` as escaped HTML, matched words marked."""
-    words = matching_words(text, terms, chain)
-    return [mark(p, _match_spans(p, words)) for p in text.split("\n\n") if p]
+def word_spans(text: str, terms, chain: LanguageChain, *, scan_chars: int,
+               fast: bool) -> list[tuple[int, int]]:
+    """``(start, end)`` of every word of the whole ``text`` whose index term is one of
+    ``terms``, in text order (what :func:`highlight_paragraphs` marks); ``fast``: stretch
+    by stretch as snippets are, stemming only the words that can stem to ``terms``."""
+    if not terms:
+        return []
+    if not fast:
+        return _match_spans(text, matching_words(text, terms, chain, fast=False), False)
+    spans = []
+    for stretch in _text_stretches(text, scan_chars):
+        spans.extend(_stretch_spans(text, stretch, terms, chain))
+    return spans
+
+
+def highlight_paragraphs(text: str, terms, chain: LanguageChain, *, fast: bool) -> list[str]:
+    """Every paragraph of ``text`` as escaped HTML, matched words marked (``fast``: as
+    for :func:`snippet`)."""
+    PATHS["fast" if fast else "plain"] += 1
+    words = matching_words(text, terms, chain, fast=fast)
+    return [mark(p, _match_spans(p, words, fast)) for p in text.split("\n\n") if p]

@@ -6,10 +6,13 @@ Build one with ``Settings(index_dir=...)`` and change fields with
 :meth:`Settings.with_changes`; the web app and the CLI pass it down
 unchanged, and every module reads the field it needs where it uses it.
 
-Two kinds of setting are process-wide rather than per engine: the sizes of
-the caches of index data (:mod:`search.cache`), which all engines of a
-process share and which take the values of the settings an engine last
-opened with, and nothing else.
+One kind of setting is process-wide rather than per engine: the sizes in
+the group ``caches``. Those caches of index data and derived text
+(:mod:`search.cache`) are shared by every engine of a process (their keys
+name the segment or the text, so what one engine decoded serves another
+reading the same segment, and no other), and are sized by the settings of
+the engine that opened an index last (:func:`search.cache.configure`).
+Every other setting acts on the engine it is given to only.
 """
 
 from __future__ import annotations
@@ -125,14 +128,43 @@ class Settings:
                                       group="searching")
 
     # -- snippets ------------------------------------------------------------------
-    snippet_fragments: int = setting(3, "Most fragments of a snippet.", group="snippets")
-    snippet_context_chars: int = setting(90, "Characters around a match in a fragment.",
-                                         group="snippets")
-    snippet_lead_chars: int = setting(240, "Characters of the lead shown when nothing matched.",
-                                      group="snippets")
+    snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
+    snippet_chars: int = setting(
+        300, "Characters of a snippet, over all its passages (each cut at a sentence or word "
+        "boundary); the page shows all of them.", group="snippets")
     snippet_scan_chars: int = setting(
         8000, "Characters of a long text scanned at a time for the first stretch holding a "
         "match.", group="snippets")
+
+    # -- studying the news: trends, keyword in context, export, feeds -----------------
+    trends_max_series: int = setting(6, "Trends: most queries (series) compared at once.",
+                                     group="searching")
+    trends_max_intervals: int = setting(
+        4000, "Trends: most intervals (points of a series) between the first and the last "
+        "article of the span asked for; more is refused with a hint to a longer interval.",
+        group="searching")
+    kwic_width: int = setting(60, "Keyword in context: characters of context on each side "
+                              "by default.", group="searching")
+    kwic_max_width: int = setting(300, "Keyword in context: most characters of context a "
+                                  "caller may ask for on each side.", group="searching")
+    kwic_per_page: int = setting(50, "Keyword in context: lines per page by default.",
+                                 group="searching")
+    kwic_max_per_page: int = setting(500, "Keyword in context: most lines per page a caller "
+                                     "may ask for.", group="searching")
+    kwic_max_articles: int = setting(
+        2000, "Keyword in context: most matching articles read (newest first); the answer "
+        "says so when there were more.", group="searching")
+    kwic_max_lines: int = setting(
+        20_000, "Keyword in context: most occurrences collected; the answer says so when "
+        "there were more.", group="searching")
+    export_max_rows: int = setting(
+        100_000, "Export: most hits written; the answer says so when there were more.",
+        group="searching")
+    export_batch: int = setting(
+        500, "Export and keyword in context: hits read from the index at a time (a streamed "
+        "export holds about this many articles in memory).", group="searching")
+    feed_entries: int = setting(50, "Atom feed of a query: the newest matching articles it "
+                                "holds.", group="searching")
 
     # -- suggestions ("Meinten Sie") -------------------------------------------------
     suggest_below_hits: int = setting(3, "Suggest a correction below this many hits.",
@@ -146,8 +178,8 @@ class Settings:
         True, "Score and count facets on whole posting arrays with numpy (False: Whoosh's "
         "matchers and collectors).", group="whoosh")
     fast_snippets: bool = setting(
-        True, "Cut snippets from cached stretches of the text, stemming only candidate "
-        "words.", group="whoosh")
+        True, "Cut snippets (on either backend) from cached stretches of the text, stemming "
+        "only candidate words (False: word by word, the same snippets).", group="snippets")
     compact_postings: bool = setting(
         True, "Read postings and positions from a segment's compact arrays where it has them.",
         group="whoosh")
@@ -157,19 +189,31 @@ class Settings:
     some_blocks_share: float = setting(
         0.5, "Share of a term's blocks above which its whole list is decoded instead.",
         group="whoosh")
+    read_ahead_share: float = setting(
+        0.75, "Warming a segment without compact arrays decodes the posting lists of its "
+        "most frequent terms, up to this share of postings_cache_bytes.", group="whoosh")
+    stored_fields_cache_chars: int = setting(
+        48_000_000, "Per open index: stored fields of recently shown hits (characters of "
+        "title and text).", group="whoosh")
+    frequencies_cache_terms: int = setting(
+        200_000, "Per open index: document frequencies of the terms compiling queries looked "
+        "up (all forgotten at once when full).", group="whoosh")
 
-    # -- caches of index data (process-wide) -----------------------------------------
+    # -- caches (process-wide: see the module's text) -----------------------------------
     postings_cache_bytes: int = setting(256 * 2**20, "Decoded posting lists.", group="caches")
     norms_cache_bytes: int = setting(256 * 2**20, "Length-normalised term frequencies.",
                                      group="caches")
     positions_cache_bytes: int = setting(128 * 2**20, "Decoded positions (phrases).",
                                          group="caches")
     headers_cache_blocks: int = setting(500_000, "Posting block headers.", group="caches")
-    stored_fields_cache_chars: int = setting(
-        48_000_000, "Stored fields of recently shown hits (characters of title and text).",
+    columns_cache_segments: int = setting(
+        64, "Segments whose date and facet columns, field lengths and deletions are kept read.",
         group="caches")
     snippet_cache_chars: int = setting(32_000_000, "Texts split into stretches for snippets.",
                                        group="caches")
+    stems_cache_words: int = setting(
+        500_000, "Words of snippet texts whose stems are kept, per language (all forgotten "
+        "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
 

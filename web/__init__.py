@@ -62,11 +62,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[EXTENSION] = Engine(settings)
 
-    from . import api, errors, pages, present
+    from . import api, errors, feed, pages, present, research
 
     app.jinja_env.filters.update(present.FILTERS)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(research.blueprint)
+    app.register_blueprint(feed.blueprint)
     errors.install(app)
     return app
 

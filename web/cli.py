@@ -23,9 +23,10 @@ from pathlib import Path
 
 import click
 
-from search import (Engine, EvaluationInputError, IndexBusy, IndexMissing, InvalidParameter,
-                    InvalidSetting, Settings, evaluate, format_report, index_paths, read_qrels,
-                    read_queries, shard_tools, write_run)
+from search import (EXPORT_FORMATS, KWIC_SORTS, TREND_INTERVALS, Engine, EvaluationInputError,
+                    IndexBusy, IndexMissing, InvalidParameter, InvalidSetting, Settings, evaluate,
+                    format_report, index_paths, read_qrels, read_queries, shard_tools,
+                    trends_csv, write_run)
 
 EXIT_FAILED = 1
 EXIT_BUSY = 3
@@ -208,15 +209,30 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
 @click.option("--page", default=1, show_default=True, type=int)
 @click.option("--sort", default="relevance", show_default=True,
               type=click.Choice(["relevance", "date"]))
-@click.option("--lang", default=None, help="Only articles in this language (de, en, …).")
-@click.option("--source", default=None, help="Only articles of this source.")
-@click.option("--category", default=None, help="Only articles of this category.")
+@click.option("--lang", multiple=True,
+              help="Only articles in this language (de, en, …); repeat for any of several.")
+@click.option("--source", multiple=True,
+              help="Only articles of this source; repeat for any of several.")
+@click.option("--category", multiple=True,
+              help="Only articles of this category; repeat for any of several.")
 @click.option("--from", "date_from", default=None, help="From this date (YYYY, YYYY-MM, YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Up to this date, inclusive.")
+@click.option("--all", "every", is_flag=True,
+              help="Write every hit (up to the setting export_max_rows) in --format.")
+@click.option("--format", "fmt", default=None, type=click.Choice(EXPORT_FORMATS),
+              help="With --all: csv (default) or jsonl, as GET /api/export writes them.")
 @settings_options()
 def search_command(options, query, as_json, limit, page, sort, lang, source, category,
-                   date_from, date_to):
+                   date_from, date_to, every, fmt):
     """Search the index for QUERY (see the README for the query language)."""
+    if every or fmt:
+        if not every:
+            raise click.UsageError("--format goes with --all")
+        if as_json:
+            raise click.UsageError("--all writes CSV or JSON Lines (--format), not --json")
+        _export(options.settings, query, fmt or "csv", sort=sort, lang=lang, source=source,
+                category=category, date_from=date_from, date_to=date_to)
+        return
     try:
         with Engine(options.settings) as engine:
             result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
@@ -247,6 +263,139 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         click.echo(f"{number}. {click.style(hit['title'], bold=True) if color else hit['title']}")
         click.echo(f"   {hit['id']}  {meta}")
         click.echo("   " + _terminal_snippet(hit["snippet"], color))
+
+
+def _engine_call(settings: Settings, call):
+    """``call(engine)`` with the command's usual answers to bad parameters and a missing index."""
+    try:
+        with Engine(settings) as engine:
+            return call(engine)
+    except InvalidParameter as error:
+        raise click.UsageError(error.message)
+    except InvalidSetting as error:
+        raise click.UsageError(str(error))
+    except IndexMissing as error:
+        fail(str(error))
+
+
+def _export(settings: Settings, query: str, fmt: str, **params) -> None:
+    def write(engine):
+        export = engine.export(query, **params)
+        try:
+            if export.message:
+                click.echo(export.message, err=True)
+            out = click.get_text_stream("stdout")
+            for line in export.lines(fmt):
+                out.write(line)
+            out.flush()
+        finally:
+            export.close()
+    _engine_call(settings, write)
+
+
+def filter_options(function):
+    """The search filters, as ``newssearch search`` takes them."""
+    for decorator in reversed((
+        click.option("--lang", multiple=True,
+                     help="Only articles in this language (de, en, …); repeat for any of "
+                          "several."),
+        click.option("--source", multiple=True,
+                     help="Only articles of this source; repeat for any of several."),
+        click.option("--category", multiple=True,
+                     help="Only articles of this category; repeat for any of several."),
+        click.option("--from", "date_from", default=None,
+                     help="From this date (YYYY, YYYY-MM, YYYY-MM-DD)."),
+        click.option("--to", "date_to", default=None, help="Up to this date, inclusive."),
+    )):
+        function = decorator(function)
+    return function
+
+
+# -- trends ----------------------------------------------------------------------
+
+
+@main.command("trends")
+@click.argument("queries", nargs=-1)
+@click.option("--interval", default="month", show_default=True,
+              type=click.Choice(TREND_INTERVALS))
+@click.option("--format", "fmt", default="table", show_default=True,
+              type=click.Choice(["table", "csv", "json"]),
+              help="table: one row per interval; csv and json: what GET /api/trends gives.")
+@filter_options
+@settings_options()
+def trends_command(options, queries, interval, fmt, **filters):
+    """How often each of QUERIES matches per interval, against all articles then.
+
+    Up to six queries, each in the full query language; the rate is per 10,000
+    articles of the interval (all filters apply to both).
+    """
+    result = _engine_call(options.settings,
+                          lambda engine: engine.trends(list(queries), interval=interval,
+                                                       **filters))
+    if fmt == "json":
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        click.echo(trends_csv(result), nl=False)
+        return
+    header = ["interval", "articles"]
+    for series in result["series"]:
+        header += [series["query"], "per 10,000"]
+    rows = [header]
+    for position, item in enumerate(result["intervals"]):
+        row = [item["key"], str(item["total"])]
+        for series in result["series"]:
+            point = series["points"][position]
+            row += [str(point["count"]), "-" if point["rate"] is None else f"{point['rate']:.2f}"]
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for number, row in enumerate(rows):
+        click.echo("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                             for i, (cell, w) in enumerate(zip(row, widths))))
+        if number == 0:
+            click.echo("  ".join("-" * w for w in widths))
+    for series in result["series"]:
+        if series["reason"]:
+            click.echo(f"{series['query']}: {series['reason']}", err=True)
+    if result["imprecise"]:
+        click.echo(f"{result['imprecise']} articles dated to a month only are left out of "
+                   f"{interval}s", err=True)
+
+
+# -- keyword in context ------------------------------------------------------------
+
+
+@main.command("kwic")
+@click.argument("query")
+@click.option("--width", default=None, type=int, help="Characters of context on each side "
+                                                      "(default: the setting kwic_width).")
+@click.option("--sort", default="date", show_default=True, type=click.Choice(KWIC_SORTS),
+              help="By date (newest first) or by the word left or right of the match.")
+@click.option("--limit", "-n", default=None, type=int, help="Lines per page.")
+@click.option("--page", default=1, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print exactly the JSON of /api/kwic.")
+@filter_options
+@settings_options()
+def kwic_command(options, query, width, sort, limit, page, as_json, **filters):
+    """Every occurrence of QUERY in its context, aligned on the match."""
+    result = _engine_call(options.settings, lambda engine: engine.kwic(
+        query, page=page, per_page=limit, width=width, sort=sort, **filters))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{result['total']} occurrences in {result['articles_read']} articles"
+               + (f" ({result['articles']} matching)"
+                  if result["articles"] > result["articles_read"] else ""))
+    if result["reason"]:
+        click.echo(f"({result['reason']})")
+    if result["message"]:
+        click.echo(result["message"], err=True)
+    width = result["width"]
+    for item in result["lines"]:
+        match = click.style(item["match"], fg="yellow", bold=True) if color else f"[{item['match']}]"
+        click.echo(f"{item['left'].rjust(width)} {match} {item['right'].ljust(width)}  "
+                   f"{(item['date'] or '')[:10]} {item['id']}")
 
 
 # -- stats -----------------------------------------------------------------------

@@ -37,8 +37,8 @@ CODES = {400: "invalid_parameter", 404: "not_found", 405: "method_not_allowed",
 PAGE_TEXTS = {
     400: ("Ungültige Anfrage", "Die Suche enthält einen ungültigen Wert."),
     404: ("Seite nicht gefunden",
-          "Diese Seite gibt es nicht. Vielleicht wurde der Artikel aus dem Index entfernt "
-          "oder der Link ist unvollständig."),
+          "Unter dieser Adresse gibt es keine Seite. Prüfen Sie die Adresse oder suchen Sie "
+          "auf der Startseite."),
     405: ("Methode nicht erlaubt", "Diese Adresse kann nur gelesen werden."),
     413: ("Anfrage zu groß", "Die Anfrage ist zu groß."),
     500: ("Interner Fehler",
@@ -48,6 +48,11 @@ PAGE_TEXTS = {
           "„newssearch index corpus/“, und laden Sie die Seite dann neu."),
 }
 
+# A missing article is a different case from a mistyped address.
+ARTICLE_MISSING = ("Seite nicht gefunden",
+                   "Diesen Artikel gibt es im Index nicht. Vielleicht wurde er entfernt, oder "
+                   "der Link ist unvollständig.")
+
 # German wording of parameter errors on the page.
 PARAMETER_TEXTS = {
     "page": "Die Seitenzahl muss eine ganze Zahl von 1 bis {max_page} sein.",
@@ -56,6 +61,7 @@ PARAMETER_TEXTS = {
     "from": "Das Datum „von“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben "
             "und darf nicht nach „bis“ liegen.",
     "to": "Das Datum „bis“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben.",
+    "keep": "Das Feld „Filter beibehalten“ kann nur an (1) oder aus (0) sein.",
 }
 
 
@@ -79,6 +85,8 @@ def page_error(status: int, message: str | None = None, headers=None) -> Respons
     from . import engine
 
     title, text = PAGE_TEXTS.get(status, PAGE_TEXTS[500])
+    if status == 404 and request.path.startswith("/artikel/"):
+        title, text = ARTICLE_MISSING
     try:
         body = render_template("error.html", status=status, title=title, text=message or text,
                                index_dir=str(engine().settings.index_dir),

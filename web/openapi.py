@@ -34,6 +34,15 @@ def _query(name: str, description: str, schema: dict) -> dict:
             "schema": schema}
 
 
+def _several(name: str, description: str) -> dict:
+    """A filter that takes several values, repeated: ``source=a&source=b``."""
+    return {**_query(name, f"{description} Repeat the parameter for several values "
+                           f"({name}=a&{name}=b): any of them matches (OR); different "
+                           f"filters must all match (AND). Empty values are ignored.",
+                     {"type": "array", "items": {"type": "string"}}),
+            "style": "form", "explode": True}
+
+
 def search_parameters(settings: Settings) -> list[dict]:
     text = {"type": "string"}
     return [
@@ -46,10 +55,9 @@ def search_parameters(settings: Settings) -> list[dict]:
                 "default": settings.per_page}),
         _query("sort", "Order of hits: by relevance, or newest first.",
                {"type": "string", "enum": ["relevance", "date"], "default": "relevance"}),
-        _query("lang", "Only articles in this language (ISO code such as de, en). "
-                       "Empty: no filter.", text),
-        _query("source", "Only articles of this source (any case). Empty: no filter.", text),
-        _query("category", "Only articles of this category (any case). Empty: no filter.", text),
+        _several("lang", "Only articles in these languages (ISO codes such as de, en)."),
+        _several("source", "Only articles of these sources (any case)."),
+        _several("category", "Only articles of these categories (any case)."),
         _query("from", "From this date on (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
                        "Must not be after 'to'. Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
@@ -57,6 +65,14 @@ def search_parameters(settings: Settings) -> list[dict]:
                      "Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
     ]
+
+
+def _keep_parameter() -> dict:
+    return {"name": "keep", "in": "query", "required": False, "explode": True,
+            "description": "Sent by the page's search form: a new query starts without the "
+                           "filters and sort it carries unless one value is 1 (the box "
+                           "'Filter beibehalten'). Answered with a redirect to the search.",
+            "schema": {"type": "array", "items": {"type": "string", "enum": ["0", "1"]}}}
 
 
 def _id_parameter() -> dict:
@@ -72,6 +88,7 @@ def schemas() -> dict:
     counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
     facet_list = {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"}}
     return {
+        **research_schemas(),
         "Error": {
             "type": "object", "required": ["error"], "additionalProperties": False,
             "properties": {"error": {
@@ -121,7 +138,11 @@ def schemas() -> dict:
                            "description": "Why the result is empty when it is not for lack "
                                           "of matches."},
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"$ref": "#/components/schemas/Facets"},
+                "facets": {"$ref": "#/components/schemas/Facets",
+                           "description": "Counts per value over the matches of the query "
+                                          "and every filter but the facet's own (month: "
+                                          "without from/to), so that more values of a "
+                                          "facet can be chosen."},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
                 "shards": {
@@ -183,6 +204,7 @@ def build_spec(settings: Settings) -> dict:
                            "/api/search is exactly that of `newssearch search --json`.",
         },
         "paths": {
+            **research_paths(settings),
             "/api/search": {"get": {
                 "operationId": "search", "summary": "Search the articles",
                 "parameters": search_parameters(settings),
@@ -214,19 +236,249 @@ def build_spec(settings: Settings) -> dict:
             }},
             "/": {"get": {
                 "operationId": "searchPage", "summary": "The search page (HTML)",
-                "parameters": search_parameters(settings),
+                "parameters": [*search_parameters(settings), _keep_parameter()],
                 "responses": {"200": _html("The search page."),
+                              "303": {"description": "A query from the page's form (with "
+                                                     "keep): on to the search it asks for."},
                               "400": _html("A parameter is invalid."),
                               "503": _html("There is no index yet.")},
             }},
             "/artikel/{id}": {"get": {
                 "operationId": "articlePage", "summary": "An article page (HTML)",
-                "parameters": [_id_parameter(),
-                               _query("q", "Highlight this query's words.", {"type": "string"})],
+                "description": "The search parameters are those of the result page the "
+                               "article was found on: q's words are highlighted and the page "
+                               "links back to that result page. A parameter that is not valid "
+                               "is left out of that link; the article is shown all the same.",
+                "parameters": [_id_parameter(), *search_parameters(settings),
+                               _query("hl", "0: show the article without highlighting "
+                                            "(the link back stays).",
+                                      {"type": "string", "enum": ["0", "1"]})],
                 "responses": {"200": _html("The article."),
                               "404": _html("No article with this id."),
                               "503": _html("There is no index yet.")},
             }},
+            "/statistik": {"get": {
+                "operationId": "statisticsPage",
+                "summary": "What the index holds (HTML); the same as /api/stats",
+                "responses": {"200": _html("The statistics page."),
+                              "503": _html("There is no index yet.")},
+            }},
         },
         "components": {"schemas": schemas()},
+    }
+
+
+# -- for those who study the news: trends, keyword in context, export, feeds ----------
+
+
+FILTER_NAMES = ("lang", "source", "category", "from", "to")
+_SHARDS = {"type": "object", "required": ["total", "answered"],
+           "properties": {"total": {"type": "integer", "minimum": 1},
+                          "answered": {"type": "integer", "minimum": 0}},
+           "description": "Only on the sharded Xapian backend: how many shards answered."}
+
+
+def filter_parameters(settings: Settings) -> list[dict]:
+    return [p for p in search_parameters(settings) if p["name"] in FILTER_NAMES]
+
+
+def _series_parameter(settings: Settings) -> dict:
+    return {"name": "q", "in": "query", "required": False, "explode": True, "style": "form",
+            "description": f"One query per series (repeat q, at most "
+                           f"{settings.trends_max_series}), each in the full query language; "
+                           f"empty ones are left out. None: the totals alone.",
+            "schema": {"type": "array", "items": {"type": "string"},
+                       "maxItems": settings.trends_max_series}}
+
+
+def _interval_parameter() -> dict:
+    return _query("interval", "Intervals: calendar months, ISO weeks (Monday to Sunday) or "
+                              "days. Refused when the span of the articles holds more "
+                              "intervals than the setting trends_max_intervals.",
+                  {"type": "string", "enum": ["month", "week", "day"], "default": "month"})
+
+
+def _kwic_parameters(settings: Settings, *, form: bool = False) -> list[dict]:
+    width = {"type": "integer", "minimum": 1, "maximum": settings.kwic_max_width,
+             "default": settings.kwic_width}
+    if form:  # the page's field may be left empty
+        width = {"anyOf": [width, {"type": "string", "maxLength": 0}]}
+    return [
+        _query("q", "The query; its words and phrases are shown where they occur.",
+               {"type": "string"}),
+        _query("page", "Page of lines, from 1.",
+               {"type": "integer", "minimum": 1, "maximum": settings.max_page, "default": 1}),
+        _query("per_page", "Lines per page.",
+               {"type": "integer", "minimum": 1, "maximum": settings.kwic_max_per_page,
+                "default": settings.kwic_per_page}),
+        _query("width", "Characters of context on each side.", width),
+        _query("sort", "Order of the lines: by date (newest article first), or by the words "
+                       "left or right of the match.",
+               {"type": "string", "enum": ["date", "left", "right"], "default": "date"}),
+        *filter_parameters(settings),
+    ]
+
+
+def research_paths(settings: Settings) -> dict:
+    bad = _error("A parameter is invalid (the query text itself never is).")
+    no_index = _error("There is no index yet.")
+    text = {"schema": {"type": "string"}}
+    export_headers = {
+        "X-Total-Count": {"description": "The hits of the search.",
+                          "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Rows": {"description": "The rows written (at most export_max_rows).",
+                          "schema": {"type": "integer", "minimum": 0}},
+        "X-Export-Notice": {"description": "Only when the export is cut at export_max_rows: "
+                                           "says so.", "schema": {"type": "string"}},
+    }
+    return {
+        "/api/trends": {"get": {
+            "operationId": "trends", "summary": "Matches per month, week or day, against all "
+                                                "articles then",
+            "description": "Counted from the index's date column. Every filter applies to "
+                           "counts and totals alike; rate is per 10,000 articles of the "
+                           "interval (null where it holds none).",
+            "parameters": [_series_parameter(settings), _interval_parameter(),
+                           _query("format", "json, or csv (one row per series and interval).",
+                                  {"type": "string", "enum": ["json", "csv"],
+                                   "default": "json"}),
+                           *filter_parameters(settings)],
+            "responses": {"200": {"description": "The series.", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Trends"}},
+                "text/csv": text}}, "400": bad, "503": no_index},
+        }},
+        "/api/kwic": {"get": {
+            "operationId": "kwic", "summary": "Every occurrence of a query in its context",
+            "description": "Matching articles are read newest first, at most "
+                           f"{settings.kwic_max_articles:,} of them and up to "
+                           f"{settings.kwic_max_lines:,} occurrences (settings "
+                           "kwic_max_articles, kwic_max_lines); cut and message say when a "
+                           "bound was reached.",
+            "parameters": _kwic_parameters(settings),
+            "responses": {"200": _json("One page of lines.", "Kwic"), "400": bad,
+                          "503": no_index},
+        }},
+        "/api/export": {"get": {
+            "operationId": "export", "summary": "Every hit of a search as CSV or JSON Lines",
+            "description": "Streamed: id, date, source, title, url, score, snippet (plain "
+                           "text), in the order of the search, at most "
+                           f"{settings.export_max_rows:,} rows (setting export_max_rows).",
+            "parameters": [
+                _query("q", "The query, as for /api/search.", {"type": "string"}),
+                _query("format", "csv (RFC 4180, with a header) or jsonl (one JSON object "
+                                 "per line).",
+                       {"type": "string", "enum": ["csv", "jsonl"], "default": "csv"}),
+                _query("sort", "Order of the rows: as the search orders its hits.",
+                       {"type": "string", "enum": ["relevance", "date"],
+                        "default": "relevance"}),
+                *filter_parameters(settings)],
+            "responses": {"200": {"description": "The rows.", "headers": export_headers,
+                                  "content": {"text/csv": text, "application/x-ndjson": text}},
+                          "400": bad, "503": no_index},
+        }},
+        "/feed": {"get": {
+            "operationId": "feed", "summary": "Atom feed of the newest matching articles",
+            "description": f"The newest {settings.feed_entries} articles matching the query "
+                           f"(setting feed_entries), newest first, with stable entry ids.",
+            "parameters": [_query("q", "The query, as for /api/search.", {"type": "string"}),
+                           *filter_parameters(settings)],
+            "responses": {"200": {"description": "An Atom 1.0 document.",
+                                  "content": {"application/atom+xml": text}},
+                          "400": bad, "503": no_index},
+        }},
+        "/verlauf": {"get": {
+            "operationId": "trendsPage", "summary": "The trends as a line chart (HTML)",
+            "parameters": [_series_parameter(settings), _interval_parameter(),
+                           _query("measure", "Plot the rate per 10,000 articles or the count.",
+                                  {"type": "string", "enum": ["rate", "count"],
+                                   "default": "rate"}),
+                           *filter_parameters(settings)],
+            "responses": {"200": _html("The trends page."),
+                          "400": _html("A parameter is invalid (said beside the form)."),
+                          "503": _html("There is no index yet.")},
+        }},
+        "/kwic": {"get": {
+            "operationId": "kwicPage", "summary": "Keyword in context, aligned on the match "
+                                                  "(HTML)",
+            "parameters": _kwic_parameters(settings, form=True),
+            "responses": {"200": _html("The concordance page."),
+                          "400": _html("A parameter is invalid (said beside the form)."),
+                          "503": _html("There is no index yet.")},
+        }},
+    }
+
+
+def research_schemas() -> dict:
+    string = {"type": "string"}
+    count = {"type": "integer", "minimum": 0}
+    nullable_string = _nullable("string")
+    point = {
+        "type": "object", "required": ["key", "from", "to", "count", "total", "rate"],
+        "properties": {
+            "key": {"type": "string", "description": "2020-03, 2020-W10 or 2020-03-02."},
+            "from": {"type": "string", "description": "The interval's first day (or month) "
+                                                      "as the search's from takes it."},
+            "to": {"type": "string", "description": "Its last day (or month)."},
+            "count": count, "total": count,
+            "rate": {"type": ["number", "null"], "minimum": 0,
+                     "description": "count per 10,000 of total; null when total is 0."}},
+    }
+    return {
+        "Trends": {
+            "type": "object",
+            "required": ["interval", "from", "to", "filters", "per", "intervals", "series",
+                         "imprecise", "took_ms"],
+            "properties": {
+                "interval": {"type": "string", "enum": ["month", "week", "day"]},
+                "from": nullable_string, "to": nullable_string,
+                "filters": {"type": "object"},
+                "per": {"type": "integer", "enum": [10000]},
+                "intervals": {"type": "array", "items": {
+                    "type": "object", "required": ["key", "from", "to", "total"],
+                    "properties": {"key": string, "from": string, "to": string,
+                                   "total": count}}},
+                "series": {"type": "array", "items": {
+                    "type": "object", "required": ["query", "total", "reason", "points"],
+                    "properties": {"query": string, "total": count, "reason": nullable_string,
+                                   "points": {"type": "array", "items": point}}}},
+                "imprecise": {**count, "description": "Articles dated to a month only, left "
+                                                      "out of weekly and daily trends."},
+                "took_ms": {"type": "number", "minimum": 0},
+                "shards": _SHARDS,
+            },
+        },
+        "KwicLine": {
+            "type": "object",
+            "required": ["id", "title", "date", "source", "field", "offset", "left", "match",
+                         "right"],
+            "properties": {
+                "id": string, "title": string, "date": nullable_string,
+                "source": nullable_string,
+                "field": {"type": "string", "enum": ["title", "text"]},
+                "offset": {**count, "description": "Where the match starts in the field's "
+                                                   "stored text."},
+                "left": string, "match": string, "right": string},
+        },
+        "Kwic": {
+            "type": "object",
+            "required": ["query", "page", "per_page", "width", "sort", "total", "articles",
+                         "articles_read", "cut", "message", "reason", "limits", "lines",
+                         "took_ms"],
+            "properties": {
+                "query": string, "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "width": {"type": "integer", "minimum": 1},
+                "sort": {"type": "string", "enum": ["date", "left", "right"]},
+                "total": {**count, "description": "Occurrences found (all pages)."},
+                "articles": {**count, "description": "Articles matching the query."},
+                "articles_read": count,
+                "cut": {"type": "boolean"}, "message": nullable_string,
+                "reason": nullable_string,
+                "limits": {"type": "object", "required": ["articles", "lines"],
+                           "properties": {"articles": count, "lines": count}},
+                "lines": {"type": "array", "items": {"$ref": "#/components/schemas/KwicLine"}},
+                "took_ms": {"type": "number", "minimum": 0},
+                "shards": _SHARDS,
+            },
+        },
     }

@@ -1,14 +1,20 @@
-"""The HTML pages: search (``/``) and article (``/artikel/<id>``)."""
+"""The HTML pages: search (``/``), article (``/artikel/<id>``) and statistics (``/statistik``).
+
+State lives in the address alone, so that every page can be bookmarked, shared
+and reached again with the browser's Back: an article found by a search
+carries that search in its query string (``q``, filters, sort, page) and links
+back to exactly that result page.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from . import engine, present
-from .params import SearchParams, parse_search, valid_article_id
+from .params import InvalidParameter, SearchParams, parse_search, valid_article_id
 
 blueprint = Blueprint("pages", __name__)
 
@@ -32,30 +38,39 @@ def _cached_stats() -> dict:
 def search():
     eng = engine()
     params = parse_search(request.args, eng)
+    if "keep" in request.args:
+        # A new query from the header form: it starts afresh unless the reader
+        # ticked "Filter beibehalten" (``keep=1`` beside the hidden ``keep=0``).
+        keep = request.args.getlist("keep")
+        if any(value not in ("0", "1") for value in keep):
+            raise InvalidParameter("keep", "keep must be 0 or 1")
+        if "1" not in keep:
+            params = params.without_filters()
+        return redirect(present.search_url(params), code=303)
     if not params.q.strip():
         return render_template("start.html", params=params, query=params.q,
                                stats=_cached_stats(), examples=EXAMPLES)
     result = eng.search(params.q, **params.engine_kwargs()).to_dict()
+    # The month facet is counted without the date filter (as every facet is without its
+    # own), so the histogram shows the query's whole time axis and another month can be
+    # picked while one is chosen.
     months = result["facets"]["month"]
-    if params.date_from or params.date_to:
-        # The histogram shows the whole time axis of the query, so that another
-        # month can be picked while one is filtered to.
-        undated = params.changed(date_from=None, date_to=None)
-        months = eng.search(params.q, **{**undated.engine_kwargs(), "per_page": 1},
-                            suggest=False).to_dict()["facets"]["month"]
     suggestion = result["suggestion"]
+    last = present.last_page(result["total"], params, eng.settings.max_page)
     context = {
         "params": params, "query": params.q, "result": result,
+        "title": present.page_title(params, result["total"], last),
         "first": (result["page"] - 1) * result["per_page"] + 1,
         "facets": present.facet_groups(result["facets"], params),
         "chips": present.active_filters(params),
-        "clear_url": present.search_url(params, lang=None, source=None, category=None,
+        "clear_url": present.search_url(params, lang=(), source=(), category=(),
                                          date_from=None, date_to=None),
         "histogram": present.histogram(months, params),
         "pages": present.pagination(result["total"], params, eng.settings.max_page),
         "sorts": present.sort_links(params),
         "suggestion_url": present.search_url(params, q=suggestion["query"]) if suggestion else None,
         "article_url": present.article_url,
+        "keep_label": present.keep_label(params),
     }
     return render_template("search.html", **context)
 
@@ -65,24 +80,46 @@ def article(article_id: str):
     if not valid_article_id(article_id):
         abort(404)
     eng = engine()
-    query = request.args.get("q", "")
-    found = eng.article(article_id, query=query if query.strip() else None)
+    params = _found_with(eng)
+    query = params.q if params.q.strip() else ""
+    highlight = request.args.get("hl") != "0"
+    found = eng.article(article_id, query=query if query and highlight else None)
     if found is None:
         abort(404)
     paragraphs = found.get("paragraphs_html")
     highlighted = paragraphs is not None and any("<mark>" in p for p in paragraphs)
     return render_template(
-        "article.html", article=found, query=query, highlighted=highlighted,
+        "article.html", article=found, query=query, params=params, highlighted=highlighted,
+        highlight=highlight,
         paragraphs=paragraphs if paragraphs is not None else found["paragraphs"],
         marked=paragraphs is not None,
         related=eng.more_like(article_id, RELATED),
         article_url=present.article_url,
-        back_url=_back_url(query, eng.settings.per_page),
-        plain_url=present.article_url(article_id),
+        back_url=present.search_url(params) if query else None,
+        plain_url=present.article_url(article_id, params, highlight=False),
+        marked_url=present.article_url(article_id, params),
+        keep_label=present.keep_label(params) if query else None,
     )
 
 
-def _back_url(query: str, per_page: int) -> str | None:
-    if not query.strip():
-        return None
-    return present.search_url(SearchParams(q=query, per_page=per_page, default_per_page=per_page))
+def _found_with(eng) -> SearchParams:
+    """The search an article was opened from; a part that does not parse is dropped.
+
+    The article is shown whatever the query string holds: a broken filter or
+    page costs the way back its filters, never the article.
+    """
+    try:
+        return parse_search(request.args, eng)
+    except InvalidParameter:
+        per_page = eng.settings.per_page
+        return SearchParams(q=request.args.get("q", ""), per_page=per_page,
+                            default_per_page=per_page)
+
+
+@blueprint.get("/statistik")
+def statistics():
+    stats = _cached_stats()
+    return render_template("statistics.html", stats=stats, query="", params=None,
+                           languages=present.ranked(stats.get("languages"), present.language),
+                           sources=present.ranked(stats.get("sources")),
+                           categories=present.ranked(stats.get("categories")))

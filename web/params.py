@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 
 from search import Engine, InvalidParameter
 
+# Filters that take several values (``source=a&source=b``: either source).
+MULTI = ("lang", "source", "category")
+
 _WHOLE = re.compile(r"^[0-9]{1,9}$")
 MAX_ID_CHARS = 200
 
@@ -26,9 +29,9 @@ class SearchParams:
     page: int = 1
     per_page: int = 10
     sort: str = "relevance"
-    lang: str | None = None
-    source: str | None = None
-    category: str | None = None
+    lang: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    category: tuple[str, ...] = ()
     date_from: str | None = None
     date_to: str | None = None
     default_per_page: int = 10
@@ -37,6 +40,19 @@ class SearchParams:
     def filters(self) -> dict:
         return {"lang": self.lang, "source": self.source, "category": self.category,
                 "date_from": self.date_from, "date_to": self.date_to}
+
+    def chosen(self, name: str, value: str) -> bool:
+        """Whether ``value`` is among the chosen values of filter ``name`` (any case)."""
+        return value.casefold() in {v.casefold() for v in getattr(self, name)}
+
+    def toggled(self, name: str, value: str) -> "SearchParams":
+        """A copy with ``value`` added to filter ``name``, or taken out if it is chosen."""
+        current = getattr(self, name)
+        if self.chosen(name, value):
+            kept = tuple(v for v in current if v.casefold() != value.casefold())
+        else:
+            kept = (*current, value)
+        return self.changed(**{name: kept})
 
     @property
     def has_filters(self) -> bool:
@@ -58,12 +74,18 @@ class SearchParams:
             changes["page"] = 1
         return replace(self, **changes)
 
+    def without_filters(self) -> "SearchParams":
+        """The same query from a clean state: no filters, by relevance, page 1."""
+        return self.changed(lang=(), source=(), category=(), date_from=None,
+                            date_to=None, sort="relevance")
+
     def to_args(self) -> dict:
         """The query-string arguments that give this search, defaults left out."""
         values = {
             "q": self.q or None,
             "sort": self.sort if self.sort != "relevance" else None,
-            "lang": self.lang, "source": self.source, "category": self.category,
+            "lang": list(self.lang) or None, "source": list(self.source) or None,
+            "category": list(self.category) or None,
             "from": self.date_from, "to": self.date_to,
             "per_page": self.per_page if self.per_page != self.default_per_page else None,
             "page": self.page if self.page != 1 else None,
@@ -86,6 +108,17 @@ def _optional(raw: str | None) -> str | None:
     return raw or None
 
 
+def _several(args, name: str) -> tuple[str, ...]:
+    """Every value given for ``name`` (``source=a&source=b``), empty ones left out,
+    each once regardless of case."""
+    found: dict[str, str] = {}
+    for raw in args.getlist(name):
+        value = raw.strip()
+        if value:
+            found.setdefault(value.casefold(), value)
+    return tuple(found.values())
+
+
 def parse_search(args, engine: Engine) -> SearchParams:
     """Search parameters from a request's ``args``; raises :class:`InvalidParameter`."""
     default_per_page = engine.settings.per_page
@@ -102,8 +135,8 @@ def parse_search(args, engine: Engine) -> SearchParams:
     return SearchParams(
         q=args.get("q", ""), page=page, per_page=per_page,
         sort="relevance" if sort is None else sort,
-        lang=_optional(args.get("lang")), source=_optional(args.get("source")),
-        category=_optional(args.get("category")),
+        lang=_several(args, "lang"), source=_several(args, "source"),
+        category=_several(args, "category"),
         date_from=date_from, date_to=date_to, default_per_page=default_per_page)
 
 

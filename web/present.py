@@ -11,6 +11,7 @@ import re
 from html import unescape
 from urllib.parse import urlsplit
 
+from babel import Locale
 from flask import url_for
 from markupsafe import Markup, escape
 
@@ -20,17 +21,13 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
           "September", "Oktober", "November", "Dezember")
 MONTHS_SHORT = ("Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.",
                 "Sept.", "Okt.", "Nov.", "Dez.")
-LANGUAGES = {
-    "de": "Deutsch", "en": "Englisch", "fr": "Französisch", "it": "Italienisch",
-    "es": "Spanisch", "pt": "Portugiesisch", "nl": "Niederländisch", "da": "Dänisch",
-    "sv": "Schwedisch", "no": "Norwegisch", "fi": "Finnisch", "pl": "Polnisch",
-    "cs": "Tschechisch", "hu": "Ungarisch", "ro": "Rumänisch", "ru": "Russisch",
-    "uk": "Ukrainisch", "tr": "Türkisch", "ar": "Arabisch", "el": "Griechisch",
-    "zh-cn": "Chinesisch", "ja": "Japanisch",
-}
+# Language names in German from the Unicode CLDR (through Babel), so that every code
+# langdetect can give (55 of them, "vi", "sw", "zh-cn" …) reads as a word.
+LANGUAGES = Locale("de").languages
 FACET_LABELS = {"month": "Zeitraum", "source": "Quelle", "lang": "Sprache", "category": "Rubrik"}
 FACET_ORDER = ("month", "source", "lang", "category")
 FACET_VISIBLE = 8
+SORT_LABELS = {"relevance": "Relevanz", "date": "Datum"}
 MAX_MONTH_BARS = 120
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
@@ -75,6 +72,17 @@ def german_date(value) -> str:
     return f"{day}. {MONTHS[month - 1]} {year}"
 
 
+def german_timestamp(value) -> str:
+    """``2026-12-03T10:35:55+00:00`` → ``3. Dezember 2026, 10:35 Uhr (UTC)``."""
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$",
+                     value or "")
+    if not match:
+        return german_date(value)
+    day, hour, minute, zone = match.groups()
+    zone = "UTC" if zone in ("Z", "+00:00", "+0000", "-00:00") else (f"UTC{zone}" if zone else "")
+    return f"{german_date(day)}, {hour}:{minute} Uhr" + (f" ({zone})" if zone else "")
+
+
 def machine_date(value) -> str | None:
     """The ``datetime`` attribute of a ``<time>``: ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
     parts = date_parts(value)
@@ -108,9 +116,12 @@ def period_label(date_from: str | None, date_to: str | None) -> str:
 
 
 def language(code) -> str:
+    """``vi`` → ``Vietnamesisch``, ``zh-cn`` → ``Chinesisch``; an unknown code is named as one."""
     if not code:
         return ""
-    return LANGUAGES.get(code.lower(), code.upper())
+    key = code.strip().lower().replace("_", "-")
+    name = LANGUAGES.get(key) or LANGUAGES.get(key.split("-")[0])
+    return name or f"Sprachcode „{code}“"
 
 
 def html_lang(code) -> str | None:
@@ -165,9 +176,23 @@ def marked(html) -> Markup:
     return Markup("".join(out))
 
 
-def snippet(html) -> Markup:
-    """A hit's snippet as markup: :func:`marked`, with the ellipses of joined passages merged."""
-    return Markup(str(marked(html)).replace("… …", "…"))
+def ranked(counts, label=None) -> list[dict]:
+    """``{value: count}`` as rows, the largest first, each with its German label."""
+    rows = [{"value": value, "label": label(value) if label else value, "count": count}
+            for value, count in (counts or {}).items()]
+    rows.sort(key=lambda row: (-row["count"], row["label"].casefold()))
+    return rows
+
+
+def size(num_bytes) -> str:
+    """``27558939`` → ``26,3 MB`` (binary multiples, German decimal comma)."""
+    value = float(num_bytes or 0)
+    for unit in ("Bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            text = f"{value:.0f}" if unit == "Bytes" else f"{value:.1f}"
+            return f"{text.replace('.', ',')} {unit}"
+        value /= 1024
+    return ""
 
 
 # -- links ---------------------------------------------------------------------
@@ -178,8 +203,16 @@ def search_url(params: SearchParams, **changes) -> str:
     return url_for("pages.search", **target.to_args())
 
 
-def article_url(article_id: str, query: str = "") -> str:
-    args = {"q": query} if query and query.strip() else {}
+def article_url(article_id: str, params: SearchParams | None = None, *,
+                highlight: bool = True) -> str:
+    """An article's page; with ``params``, the search it was found with rides along.
+
+    The article page marks the query's words (unless ``highlight`` is off) and
+    links back to exactly that result page: query, filters, sort and page.
+    """
+    args = params.to_args() if params is not None and params.q.strip() else {}
+    if args and not highlight:
+        args["hl"] = "0"
     return url_for("pages.article", article_id=article_id, **args)
 
 
@@ -189,15 +222,16 @@ def article_url(article_id: str, query: str = "") -> str:
 def _active(params: SearchParams, name: str, value: str) -> bool:
     if name == "month":
         return params.month == value
-    current = getattr(params, name)
-    return current is not None and current.casefold() == value.casefold()
+    return params.chosen(name, value)
 
 
 def _toggle(params: SearchParams, name: str, value: str, active: bool) -> str:
+    """A value's link: it adds the value to those chosen (sources, languages and
+    categories take several, OR-ed) or takes it out; a month replaces the period."""
     if name == "month":
         return search_url(params, date_from=None if active else value,
                           date_to=None if active else value)
-    return search_url(params, **{name: None if active else value})
+    return search_url(params.toggled(name, value))
 
 
 def facet_label(name: str, value: str) -> str:
@@ -209,12 +243,18 @@ def facet_label(name: str, value: str) -> str:
 
 
 def facet_groups(facets: dict, params: SearchParams) -> list[dict]:
-    """The facet column: per field its values with counts and a link that toggles it."""
+    """The facet column: per field its values with counts and a link that toggles it.
+
+    Months run from the oldest to the newest, as the histogram's time axis
+    does; the newest ones show and the older ones fold away above them
+    (``earlier``). The other fields show the most frequent values first, the
+    rest folded away below (``more``). A chosen value always shows.
+    """
     groups = []
     for name in FACET_ORDER:
         values = list(facets.get(name) or [])
         if name == "month":
-            values.sort(key=lambda v: v["value"], reverse=True)
+            values.sort(key=lambda v: v["value"])
         items = []
         for entry in values:
             active = _active(params, name, entry["value"])
@@ -225,25 +265,64 @@ def facet_groups(facets: dict, params: SearchParams) -> list[dict]:
             })
         if not items:
             continue
-        # The active value always shows, even when it is beyond the visible ones.
+        if name == "month":
+            folded = items[:-FACET_VISIBLE]
+            visible = [i for i in folded if i["active"]] + items[-FACET_VISIBLE:]
+            folded = [i for i in folded if not i["active"]]
+            groups.append({"name": name, "label": FACET_LABELS[name], "items": visible,
+                           "earlier": folded, "more": []})
+            continue
         visible = items[:FACET_VISIBLE]
         rest = items[FACET_VISIBLE:]
-        for item in [i for i in rest if i["active"]]:
-            rest.remove(item)
-            visible.append(item)
+        visible += [i for i in rest if i["active"]]
+        rest = [i for i in rest if not i["active"]]
         groups.append({"name": name, "label": FACET_LABELS[name], "items": visible,
-                       "more": rest})
+                       "earlier": [], "more": rest})
     return groups
+
+
+def filter_summary(params: SearchParams) -> list[str]:
+    """The filters and sort in force as short German phrases, for titles and labels."""
+    parts = []
+    for name in ("source", "lang", "category"):
+        chosen = getattr(params, name)
+        if chosen:
+            names = [facet_label(name, value) for value in chosen]
+            text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " oder " + names[-1]
+            parts.append(f"{FACET_LABELS[name]}: {text}")
+    if params.date_from or params.date_to:
+        parts.append(f"{FACET_LABELS['month']}: {period_label(params.date_from, params.date_to)}")
+    if params.sort != "relevance":
+        parts.append(f"sortiert nach {SORT_LABELS.get(params.sort, params.sort)}")
+    return parts
+
+
+def page_title(params: SearchParams, total: int, last_page: int) -> str:
+    """``„Impfung“ – Quelle: zeit.de – sortiert nach Datum – Seite 2 von 9``."""
+    parts = [f"„{params.q.strip()}“", *filter_summary(params)]
+    if params.page > 1 or last_page > 1:
+        parts.append(f"Seite {number(params.page)} von {number(max(last_page, params.page))}")
+    elif not total:
+        parts.append("keine Treffer")
+    return " – ".join(parts)
+
+
+def keep_label(params: SearchParams | None) -> str | None:
+    """The label of the header form's "keep" box, or ``None`` when there is nothing to keep."""
+    if params is None:
+        return None
+    if params.has_filters:
+        return "Filter und Sortierung beibehalten" if params.sort != "relevance" else "Filter beibehalten"
+    return "Sortierung beibehalten" if params.sort != "relevance" else None
 
 
 def active_filters(params: SearchParams) -> list[dict]:
     """The filters in force, each with a link that removes it."""
     chips = []
     for name in ("source", "lang", "category"):
-        value = getattr(params, name)
-        if value:
+        for value in getattr(params, name):
             chips.append({"label": FACET_LABELS[name], "value": facet_label(name, value),
-                          "url": search_url(params, **{name: None})})
+                          "url": search_url(params.toggled(name, value))})
     if params.date_from or params.date_to:
         chips.append({"label": FACET_LABELS["month"],
                       "value": period_label(params.date_from, params.date_to),
@@ -272,6 +351,11 @@ def histogram(months: list[dict], params: SearchParams) -> dict | None:
     Months without matches between the first and the last one get an empty
     slot, so the time axis is even. The drawing is an SVG of ``width`` x
     ``height`` user units.
+
+    Month bars repeat the links of the month list beside them, so they are
+    for the mouse only (``keyboard`` false: out of the Tab order and hidden
+    from screen readers, which reach the same links in the list). Year bars
+    have no twin in the list and stay reachable.
     """
     counts = {}
     for entry in months or []:
@@ -311,6 +395,7 @@ def histogram(months: list[dict], params: SearchParams) -> dict | None:
         })
     return {
         "bars": bars, "width": len(keys) * slot, "height": height, "by_year": by_year,
+        "keyboard": by_year,
         "highest": highest, "total": sum(counts.values()),
         "first": month_label(keys[0], short=True) if not by_year else keys[0],
         "last": month_label(keys[-1], short=True) if not by_year else keys[-1],
@@ -320,9 +405,13 @@ def histogram(months: list[dict], params: SearchParams) -> dict | None:
 # -- paging ----------------------------------------------------------------------
 
 
+def last_page(total: int, params: SearchParams, max_page: int) -> int:
+    return min(max(1, math.ceil(total / params.per_page)), max_page)
+
+
 def pagination(total: int, params: SearchParams, max_page: int) -> dict | None:
     """Links to the previous, next and nearby pages, all filters kept."""
-    last = min(max(1, math.ceil(total / params.per_page)), max_page)
+    last = last_page(total, params, max_page)
     if last <= 1 and params.page == 1:
         return None
     page = params.page
@@ -353,6 +442,6 @@ def sort_links(params: SearchParams) -> list[dict]:
 FILTERS = {
     "number": number, "seconds": seconds, "german_date": german_date,
     "machine_date": machine_date, "language": language, "html_lang": html_lang,
-    "web_url": web_url, "host": host, "marked": marked, "snippet": snippet,
-    "month_label": month_label,
+    "web_url": web_url, "host": host, "marked": marked,
+    "month_label": month_label, "size": size, "german_timestamp": german_timestamp,
 }

@@ -115,7 +115,8 @@ class Vocabulary:
             if data.startswith(_MAGIC):
                 return cls(_decode(data))
             return cls(Counter(pickle.loads(data)))  # written before the compact format
-        except (FileNotFoundError, EOFError, pickle.UnpicklingError, ValueError, zlib.error):
+        except (FileNotFoundError, EOFError, pickle.UnpicklingError, ValueError, zlib.error,
+                struct.error):
             return cls()
 
     def correct(self, word: str, *, max_edits: int = 2, min_count: int = 2) -> str | None:

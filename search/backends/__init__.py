@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from .. import cache
 from ..indexing import InvalidSetting
 from .xapian.layout import read_cluster
 
@@ -63,8 +64,10 @@ def _load(name: str, module: str, attribute: str):
 
 
 def open_backend(settings):
-    """The backend ``settings`` ask for, opened for searching (see :mod:`.base`)."""
+    """The backend ``settings`` ask for, opened for searching (see :mod:`.base`); the
+    process-wide caches are sized by ``settings`` from now on (:func:`search.cache.configure`)."""
     name = backend_name(settings)
+    cache.configure(settings)
     module, attribute = BACKENDS[name][:2]
     return _load(name, module, attribute)(settings)
 

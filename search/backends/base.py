@@ -46,6 +46,17 @@ class Session(Protocol):
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits: ...
 
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        """How many matches of ``compiled`` (every article when ``None``) fall on each day,
+        counted from the index's date column: ``{YYYYMMDD: count}``. An article dated
+        to a month only counts on day ``YYYYMM00``, one dated to a year on ``YYYY0000``;
+        undated articles are not counted."""
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        """Every match of ``compiled``, in the order of :meth:`run`, as lists of at most
+        ``batch`` ``(stored fields, score)``: only one batch of articles is held at a
+        time."""
+
     def document(self, article_id: str) -> dict | None: ...
 
     def more_like(self, article_id: str, n: int) -> list: ...  # (stored fields, score)

@@ -5,7 +5,7 @@ language they are in through their commonest words, so :func:`quick_language`
 counts German, English and French function words in the sample and answers
 only when one language clearly wins; every other text goes to langdetect,
 seeded so the answer never changes. On the mixed corpora (German news, BBC,
-Le Monde) the two agree on over 99.5% of articles (tests/test_perf_equivalence.py).
+Le Monde) the two agree on over 99.5% of articles (tests/integration/test_perf_equivalence.py).
 """
 
 from __future__ import annotations

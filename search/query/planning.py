@@ -40,6 +40,15 @@ def tokens(text: str) -> list[str]:
     return WORD.findall(normalise_query_text(text))
 
 
+def phrase_variants(text: str, langs) -> list[tuple[str, ...]]:
+    """The index terms of a phrase, in order, as each language of the index analyses it
+    (one tuple per distinct reading; stopwords are no positions, so a phrase matches
+    where its terms follow each other in the index)."""
+    text = normalise_query_text(text)
+    variants = {tuple(chain_for(lang).terms(text)) for lang in langs}
+    return sorted(v for v in variants if v)
+
+
 def date_keys(start: str, end: str) -> tuple[str, str]:
     """Inclusive 14-digit keys (YYYYMMDDhhmmss) for ``start``..``end`` (YYYY, YYYY-MM or YYYY-MM-DD)."""
     def key(value: str, fill: str) -> str:

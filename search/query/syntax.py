@@ -2,13 +2,18 @@
 
     Flüchtlingspolitik Merkel         both words (AND)
     "Angela Merkel"                    a phrase
-    Corona OR Covid                    either
-    Impfung -Astrazeneca, NOT          without
+    Corona ODER Covid, OR              either
+    Impfung -Astrazeneca, NICHT, NOT   without
+    Impfung UND Pflegeheim, AND        both (as without an operator)
     (Bund OR Länder) Impfstoff         grouping
     title:Lockdown                     only in titles (also title:"…")
     lang:de  source:zeit.de  category:Sport
     date:2020-03  date:2020-03..2020-05  date:2020  date:2020-03-01..2020-03-15
     Impf*                              words starting with "Impf"
+
+Operators are words in capitals, German or English: ``UND``/``AND``,
+``ODER``/``OR``, ``NICHT``/``NOT``. In lower case (``und``, ``oder``,
+``nicht``) they are words like any other.
 
 Parsing never fails: a query that does not follow the grammar (unbalanced
 quotes or brackets, a dangling operator) is read again as plain words.
@@ -18,6 +23,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+# Each operator word, German or English (capitals only), and the operator it names.
+OPERATORS = {"AND": "AND", "UND": "AND", "OR": "OR", "ODER": "OR", "NOT": "NOT", "NICHT": "NOT"}
 
 FILTER_FIELDS = ("lang", "source", "category")
 TEXT_FIELDS = ("title", "text")
@@ -140,7 +148,7 @@ class _Parser:
 
     def or_expr(self):
         nodes = [self.and_expr()]
-        while self.peek() == ("word", "OR"):
+        while _operator(self.peek()) == "OR":
             self.take()
             nodes.append(self.and_expr())
         return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
@@ -149,9 +157,9 @@ class _Parser:
         nodes = []
         while True:
             kind, value = self.peek()
-            if kind is None or kind == "rparen" or (kind, value) == ("word", "OR"):
+            if kind is None or kind == "rparen" or _operator((kind, value)) == "OR":
                 break
-            if (kind, value) == ("word", "AND"):
+            if _operator((kind, value)) == "AND":
                 self.take()
                 continue
             nodes.append(self.unary())
@@ -161,7 +169,7 @@ class _Parser:
 
     def unary(self):
         kind, value = self.peek()
-        if kind == "neg" or (kind, value) == ("word", "NOT"):
+        if kind == "neg" or _operator((kind, value)) == "NOT":
             self.take()
             return Not(self.primary())
         return self.primary()
@@ -203,6 +211,12 @@ class _Parser:
         return _word(value, field)
 
 
+def _operator(token) -> str | None:
+    """``AND``, ``OR`` or ``NOT`` for a token that is an operator word, else ``None``."""
+    kind, value = token
+    return OPERATORS.get(value) if kind == "word" else None
+
+
 def _word(value: str, field: str | None):
     if value.endswith("*") and len(value) > 1 and "*" not in value[:-1]:
         return Word(value[:-1], field, prefix=True)
@@ -225,7 +239,7 @@ def plain_words(text: str):
     words = []
     for match in _PLAIN_WORD.finditer(text):
         token = match.group()
-        if token in ("AND", "OR", "NOT"):
+        if token in OPERATORS:
             continue
         words.append(_word(token, None))
     if not words:

@@ -67,8 +67,7 @@ def _held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
 
 # ``f"{title} {text}".lower()`` of the hits re-ranked lately (a bounded LRU: the first
 # hits of a query are mostly among those of the next queries for the same words).
-LOWERED_CACHE_CHARS = 64_000_000
-_LOWERED = BoundedCache(LOWERED_CACHE_CHARS, size=lambda lowered: len(lowered) + 200)
+_LOWERED = BoundedCache(setting="lowered_cache_chars", size=lambda lowered: len(lowered) + 200)
 
 
 def _lowered(title: str, text: str) -> str:

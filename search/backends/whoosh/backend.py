@@ -2,7 +2,7 @@
 
 The backend follows the index on disk: after a reindex the next session uses
 the new generation, and the old one is closed once no session uses it.
-Queries are compiled and run by :mod:`search.searching`.
+Queries are compiled and run by :mod:`.searching`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from ...analysis import has_stemmer
 from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
-from .searching import (Compiler, build_filter, facet_counts, forget_segments,
-                         highlight_terms, page_hits, run, warm, weighting)
+from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
+                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
 from ...settings import Settings
 from ...analysis.spelling import Vocabulary
 from ..base import Hits
@@ -47,7 +47,7 @@ class _Snapshot:
         self.langs = tuple(lang for lang in langs if has_stemmer(lang)) or ("de",)
         self._vocabulary: Vocabulary | None = None
         self.frequencies: dict = {}  # (field, term) -> document frequency
-        self.documents = _StoredFields()
+        self.documents = StoredFields(settings.stored_fields_cache_chars)
         self.filter_terms: dict = {}  # (field, value asked for) -> the term it matches
 
     @contextmanager
@@ -84,16 +84,15 @@ class _Snapshot:
         gc.collect()
 
 
-class _StoredFields:
+class StoredFields:
     """The stored fields of recently shown documents of one snapshot, by document number
-    (a bounded LRU: reading one means a decompression and an unpickling; the hits a
-    query re-ranks and shows are read again by the next queries for the same words).
-    The dicts handed out are shared: callers read them, never change them."""
+    (a bounded LRU of at most ``limit_chars`` characters of title and text: reading one
+    means a decompression and an unpickling; the hits a query re-ranks and shows are
+    read again by the next queries for the same words). The dicts handed out are
+    shared: callers read them, never change them."""
 
-    LIMIT_CHARS = 48_000_000  # characters of title and text held, about 100 MB at most
-
-    def __init__(self):
-        self._found = BoundedCache(self.LIMIT_CHARS, size=_chars)
+    def __init__(self, limit_chars: int):
+        self._found = BoundedCache(limit_chars, size=_chars)
 
     def get(self, searcher, docnum: int) -> dict:
         found = self._found.get(docnum)
@@ -109,20 +108,19 @@ def _chars(stored: dict) -> int:
 class _CountingReader:
     """A reader whose document frequencies are remembered for the snapshot: compiling
     a query looks up the frequencies of many candidate terms (other verb forms), and
-    each lookup hashes its key."""
+    each lookup hashes its key; at most ``limit`` are kept)."""
 
-    LIMIT = 200_000
-
-    def __init__(self, reader, frequencies: dict):
+    def __init__(self, reader, frequencies: dict, limit: int):
         self._reader = reader
         self._frequencies = frequencies
+        self._limit = limit
 
     def doc_frequency(self, fieldname, text):
         key = (fieldname, text)
         found = self._frequencies.get(key)
         if found is None:
             found = self._reader.doc_frequency(fieldname, text)
-            if len(self._frequencies) > self.LIMIT:
+            if len(self._frequencies) > self._limit:
                 self._frequencies.clear()
             self._frequencies[key] = found
         return found
@@ -152,7 +150,7 @@ class WhooshBackend:
     def warm(self) -> None:
         """Read the per-segment data every search needs (columns, field lengths)."""
         with self.session() as session:
-            warm(session.searcher)
+            warm(session.searcher, self.settings)
 
     def _acquire(self) -> _Snapshot:
         token = storage.current_token(self.settings.index_dir)
@@ -211,7 +209,8 @@ class WhooshSession:
         return self.snapshot.vocabulary
 
     def compiler(self) -> Compiler:
-        return Compiler(_CountingReader(self.reader, self.snapshot.frequencies), self.langs,
+        return Compiler(_CountingReader(self.reader, self.snapshot.frequencies,
+                                        self.settings.frequencies_cache_terms), self.langs,
                         self.settings)
 
     def compile(self, tree):
@@ -225,11 +224,26 @@ class WhooshSession:
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
         filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
-        results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort)
+        results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
+                      settings=self.settings)
         documents, searcher = self.snapshot.documents, self.searcher
         return Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort,
                                          stored_fields=lambda d: documents.get(searcher, d))))
+
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        return day_counts(self.searcher, compiled, filter_query, self.settings)
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        # The stored fields are read past the snapshot's cache of shown hits: a long
+        # export would only push out what the searches of others read again.
+        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        docs, scores = ranked_docs(self.searcher, compiled, filter_query, sort, self.settings)
+        stored_fields = self.searcher.stored_fields
+        for at in range(0, len(docs), max(1, batch)):
+            yield [(stored_fields(doc), score) for doc, score in
+                   zip(docs[at:at + batch].tolist(), scores[at:at + batch].tolist())]
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)
@@ -251,7 +265,8 @@ class WhooshSession:
 
     def stats(self) -> dict:
         snapshot = self.snapshot
-        results = run(self.searcher, wq.Every(), filter_query=None, limit=1, sort="relevance")
+        results = run(self.searcher, wq.Every(), filter_query=None, limit=1, sort="relevance",
+                      settings=self.settings)
         return stats_dict(self.reader.doc_count(), facet_counts(results),
                           size_bytes=storage.size_on_disk(snapshot.generation),
                           indexed_at=snapshot.meta.get("indexed_at"),

@@ -23,33 +23,24 @@ readers and the equivalence tests see the same postings.
 from __future__ import annotations
 
 import pickle
-import struct
 
 import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.system import pack_int, pack_long, pack_ushort
-from whoosh.util.numeric import byte_to_length
 
-# Blocks whose pickled data is shorter than this are stored uncompressed: zlib
-# would make them longer (and costs a stream set-up per call). The block header
-# records the choice, as Whoosh's reader expects.
-COMPRESS_MIN_BYTES = 96
-_PACK_UINT = struct.Struct("!I").pack
+from ...ranking.lengths import BYTE_LENGTHS
+from .internals import COMPRESS_MIN_BYTES, INLINE_MAX, TermWriter, compress_block, encode_positions
+
 # A row of the term table: W3TermInfo's struct ("!BfIBBfII") as a numpy record.
 _ROW = np.dtype([("inlined", "u1"), ("weight", ">f4"), ("df", ">u4"), ("minlength", "u1"),
                  ("maxlength", "u1"), ("maxweight", ">f4"), ("minid", ">u4"),
                  ("maxid", ">u4")])
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_BYTE_LENGTHS = np.array(BYTE_LENGTHS, dtype=np.int64)
 _HEAD = b"\x80\x04("  # protocol 4, the mark of the ids tuple
 _TAIL = b"\x87."  # the three parts as one tuple, stop
 # A position value: the 4-byte count, then pickle.dumps(deltas, 2) as this start ...
 _VALUE_START = b"\x80\x02]q\x00"
 _BATCH_APPENDS = 1000  # ... which changes its shape past this many items (pickle's batches)
-
-
-def encode_positions(deltas: list[int]) -> bytes:
-    """Whoosh's ``Positions`` value: the count, then the pickled position deltas."""
-    return _PACK_UINT(len(deltas)) + pickle.dumps(deltas, 2)
 
 
 def length_bytes(lengths: np.ndarray) -> np.ndarray:
@@ -133,26 +124,26 @@ def _position_values(counts: np.ndarray, deltas: np.ndarray) -> tuple[bytes, np.
     return out.tobytes(), bounds
 
 
-def write_postings(fieldwriter, terms: list[bytes], per_term: np.ndarray, docs: np.ndarray,
-                   counts: np.ndarray, deltas: np.ndarray | None, lengths: np.ndarray,
-                   rows: list, inline_max: int, compress) -> None:
+def write_postings(writer: TermWriter, terms: list[bytes], per_term: np.ndarray,
+                   docs: np.ndarray, counts: np.ndarray, deltas: np.ndarray | None,
+                   lengths: np.ndarray, rows: list) -> None:
     """The posting lists of ``terms`` (in order; ``per_term`` postings each), written to
-    ``fieldwriter``'s postings file, and their rows of the term table appended to
+    ``writer``'s postings file as :meth:`.internals.TermWriter.write` writes them, and their rows of the term table appended to
     ``rows`` as ``(key, row)``.
 
     ``docs`` and ``counts`` hold every posting term after term (documents ascending
     within a term); ``deltas`` every posting's position deltas, posting after posting
     (``None`` for a field without positions: its values are the 4-byte counts, one
     byte string per block); ``lengths`` the (quantised) field length of each
-    posting's document. Terms of at most ``inline_max`` postings are inlined into
-    their rows. ``compress(data)`` compresses a block.
+    posting's document. Terms of at most ``INLINE_MAX`` postings are inlined into
+    their rows.
     """
     if not len(terms):
         return
-    postfile = fieldwriter._postfile
-    limit = fieldwriter._codec._blocklimit
-    level = fieldwriter._codec._compression
-    prefix = pack_ushort(fieldwriter._fieldid)
+    postfile = writer.postfile
+    limit = writer.blocklimit
+    level = writer.compression
+    prefix = pack_ushort(writer.fieldid)
     docs = docs.astype(np.int64)
     counts = counts.astype(np.int64)
     lengths = lengths.astype(np.int64)
@@ -161,7 +152,7 @@ def write_postings(fieldwriter, terms: list[bytes], per_term: np.ndarray, docs: 
     term_of = np.repeat(np.arange(len(terms), dtype=np.int64), per_term)
     term_starts = _starts(per_term)
     rank = np.arange(n, dtype=np.int64) - term_starts[term_of]
-    inline_term = per_term <= inline_max
+    inline_term = per_term <= INLINE_MAX
     inline = inline_term[term_of]
     group_start = rank % limit == 0  # a block, or an inlined term's postings
     starts = np.flatnonzero(group_start)
@@ -273,7 +264,7 @@ def write_postings(fieldwriter, terms: list[bytes], per_term: np.ndarray, docs: 
             compression = 0
             if len(data) >= COMPRESS_MIN_BYTES:
                 compression = level
-                data = compress(data, level)
+                data = compress_block(data, level)
             info = pickle.dumps((b - a, last_ids[g], block_weights[g], compression,
                                  block_lmin_byte[g], block_lmax_byte[g]), 2)
             g += 1

@@ -4,9 +4,9 @@ document numbers and frequencies, read at query time without any decoding.
 Whoosh's posting blocks hold each posting's positions beside its document and
 frequency, pickled and compressed: a word query that scores every match pays
 for decompressing and unpickling all of them, which is most of its time. The
-segment builder (:mod:`search.segments`) therefore also writes, per segment,
+segment builder (:mod:`.segments`) therefore also writes, per segment,
 one file (``<segment id>.npst``) with every text field's postings of more
-than :data:`search.segments.INLINE_MAX` documents as
+than :data:`.internals.INLINE_MAX` documents as
 
 - ``keys``: the offset of the term's postings in the segment's ``.pst`` file
   (from its term info: ascending, one per term), and ``starts``: where each
@@ -26,7 +26,7 @@ About 3 bytes a posting and 2 a position, memory-mapped: a term's list is a slic
 sum and a type conversion, and a phrase reads positions the same way. The file is a segment file, so Whoosh removes it
 with its segment; a segment without one (written by Whoosh's own writer) is
 read from its posting blocks as before. Reading gives exactly the document
-numbers and weights the blocks give (tests/test_compact_postings.py).
+numbers and weights the blocks give (tests/integration/test_compact_postings.py).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ class _Run:
             self.old_reader = self.index.searcher()
         if self.fast:
             self.writer = self.index.writer()
-            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings.writer_memory_mb)
+            self.builder = SegmentBuilder(self.index, INDEXED_FIELDS, self.settings)
             return
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,

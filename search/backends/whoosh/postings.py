@@ -1,48 +1,54 @@
 """Queries evaluated on whole posting lists with numpy, one index segment at a time.
 
-The fast search path of :mod:`search.searching` needs every match of a query
+The fast search path of :mod:`.searching` needs every match of a query
 (the page shows totals and facets) with its score. Whoosh's matchers walk the
-matches one document at a time in Python; here a posting list is read block
-by block into arrays, and the plain word queries of
-:class:`search.coordination.Coordinated` are scored with array arithmetic,
-term by term, by the same formula as
-:meth:`search.coordination.CoordinationMatcher.score`. Query types this
-module does not compute itself (phrases, prefix expansions, single scored
-terms) are read from their Whoosh matcher, so every query gives what the
-matchers give; the sums of a document's parts may be added in another order,
-so a score can differ from Whoosh's in the last bits of the float (results
-are compared rounded as they are shown, see tests/test_perf_equivalence.py).
+matches one document at a time in Python; here a posting list is read into
+arrays (from the segment's compact arrays, :mod:`.compact`, or block by block
+through :mod:`.internals`), and terms, phrases, ANDs and ORs of them and the
+plain word queries of :class:`.coordination.Coordinated` are scored with
+array arithmetic, term by term, by the formulas of Whoosh's BM25F and of
+:meth:`.coordination.CoordinationMatcher.score`. Any other query is read
+from its Whoosh matcher, so every query gives what the matchers give; the sums of a document's parts may be added in
+another order, so a score can differ from Whoosh's in the last bits of the
+float (tests/integration/test_perf_equivalence.py compares them).
+
+In an AND (and a phrase) the rarest word is read first; the others are then
+decoded only in the posting blocks that can hold a document it matched
+(``Settings.skip_blocks``), unless that is more than ``some_blocks_share`` of
+their blocks. Decoded lists, length norms, positions and block headers are
+kept in the process-wide bounded caches of :mod:`search.cache`.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
-import zlib
 from itertools import chain
-from io import BytesIO
-from pickle import load as pickle_load, loads
 
 import numpy as np
-from whoosh import scoring
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
-from whoosh.system import unpack_int
-from whoosh.util.numeric import byte_to_length
 
 from ...cache import BoundedCache, on_clear
+from ...ranking.lengths import BYTE_LENGTHS
+from ...settings import Settings
+from . import internals
 from .compact import open_compact
 from .coordination import Coordinated
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
-_LENGTH_TABLE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+_LENGTH_TABLE = np.array(BYTE_LENGTHS, dtype=np.float64)
 
 
 class SegmentArrays:
     """What scoring reads per document of one segment, read once: field lengths
-    (as Coordinated reads them: a missing length counts as 1) and the deleted documents."""
+    (as Coordinated reads them: a missing length counts as 1), the deleted documents
+    and, with ``settings.compact_postings``, the segment's compact posting arrays;
+    and how the engine's ``settings`` read posting blocks (``skip_blocks``,
+    ``some_blocks_share``: :meth:`read_with` gives the same arrays read by another
+    engine's settings)."""
 
-    def __init__(self, reader, key):
+    def __init__(self, reader, key, settings: Settings):
         self.key = key
         self.count = reader.doc_count_all()
         self._lengths: dict = {}
@@ -54,18 +60,33 @@ class SegmentArrays:
                 d for d in range(self.count) if reader.is_deleted(d)]
         self.deleted = np.array(deleted, dtype=np.int64) if deleted else None
         self._live = None
-        self.dates = None  # the segment's date_sort column, when read (search.searching)
+        self.dates = None  # the segment's date_sort column, when read (.searching)
         # the segment's postings as plain arrays, when its builder wrote them
-        self.compact = _compact_of(reader) if USE_COMPACT else None
+        self.compact = _compact_of(reader) if settings.compact_postings else None
+        self.skip_blocks = settings.skip_blocks
+        self.some_blocks_share = settings.some_blocks_share
+
+    def read_with(self, settings: Settings) -> "SegmentArrays":
+        """These arrays (not copied), read posting blocks as ``settings`` say (the
+        arrays themselves when they already are)."""
+        if (self.skip_blocks, self.some_blocks_share) == (settings.skip_blocks,
+                                                          settings.some_blocks_share):
+            return self
+        other = copy.copy(self)
+        other.skip_blocks, other.some_blocks_share = settings.skip_blocks, \
+            settings.some_blocks_share
+        return other
+
+    @property
+    def lengths_read(self) -> frozenset:
+        """The fields whose lengths have been read."""
+        return frozenset(self._lengths)
 
     def lengths(self, reader, field: str) -> np.ndarray:
         found = self._lengths.get(field)
         if found is None:
             count = self.count
-            column = None
-            perdoc = getattr(reader, "_perdoc", None)
-            if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-                column = perdoc._cached_reader("_%s_len" % field, LENGTHS_COLUMN)
+            column = internals.length_column(reader, field)
             if column is not None:
                 raw = np.fromiter((column[d] for d in range(count)), dtype=np.int64, count=count)
                 found = _LENGTH_TABLE[raw]
@@ -86,19 +107,20 @@ class SegmentArrays:
         return self._live
 
 
-# Whether posting lists are read from a segment's compact arrays when it has them
-# (False: always from Whoosh's posting blocks; the tests compare both).
-USE_COMPACT = True
+def segment_folder(reader) -> str | None:
+    """The folder of a segment reader's files; None for a segment in memory or in a
+    compound file (Whoosh's writer writes those), and for a reader of several segments."""
+    storage = reader.storage() if hasattr(reader, "storage") else None
+    return getattr(storage, "folder", None)
 
 
 def _compact_of(reader):
-    """The :class:`search.compact.CompactPostings` of a segment reader's segment, or None."""
-    segment = getattr(reader, "segment", None)
-    storage = getattr(reader, "storage", None)
-    if segment is None or storage is None:
+    """The :class:`.compact.CompactPostings` of a segment reader's segment, or None."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
         return None
     try:
-        return open_compact(getattr(storage(), "folder", None), segment())
+        return open_compact(segment_folder(reader), segment)
     except Exception:  # not a reader of one segment on disk
         return None
 
@@ -120,104 +142,21 @@ def _raw_postings(reader, field: str, text, compact=None) -> tuple[np.ndarray, n
         matcher = reader.postings(field, text)
     except Exception:  # the term or field is not in this segment
         return _EMPTY_DOCS, _EMPTY_SCORES
-    inner = getattr(matcher, "child", matcher)  # deletions wrap the leaf in a filter
-    if type(inner) is W3LeafMatcher and not inner._byteids:
-        docs, weights = _read_blocks(inner)
-    else:
-        ids, ws = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            ws.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float64)
-    return docs, weights
-
-
-def _leaf_headers(leaf: W3LeafMatcher):
-    """``(last docnums, data offsets, data lengths, compressed)`` of each posting block
-    of a W3 leaf matcher, read from each block's 4-byte length and small pickled info
-    tuple ``(count, last id, max weight, compression, min length, max length)``: the
-    term's postings are read at once (and given as the fifth item, None when they
-    were read block by block) and the blocks' data are not decompressed."""
-    postfile = leaf._postfile
-    base = leaf._baseoffset
-    length = leaf._length
-    if isinstance(length, tuple) and len(length) == 1:
-        length = length[0]  # how the segment builder's term infos hold it
-    if not isinstance(length, int):
-        return _leaf_headers_one_by_one(leaf)
-    size = leaf._startoffset + length - base
-    buf = postfile.get(base, size)
-    stream = BytesIO(buf)
-    lasts, offsets, lengths, compressed = [], [], [], []
-    position = 0
-    while True:
-        if position + 4 > size:
-            return _leaf_headers_one_by_one(leaf)
-        length = unpack_int(buf[position:position + 4])[0]
-        stream.seek(position + 4)
-        info = pickle_load(stream)
-        at = stream.tell()
-        end = position + 4 + abs(length)
-        if end > size:
-            return _leaf_headers_one_by_one(leaf)
-        lasts.append(info[1])
-        offsets.append(base + at)
-        lengths.append(end - at)
-        compressed.append(bool(info[3]))
-        if length < 0:  # the last block
-            break
-        position = end
-    return lasts, offsets, lengths, compressed, buf
-
-
-def _leaf_headers_one_by_one(leaf: W3LeafMatcher):
-    """:func:`_leaf_headers` read block by block by the matcher itself."""
-    lasts, offsets, lengths, compressed = [], [], [], []
-    position = leaf._baseoffset
-    try:
-        while True:
-            leaf._goto(position)
-            lasts.append(leaf._maxid)
-            offsets.append(leaf._dataoffset)
-            lengths.append(leaf._nextoffset - leaf._dataoffset)
-            compressed.append(bool(leaf._compression))
-            if leaf._lastblock:
-                break
-            position = leaf._nextoffset
-    finally:
-        leaf.reset()
-    return lasts, offsets, lengths, compressed, None
-
-
-def _decoded_blocks(leaf: W3LeafMatcher):
-    """Each posting block of a W3 leaf matcher as ``(count, ids, weights, values)``,
-    decompressed and unpickled: ids are the block's docnum deltas (its first is the
-    block's first docnum), weights ``None`` (all 1), one float for the block or one
-    per posting, values one per posting."""
-    _, offsets, lengths, compressed, buf = _leaf_headers(leaf)
-    if buf is None:
-        return _some_blocks(leaf._postfile, offsets, lengths, compressed, range(len(offsets)))
-    return _blocks_in(memoryview(buf), leaf._baseoffset, offsets, lengths, compressed)
-
-
-def _blocks_in(view, base, offsets, lengths, compressed):
-    """The blocks of a term's postings read at once (``view``, from offset ``base``),
-    one by one (a block's Python lists are dropped as soon as it is converted)."""
-    for offset, length, packed in zip(offsets, lengths, compressed):
-        data = view[offset - base:offset - base + length]
-        ids, weights, values = loads(zlib.decompress(data) if packed else data)
-        _count_blocks(1)
-        yield len(ids), ids, weights, values
-
-
-def _read_blocks(leaf: W3LeafMatcher) -> tuple[np.ndarray, np.ndarray]:
-    return _block_arrays(_decoded_blocks(leaf))
+    leaf = internals.block_leaf(matcher)
+    if leaf is not None:
+        return _block_arrays(internals.leaf_blocks(leaf))
+    ids, ws = [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        ws.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.int64), np.array(ws, dtype=np.float64)
 
 
 def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
-    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)``; their
-    values are added to the list ``values`` when given."""
+    """``(docnums, weights)`` of decoded blocks ``(count, ids, weights, values)`` (see
+    :func:`.internals.leaf_blocks`; counted in ``BLOCKS_DECODED``); their values are added
+    to the list ``values`` when given."""
     id_parts, weight_parts = [], []
     for count, ids, weights, block_values in blocks:
         if values is not None:
@@ -230,6 +169,7 @@ def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
             weight_parts.append(np.full(count, np.float32(weights), dtype=np.float64))
         else:
             weight_parts.append(np.array(weights, dtype=np.float32).astype(np.float64))
+    BLOCKS_DECODED[0] += len(id_parts)
     if not id_parts:
         return _EMPTY_DOCS, _EMPTY_SCORES
     # Every block's deltas start from zero: its first one is the block's first docnum.
@@ -243,15 +183,6 @@ def _block_arrays(blocks, values=None) -> tuple[np.ndarray, np.ndarray]:
 
 # How many posting blocks were decompressed and unpickled (read by tests).
 BLOCKS_DECODED = [0]
-# Whether the words of an AND after the rarest one are read only in the blocks that can
-# hold a document the rarer ones matched (False: every block, as for the whole list).
-SKIP_BLOCKS = True
-# Above this share of a term's blocks its whole list is read (and cached) instead.
-SOME_BLOCKS_SHARE = 0.5
-
-
-def _count_blocks(count: int) -> None:
-    BLOCKS_DECODED[0] += count
 
 
 def _block_headers(reader, arrays: SegmentArrays, field: str, text):
@@ -263,33 +194,20 @@ def _block_headers(reader, arrays: SegmentArrays, field: str, text):
         matcher = reader.postings(field, text)
     except Exception:  # the term or field is not in this segment
         return None
-    leaf = getattr(matcher, "child", matcher)
-    if type(leaf) is not W3LeafMatcher or leaf._byteids:
+    leaf = internals.block_leaf(matcher)
+    if leaf is None:
         return None
+    postfile = internals.leaf_postfile(leaf)
     found = _HEADERS.get(key)
     if found is not None:
-        return (leaf._postfile,) + found
-    lasts, offsets, lengths, compressed, _ = _leaf_headers(leaf)
+        return (postfile,) + found
+    lasts, offsets, lengths, compressed, _ = internals.leaf_block_headers(leaf)
     found = (np.array(lasts, dtype=np.int64), offsets, lengths, compressed)
-    return (leaf._postfile,) + _HEADERS.put(key, found)
+    return (postfile,) + _HEADERS.put(key, found)
 
 
 # Block headers of recent terms (bounded by their number of blocks, ~40 bytes each).
-HEADERS_CACHE_BLOCKS = 500_000
-_HEADERS = BoundedCache(HEADERS_CACHE_BLOCKS, size=lambda found: len(found[0]))
-
-
-def _some_blocks(postfile, offsets, lengths, compressed, chosen):
-    """The blocks numbered ``chosen`` of a term, decoded as :func:`_decoded_blocks` does."""
-    blocks = []
-    for i in (chosen.tolist() if isinstance(chosen, np.ndarray) else chosen):
-        data = postfile.get(offsets[i], lengths[i])
-        if compressed[i]:
-            data = zlib.decompress(data)
-        ids, weights, values = loads(data)
-        blocks.append((len(ids), ids, weights, values))
-    _count_blocks(len(blocks))
-    return blocks
+_HEADERS = BoundedCache(setting="headers_cache_blocks", size=lambda found: len(found[0]))
 
 
 def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: np.ndarray):
@@ -297,16 +215,17 @@ def _blocks_among(reader, arrays: SegmentArrays, field: str, text, candidates: n
     ``candidates`` only, decoded from just the blocks whose docnum range can hold
     one of them (a block covers the docnums after the previous block's last one
     up to its own last one); None when that would be most of the blocks, or the
-    term is not stored in W3 blocks (then the whole list is read)."""
-    found = _block_headers(reader, arrays, field, text) if SKIP_BLOCKS else None
+    term is not stored in W3 blocks (then the whole list is read), and when the
+    arrays are read without skipping blocks (``skip_blocks``)."""
+    found = _block_headers(reader, arrays, field, text) if arrays.skip_blocks else None
     if found is None:
         return None
     postfile, lasts, offsets, lengths, compressed = found
     inside = candidates[:np.searchsorted(candidates, lasts[-1], side="right")]
     chosen = np.unique(np.searchsorted(lasts, inside))
-    if len(chosen) > SOME_BLOCKS_SHARE * len(lasts):
+    if len(chosen) > arrays.some_blocks_share * len(lasts):
         return None
-    blocks = _some_blocks(postfile, offsets, lengths, compressed, chosen)
+    blocks = internals.read_blocks(postfile, offsets, lengths, compressed, chosen)
     docs, weights = _block_arrays(blocks)
     keep = _member(docs, candidates)  # candidates hold no deleted document
     values = list(chain.from_iterable(b[3] for b in blocks)) if blocks and blocks[0][3] is not None \
@@ -354,8 +273,15 @@ def _keep_postings(key, arrays: SegmentArrays, docs, weights):
 
 
 # Decoded posting lists kept (docnums as int32, weights as float32: 8 bytes a posting).
-POSTINGS_CACHE_BYTES = 256 * 2**20
-_CACHE = BoundedCache(POSTINGS_CACHE_BYTES, size=lambda found: 8 * len(found[0]) + 200)
+POSTING_CACHED_BYTES = 8
+_CACHE = BoundedCache(setting="postings_cache_bytes",
+                      size=lambda found: POSTING_CACHED_BYTES * len(found[0]) + 200)
+
+
+def cached_terms(arrays: SegmentArrays) -> list:
+    """``(field, text)`` of the terms of the segment of ``arrays`` whose decoded posting
+    lists are kept, least recently used first."""
+    return [key[1:] for key in _CACHE if key[0] == arrays.key]
 
 
 @on_clear
@@ -377,7 +303,7 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         return term_postings(reader, arrays, query.fieldname, query.text)[0]
     if isinstance(query, wq.TermRange) and type(query) is wq.TermRange:
         found = [term_postings(reader, arrays, query.fieldname, text)[0]
-                 for text in query._btexts(reader)]
+                 for text in internals.range_terms(query, reader)]
         return _union(found)
     if type(query) is wq.ConstantScoreQuery:
         return docs_of(query.child, subsearcher, arrays)
@@ -389,8 +315,8 @@ def docs_of(query, subsearcher, arrays: SegmentArrays) -> np.ndarray:
         if arrays.deleted is not None and len(docs):
             docs = docs[~_member(docs, arrays.deleted)]
         return docs
-    if hasattr(query, "_compile_query") and isinstance(query, wq.NumericRange):
-        return docs_of(query._compile_query(reader), subsearcher, arrays)
+    if isinstance(query, wq.NumericRange):
+        return docs_of(internals.numeric_range_query(query, reader), subsearcher, arrays)
     if type(query) is wq.And and query.boost == 1.0:
         positive = [s for s in query.subqueries if not isinstance(s, wq.Not)]
         negative = [s.query for s in query.subqueries if isinstance(s, wq.Not)]
@@ -460,14 +386,6 @@ def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None):
     return _walk(query.matcher(subsearcher, context), allow)
 
 
-def _bm25f(weighting, field):
-    """``(B, K1)`` when ``weighting`` is Whoosh's BM25F (whose term scores are computed
-    here), else None."""
-    if type(weighting) is not scoring.BM25F:
-        return None
-    return weighting._field_B.get(field, weighting.B), weighting.K1
-
-
 def _plain_scored(query, subsearcher, context, arrays, allow):
     """Terms, phrases and ORs of them scored as Whoosh's BM25F matchers score them;
     None for anything else."""
@@ -510,7 +428,7 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     ``values[slot]`` (when the whole list was not read instead)."""
     weighting = context.weighting if context is not None else None
     field = query.fieldname
-    params = _bm25f(weighting, field)
+    params = internals.bm25f_parameters(weighting, field)
     if params is None or field not in subsearcher.schema \
             or not subsearcher.schema[field].scorable:
         return None
@@ -531,7 +449,7 @@ def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
     parent = subsearcher.get_parent()
     btext = subsearcher.schema[field].to_bytes(text) if isinstance(text, str) else text
     idf = parent.idf(field, btext)
-    avgfl = _average_length(parent, field) or 1
+    avgfl = internals.average_field_length(parent, field) or 1
     tf = weights.astype(np.float64)
     fl = arrays.lengths(reader, field)[docs]
     score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
@@ -574,7 +492,7 @@ def _phrase_scored(query, subsearcher, context, arrays, allow):
         if docs is None or compact:
             if not compact:
                 # its positions are read from the blocks its posting list is read from
-                _term_positions(reader, arrays, field, words[k])
+                term_positions(reader, arrays, field, words[k])
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays, allow)
         else:
             found = _term_weights(wq.Term(field, words[k]), subsearcher, context, arrays,
@@ -620,7 +538,7 @@ def _position_keys(reader, arrays, field, btext, docs, some=None) -> np.ndarray:
     if some is not None:
         every, offsets, positions = _positions_of(*some)
     else:
-        every, offsets, positions = _term_positions(reader, arrays, field, btext)
+        every, offsets, positions = term_positions(reader, arrays, field, btext)
     at = np.searchsorted(every, docs)
     begins = offsets[at]
     sizes = offsets[at + 1] - begins
@@ -632,7 +550,7 @@ def _position_keys(reader, arrays, field, btext, docs, some=None) -> np.ndarray:
     return (owners << 32) | gathered
 
 
-def _term_positions(reader, arrays, field, btext):
+def term_positions(reader, arrays, field, btext):
     """``(docnums, offsets, positions)`` of a term: the positions in document
     ``docnums[i]`` are ``positions[offsets[i]:offsets[i + 1]]``; kept in a bounded cache."""
     key = (arrays.key, field, btext)
@@ -663,12 +581,12 @@ def _compact_positions(reader, arrays, field, btext):
 
 
 def _block_positions(reader, arrays, field, btext, key):
-    """:func:`_term_positions` decoded from the term's posting blocks (or its matcher)."""
+    """:func:`term_positions` decoded from the term's posting blocks (or its matcher)."""
     matcher = reader.postings(field, btext)
-    leaf = getattr(matcher, "child", matcher)
+    leaf = internals.block_leaf(matcher)
     docs, values = [], []
-    if type(leaf) is W3LeafMatcher and not leaf._byteids:
-        docs, weights = _block_arrays(_decoded_blocks(leaf), values)
+    if leaf is not None:
+        docs, weights = _block_arrays(internals.leaf_blocks(leaf), values)
         # the same blocks hold the term's posting list: kept too, not decoded again
         if key not in _CACHE:
             _keep_postings(key, arrays, docs, weights)
@@ -682,9 +600,9 @@ def _block_positions(reader, arrays, field, btext, key):
 
 
 def _positions_of(docs, values):
-    """``(docnums, offsets, positions)`` (see :func:`_term_positions`) of the Positions
+    """``(docnums, offsets, positions)`` (see :func:`term_positions`) of the Positions
     ``values`` of the documents ``docnums``."""
-    return _positions_from(docs, *_position_deltas(values))
+    return _positions_from(docs, *internals.position_deltas(values))
 
 
 def _positions_from(docs, sizes, flat):
@@ -699,88 +617,8 @@ def _positions_from(docs, sizes, flat):
     return docs, offsets, positions
 
 
-def _position_deltas(values) -> tuple[np.ndarray, np.ndarray]:
-    """``(sizes, deltas)``: how many positions each of Whoosh's Positions ``values``
-    holds, and their deltas run together. A value is the count (4 bytes), then the
-    pickled list of deltas (its final STOP may have been left off)."""
-    found = _parse_deltas(values) if len(values) >= 16 else None
-    if found is not None:
-        return found
-    deltas = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]
-    sizes = np.fromiter(map(len, deltas), dtype=np.int64, count=len(deltas))
-    flat = np.fromiter(chain.from_iterable(deltas), dtype=np.int64, count=int(sizes.sum()))
-    return sizes, flat
-
-
-# The opcodes of a protocol 2 pickle of a list of small ints, as Whoosh writes a value:
-# PROTO 2, EMPTY_LIST, BINPUT 0, then one int and APPEND, or MARK, the ints and APPENDS;
-# an int is BININT1 (1 byte), BININT2 (2 bytes) or BININT (4 bytes, signed).
-_VALUE_HEAD = np.frombuffer(b"\x80\x02]q\x00", dtype=np.uint8)
-_INT_WIDTH = np.full(256, -1, dtype=np.int64)
-_INT_WIDTH[ord("K")], _INT_WIDTH[ord("M")], _INT_WIDTH[ord("J")] = 1, 2, 4
-
-
-def _parse_deltas(values) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_position_deltas` read with numpy, all values at once; None for any value
-    not of that exact form (another protocol, a long int, a list in several batches,
-    a count that does not match), which are then unpickled one by one."""
-    count = len(values)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=count)
-    if lengths.min() < 12:
-        return None
-    buf = np.frombuffer(b"".join(values) + b"\x00" * 8, dtype=np.uint8)
-    starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    ends = starts + lengths
-    for k, byte in enumerate(_VALUE_HEAD):
-        if not (buf[starts + 4 + k] == byte).all():
-            return None
-    head = buf[(starts[:, None] + np.arange(4)).ravel()].reshape(count, 4).astype(np.int64)
-    sizes = (head[:, 0] << 24) | (head[:, 1] << 16) | (head[:, 2] << 8) | head[:, 3]
-    if sizes.min() < 1:
-        return None
-    several = sizes > 1
-    if not (buf[starts[several] + 9] == ord("(")).all():
-        return None
-    total = int(sizes.sum())
-    firsts = np.zeros(count, dtype=np.int64)
-    np.cumsum(sizes[:-1], out=firsts[1:])
-    ops = np.empty(total, dtype=np.int64)  # where each int's opcode is
-    at = starts + 9 + several
-    active = np.arange(count, dtype=np.int64)
-    step = 0
-    while len(active):
-        ops[firsts[active] + step] = at
-        width = _INT_WIDTH[buf[at]]
-        if (width < 0).any():
-            return None
-        at = at + 1 + width
-        step += 1
-        going = sizes[active] > step
-        done, last = active[~going], at[~going]
-        if len(done):
-            # after the last int: APPEND or APPENDS, then STOP or the value's end
-            closing = np.where(sizes[done] > 1, ord("e"), ord("a"))
-            if not (buf[last] == closing).all():
-                return None
-            tail = ends[done] - last
-            if not ((tail == 1) | ((tail == 2) & (buf[np.minimum(last + 1, len(buf) - 1)]
-                                                  == ord(".")))).all():
-                return None
-        active, at = active[going], at[going]
-    kinds = buf[ops]
-    one, two = buf[ops + 1].astype(np.int64), buf[ops + 2].astype(np.int64)
-    three, four = buf[ops + 3].astype(np.int64), buf[ops + 4].astype(np.int64)
-    flat = np.where(kinds == ord("K"), one,
-                    np.where(kinds == ord("M"), one | (two << 8),
-                             (one | (two << 8) | (three << 16) | (four << 24))
-                             .astype(np.uint32).astype(np.int32).astype(np.int64)))
-    return sizes, flat
-
-
 # Positions of the terms of recent phrases (docnums, offsets and positions as arrays).
-POSITIONS_CACHE_BYTES = 128 * 2**20
-_VALUES = BoundedCache(POSITIONS_CACHE_BYTES,
+_VALUES = BoundedCache(setting="positions_cache_bytes",
                        size=lambda found: 16 * len(found[0]) + 4 * len(found[2]) + 200)
 
 
@@ -879,20 +717,10 @@ def _clause_leaves(clause):
     return None
 
 
-def _average_length(searcher, field: str) -> float:
-    """``searcher.avg_field_length(field)``, remembered by the searcher (its readers and
-    their lengths do not change; Whoosh sums them over every segment at each call)."""
-    found = searcher.__dict__.setdefault("_average_lengths", {})
-    value = found.get(field)
-    if value is None:
-        value = found[field] = searcher.avg_field_length(field)
-    return value
-
-
 def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays, allow):
     """Coordinated's matches and scores, as CoordinationMatcher computes them."""
     parent = subsearcher.get_parent()
-    averages = {name: _average_length(parent, name) or 1.0 for name in query.boosts}
+    averages = {name: internals.average_field_length(parent, name) or 1.0 for name in query.boosts}
     b, k1 = query.b, query.k1
     term_weights = query.term_weights
     reader = subsearcher.reader()
@@ -999,8 +827,7 @@ def _normalised(reader, arrays: SegmentArrays, field: str, text, b: float, avera
 
 # Frequencies and length norms of the terms of recent plain word queries (20 bytes a
 # posting: the docnums are those of the postings cache).
-NORMS_CACHE_BYTES = 256 * 2**20
-_NORMS = BoundedCache(NORMS_CACHE_BYTES, size=lambda found: 20 * len(found[0]) + 200)
+_NORMS = BoundedCache(setting="norms_cache_bytes", size=lambda found: 20 * len(found[0]) + 200)
 
 
 def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, allow,
@@ -1055,4 +882,5 @@ def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, al
     return docs, score
 
 
-__all__ = ["SegmentArrays", "docs_of", "scored", "term_postings"]
+__all__ = ["BLOCKS_DECODED", "SegmentArrays", "cached_terms", "clear_caches", "docs_of",
+           "postings_among", "scored", "segment_folder", "term_positions", "term_postings"]

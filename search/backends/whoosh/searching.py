@@ -1,13 +1,18 @@
 """Running a parsed query on a Whoosh index: compiling, ranking, facets.
 
 This is the only module that turns the query tree of :mod:`search.query`
-into Whoosh queries.
+into Whoosh queries. :func:`run` answers a compiled query on the fast path
+(``Settings.fast_search``: every match scored on posting arrays by
+:mod:`.postings`, facets counted on each segment's columns, read once per
+segment and kept process-wide) or with Whoosh's sorting and grouping
+collectors; both give the same hits, scores and facets.
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
+from collections import Counter
 from itertools import islice
 
 import numpy as np
@@ -16,14 +21,15 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 
 from ... import query as q
-from ...analysis import chain_for, normalise_query_text, query_terms
+from ...analysis import query_terms
 from ... import facets
-from ...cache import on_clear
+from ...cache import configured, on_clear
 from ...fields import FACET_FIELDS, PARTS_FIELD
-from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
 from .coordination import Coordinated
+from .internals import TermsOfRange
 from .postings import SegmentArrays, docs_of, scored
 
 
@@ -64,7 +70,7 @@ def _trie_ranges(start: int, end: int, bits: int, step: int):
         start, end, shift = next_start, next_end, shift + step
 
 
-class DateSortRange(wq.NumericRange):
+class DateSortRange(TermsOfRange):
     """Documents whose ``date_sort`` lies in ``start``..``end`` (both inclusive)."""
 
     def __init__(self, start: int, end: int):
@@ -76,7 +82,9 @@ class DateSortRange(wq.NumericRange):
         # 0 is the key of articles without a date: no range holds them.
         return max(1, self.start), min(self.end, (1 << field.bits) - 1)
 
-    def _compile_query(self, ixreader):
+    def terms_query(self, ixreader):
+        """The query of the trie terms of the range (Whoosh's ``split_ranges`` mended,
+        see :func:`_trie_ranges`)."""
         field = ixreader.schema[self.fieldname]
         start, end = self.bounds(ixreader)
         if start > end:
@@ -153,17 +161,12 @@ class Compiler(Planner):
         return expansion
 
     def _phrase(self, node: q.Phrase):
-        text = normalise_query_text(node.text)
-        variants = set()
-        for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(text))
-            if terms:
-                variants.add(terms)
+        variants = phrase_variants(node.text, self.langs)
         if not variants:
             return None
         clauses = []
         for field in self.fields(node.field):
-            for terms in sorted(variants):
+            for terms in variants:
                 if len(terms) == 1:
                     clauses.append(wq.Term(field, terms[0], boost=self.boosts[field]))
                 else:
@@ -295,13 +298,13 @@ def filter_term(reader, field: str, value: str, known: dict | None = None):
 
 def build_filter(reader, *, lang=None, source=None, category=None, date_from=None, date_to=None,
                  known: dict | None = None):
+    """The restriction of the search parameters; each of ``lang``, ``source`` and
+    ``category`` is one value or several, OR-ed."""
     parts = []
-    if lang:
-        parts.append(filter_term(reader, "lang", lang))
-    if source:
-        parts.append(filter_term(reader, "source", source, known))
-    if category:
-        parts.append(filter_term(reader, "category", category, known))
+    for field, chosen in (("lang", lang), ("source", source), ("category", category)):
+        terms = [filter_term(reader, field, value, known) for value in facets.values(chosen)]
+        if terms:
+            parts.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if date_from or date_to:
         low, high = filter_span(date_from, date_to)
         parts.append(DateSortRange(int(low), int(high)))
@@ -310,16 +313,20 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-# The fast path of run(); False runs Whoosh's sorting and grouping collectors,
-# which give the same results (tests/test_perf_equivalence.py compares them).
-FAST_SEARCH = True
+# How many searches each path of run() answered ("fast", "whoosh"): the tests that
+# compare the two check that both ran.
+RUNS: Counter = Counter()
 
 
-def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, fast: bool | None = None):
-    """Search with facets over all matches; returns Whoosh results (or the same
-    figures from the fast path)."""
-    if FAST_SEARCH if fast is None else fast:
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort)
+def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings):
+    """Search with facets over all matches; returns Whoosh results, or the same figures
+    from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
+    grouping collectors, which give the same results: tests/integration/
+    test_perf_equivalence.py compares them)."""
+    if settings.fast_search:
+        RUNS["fast"] += 1
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings)
+    RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
     else:
@@ -348,12 +355,12 @@ class FastResults:
         return self.facets[name]
 
 
-class _SegmentColumns:
+class SegmentColumns:
     """The date and facet columns of one segment, read once: dates as an array,
     each facet as numpy codes into its list of names (as Whoosh's facets name them),
-    and what scoring reads per document (:class:`search.postings.SegmentArrays`)."""
+    and what scoring reads per document (:class:`.postings.SegmentArrays`)."""
 
-    def __init__(self, reader, schema, key):
+    def __init__(self, reader, schema, key, settings: Settings):
         count = reader.doc_count_all()
         dates = reader.column_reader("date_sort", translate=False)
         self.dates = np.fromiter((dates.sort_key(d) for d in range(count)), dtype=np.int64,
@@ -370,13 +377,14 @@ class _SegmentColumns:
                                                   len(index)) for d in range(count)),
                                 dtype=np.int64, count=count)
             self.facets[name] = (codes, list(index))
-        self.arrays = SegmentArrays(reader, key)
+        self.arrays = SegmentArrays(reader, key, settings)
         self.arrays.dates = self.dates
 
 
+# The columns of recently searched segments, by segment and by whether its compact
+# arrays are read (process-wide; at most columns_cache_segments, the oldest go first).
 _COLUMNS: dict = {}
 _COLUMNS_LOCK = threading.Lock()
-_COLUMNS_KEEP = 64
 
 
 @on_clear
@@ -393,31 +401,40 @@ def forget_segments(folder) -> None:
             del _COLUMNS[key]
 
 
-def _segment_columns(subsearcher) -> _SegmentColumns:
+def segments_read(folder) -> list[SegmentColumns]:
+    """The columns kept of the segments in the index folder ``folder``."""
+    with _COLUMNS_LOCK:
+        return [found for key, found in _COLUMNS.items() if key[0] == str(folder)]
+
+
+def segment_columns(subsearcher, settings: Settings) -> SegmentColumns:
+    """The columns of the segment of a leaf searcher, read once (the same segment read
+    with and without its compact arrays is kept apart)."""
     reader = subsearcher.reader()
     segment = reader.segment() if hasattr(reader, "segment") else None
-    storage = getattr(reader, "_storage", None)
-    key = (getattr(storage, "folder", id(storage)), segment.segment_id() if segment else id(reader),
-           reader.doc_count_all(), reader.doc_count())
+    folder = postings.segment_folder(reader)
+    key = (folder if folder is not None else id(reader.storage()),
+           segment.segment_id() if segment else id(reader), reader.doc_count_all(),
+           reader.doc_count(), settings.compact_postings)
     found = _COLUMNS.get(key)
     if found is None:
-        found = _SegmentColumns(reader, subsearcher.schema, key)
+        found = SegmentColumns(reader, subsearcher.schema, key, settings)
         with _COLUMNS_LOCK:
-            if len(_COLUMNS) >= _COLUMNS_KEEP:
+            while _COLUMNS and len(_COLUMNS) >= configured("columns_cache_segments"):
                 _COLUMNS.pop(next(iter(_COLUMNS)))
             _COLUMNS[key] = found
     return found
 
 
-def warm(searcher) -> None:
+def warm(searcher, settings: Settings) -> None:
     """Read what every search reads of each segment: the date and facet columns and the
     lengths of the text fields; and, in a segment without compact posting arrays (which
-    are read without decoding, see :mod:`search.compact`), the posting lists of the most
+    are read without decoding, see :mod:`.compact`), the posting lists of the most
     frequent terms, which most queries read and which are the longest to decode (a
     server does this once, before it starts answering)."""
     total = max(1, searcher.doc_count_all())
     for subsearcher, _ in searcher.leaf_searchers():
-        columns = _segment_columns(subsearcher)
+        columns = segment_columns(subsearcher, settings)
         reader = subsearcher.reader()
         fields = [field for field in (*q.TEXT_FIELDS, PARTS_FIELD)
                   if field in subsearcher.schema and subsearcher.schema[field].scorable]
@@ -429,14 +446,13 @@ def warm(searcher) -> None:
             fields = [field for field in fields if not compact.has_field(field)]
         if not fields:
             continue
-        share = READ_AHEAD_POSTINGS * reader.doc_count_all() // total
+        # a share of what the cache of decoded posting lists holds (the least frequent
+        # of them are the first to make room for others), split between the segments
+        ahead = int(settings.postings_cache_bytes * settings.read_ahead_share) \
+            // postings.POSTING_CACHED_BYTES
+        share = ahead * reader.doc_count_all() // total
         for field, text in reversed(_most_frequent_terms(reader, fields, share)):
             postings.term_postings(reader, columns.arrays, field, text)
-
-
-# Postings read ahead by warm(): three quarters of what the cache of decoded posting
-# lists holds (the least frequent of them are the first to make room for others).
-READ_AHEAD_POSTINGS = postings.POSTINGS_CACHE_BYTES * 3 // 4 // 8
 
 
 def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]:
@@ -454,15 +470,14 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
     return chosen
 
 
-def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> FastResults:
+def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings):
+    """``(columns, offset, docs, scores)`` of each segment holding matches of
+    ``whoosh_query`` (every live document when ``None``) that ``filter_query`` allows:
+    every match scored once with the query's own Whoosh matchers."""
     context = searcher.context().set(needs_current=True)
-    total = 0
-    counts = {name: {} for name in FACET_FIELDS}
-    by_date = sort == "date"
-    found_docs, found_scores, found_dates = [], [], []
     for subsearcher, offset in searcher.leaf_searchers():
-        columns = _segment_columns(subsearcher)
-        arrays = columns.arrays
+        columns = segment_columns(subsearcher, settings)
+        arrays = columns.arrays.read_with(settings)
         allow = None
         if filter_query is not None:
             allowed = docs_of(filter_query, subsearcher, arrays)
@@ -470,12 +485,41 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> Fa
                 continue
             allow = np.zeros(arrays.count, dtype=bool)
             allow[allowed] = True
-        docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
+        if whoosh_query is None:
+            docs = arrays.live()
+            scores = np.zeros(len(docs), dtype=np.float64)
+        else:
+            docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
         if allow is not None and len(docs):
             keep = allow[docs]
             docs, scores = docs[keep], scores[keep]
-        if not len(docs):
-            continue
+        if len(docs):
+            yield columns, offset, docs, scores
+
+
+def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndarray:
+    """Indexes of the first ``limit`` (0: all) matches in result order: score, then date
+    (newest first), then document number; or date first."""
+    first, second = (-dates, -scores) if by_date else (-scores, -dates)
+    keep = None
+    if limit and len(docs) > limit:
+        # Only what can reach the first ``limit`` places (ties on the first key included).
+        bar = np.partition(first, limit - 1)[limit - 1]
+        keep = np.flatnonzero(first <= bar)
+        docs, first, second = docs[keep], first[keep], second[keep]
+    order = np.lexsort((docs, second, first))
+    if limit:
+        order = order[:limit]
+    return order if keep is None else keep[order]
+
+
+def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
+              settings: Settings) -> FastResults:
+    total = 0
+    counts = {name: {} for name in FACET_FIELDS}
+    found_docs, found_scores, found_dates = [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings):
         total += len(docs)
         found_docs.append(docs + offset)
         found_scores.append(scores)
@@ -494,17 +538,38 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str) -> Fa
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
-    first, second = (-dates, -scores) if by_date else (-scores, -dates)
-    if limit and len(docs) > limit:
-        # Only what can reach the first ``limit`` places (ties on the first key included).
-        bar = np.partition(first, limit - 1)[limit - 1]
-        keep = np.flatnonzero(first <= bar)
-        docs, scores, first, second = docs[keep], scores[keep], first[keep], second[keep]
-    order = np.lexsort((docs, second, first))
-    if limit:
-        order = order[:limit]
+    order = _result_order(docs, scores, dates, sort == "date", limit)
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
     return FastResults(searcher, total, top, counts)
+
+
+def day_counts(searcher, whoosh_query, filter_query, settings: Settings) -> dict[int, int]:
+    """``{YYYYMMDD: matches}`` of ``whoosh_query`` (every document when ``None``), read
+    from the cached date columns (see :meth:`search.backends.base.Session.day_counts`)."""
+    days = [columns.dates[docs] // 1_000_000 for columns, _, docs, _
+            in _segment_matches(searcher, whoosh_query, filter_query, settings)]
+    if not days:
+        return {}
+    values, counts = np.unique(np.concatenate(days), return_counts=True)
+    return {day: count for day, count in zip(values.tolist(), counts.tolist()) if day}
+
+
+def ranked_docs(searcher, whoosh_query, filter_query, sort: str,
+                settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Global document numbers and scores of every match, in result order (as :func:`run`
+    orders them): two arrays, no stored fields read."""
+    found_docs, found_scores, found_dates = [], [], []
+    for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
+                                                          settings):
+        found_docs.append(docs + offset)
+        found_scores.append(scores)
+        found_dates.append(columns.dates[docs])
+    if not found_docs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    docs = np.concatenate(found_docs)
+    scores = np.concatenate(found_scores)
+    order = _result_order(docs, scores, np.concatenate(found_dates), sort == "date")
+    return docs[order], scores[order]
 
 
 def page_hits(results, start: int, end: int, sort: str, stored_fields=None):

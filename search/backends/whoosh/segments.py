@@ -4,9 +4,11 @@ Whoosh's own writer sends every posting through a pool of tuples that it
 pickles to temporary runs and merges back, which is most of its build time.
 :class:`SegmentBuilder` keeps the postings of the text fields in flat arrays
 instead (term number, document, frequency, positions), sorts them once with
-numpy and writes each term's blocks in Whoosh's W3 format (same codec, same
-block layout, same statistics), so every Whoosh reader reads them unchanged; only
-the blocks are pickled with a later protocol (see ``BLOCK_PICKLE``).
+numpy and writes the blocks of a range of terms at once in Whoosh's W3 format
+(:mod:`.blocks`: same codec, same block layout, same statistics as
+:class:`.internals.TermWriter`), so every Whoosh
+reader reads them unchanged; only the blocks are pickled with a later protocol
+(see ``internals.BLOCK_PICKLE``).
 
 Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does,
@@ -15,7 +17,7 @@ they are spilled as a run (sorted by term, raw arrays in a folder inside the
 index's new generation, written by a forked process while the indexer reads on)
 and the arrays begin again. :meth:`finish` merges the runs and the postings
 still in memory term by term into the segment's postings and term table (and
-the same postings as compact arrays, see :mod:`search.compact`), and removes the
+the same postings as compact arrays, see :mod:`.compact`), and removes the
 runs.
 """
 
@@ -25,32 +27,26 @@ import os
 import pickle
 import shutil
 import signal
-import struct
 import tempfile
 import traceback
 from array import array
-from hashlib import md5
-
-import zlib
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
-from whoosh.system import pack_int, pack_long, pack_ushort, unpack_long
-from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from ...analysis.batch import ranges
 from ...processes import end_with_parent
-from .blocks import COMPRESS_MIN_BYTES, write_postings
+from ...ranking.lengths import BYTE_LENGTHS
+from ...settings import Settings
+from . import internals
+from .blocks import write_postings
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
+from .internals import INLINE_MAX, TermWriter
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
-MIN_RUN_POSTINGS = 100_000  # the fewest postings a run holds, whatever the budget
 _ONE = 1.0
-_BATCH = 250_000  # postings turned into Python lists at a time while writing
-
-
+_BATCH = 250_000  # postings written a range of terms at a time
 
 
 class _TextPostings:
@@ -105,8 +101,7 @@ class _TextPostings:
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
 
-    def __init__(self, ix, positional_fields: tuple[str, ...], memory_mb: int = 512,
-                 split_writes: bool = True):
+    def __init__(self, ix, positional_fields: tuple[str, ...], settings: Settings):
         from whoosh.codec import default_codec
 
         self.ix = ix
@@ -114,7 +109,10 @@ class SegmentBuilder:
         self.schema = ix.schema
         self.codec = default_codec()
         self.positional = positional_fields
-        self.budget = max(MIN_RUN_POSTINGS, memory_mb * 1024 * 1024 // POSTING_BYTES)
+        # postings held before a run is spilled: the memory budget, but at least
+        # min_run_postings (runs merged at the end cost a read each)
+        self.budget = max(settings.min_run_postings,
+                          settings.writer_memory_mb * 1024 * 1024 // POSTING_BYTES)
         self.segment = None
         self.perdoc = None
         self.docnum = 0
@@ -131,8 +129,9 @@ class SegmentBuilder:
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
         self._writer_pid: int | None = None  # the process spilling a run in the background
-        # The text postings are written by two processes at the end (see _write_text_field).
-        self.split_writes = split_writes and hasattr(os, "fork")
+        # A text field of split_min_postings or more is written by two processes at the
+        # end (see _write_text_field); below that a second process costs more than it saves.
+        self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -253,7 +252,7 @@ class SegmentBuilder:
         def write() -> None:
             os.mkdir(folder)
             for name, postings in text.items():
-                _SortedRun.of(postings, os.path.join(folder, name))
+                SortedRun.of(postings, os.path.join(folder, name))
 
         if hasattr(os, "fork"):
             self._writer_pid = _fork(write)
@@ -288,10 +287,10 @@ class SegmentBuilder:
                 names = sorted(set(self.text) | set(self.other))
                 for name in names:
                     if name in self.text:
-                        runs = [_SortedRun.load(os.path.join(folder, name))
+                        runs = [SortedRun.load(os.path.join(folder, name))
                                 for folder in self.runs]
                         if len(self.text[name]):
-                            runs.append(_SortedRun.of(self.text[name]))
+                            runs.append(SortedRun.of(self.text[name]))
                         self.text[name] = None
                         runs = [run for run in runs if run.per_term.size]
                         if runs:
@@ -317,12 +316,13 @@ class SegmentBuilder:
     def _write_text_field(self, fieldwriter, name: str, runs: list, compact=None) -> None:
         """A text field's postings in Whoosh's order: the terms of all runs in byte order,
         each term's postings run after run (documents ascend within a term); and, with
-        ``compact`` (a :class:`search.compact.CompactWriter`), the same postings as
+        ``compact`` (a :class:`.compact.CompactWriter`), the same postings as
         compact arrays."""
         positional = runs[0].positional
         fieldwriter.start_field(name, self.schema[name])
+        term_writer = TermWriter.of(fieldwriter)
         rows: list = []
-        merged = _Merged(runs)
+        merged = MergedRuns(runs)
         terms, per_term, term_ends = merged.terms, merged.per_term, merged.term_ends
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
 
@@ -341,8 +341,7 @@ class SegmentBuilder:
                                  deltas[np.repeat(keep, counts)] if positional else None)
                 write_postings(writer, terms[first_term:last_term],
                                per_term[first_term:last_term], docs, counts,
-                               deltas if positional else None, lengths[docs], out, INLINE_MAX,
-                               _compress)
+                               deltas if positional else None, lengths[docs], out)
                 del docs, counts, deltas
                 first_term = last_term
 
@@ -350,7 +349,7 @@ class SegmentBuilder:
         # later half of the terms; its blocks are appended after this process's half
         # and its rows moved by where they landed.
         middle = len(terms)
-        if self.split_writes and int(term_ends[-1]) >= _SPLIT_MIN_POSTINGS:
+        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
         folder = getattr(self.storage, "folder", None)
         scratch = tempfile.mkdtemp(prefix=".compact-", dir=folder) if compact else None
@@ -358,7 +357,7 @@ class SegmentBuilder:
             parts = []
             part = FieldPart(os.path.join(scratch, "first")) if compact else None
             if middle >= len(terms):
-                write_range(fieldwriter, 0, len(terms), rows, part)
+                write_range(term_writer, 0, len(terms), rows, part)
             else:
                 def later_half(writer, out):
                     later = FieldPart(os.path.join(helper.folder, "compact")) if compact \
@@ -367,10 +366,10 @@ class SegmentBuilder:
                     if later is not None:
                         later.close()
 
-                helper = _Helper(fieldwriter, later_half, folder)
+                helper = _Helper(term_writer, later_half, folder)
                 with helper:
-                    write_range(fieldwriter, 0, middle, rows, part)
-                    rows.extend(helper.join(fieldwriter._postfile))
+                    write_range(term_writer, 0, middle, rows, part)
+                    rows.extend(helper.join(term_writer.postfile))
                     if compact:
                         # moved out of the helper's folder before it is removed
                         os.rename(os.path.join(helper.folder, "compact"),
@@ -379,29 +378,29 @@ class SegmentBuilder:
             if compact:
                 part.close()
                 parts.insert(0, part.folder)
-                keys = [unpack_long(row[-12:-4])[0] for _, row in rows if row[0] == 0]
-                compact.add_field(name, keys, parts)
+                compact.add_field(name, internals.listed_offsets(rows), parts)
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
-        _add_rows(fieldwriter._tindex, rows)
+        internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
     def _write_other_field(self, fieldwriter, name: str) -> None:
         fieldobj = self.schema[name]
         fieldwriter.start_field(name, fieldobj)
+        term_writer = TermWriter.of(fieldwriter)
         rows: list = []
         terms = self.other[name]
         for term in sorted(terms):
             entries = terms[term]
             values = [v for v in entries[2::3] if v]
-            _write_term(fieldwriter, term, entries[0::3], entries[1::3], values,
-                        [0] * (len(entries) // 3), rows)
-        _add_rows(fieldwriter._tindex, rows)
+            term_writer.write(term, entries[0::3], entries[1::3], values,
+                              [0] * (len(entries) // 3), rows)
+        internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
 
-class _SortedRun:
+class SortedRun:
     """One text field's postings from one run, in term order: the terms (UTF-8, in byte
     order), the postings and positions of each term, then every posting's document and
     frequency and the position deltas, each array in term order. Held in memory (the
@@ -419,7 +418,7 @@ class _SortedRun:
         self.folder = folder
 
     @classmethod
-    def of(cls, postings: _TextPostings, folder: str | None = None) -> "_SortedRun":
+    def of(cls, postings: _TextPostings, folder: str | None = None) -> "SortedRun":
         """The postings sorted by term; with ``folder``, a run saved there, each array
         written as soon as it is made (and not kept: a run's sort temporaries are most of
         the memory of the process spilling it)."""
@@ -465,7 +464,7 @@ class _SortedRun:
         return run
 
     @classmethod
-    def load(cls, folder: str) -> "_SortedRun":
+    def load(cls, folder: str) -> "SortedRun":
         with open(os.path.join(folder, "terms"), "rb") as handle:
             terms = pickle.load(handle)
         per_term = np.fromfile(os.path.join(folder, "per_term"), dtype=np.uint32)
@@ -501,11 +500,11 @@ class _SortedRun:
         return docs, counts, deltas
 
 
-class _Merged:
+class MergedRuns:
     """The runs of one text field as one: their terms' union in byte order, and each
     term's postings run after run (``read``)."""
 
-    def __init__(self, runs: list[_SortedRun]):
+    def __init__(self, runs: list[SortedRun]):
         self.runs = runs
         if len(runs) == 1:
             self.terms = runs[0].terms
@@ -579,7 +578,7 @@ def _gather(values: np.ndarray, starts: np.ndarray, counts: np.ndarray,
     return result
 
 
-_BYTE_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.int64)
+_BYTE_LENGTHS = np.array(BYTE_LENGTHS, dtype=np.int64)
 
 
 def _quantise(lengths: np.ndarray) -> np.ndarray:
@@ -588,22 +587,6 @@ def _quantise(lengths: np.ndarray) -> np.ndarray:
     result = _BYTE_LENGTHS[codes]
     result[lengths == 0] = 0
     return result
-
-
-_INFO = W3TermInfo._struct.pack
-# The pickle protocol of posting blocks and inlined postings. Whoosh writes protocol 2,
-# which stores each position value (bytes) as a call to ``_codecs.encode`` on a str:
-# protocol 4 stores them as bytes, which makes a positional block about 40 % as large
-# once compressed and ten times faster to pickle and to unpickle. Readers take any
-# protocol (Whoosh's reader calls ``pickle.loads``).
-BLOCK_PICKLE = 4
-
-
-def _compress(data: bytes, level: int) -> bytes:
-    """zlib data that ``zlib.decompress`` reads as usual, made with a 4 KB window:
-    setting up the default 256 KB of state costs more than compressing a block."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 2)
-    return compressor.compress(data) + compressor.flush()
 
 
 def _terms_in_order(postings):
@@ -616,93 +599,6 @@ def _terms_in_order(postings):
     ranks = rank[np.frombuffer(postings.tids, dtype=np.uint32)]
     per_term = np.bincount(ranks, minlength=len(terms))
     return [term for term, _ in terms], per_term, np.argsort(ranks, kind="stable")
-
-
-def _write_term(fieldwriter, btext: bytes, docs, weights, values, lengths, rows, joined=False,
-                inline=False):
-    """One term's posting list, written as Whoosh's W3 codec writes it.
-
-    Blocks of ``blocklimit`` postings, each a pickled ``(id deltas, weights,
-    values)`` tuple behind a pickled info tuple, then the term's row in the
-    term table (appended to ``rows``, see :func:`_add_rows`), with the same
-    statistics ``W3PostingsWriter`` and ``W3TermInfo`` compute. ``joined``: the
-    values have a fixed size and a block holds them as one byte string (a field
-    without positions). ``inline``: a term of one posting keeps it in its row
-    instead (W3's inlined postings, which Whoosh reads with a ``ListMatcher``):
-    a posting block costs about a hundred bytes, most of them headers.
-    """
-    if inline and len(docs) <= INLINE_MAX and values:
-        known = [n for n in lengths if n]
-        weight_sum = 0.0 + sum(weights)
-        row = _INFO(True, weight_sum, len(docs), length_to_byte(min(known)) if known else 0,
-                    length_to_byte(max(known) if known else 0), max(0, max(weights)),
-                    docs[0], docs[-1])
-        row += pickle.dumps((tuple(docs), tuple(weights), tuple(values)), BLOCK_PICKLE)
-        rows.append((pack_ushort(fieldwriter._fieldid) + btext, row))
-        return
-    postfile = fieldwriter._postfile
-    offset = postfile.tell()
-    chunks = [WHOOSH3_HEADER_MAGIC]
-    total = len(docs)
-    limit = fieldwriter._codec._blocklimit
-    weight_sum = 0.0
-    max_weight = 0
-    min_length = None
-    max_length = 0
-    dumps = pickle.dumps
-    for begin in range(0, total, limit):
-        end = min(total, begin + limit)
-        ids = docs[begin:end]
-        block_weights = weights[begin:end]
-        first = block_weights[0]
-        if all(w == 1.0 for w in block_weights):
-            mini_weights = None
-        elif all(w == first for w in block_weights):
-            mini_weights = float(first)
-        else:
-            mini_weights = tuple(block_weights)
-        deltas = [ids[0]]
-        deltas.extend([b - a for a, b in zip(ids, ids[1:])])
-        if not values:
-            block_values = None
-        elif joined:
-            block_values = b"".join(values[begin:end])
-        else:
-            block_values = tuple(values[begin:end])
-        data = dumps((tuple(deltas), mini_weights, block_values), BLOCK_PICKLE)
-        compression = 0
-        if len(data) >= COMPRESS_MIN_BYTES:
-            compression = fieldwriter._codec._compression
-            data = _compress(data, compression)
-        known = [n for n in lengths[begin:end] if n]
-        block_min = min(known) if known else None
-        block_max = max(known) if known else 0
-        block_weight = max(0, max(block_weights))
-        info = dumps((end - begin, ids[-1], block_weight, compression,
-                      length_to_byte(block_min), length_to_byte(block_max)), 2)
-        size = len(info) + len(data)
-        chunks.append(pack_int(-size if end == total else size))
-        chunks.append(info)
-        chunks.append(data)
-        weight_sum += sum(block_weights)
-        if block_weight > max_weight:
-            max_weight = block_weight
-        if block_min is not None and (min_length is None or block_min < min_length):
-            min_length = block_min
-        if block_max > max_length:
-            max_length = block_max
-    postfile.write(b"".join(chunks))
-    row = _INFO(False, weight_sum, total, 0 if min_length is None else length_to_byte(min_length),
-                length_to_byte(max_length), max_weight, docs[0], docs[-1])
-    row += pack_long(offset) + pack_int(postfile.tell() - offset)
-    rows.append((pack_ushort(fieldwriter._fieldid) + btext, row))
-
-
-_LENGTHS = struct.Struct("!ii")
-# Terms of at most this many postings keep them in the term table (see _write_term).
-INLINE_MAX = 2
-# Below this many postings in a field, a second writing process costs more than it saves.
-_SPLIT_MIN_POSTINGS = 200_000
 
 
 def _fork(work) -> int:
@@ -744,8 +640,8 @@ class _Helper:
     """A forked process that writes some terms' postings (``work(writer, rows)``) to a
     file of its own, for :meth:`join` to append to the real postings file."""
 
-    def __init__(self, fieldwriter, work, folder: str | None = None):
-        self.fieldwriter = fieldwriter
+    def __init__(self, term_writer: TermWriter, work, folder: str | None = None):
+        self.term_writer = term_writer
         self.work = work
         self.pid = None
         # inside the new generation when there is one: removed with it if the build dies
@@ -759,7 +655,7 @@ class _Helper:
 
     def _write(self) -> None:
         with open(self.blocks, "wb") as handle:
-            writer = _FieldWriterView(self.fieldwriter, handle)
+            writer = self.term_writer.to(handle)
             out: list = []
             self.work(writer, out)
         with open(self.rows, "wb") as handle:
@@ -778,10 +674,7 @@ class _Helper:
                 postfile.write(data)
         with open(self.rows, "rb") as handle:
             rows = pickle.load(handle)
-        # a row of postings in the postings file (its first byte, "inlined", is 0)
-        # ends with their offset (8 bytes) and length (4 bytes)
-        return [(key, row[:-12] + pack_long(unpack_long(row[-12:-4])[0] + base) + row[-4:])
-                if row[0] == 0 else (key, row) for key, row in rows]
+        return internals.moved_rows(rows, base)
 
     def __exit__(self, *exc):
         _stop(self.pid)
@@ -790,41 +683,4 @@ class _Helper:
         return False
 
 
-class _FieldWriterView:
-    """What :func:`_write_term` uses of a Whoosh field writer, writing to another file."""
-
-    def __init__(self, fieldwriter, handle):
-        self._postfile = handle
-        self._codec = fieldwriter._codec
-        self._fieldid = fieldwriter._fieldid
-
-
-def _add_rows(tindex, rows) -> None:
-    """``tindex.add(key, value)`` for each row, in one write: the rows, their lengths,
-    MD5 hash buckets and key positions exactly as Whoosh's ``OrderedHashWriter`` keeps them."""
-    if not rows:
-        return
-    dbfile = tindex.dbfile
-    position = dbfile.tell()
-    buckets = tindex.buckets
-    append_position = tindex.index.append
-    pack = _LENGTHS.pack
-    last = tindex.lastkey
-    chunks = []
-    for key, value in rows:
-        if key <= last:
-            raise ValueError(f"Keys must increase: {last!r}..{key!r}")
-        append_position(position)
-        # whoosh.filedb.filetables.md5_hash: the low 32 bits of the key's MD5
-        digest = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
-        buckets[digest & 255].append((digest, position))
-        chunks.append(pack(len(key), len(value)))
-        chunks.append(key)
-        chunks.append(value)
-        position += 8 + len(key) + len(value)
-        last = key
-    dbfile.write(b"".join(chunks))
-    tindex.lastkey = last
-
-
-__all__ = ["SegmentBuilder", "W3TermInfo"]
+__all__ = ["SegmentBuilder"]

@@ -344,6 +344,55 @@ class XapianSession:
 
         return self.call(work)
 
+    def _restricted(self, compiled, filters: dict) -> xapian.Query:
+        query = compiled.query if compiled is not None else xapian.Query.MatchAll
+        restriction = filter_query(**filters)
+        if restriction is not None:
+            query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
+        return query
+
+    def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
+        """Counted with a ``ValueCountMatchSpy`` on the day slot in one unranked pass
+        (each shard counts its own matches and sends the counts, not the documents). A
+        cluster built before articles had that slot is counted on the full date key."""
+        query = self._restricted(compiled, filters)
+
+        def work(db, live):
+            enquire = xapian.Enquire(db)
+            enquire.set_weighting_scheme(xapian.BoolWeight())
+            enquire.set_query(query)
+            days_held = db.get_value_freq(xd.SLOT_DAY) >= db.get_value_freq(xd.SLOT_DATE)
+            spy = xapian.ValueCountMatchSpy(xd.SLOT_DAY if days_held else xd.SLOT_DATE)
+            enquire.add_matchspy(spy)
+            enquire.get_mset(0, 0, max(1, db.get_doccount()))
+            days: dict[int, int] = {}
+            for item in spy.values():
+                day = int(item.term[:8] or 0)
+                if day:
+                    days[day] = days.get(day, 0) + item.termfreq
+            return days
+
+        return self.call(work)
+
+    def stream(self, compiled, *, filters: dict, sort: str, batch: int):
+        """Page after page of the ranked matches (each page a fresh match on the shards
+        as they are then; a commit between two pages may shift the rows)."""
+        query = self._restricted(compiled, filters)
+        batch = max(1, batch)
+        start = 0
+        while True:
+            def work(db, live, start=start):
+                mset = self._enquire(db, query, sort).get_mset(start, batch)
+                if start == 0:
+                    mset.fetch()  # see run(): not past the first page over remote shards
+                return [(xd.stored_of(m.document), m.weight) for m in mset]
+            items = self.call(work)
+            if items:
+                yield items
+            if len(items) < batch:
+                return
+            start += len(items)
+
     def _enquire(self, db, query, sort) -> xapian.Enquire:
         enquire = xapian.Enquire(db)
         enquire.set_weighting_scheme(weighting(self.settings))

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 import xapian
 
+from ... import facets
 from ... import query as q
-from ...analysis import chain_for, normalise_query_text, query_terms
-from ...query.planning import Planner, date_keys, filter_span, tokens
+from ...analysis import query_terms
+from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
 from . import document as xd
 
 
@@ -360,17 +361,12 @@ class Compiler(Planner):
         return xapian.Query(xapian.Query.OP_OR, clauses)
 
     def _phrase(self, node: q.Phrase):
-        variants = set()
-        text = normalise_query_text(node.text)
-        for lang in self.langs:
-            terms = tuple(chain_for(lang).terms(text))
-            if terms:
-                variants.add(terms)
+        variants = phrase_variants(node.text, self.langs)
         if not variants:
             return None
         clauses = []
         for field in self.fields(node.field):
-            for terms in sorted(variants):
+            for terms in variants:
                 parts = [self.term(field, t) for t in terms]
                 if any(p is None for p in parts):
                     continue
@@ -446,11 +442,13 @@ class Compiler(Planner):
 
 
 def filter_query(*, lang=None, source=None, category=None, date_from=None, date_to=None):
-    """The boolean restriction of the search parameters, or ``None``."""
+    """The boolean restriction of the search parameters, or ``None``; each of ``lang``,
+    ``source`` and ``category`` is one value or several, OR-ed."""
     parts = []
-    for field, value in (("lang", lang), ("source", source), ("category", category)):
-        if value:
-            parts.append(xapian.Query(xd.filter_term(field, value)))
+    for field, chosen in (("lang", lang), ("source", source), ("category", category)):
+        terms = [xapian.Query(xd.filter_term(field, value)) for value in facets.values(chosen)]
+        if terms:
+            parts.append(terms[0] if len(terms) == 1 else xapian.Query(xapian.Query.OP_OR, terms))
     if date_from or date_to:
         low, high = filter_span(date_from, date_to)
         low = max(low, "00000000000001")
