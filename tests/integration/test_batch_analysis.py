@@ -130,3 +130,42 @@ def test_grouped_positions_belong_to_their_terms():
             assert positions == sorted(positions)
             assert all(terms[p] == term for p in positions)
             at += count
+
+
+def test_xapian_documents_from_a_batch_hold_each_articles_chain_terms():
+    """A Xapian shard builds each document from the batch: every term with the
+    positions, weight (wdf) and combined-field weight the article's own chain
+    terms give."""
+    from search.backends.xapian import document as xd
+    from search.ingest.corpus import Article
+
+    articles = _articles()[:80]
+    batch = BatchAnalyser().analyse(articles)
+    normalisation = {"averages": {"title": 9.0, "text": 310.0, "parts": 40.0}, "b": 0.75,
+                     "boosts": {"title": 2.0, "text": 1.0, "parts": 0.5}}
+    averages, b, boosts = normalisation["averages"], 0.75, normalisation["boosts"]
+    for number, (lang, title, text) in enumerate(articles):
+        article = Article(id=f"a{number}", title=title, text=text)
+        doc = xd.build_document(article, lang, "digest", normalisation, batch.grouped(number))
+        got = {t.term.decode("utf-8", "surrogatepass"): (t.wdf, list(t.positer))
+               for t in doc.termlist()}
+        chain = chain_for(lang)
+        fields = {"title": chain.terms(title), "text": chain.terms(text)}
+        fields["parts"] = chain.compound_parts(fields["title"] + fields["text"])
+        expected: dict = {}
+        combined: Counter = Counter()
+        for field, prefix in xd.FIELD_PREFIXES.items():
+            terms = fields[field]
+            norm = xd.length_norm(len(terms), averages[field], b)
+            for term, tf in Counter(terms).items():
+                positions = [p + 1 for p, t in enumerate(terms) if t == term] \
+                    if field != "parts" else []
+                if len((prefix + term).encode("utf-8", "surrogatepass")) <= xd.MAX_TERM_BYTES:
+                    expected[prefix + term] = (xd.scaled_wdf(tf, len(terms), averages[field], b),
+                                               positions)
+                combined[term] += boosts[field] * tf / norm
+        for term, weight in combined.items():
+            if len((xd.COMBINED + term).encode("utf-8", "surrogatepass")) <= xd.MAX_TERM_BYTES:
+                expected[xd.COMBINED + term] = (max(1, round(xd.WDF_SCALE * weight)), [])
+        weighted = {term: value for term, value in got.items() if value[0] > 0}
+        assert weighted == expected, (number, title)
