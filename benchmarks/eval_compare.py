@@ -6,10 +6,17 @@ Engines:
   chain, compound parts, AND with the ranked-OR "any" mode);
 - ``ours-no-parts``: the same index searched without the compound parts;
 - ``ours-and``: the same, strict AND only (no any mode);
-- ``ours-stems``: the same without the preference for words as typed
-  (``exact_form_boost=0``, see ``search/exactness.py``);
+- ``ours-stems``: the same without re-ranking the first hits (BM25F alone,
+  ``rerank_depth=0``, see ``search/ranking/rerank.py``);
+- ``ours-typed``: the re-ranking by words as typed alone (the other feature
+  weights 0);
+- ``ours-xapian``: our engine on the Xapian backend (a one-shard cluster of the
+  same articles, built into the cache);
 - ``plain``: BM25 without stemming (Whoosh, lowercase words, German stopwords);
-- ``stock``: stock Whoosh ``LanguageAnalyzer("de")`` (classic Snowball German).
+- ``stock``: stock Whoosh ``LanguageAnalyzer("de")`` (classic Snowball German);
+- ``fts5-and``: SQLite FTS5 (the ``unicode61`` tokenizer: lowercase, diacritics
+  removed, no stemming, no stopwords), every word required, ranked by its
+  ``bm25()`` with the title weighted 2.5 — the anchor to beat on words as typed.
 
 The baselines search title (boost 2.5, as ours) and text with Whoosh's
 query parser in OR mode (their best on XQuAD: in AND mode most long questions
@@ -25,7 +32,8 @@ known-item sets of ``eval_known_items.py`` over all FANG-COVID articles
 the index format: queries alone never need a new index).
 
     python benchmarks/eval_compare.py --cache /work/cache/eval [--sets xquad,exact,inflected,umlaut]
-        [--engines ours,ours-no-parts,ours-and,ours-stems,plain,stock,plain-and,stock-and]
+        [--engines ours,ours-no-parts,ours-and,ours-stems,ours-typed,ours-xapian,plain,stock,
+                   plain-and,stock-and,fts5-and]
         [--known-count 1000] [--json OUT]
 """
 
@@ -34,6 +42,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -51,9 +61,11 @@ from search.evaluation import Query, Ranking, read_qrels, read_queries, score  #
 
 HERE = Path(__file__).resolve().parent
 CORPORA = HERE.parents[1] / "shared" / "corpora"
-ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "plain", "stock", "plain-and", "stock-and")
+ENGINES = ("ours", "ours-no-parts", "ours-and", "ours-stems", "ours-typed", "ours-xapian", "plain",
+           "stock", "plain-and", "stock-and", "fts5-and")
 SETS = ("xquad", "exact", "inflected", "umlaut")
 TITLE_BOOST = 2.5
+FTS_WORD = re.compile(r"[^\W_]+")
 
 
 # -- baselines -----------------------------------------------------------------
@@ -107,12 +119,56 @@ class Baseline:
         self.index.close()
 
 
+def build_fts5(paths, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    db = sqlite3.connect(partial)
+    db.execute("CREATE VIRTUAL TABLE articles USING fts5(id UNINDEXED, title, text)")
+    settings = Settings()
+    rows = ((article.id, article.title, article.text)
+            for path in find_files(paths) if isinstance(path, Path)
+            for article in read_file(path, settings) if hasattr(article, "text"))
+    db.executemany("INSERT INTO articles VALUES (?, ?, ?)", rows)
+    db.commit()
+    db.close()
+    partial.replace(target)
+
+
+class Fts5:
+    """SQLite FTS5 with every word of the query required (each word a quoted string)."""
+
+    mode = "all"
+
+    def __init__(self, target: Path):
+        self.db = sqlite3.connect(target)
+
+    def rank(self, query: Query, depth: int) -> Ranking:
+        started = time.perf_counter()
+        words = FTS_WORD.findall(query.text)
+        ids, scores, total = [], [], 0
+        if words:
+            match = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+            found = self.db.execute(
+                f"SELECT id, bm25(articles, 0.0, {TITLE_BOOST}, 1.0) AS s FROM articles "
+                "WHERE articles MATCH ? ORDER BY s LIMIT ?", (match, depth)).fetchall()
+            ids = [row[0] for row in found]
+            scores = [-row[1] for row in found]
+            total = self.db.execute("SELECT count(*) FROM articles WHERE articles MATCH ?",
+                                    (match,)).fetchone()[0]
+        took = (time.perf_counter() - started) * 1000
+        return Ranking(query, ids, scores, total, self.mode, took)
+
+    def close(self):
+        self.db.close()
+
+
 class Ours:
     def __init__(self, folder: Path, **changes):
         self.engine = Engine(Settings(index_dir=folder, **changes))
 
     def rank(self, query: Query, depth: int) -> Ranking:
-        result = self.engine.search(query.text, page=1, per_page=depth)
+        result = self.engine.search(query.text, page=1, per_page=depth, collapse=False)
         return Ranking(query, [h["id"] for h in result.hits],
                        [h["score"] or 0.0 for h in result.hits], result.total, result.mode,
                        result.took_ms)
@@ -125,8 +181,21 @@ class Ours:
 
 
 def ensure_index(engine: str, corpus_name: str, paths, cache: Path) -> Path:
+    if engine == "ours-xapian":
+        folder = cache / f"ours-xapian-{corpus_name}"
+        if not (folder / "DONE").exists():
+            print(f"building our Xapian cluster of {corpus_name} in {folder} …", flush=True)
+            index_paths(paths, Settings(index_dir=folder, shards=1), rebuild=True)
+            (folder / "DONE").write_text("built")
+        return folder
     kind = "ours" if engine.startswith("ours") else engine.removesuffix("-and")
     folder = cache / f"{kind}-{corpus_name}"
+    if kind == "fts5":
+        target = cache / f"fts5-{corpus_name}.sqlite"
+        if not target.exists():
+            print(f"building the SQLite FTS5 index of {corpus_name} in {target} …", flush=True)
+            build_fts5(paths, target)
+        return target
     if kind == "ours":
         if not (folder / "CURRENT").exists():
             print(f"building our index of {corpus_name} in {folder} …", flush=True)
@@ -144,8 +213,14 @@ def open_engine(engine: str, folder: Path):
         return Ours(folder, parts_boost=0.0)
     if engine == "ours-and":
         return Ours(folder, any_mode_min_terms=10_000)
-    if engine == "ours-stems":
-        return Ours(folder, exact_form_boost=0.0)
+    if engine == "ours-stems":  # BM25F alone: no re-ranking of the first hits
+        return Ours(folder, rerank_depth=0)
+    if engine == "ours-typed":  # the re-ranking by words as typed alone
+        return Ours(folder, rank_window_weight=0.0, rank_pairs_weight=0.0, rank_title_weight=0.0)
+    if engine == "ours-xapian":
+        return Ours(folder)
+    if engine == "fts5-and":
+        return Fts5(folder)
     if engine.endswith("-and"):
         return Baseline(engine.removesuffix("-and"), folder, group=AndGroup)
     return Baseline(engine, folder)

@@ -1,4 +1,4 @@
-"""Known-item queries from FANG-COVID: a few distinctive words of an article find that article.
+"""Known-item queries from FANG-COVID: three words of an article a reader remembers find it.
 
 For a fixed random sample of articles (seed 20240601), three words are drawn
 from the article's text and become three query sets that expect the same
@@ -13,14 +13,19 @@ article:
   (every query holds at least one such word).
 
 A word is a candidate when it has 5+ letters, is no stopword and appears in
-2 to 300 articles. The three words must be distinctive *together*: no other
-article (title or text) holds all three in any of their forms (the word, its
-inflections as defined here, its ``ae``/``oe``/``ue``/``ss`` spelling). Without
-that rule an item can have several right answers: FANG holds the same story
-from several sources and updated versions of one article, and three words
-of one of them often occur in the others too; no ranking can tell which one
-was meant. Up to 20 draws per article (same seed) look for such words; an
-article without them (typically one with a near-duplicate) is passed over.
+2 to 300 articles. The words are drawn once per article, whatever else the
+corpus holds: other articles may hold the same words, in the same or other
+forms (another outlet's story of the same day, a longer article on the same
+subject), as they do for a reader who remembers an article. Those are the
+hard cases, and they stay.
+
+An article is passed over only when it has a near-identical copy: the same
+text from another outlet, or an update of it, where no ranking can tell
+which one was meant. Two articles are copies when their 5-word shingles
+overlap by a Jaccard index of 0.5 or more, or 80 % of the smaller one's
+shingles are in the larger (measured exactly, in one pass over the corpus).
+Articles are drawn in a fixed random order (seed 20240601) until ``--count``
+items are found.
 
 The endings swapped for ``inflected`` keep a word a form of itself:
 ``er``/``ern`` only among themselves and adjective endings (``Politiker`` never
@@ -56,7 +61,12 @@ SEED = 20240601
 WORDS_PER_QUERY = 3
 MIN_CHARS = 5
 MIN_DF, MAX_DF = 2, 300
-DRAWS_PER_ARTICLE = 20
+# Two articles are near-identical copies (the same text from another outlet, or an update)
+# when their 5-word shingles overlap this much: Jaccard, or the share of the smaller
+# article's shingles found in the larger.
+SHINGLE_WORDS = 5
+COPY_JACCARD = 0.5
+COPY_CONTAINMENT = 0.8
 # Inflectional endings of German nouns, adjectives and verbs that are swapped
 # for one another (see the rules in _allowed).
 ENDINGS = ("", "e", "en", "em", "er", "es", "n", "s", "ern", "ens", "st", "t", "et", "te", "ten")
@@ -115,55 +125,53 @@ def with_case(form: str, like: str) -> str:
     return form[:1].upper() + form[1:] if like[:1].isupper() else form
 
 
-class Holders:
-    """Which articles hold a word in any of its forms (lowercase words of title and text)."""
+def shingles(words, size: int = SHINGLE_WORDS) -> set[int]:
+    """The hashed ``size``-word shingles of a list of lowercase words."""
+    if len(words) < size:
+        return {hash(tuple(words))} if words else set()
+    return {hash(tuple(words[i:i + size])) for i in range(len(words) - size + 1)}
 
-    def __init__(self):
-        self.postings: dict[str, list[int]] = {}
-        self.df: Counter = Counter()
 
-    def add(self, number: int, words) -> None:
-        postings = self.postings
-        for word in words:
-            postings.setdefault(word, []).append(number)
+def near_copies(targets: dict[int, set[int]], documents) -> dict[int, list[tuple[int, float, float]]]:
+    """For each target (number -> its shingles), the other articles that are near-identical
+    copies of it: ``(number, jaccard, containment of the smaller in the larger)``.
 
-    def finish(self) -> None:
-        self.df = Counter({word: len(docs) for word, docs in self.postings.items()})
-
-    def family(self, word: str) -> set[str]:
-        forms = {word, *inflections(word, self.df, min_count=1)}
-        return forms | {spelled_out(f) for f in forms}
-
-    def holding(self, word: str) -> set[int]:
-        docs: set[int] = set()
-        for form in self.family(word):
-            docs.update(self.postings.get(form, ()))
-        return docs
-
-    def only(self, number: int, words) -> bool:
-        """True when no article but ``number`` holds every one of ``words`` in some form."""
-        together = None
-        for holders in sorted((self.holding(w) for w in words), key=len):
-            together = holders if together is None else together & holders
-            if together <= {number}:
-                return True
-        return together <= {number}
+    Exact, in one pass over the corpus: every shingle of a target points to that target,
+    and each article counts the shingles it shares with each target.
+    """
+    owners: dict[int, list[int]] = {}
+    for number, grams in targets.items():
+        for gram in grams:
+            owners.setdefault(gram, []).append(number)
+    found: dict[int, list] = {number: [] for number in targets}
+    for number, words in enumerate(documents):
+        grams = shingles(words)
+        shared: Counter = Counter()
+        for gram in grams:
+            hit = owners.get(gram)
+            if hit:
+                shared.update(hit)
+        for target, common in shared.items():
+            if target == number:
+                continue
+            size = len(targets[target])
+            jaccard = common / (size + len(grams) - common)
+            containment = common / max(1, min(size, len(grams)))
+            if jaccard >= COPY_JACCARD or containment >= COPY_CONTAINMENT:
+                found[target].append((number, round(jaccard, 3), round(containment, 3)))
+    return found
 
 
 def generate(corpus: Path, count: int, seed: int, stats: dict | None = None):
     """``(items, number of articles)``; ``stats`` (when given) receives how many sampled
-    articles were passed over for want of candidates or of distinctive words."""
+    articles were passed over for want of candidates and for having a near-identical copy."""
     stop = set(stoplists["de"])
     stop |= {spelled_out(w) for w in stop}
     documents = []
-    holders = Holders()
-    for number, (doc_id, title, text) in enumerate(read_articles(corpus)):
-        words = WORD.findall(text)
-        holders.add(number, {w.lower() for w in words} | {w.lower() for w in WORD.findall(title)})
-        documents.append((doc_id, words))
+    for doc_id, title, text in read_articles(corpus):
+        documents.append((doc_id, WORD.findall(text)))
     if not documents:
         raise SystemExit(f"no FANG articles under {corpus}")
-    holders.finish()
     # Document frequency in the text (as the candidates are drawn from the text).
     df: Counter = Counter()
     for _, words in documents:
@@ -171,10 +179,12 @@ def generate(corpus: Path, count: int, seed: int, stats: dict | None = None):
     rng = random.Random(seed)
     order = list(range(len(documents)))
     rng.shuffle(order)
-    items = []
-    few_words = not_distinctive = 0
+    drawn = []
+    few_words = 0
+    # Twice as many draws as items wanted: those whose article has a near-identical copy
+    # are passed over afterwards, in the same order.
     for index in order:
-        if len(items) >= count:
+        if len(drawn) >= 2 * count:
             break
         doc_id, words = documents[index]
         first_form = {}
@@ -188,20 +198,24 @@ def generate(corpus: Path, count: int, seed: int, stats: dict | None = None):
         if len(candidates) < WORDS_PER_QUERY or not with_umlaut:
             few_words += 1
             continue
-        for _ in range(DRAWS_PER_ARTICLE):
-            first = rng.choice(sorted(with_umlaut))
-            rest = rng.sample(sorted(set(candidates) - {first}), WORDS_PER_QUERY - 1)
-            if holders.only(index, [first, *rest]):
-                break
-        else:
-            not_distinctive += 1
-            continue
+        first = rng.choice(sorted(with_umlaut))
+        rest = rng.sample(sorted(set(candidates) - {first}), WORDS_PER_QUERY - 1)
         chosen = [w for w in first_form if w in {first, *rest}]  # text order
         exact = [first_form[w] for w in chosen]
         inflected = [with_case(inflections(w, df)[0], first_form[w]) for w in chosen]
+        drawn.append((index, doc_id, exact, inflected))
+    lowered = [[w.lower() for w in words] for _, words in documents]
+    copies = near_copies({index: shingles(lowered[index]) for index, *_ in drawn}, lowered)
+    items, with_copy = [], 0
+    for index, doc_id, exact, inflected in drawn:
+        if len(items) >= count:
+            break
+        if copies[index]:
+            with_copy += 1
+            continue
         items.append((doc_id, exact, inflected))
     if stats is not None:
-        stats.update(few_words=few_words, not_distinctive=not_distinctive)
+        stats.update(few_words=few_words, near_copy=with_copy)
     return items, len(documents)
 
 
@@ -236,7 +250,7 @@ def main(argv=None) -> int:
     write(items, args.out)
     print(f"{len(items)} known items from {total} articles (seed {args.seed}) → {args.out}; "
           f"sampled articles passed over: {stats['few_words']} without three candidate words "
-          f"(one with an umlaut), {stats['not_distinctive']} without three distinctive together")
+          f"(one with an umlaut), {stats['near_copy']} with a near-identical copy")
     return 0
 
 

@@ -86,7 +86,7 @@ def ensure_index(corpus: Path, index_dir: Path, expected: int | None) -> None:
         return
     print(f"index: building {index_dir} from {corpus} (several minutes) …", flush=True)
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "cli", "index", str(corpus), "--index",
+    result = subprocess.run([sys.executable, "-m", "web", "index", str(corpus), "--index",
                              str(index_dir), "--rebuild", "--quiet"], cwd=REPO)
     if result.returncode != 0:
         sys.exit(f"error: 'newssearch index' failed with exit code {result.returncode}")
@@ -152,7 +152,7 @@ def request_mix(corpus: Path, seed: int, size: int = 2000) -> list[str]:
 class Server:
     def __init__(self, index_dir: Path, threads: int):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--index", str(index_dir), "--host",
+            [sys.executable, "-m", "web", "serve", "--index", str(index_dir), "--host",
              "127.0.0.1", "--port", "0", "--threads", str(threads)],
             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.port = None

@@ -40,7 +40,7 @@ from .evaluation import (EvaluationInputError, evaluate, format_report, read_qre
 from .indexing import IndexReport, InvalidSetting, index_paths
 from .kwic import SORTS as KWIC_SORTS
 from .ingest import Article, Problem
-from .processes import end_with_parent
+from .processes import end_with_parent, run_in_group
 from .results import SearchResult
 from .settings import Settings
 from .storage import IndexBusy, IndexMissing
@@ -52,5 +52,5 @@ __all__ = [
     "EvaluationInputError", "Export", "IndexBusy", "IndexMissing", "IndexReport",
     "InvalidParameter", "InvalidSetting", "KWIC_SORTS", "Problem", "SearchResult", "Settings",
     "TREND_INTERVALS", "end_with_parent", "evaluate", "format_report", "index_paths",
-    "read_qrels", "read_queries", "shard_tools", "trends_csv", "write_run",
+    "read_qrels", "read_queries", "run_in_group", "shard_tools", "trends_csv", "write_run",
 ]

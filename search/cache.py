@@ -20,6 +20,10 @@ same segment, and no other). Each is sized by a field of
 shape); :func:`configure` sets those sizes from the settings of an engine
 opening an index (:func:`search.backends.open_backend` calls it), so the
 engine that opened last decides, and until then they have their defaults.
+
+Over all caches, the process keeps a memory budget measured by the process itself
+(:mod:`search.memory`): when it is over, every cache sheds its least recently used
+entries (:func:`shrink_all`) and keeps a lower cap until memory is plentiful again.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
+from . import memory
 from .settings import Settings
 
 
@@ -53,6 +58,7 @@ class BoundedCache:
         self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
         self._lock = lock if lock is not None else threading.Lock()
         self.total = 0  # sum of the sizes of the values held
+        self.cap: float | None = None  # a lower bound than limit, under memory pressure
         _CACHES.add(self)
 
     def get(self, key: Hashable, default=None):
@@ -84,6 +90,7 @@ class BoundedCache:
             self._entries[key] = (value, size)
             self.total += size
             self._evict()
+        memory.note()
         return value
 
     def clear(self) -> None:
@@ -97,10 +104,30 @@ class BoundedCache:
             self.limit = limit
             self._evict()
 
+    def shrink(self, share: float) -> int:
+        """Evict the least recently used entries down to ``share`` of the total held,
+        and keep that as the cap; answers the total left."""
+        with self._lock:
+            bound = self.total * share
+            while self.total > bound and self._entries:
+                _, (_, old_size) = self._entries.popitem(last=False)
+                self.total -= old_size
+            self.cap = bound
+            return self.total
+
+    def relax(self, growth: float) -> None:
+        """Let the cap grow by ``growth`` (none once it reaches the limit)."""
+        with self._lock:
+            if self.cap is not None:
+                self.cap = max(self.cap, 1.0) * growth
+                if self.cap >= self.limit:
+                    self.cap = None
+
     def _evict(self) -> None:
-        """Drop the least recently used entries while the total is over the limit, the
-        newest kept (called under the lock)."""
-        while self.total > self.limit and len(self._entries) > 1:
+        """Drop the least recently used entries while the total is over the limit (or
+        the cap), the newest kept (called under the lock)."""
+        bound = self.limit if self.cap is None else min(self.limit, self.cap)
+        while self.total > bound and len(self._entries) > 1:
             _, (_, old_size) = self._entries.popitem(last=False)
             self.total -= old_size
 
@@ -128,8 +155,10 @@ _configure_lock = threading.Lock()
 
 def configure(settings: Settings) -> None:
     """Size every process-wide cache by ``settings`` (the fields of the group ``caches``):
-    caches over their new size drop their least recently used entries at once."""
+    caches over their new size drop their least recently used entries at once. The
+    process's memory budget is taken from them too (:func:`search.memory.configure`)."""
     global _settings
+    memory.configure(settings)
     with _configure_lock:
         _settings = settings
         for cache in list(_CACHES):
@@ -152,6 +181,32 @@ def on_clear(clear: Callable[[], None]) -> Callable[[], None]:
     """Registers ``clear`` (a function emptying a cache of its own) with :func:`clear_all`."""
     _CLEARERS.append(clear)
     return clear
+
+
+_RELIEVERS: list[Callable[[], None]] = []
+
+
+def on_pressure(relieve: Callable[[], None]) -> Callable[[], None]:
+    """Registers ``relieve`` (a function emptying a cache kept otherwise than in a
+    :class:`BoundedCache`, such as a dict of stems) with :func:`shrink_all`."""
+    _RELIEVERS.append(relieve)
+    return relieve
+
+
+def shrink_all(share: float) -> int:
+    """Every cache sheds down to ``share`` of what it holds (:meth:`BoundedCache.shrink`)
+    and the caches registered with :func:`on_pressure` are emptied; answers the sum of
+    what the bounded caches hold after."""
+    held = sum(cache.shrink(share) for cache in list(_CACHES))
+    for relieve in _RELIEVERS:
+        relieve()
+    return held
+
+
+def relax_all(growth: float) -> None:
+    """Every cache's cap grows by ``growth`` (:meth:`BoundedCache.relax`)."""
+    for cache in list(_CACHES):
+        cache.relax(growth)
 
 
 def clear_all() -> None:

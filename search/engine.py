@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 import time
 from contextlib import contextmanager
 from collections.abc import Sequence
@@ -13,12 +14,13 @@ from . import facets as facet_rules
 from . import kwic as kwic_rules
 from . import query as q
 from . import trends as trend_rules
-from .analysis import chain_for, query_terms
+from .analysis import chain_for, query_terms, stopword_langs
 from .backends import open_backend
 from .export import Export, row_of
-from .ranking.exactness import prefer_exact, query_forms
+from .ranking.rerank import rerank as rerank_hits, weights_of
 from .highlight import highlight_paragraphs, snippet
-from .results import SearchResult, article_dict, hit_dict
+from .compare import word_diff
+from .results import SearchResult, article_dict, hit_dict, version_dict
 from .settings import Settings
 from .storage import IndexMissing
 
@@ -136,12 +138,17 @@ class Engine:
     def search(self, query: str, page: int = 1, per_page: int | None = None,
                sort: str = "relevance", lang: Filter = None, source: Filter = None,
                category: Filter = None, date_from: str | None = None,
-               date_to: str | None = None, *, suggest: bool = True) -> SearchResult:
+               date_to: str | None = None, *, suggest: bool = True,
+               collapse: bool | None = None) -> SearchResult:
         """Search the index. Never raises on the query text itself.
 
         ``lang``, ``source`` and ``category`` take one value or several: several
         values of one filter are OR-ed, the filters AND-ed, and each facet is
         counted without its own filter (:mod:`search.facets`).
+
+        With ``collapse`` (default: the setting ``collapse_duplicates``) the best-ranked
+        article of each near-duplicate cluster stands for the others, which its hit
+        lists (:mod:`search.duplicates`); totals and facets count articles either way.
 
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
@@ -149,15 +156,17 @@ class Engine:
         started = time.perf_counter()
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
+        collapse = self.settings.collapse_duplicates if collapse is None else bool(collapse)
         lang, source, category = self._filter_values(lang, source, category)
         text, cleaned, tree = self._read_query(query)
-        result = SearchResult(query=text, page=page, per_page=per_page)
+        result = SearchResult(query=text, page=page, per_page=per_page, collapse=collapse)
         with self.session() as session:
             if tree is None:
                 result.reason = "empty query"
             else:
-                self._run(session, tree, result, sort=sort, lang=lang, source=source,
-                          category=category, date_from=date_from, date_to=date_to)
+                self._run(session, tree, result, sort=sort, collapse=collapse, lang=lang,
+                          source=source, category=category, date_from=date_from,
+                          date_to=date_to)
                 if suggest and result.reason is None:
                     result.suggestion = self._suggestion(
                         session, cleaned, tree, result.total,
@@ -182,9 +191,12 @@ class Engine:
         """``(text, cleaned, tree)`` of a query: the text as echoed (lone surrogates, the
         undecodable bytes of a command line, are no text and no valid JSON: they are
         echoed and searched as U+FFFD), what is searched of it, and its tree (``None``
-        when there is nothing to search for)."""
-        text = _SURROGATE.sub("\ufffd", query) if isinstance(query, str) else ""
-        cleaned = _CONTROL.sub(" ", text)[: self.settings.max_query_chars].strip()
+        when there is nothing to search for). Only the first ``max_query_chars``
+        characters are searched, and only they are echoed (no response repeats more of a
+        query than was searched)."""
+        text = query[: self.settings.max_query_chars] if isinstance(query, str) else ""
+        text = _SURROGATE.sub("\ufffd", text)
+        cleaned = _CONTROL.sub(" ", text).strip()
         return text, cleaned, q.parse(cleaned) if cleaned else None
 
     def _widens(self, tree, total: int) -> bool:
@@ -196,33 +208,40 @@ class Engine:
                 and len(q.words_of(tree)) >= self.settings.any_mode_min_terms)
 
     def _reranks(self, tree, sort: str) -> bool:
-        """Whether the first hits are re-ranked by the words they hold as typed."""
-        return (sort == "relevance" and self.settings.exact_form_boost > 0
-                and q.is_plain_conjunction(tree))
+        """Whether the first hits are re-ranked by what they hold of the query
+        (:mod:`search.ranking.rerank`)."""
+        return (sort == "relevance" and self.settings.rerank_depth > 0
+                and any(weights_of(self.settings)) and q.is_plain_conjunction(tree))
 
-    def _run(self, session, tree, result, *, sort, **filters):
+    def _run(self, session, tree, result, *, sort, collapse=False, **filters):
         compiled = session.compile(tree)
         if compiled is None:
             result.reason = "the query holds only stopwords or no searchable words"
             return
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
-        # Plain words by relevance: the first hits are re-ranked by the words they hold
-        # as typed (search.ranking.exactness), so they are fetched from the first one on.
-        depth = self.settings.exact_form_depth
+        # Plain words by relevance: the first hits are re-ranked by what they hold of the
+        # query (search.ranking.rerank), so they are fetched from the first one on.
+        depth = self.settings.rerank_depth
         rerank = self._reranks(tree, sort) and start < depth
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
-        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort)
+        hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort,
+                           collapse=collapse)
         # Fewer hits than a page of the default size: the ranked OR instead.
         if self._widens(tree, hits.total):
             loose = session.any_of(tree)
             if loose is not None:
                 hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
-                                   sort=sort)
+                                   sort=sort, collapse=collapse)
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
+        if not hits.total and _only_stopwords(tree, session.langs):
+            # Each word is dropped by some language of the index, and the languages
+            # that keep one have no article holding them all.
+            result.reason = "the query holds only stopwords or no searchable words"
         result.facets = dict(hits.facets)
+        result.stories = hits.stories if collapse else None
         # Each filtered facet counted over the other filters only (multi-select).
         for name in facet_rules.filtered_facets(filters):
             others = session.run(compiled, filters=facet_rules.without_own(filters, name),
@@ -230,18 +249,17 @@ class Engine:
             result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
-            items = prefer_exact(items, self._typed_forms(session, tree),
-                                 self.settings.exact_form_boost, depth)[start:limit]
+            items = rerank_hits(items, self._typed_words(session, tree), self.settings)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
-            result.hits.append(self._hit(stored, score, terms))
+            result.hits.append(self._hit(stored, score, terms, hits.folded.get(stored["id"])))
 
     @staticmethod
-    def _typed_forms(session, tree) -> frozenset:
-        words = [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
-        return query_forms(words)
+    def _typed_words(session, tree) -> list[str]:
+        """The query's words that some language of the index searches, as typed."""
+        return [w.text for w in q.words_of(tree) if query_terms(w.text, session.langs)]
 
-    def _hit(self, stored: dict, score, terms) -> dict:
+    def _hit(self, stored: dict, score, terms, folded=None) -> dict:
         chain = chain_for(stored.get("lang"))
         settings = self.settings
         html, plain = snippet(stored.get("text", ""), terms, chain,
@@ -249,11 +267,19 @@ class Engine:
                               chars=settings.snippet_chars,
                               scan_chars=settings.snippet_scan_chars,
                               fast=settings.fast_snippets)
-        return hit_dict(stored, score, html, plain)
+        return hit_dict(stored, score, html, plain, folded)
 
     def _suggestion(self, session, text, tree, total, filters):
-        if total >= self.settings.suggest_below_hits:
+        """A corrected query ("Meinten Sie"): below ``suggest_below_hits`` hits, one that
+        finds more; below ``suggest_more_below_hits``, one that finds
+        ``suggest_more_factor`` times as many (``Merkl Lockdown``: 3 hits, ``Merkel
+        Lockdown``: hundreds). Only words found in few articles are looked up then, so
+        the work stays bounded: one vocabulary look-up per rare word, one search."""
+        settings = self.settings
+        if total >= max(settings.suggest_below_hits, settings.suggest_more_below_hits):
             return None
+        some_hits = total >= settings.suggest_below_hits
+        max_own = settings.suggest_rare_word_count if some_hits else None
         corrected = text
         changed = False
         for word in q.words_of(tree):
@@ -261,7 +287,7 @@ class Engine:
                 continue
             better = session.vocabulary.correct(
                 word.text, max_edits=self.settings.suggest_max_edits,
-                min_count=self.settings.suggest_min_word_count)
+                min_count=self.settings.suggest_min_word_count, max_own=max_own)
             if better:
                 if word.text[:1].isupper():
                     better = better[:1].upper() + better[1:]
@@ -271,14 +297,68 @@ class Engine:
             return None
         candidate = SearchResult(query=corrected, page=1, per_page=1)
         self._run(session, q.parse(corrected), candidate, sort="relevance", **filters)
-        if candidate.total <= total:
+        needed = total * settings.suggest_more_factor if some_hits else total
+        if candidate.total <= needed:
             return None
         return {"query": corrected, "total": candidate.total}
+
+    # -- health ------------------------------------------------------------
+
+    def health(self) -> dict:
+        """Whether the index answers: ``{"status": "ok"}``, or ``{"status": "failing",
+        "reason": ...}`` (on a sharded backend also ``"shards"``).
+
+        Opens the current generation, checks its files against the sizes they were
+        written with (where the backend can) and runs one cheap query that reads
+        postings and a stored article (the most common word of the index that is no
+        stopword, one hit). The reason names no path. Raises
+        :class:`storage.IndexMissing` when there is no index.
+        """
+        try:
+            with self.session() as session:
+                damage = getattr(session, "damage", None)
+                problems = damage() if damage is not None else []
+                if problems:
+                    return {"status": "failing",
+                            "reason": "damaged index files: " + "; ".join(problems[:5])}
+                probe = SearchResult(query="", page=1, per_page=1)
+                word = _probe_word(session)
+                if word is not None:
+                    self._run(session, q.parse(word), probe, sort="relevance")
+                    if probe.total == 0 and probe.reason is None and session.shards is None:
+                        count = session.vocabulary.counts[word]
+                        return {"status": "failing",
+                                "reason": f"a search for {word!r}, a word of {count:,} "
+                                          f"articles, found none"}
+                shards = session.shards
+        except IndexMissing:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever fails, health says so
+            return {"status": "failing", "reason": f"the index cannot be searched: "
+                                                   f"{type(error).__name__}: {_no_paths(error)}"}
+        health = {"status": "ok"}
+        if shards is not None:
+            health["shards"] = shards
+            if shards["answered"] == 0:
+                health.update(status="failing", reason="no shard of the index answered")
+        return health
+
+    def version(self) -> str | None:
+        """A value that changes whenever the index switches to a new generation (cheap: no
+        search), or ``None`` when the backend cannot tell without searching."""
+        try:
+            backend = self.backend
+        except IndexMissing:
+            return None
+        version = getattr(backend, "version", None)
+        return version() if version is not None else None
 
     # -- articles ----------------------------------------------------------
 
     def article(self, article_id: str, query: str | None = None) -> dict | None:
-        """A stored article, or ``None``. With ``query``, its paragraphs highlighted."""
+        """A stored article, or ``None``. With ``query``, its paragraphs highlighted. Its
+        ``cluster`` is the id of its near-duplicate cluster, its ``versions`` the other
+        articles in it."""
         if not isinstance(article_id, str) or not article_id or _SURROGATE.search(article_id):
             return None
         with self.session() as session:
@@ -293,7 +373,24 @@ class Engine:
                 paragraphs_html = highlight_paragraphs(stored.get("text", ""), terms,
                                                        chain_for(stored.get("lang")),
                                                        fast=self.settings.fast_snippets)
-            return article_dict(stored, paragraphs_html)
+            cluster, versions = session.cluster(article_id)
+            return article_dict(stored, paragraphs_html, cluster, versions)
+
+    def compare(self, first_id: str, second_id: str) -> dict | None:
+        """What differs between two articles (two versions of one story, typically): both
+        in brief and the word-level difference of their titles and texts
+        (:func:`search.compare.word_diff`); ``None`` when one of them is not there."""
+        if not all(isinstance(i, str) and i and not _SURROGATE.search(i)
+                   for i in (first_id, second_id)):
+            return None
+        with self.session() as session:
+            first, second = session.document(first_id), session.document(second_id)
+        if first is None or second is None:
+            return None
+        most = self.settings.diff_max_words
+        return {"first": version_dict(first), "second": version_dict(second),
+                "title": word_diff(first.get("title", ""), second.get("title", ""), most),
+                "text": word_diff(first.get("text", ""), second.get("text", ""), most)}
 
     def more_like(self, article_id: str, n: int = 5) -> list[dict]:
         """Up to ``n`` articles most like ``article_id`` (by its distinctive terms)."""
@@ -508,11 +605,10 @@ class Engine:
             batches = session.stream(compiled, filters=filters, sort=sort,
                                      batch=settings.export_batch)
             if self._reranks(tree, sort):
-                # The first hits in the order of the result page (words as typed).
-                forms = self._typed_forms(session, tree)
-                batches = _head_reranked(batches, settings.exact_form_depth, lambda items: (
-                    prefer_exact(items, forms, settings.exact_form_boost,
-                                 settings.exact_form_depth)))
+                # The first hits in the order of the result page (search.ranking.rerank).
+                words = self._typed_words(session, tree)
+                batches = _head_reranked(batches, settings.rerank_depth,
+                                         lambda items: rerank_hits(items, words, settings))
             written = 0
             for batch in batches:
                 for stored, score in batch:
@@ -536,3 +632,35 @@ def _head_reranked(batches, depth: int, rerank):
             head = None
     if head:
         yield rerank(head)
+
+
+def _only_stopwords(tree, langs) -> bool:
+    """True when every positive word of ``tree`` is a stopword in some of ``langs``."""
+    words = q.words_of(tree)
+    return bool(words) and all(stopword_langs(word.text, langs) for word in words)
+
+
+# The word each vocabulary's health probe searches, by vocabulary (one pass over its
+# counts the first time).
+_PROBES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_ABSOLUTE_PATH = re.compile(r"(?:[A-Za-z]:)?[/\\](?:[^\s'\"/\\]+[/\\])*([^\s'\"/\\]*)")
+
+
+def _probe_word(session) -> str | None:
+    """The most common word of the index that is not a stopword of its languages
+    (``None`` for an index without a vocabulary)."""
+    vocabulary = session.vocabulary
+    try:
+        return _PROBES[vocabulary]
+    except KeyError:
+        pass
+    stop = set().union(*(chain_for(lang).stopwords for lang in session.langs))
+    word = max((w for w in vocabulary.counts if len(w) >= 4 and w not in stop),
+               key=vocabulary.counts.__getitem__, default=None)
+    _PROBES[vocabulary] = word
+    return word
+
+
+def _no_paths(error: BaseException) -> str:
+    """The message of ``error`` with every absolute path cut to its last part."""
+    return _ABSOLUTE_PATH.sub(r"\1", str(error))[:300]

@@ -156,12 +156,16 @@ def ndcg_at(ranked: list[str], relevant: dict[str, int], k: int) -> float:
 # -- running -----------------------------------------------------------------
 
 
-def run_queries(engine, queries, *, depth: int = 100, progress=None) -> list[Ranking]:
-    """Every query through ``engine.search`` (page 1, ``depth`` hits), timed by the engine."""
+def run_queries(engine, queries, *, depth: int = 100, progress=None,
+                collapse: bool = False) -> list[Ranking]:
+    """Every query through ``engine.search`` (page 1, ``depth`` hits), timed by the engine.
+
+    Near-duplicates are not folded unless ``collapse``: every article is ranked, so the
+    figures compare with runs of other tools and with judgments of single articles."""
     per_page = min(depth, engine.settings.max_per_page)
     rankings = []
     for number, query in enumerate(queries, start=1):
-        result = engine.search(query.text, page=1, per_page=per_page)
+        result = engine.search(query.text, page=1, per_page=per_page, collapse=collapse)
         rankings.append(Ranking(
             query=query,
             doc_ids=[hit["id"] for hit in result.hits],
@@ -211,8 +215,10 @@ def score(rankings: list[Ranking], qrels: dict[str, dict[str, int]], *, k: int =
     )
 
 
-def evaluate(engine, queries, qrels, *, k: int = 10, depth: int = 100, progress=None) -> tuple[Report, list[Ranking]]:
-    rankings = run_queries(engine, queries, depth=max(k, depth), progress=progress)
+def evaluate(engine, queries, qrels, *, k: int = 10, depth: int = 100, progress=None,
+             collapse: bool = False) -> tuple[Report, list[Ranking]]:
+    rankings = run_queries(engine, queries, depth=max(k, depth), progress=progress,
+                           collapse=collapse)
     return score(rankings, qrels, k=k, depth=max(k, min(depth, engine.settings.max_per_page))), rankings
 
 

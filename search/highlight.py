@@ -22,7 +22,7 @@ import threading
 from collections import Counter
 
 from .analysis.chains import WORD, LanguageChain, lowercase_keeps_words
-from .cache import BoundedCache, configured
+from .cache import BoundedCache, configured, on_pressure
 from .passages import cut, mark
 
 # How many snippets and highlighted texts each path cut ("fast", "plain"): the tests
@@ -71,6 +71,13 @@ class _Stems:
         were forgotten since."""
         with self.lock:
             return self._known(terms) if generation == self.generation else None
+
+    def forget(self) -> None:
+        """Forget every word seen (under memory pressure)."""
+        with self.lock:
+            self.stems.clear()
+            self.surfaces.clear()
+            self.generation += 1
 
     def _known(self, terms) -> set[str]:
         surfaces = self.surfaces
@@ -262,6 +269,16 @@ def initials_pattern(initials: frozenset):
             _INITIAL_PATTERNS.clear()
         _INITIAL_PATTERNS[initials] = pattern
     return pattern
+
+
+@on_pressure
+def _forget() -> None:
+    """Under memory pressure: the stems seen and the patterns kept go (they are rebuilt
+    as snippets need them)."""
+    for stems in list(_STEMS.values()):
+        stems.forget()
+    for kept in (_PATTERNS, _INITIALS, _INITIAL_PATTERNS):
+        kept.clear()
 
 
 class _Stretch:

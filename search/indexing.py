@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from .ingest import Article, Problem
+from .ingest import Article, Problem, Tally
 from .settings import Settings
 
 
@@ -37,6 +37,15 @@ class IndexReport:
     documents: int = 0
     generation: str | None = None
     rebuilt: bool = False
+    pages: int = 0  # web pages extracted (HTML files, WARC responses, records with html)
+    # Records that are not articles by nature, by kind (WARC requests, redirects, PDFs …).
+    passed: dict = field(default_factory=dict)
+
+    def count(self, tally: Tally) -> None:
+        """Add what a part of a file counted besides articles and problems."""
+        self.pages += tally.pages
+        for kind, number in tally.passed.items():
+            self.passed[kind] = self.passed.get(kind, 0) + number
 
     @property
     def changed(self) -> int:
@@ -45,6 +54,10 @@ class IndexReport:
     @property
     def docs_per_second(self) -> float:
         return (self.added + self.updated) / self.seconds if self.seconds else 0.0
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
 
     @property
     def failed(self) -> bool:
@@ -60,6 +73,8 @@ class IndexReport:
             ],
             "documents": self.documents, "seconds": round(self.seconds, 3),
             "docs_per_second": round(self.docs_per_second, 1),
+            "pages": self.pages, "pages_per_second": round(self.pages_per_second, 1),
+            "passed": dict(self.passed),
             "generation": self.generation, "rebuilt": self.rebuilt,
         }
 
@@ -70,6 +85,8 @@ def checksum(article: Article) -> str:
                   article.lang, article.source, article.category, article.url):
         digest.update((value or "").encode("utf-8", "surrogatepass"))
         digest.update(b"\x1f")
+    if article.authors:  # only then: the checksums of articles without authors stay as they were
+        digest.update("\x1e".join(article.authors).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
 

@@ -20,33 +20,55 @@ def _described(stored: dict) -> dict:
     }
 
 
-def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text: str) -> dict:
-    """One hit as every consumer shows it."""
+def version_dict(stored: dict) -> dict:
+    """Another version of an article (a member of its near-duplicate cluster), in brief."""
+    return {name: stored.get(name) for name in ("id", "title", "source", "date", "url")}
+
+
+def hit_dict(stored: dict, score: float | None, snippet_html: str, snippet_text: str,
+             folded: tuple[int, list] | None = None) -> dict:
+    """One hit as every consumer shows it. ``folded``: how many matching articles of its
+    near-duplicate cluster the hit stands for, and the first of them (stored fields)."""
+    count, others = folded or (0, [])
     return {
         **_described(stored),
         "score": round(float(score), 4) if score is not None else None,
         "snippet": snippet_html,
         "snippet_text": snippet_text,
+        "folded": count,
+        "duplicates": [version_dict(other) for other in others],
     }
 
 
-def article_dict(stored: dict, paragraphs_html: list[str] | None = None) -> dict:
-    """A stored article as the article page and ``/api/articles/<id>`` show it."""
+def article_dict(stored: dict, paragraphs_html: list[str] | None = None,
+                 cluster: str | None = None, versions: list[dict] | None = None) -> dict:
+    """A stored article as the article page and ``/api/articles/<id>`` show it, with its
+    near-duplicate cluster (its id, and the other versions in it, oldest first)."""
     text = stored.get("text", "")
     article = {
         **_described(stored),
+        "authors": list(stored.get("authors") or ()),
         "text": text,
         "paragraphs": [p for p in text.split("\n\n") if p],
+        "cluster": cluster if cluster is not None else stored["id"],
+        "versions": [version_dict(v) for v in sorted(versions or (), key=_version_order)],
     }
     if paragraphs_html is not None:
         article["paragraphs_html"] = paragraphs_html
     return article
 
 
+def _version_order(stored: dict):
+    return (stored.get("date") or "", stored.get("id") or "")
+
+
 def stats_dict(documents: int, facets: dict, *, size_bytes: int, indexed_at, generation: str,
-               **more) -> dict:
-    """What ``/api/stats`` and ``newssearch stats`` show, from the facets of every article."""
+               duplicates: dict | None = None, **more) -> dict:
+    """What ``/api/stats`` and ``newssearch stats`` show, from the facets of every article;
+    ``duplicates``: the near-duplicate clusters of two or more articles and the articles
+    in them, as the indexer counted them."""
     months = [v["value"] for v in facets["month"]]
+    duplicates = duplicates or {}
     return {
         "documents": documents,
         "languages": {v["value"]: v["count"] for v in facets["lang"]},
@@ -57,6 +79,8 @@ def stats_dict(documents: int, facets: dict, *, size_bytes: int, indexed_at, gen
         "size_bytes": size_bytes,
         "indexed_at": indexed_at,
         "generation": generation,
+        "duplicates": {"clusters": int(duplicates.get("clusters", 0)),
+                       "articles": int(duplicates.get("articles", 0))},
         **more,
     }
 
@@ -76,6 +100,21 @@ class SearchResult:
     # On a sharded backend: {"total": n, "answered": k}; k < n means a partial result.
     # ``None`` (and absent from the JSON) on the single-index Whoosh backend.
     shards: dict | None = None
+    # Near-duplicates folded (search.duplicates): ``total`` and the facets count every
+    # matching article either way; ``stories`` counts the clusters among them (None
+    # when not collapsed), and the pages run over stories.
+    collapse: bool = False
+    stories: int | None = None
+
+    @property
+    def folded(self) -> int:
+        """Matching articles folded under another hit (0 when not collapsed)."""
+        return self.total - self.stories if self.stories is not None else 0
+
+    @property
+    def ranked(self) -> int:
+        """How many hits the pages run over: stories when collapsed, else articles."""
+        return self.stories if self.stories is not None else self.total
 
     def to_dict(self) -> dict:
         data = {
@@ -89,6 +128,9 @@ class SearchResult:
             "hits": self.hits,
             "facets": self.facets,
             "suggestion": self.suggestion,
+            "collapse": self.collapse,
+            "stories": self.stories,
+            "folded": self.folded,
         }
         if self.shards is not None:
             data["shards"] = dict(self.shards)

@@ -20,6 +20,12 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 
+from .ranking.weights import shipped_weights
+
+# The defaults of the re-ranking weights: fitted on the development sets, shipped as
+# search/ranking/weights.json (benchmarks/fit_ranking.py writes it).
+_FIT = shipped_weights()
+
 
 def setting(default, help: str, *, group: str):
     """A field of :class:`Settings` with its help line and group."""
@@ -38,8 +44,14 @@ class Settings:
 
     # -- reading the corpus ------------------------------------------------------
     max_file_bytes: int = setting(
-        20 * 1024 * 1024, "Largest one-article file (HTML, txt) read; larger ones are skipped "
-        "with the reason: one article that large is not an article.", group="reading")
+        20 * 1024 * 1024, "Largest one-article file (HTML, txt, JSON) read, and largest record "
+        "of a record file or page of a WARC file; larger ones are skipped with the reason: "
+        "one article that large is not an article. Record files themselves have no cap.",
+        group="reading")
+    read_part_bytes: int = setting(
+        2 * 1024 * 1024, "Record files (JSON Lines, CSV, WARC) go to the worker processes in "
+        "parts of about this many bytes of records, so memory stays bounded whatever a "
+        "file's size.", group="reading")
     encodings: tuple[str, ...] = setting(("utf-8", "cp1252"), "Text encodings tried in order.",
                                          group="reading")
     title_max_chars: int = setting(140, "Longest title taken from a lead sentence.",
@@ -89,11 +101,21 @@ class Settings:
         10.0, "Any mode: the factor of a hit holding every known word of the query.",
         group="ranking")
     exact_form_boost: float = setting(
-        0.1, "Plain word queries: each query word a hit holds as typed multiplies its score "
-        "by 1 + this.", group="ranking")
-    exact_form_depth: int = setting(
-        30, "How many of the first hits are re-ranked by the words they hold as typed.",
+        _FIT["exact"], "Re-ranking: weight of the share of the query's words a hit holds as "
+        "typed (its score times exp(weight x share); search/ranking/rerank.py).",
         group="ranking")
+    rank_window_weight: float = setting(
+        _FIT["window"], "Re-ranking: weight of how close the query's words stand in the text.",
+        group="ranking")
+    rank_pairs_weight: float = setting(
+        _FIT["pairs"], "Re-ranking: weight of the share of neighbouring query words that stand "
+        "next to each other in the text or title.", group="ranking")
+    rank_title_weight: float = setting(
+        _FIT["title"], "Re-ranking: weight of the share of the query's words in the title.",
+        group="ranking")
+    rerank_depth: int = setting(
+        30, "How many of the first hits of a plain word query are re-ranked by what they hold "
+        "of the query (0: none).", group="ranking")
 
     # -- query planning ------------------------------------------------------------
     prefix_min_chars: int = setting(2, "Shortest prefix that Impf* expands.", group="planning")
@@ -126,6 +148,42 @@ class Settings:
         "distinctive.", group="searching")
     related_text_chars: int = setting(20_000, "Related articles: characters of the text read.",
                                       group="searching")
+
+    # -- near-duplicates (search.duplicates) -------------------------------------------
+    find_duplicates: bool = setting(
+        True, "Index: cluster near-duplicate articles (False: every article stands alone, and "
+        "no signatures are computed). A change needs --rebuild.", group="duplicates")
+    duplicate_threshold: float = setting(
+        0.7, "Estimated Jaccard similarity of the word shingles of two articles from which "
+        "they are near-duplicates (one cluster); measured on FANG in "
+        "benchmarks/duplicates.py.", group="duplicates")
+    duplicate_shingle_words: int = setting(
+        5, "Words per shingle of a near-duplicate signature. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_permutations: int = setting(
+        128, "MinHash values per signature (more: a closer similarity estimate, slower "
+        "indexing). A change needs --rebuild.", group="duplicates")
+    duplicate_min_words: int = setting(
+        30, "Articles with fewer words are never clustered. A change needs --rebuild.",
+        group="duplicates")
+    duplicate_recall_weight: float = setting(
+        0.95, "Weight of a missed pair against a false candidate when the LSH bands are "
+        "chosen (a false candidate costs one comparison of signatures).", group="duplicates")
+    duplicate_scan_limit: int = setting(
+        256, "Up to this many articles to cluster again, a run compares their signatures with "
+        "every stored one instead of building the LSH index (the same clusters either way; "
+        "one comparison costs about a four hundredth of building the index).",
+        group="duplicates")
+    collapse_duplicates: bool = setting(
+        True, "Search: the best-ranked article of a cluster stands for the others, which are "
+        "listed under it (False: every article is a hit; the API's collapse=0 does the same "
+        "for one search).", group="duplicates")
+    duplicates_per_hit: int = setting(
+        20, "Most folded articles listed under one hit (the count says how many there are).",
+        group="duplicates")
+    diff_max_words: int = setting(
+        20_000, "Words of each version that the comparison of two versions reads.",
+        group="duplicates")
 
     # -- snippets ------------------------------------------------------------------
     snippet_fragments: int = setting(3, "Most passages of a snippet.", group="snippets")
@@ -172,6 +230,15 @@ class Settings:
     suggest_max_edits: int = setting(2, "Most letter edits of a correction.", group="suggestions")
     suggest_min_word_count: int = setting(2, "Articles a corrected word must occur in.",
                                           group="suggestions")
+    suggest_more_below_hits: int = setting(
+        50, "Below this many hits, a correction is also suggested when it finds "
+        "suggest_more_factor times as many ('Merkl Lockdown').", group="suggestions")
+    suggest_more_factor: float = setting(
+        10.0, "How many times the hits of the query as typed a correction must find to be "
+        "suggested when the query has hits.", group="suggestions")
+    suggest_rare_word_count: int = setting(
+        30, "When the query has hits: only words in at most this many articles are "
+        "corrected (this bounds the work).", group="suggestions")
 
     # -- Whoosh fast paths (each gives the same answers as the plain path) -------------
     fast_search: bool = setting(
@@ -216,6 +283,9 @@ class Settings:
         "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
+    rank_terms_cache_terms: int = setting(
+        8_000_000, "Terms of the titles and texts of re-ranked hits (closeness of the query's "
+        "words).", group="caches")
 
     # -- backend -------------------------------------------------------------------
     backend: str | None = setting(
@@ -256,6 +326,29 @@ class Settings:
     coordinated_max_subsets: int = setting(
         30, "Any mode with a power other than 2: subsets of the words spelt out at most.",
         group="xapian")
+
+    # -- serving (newssearch serve and the web app) --------------------------------------
+    http_max_body_bytes: int = setting(
+        8 * 1024, "Largest request body the server accepts; a longer one is refused with 413 "
+        "before it is read (nothing the app serves reads a body).", group="serving")
+    http_max_header_bytes: int = setting(
+        32 * 1024, "Largest request line and headers the server accepts; longer ones are "
+        "refused with 431 (a link to a search of the longest query searched is ~12 KB).",
+        group="serving")
+    robots_disallow: tuple[str, ...] = setting(
+        ("/?", "/artikel/*?", "/api/", "/healthz"), "Paths /robots.txt asks crawlers to leave "
+        "alone (result pages, articles with a search, the API); empty: all may be crawled.",
+        group="serving")
+    cache_max_age_seconds: int = setting(
+        0, "How long browsers and proxies may reuse a search or article response without "
+        "asking again (0: they ask every time, and a 304 answers while the index is the same).",
+        group="serving")
+    cors_origins: tuple[str, ...] = setting(
+        (), "Web origins whose pages may read the GET API (https://example.org, or * for any); "
+        "empty: none.", group="serving")
+    worker_memory_mb: int = setting(
+        512, "Anonymous memory (RssAnon) a process may hold before the caches of index data "
+        "are shrunk to bring it back under this (0: no budget).", group="serving")
 
     def __post_init__(self):
         object.__setattr__(self, "index_dir", Path(self.index_dir))

@@ -20,6 +20,9 @@ from pathlib import Path
 CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "newssearch.json"
+# The size of every file of a generation when it was published: a file that is
+# shorter, longer or gone since (a truncated copy, a full disk) is found by a stat.
+MANIFEST = "manifest.json"
 _PREFIX = "gen-"
 
 
@@ -123,13 +126,14 @@ def new_generation(index_dir: Path, base: Path | None, *, leave=()) -> Path:
     target.mkdir(parents=True)
     if base is not None:
         for source in base.iterdir():
-            if source.is_file() and source.name not in leave and source.name != META:
+            if source.is_file() and source.name not in leave and source.name not in (META, MANIFEST):
                 os.link(source, target / source.name)
     return target
 
 
 def publish(index_dir: Path, generation: Path) -> None:
     """Make ``generation`` the one readers use, atomically and durably."""
+    _write_manifest(generation)
     _fsync_tree(generation)
     temporary = Path(index_dir) / (CURRENT + ".tmp")
     with open(temporary, "w", encoding="utf-8") as handle:
@@ -171,6 +175,39 @@ def write_meta(generation: Path, meta: dict) -> None:
         # ASCII: file names that are not valid UTF-8 (surrogate escapes) must survive.
         json.dump(meta, handle, ensure_ascii=True, separators=(",", ":"))
     os.replace(temporary, generation / META)
+
+
+def _write_manifest(generation: Path) -> None:
+    sizes = {path.name: path.stat().st_size for path in sorted(generation.iterdir())
+             if path.is_file() and path.name != MANIFEST}
+    temporary = generation / (MANIFEST + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(sizes, handle, ensure_ascii=True, separators=(",", ":"))
+    os.replace(temporary, generation / MANIFEST)
+
+
+def damaged_files(generation: Path) -> list[str]:
+    """What is wrong with the files of ``generation`` against its manifest, one line per
+    file (names within the generation, no paths); empty when every file has the size it
+    was published with, or when the generation has no manifest (published before
+    manifests were written)."""
+    try:
+        with open(generation / MANIFEST, encoding="utf-8") as handle:
+            sizes = json.load(handle)
+    except FileNotFoundError:
+        return []
+    except ValueError:
+        return [f"{MANIFEST} is not valid JSON"]
+    found = []
+    for name, size in sizes.items():
+        try:
+            actual = os.stat(generation / name).st_size
+        except OSError:
+            found.append(f"{name} is missing")
+            continue
+        if actual != size:
+            found.append(f"{name} has {actual:,} bytes, {size:,} when it was written")
+    return found
 
 
 def size_on_disk(folder) -> int:

@@ -15,7 +15,10 @@ cluster's ``files.json``):
   are handed back for removal;
 - files holding one article each (HTML, text) name it after the file; the
   same name in two folders gives the later file a longer id
-  (:meth:`FileUpdate.article_id`).
+  (:meth:`FileUpdate.article_id`);
+- a file that could not be read whole (skipped, or broken part way) keeps the
+  ids it gave but not its fingerprint, so the next run reads it again instead
+  of taking it for unchanged (:meth:`FileUpdate.finish`).
 
 What an indexer does with an article (add, replace, leave alone) is its own
 business; which articles and files changed is decided here, once.
@@ -28,11 +31,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ingest import Problem, find_files
-
-# Files that hold many articles, each with an id of its own; any other file holds one
-# article named after the file.
-RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".csv")
+from .ingest import RECORD_SUFFIXES, Problem, find_files
 
 
 def fingerprint(path: Path) -> list[int]:
@@ -42,13 +41,6 @@ def fingerprint(path: Path) -> list[int]:
 
 def inside(path: str, roots: list[str]) -> bool:
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
-def file_size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 @dataclass
@@ -67,10 +59,6 @@ class Plan:
     files: list[PlannedFile]
     problems: list[Problem]  # files that cannot even be looked at
     total_bytes: int
-
-    @property
-    def to_read(self) -> list[Path]:
-        return [f.path for f in self.files if not f.unchanged]
 
 
 class FileTable:
@@ -170,13 +158,19 @@ class FileUpdate:
             self.seen.add(article_id)
             self.ids.append(article_id)
 
-    def finish(self) -> list[str]:
-        """Record the file; the ids it held before and no longer holds (to remove)."""
+    def finish(self, complete: bool = True) -> list[str]:
+        """Record the file; the ids it held before and no longer holds (to remove).
+
+        A file not read ``complete`` (a problem with the file as a whole: too large,
+        binary, broken part way) is recorded without its fingerprint: the next run
+        tries it again.
+        """
         table = self.table
         gone = []
         for article_id in self.old_ids - self.seen:
             if table.owners.get(article_id) == self.key:
                 gone.append(article_id)
                 table.owners.pop(article_id, None)
-        table.files[self.key] = {"fingerprint": self.fingerprint, "ids": self.ids}
+        table.files[self.key] = {"fingerprint": self.fingerprint if complete else None,
+                                 "ids": self.ids}
         return gone

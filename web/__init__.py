@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings = settings.with_changes(index_dir=Path(index_dir))
 
     app = Flask(__name__)
-    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=settings.http_max_body_bytes)
     app.config.update(config)
     app.url_map.converters["article_id"] = ArticleIdConverter
     app.url_map.merge_slashes = False
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.extensions[EXTENSION] = Engine(settings)
 
-    from . import api, errors, feed, pages, present, research
+    from . import api, errors, feed, pages, present, protocol, research
 
     app.jinja_env.filters.update(present.FILTERS)
     app.register_blueprint(pages.blueprint)
@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(research.blueprint)
     app.register_blueprint(feed.blueprint)
     errors.install(app)
+    protocol.install(app)
     return app
 
 

@@ -1,4 +1,5 @@
-"""The JSON API: ``/api/search``, ``/api/articles/<id>``, ``/api/stats``, ``/healthz``.
+"""The JSON API: ``/api/search``, ``/api/articles/<id>``, ``/api/compare``, ``/api/stats``,
+``/healthz``.
 
 ``/api/search`` answers with exactly the JSON of ``newssearch search --json``
 (``SearchResult.to_dict()``); errors are ``{"error": {"code", "message"}}``.
@@ -11,7 +12,7 @@ from flask import Blueprint, request
 from . import engine
 from .errors import json_error, json_response
 from .openapi import build_spec
-from .params import parse_search, valid_article_id
+from .params import compared_ids, parse_search, valid_article_id
 
 blueprint = Blueprint("api", __name__)
 
@@ -34,6 +35,15 @@ def article(article_id: str):
     return json_response(found)
 
 
+@blueprint.get("/api/compare")
+def compare():
+    ids = compared_ids(request.args)
+    found = engine().compare(*ids) if ids else None
+    if found is None:
+        return json_error(404, "no article with one of these ids")
+    return json_response(found)
+
+
 @blueprint.get("/api/stats")
 def stats():
     return json_response(engine().stats())
@@ -46,6 +56,9 @@ def openapi():
 
 @blueprint.get("/healthz")
 def healthz():
-    # An empty query opens the current index generation and nothing more.
-    engine().search("", per_page=1, suggest=False)
-    return json_response({"status": "ok"})
+    # Opens the current generation, checks its files and runs one cheap query
+    # (Engine.health); no index at all is the 503 of IndexMissing.
+    health = engine().health()
+    if health["status"] != "ok":
+        return json_error(503, health["reason"], code="index_damaged")
+    return json_response(health)

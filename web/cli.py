@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -25,8 +24,8 @@ import click
 
 from search import (EXPORT_FORMATS, KWIC_SORTS, TREND_INTERVALS, Engine, EvaluationInputError,
                     IndexBusy, IndexMissing, InvalidParameter, InvalidSetting, Settings, evaluate,
-                    format_report, index_paths, read_qrels, read_queries, shard_tools,
-                    trends_csv, write_run)
+                    format_report, index_paths, read_qrels, read_queries, run_in_group,
+                    shard_tools, trends_csv, write_run)
 
 EXIT_FAILED = 1
 EXIT_BUSY = 3
@@ -186,10 +185,16 @@ def _print_report(report) -> None:
                f"unchanged {report.unchanged}, skipped {len(report.problems)}")
     for problem in report.problems:
         click.echo(f"  skipped {problem}")
+    if report.passed:
+        click.echo("  not articles: " + ", ".join(
+            f"{count} {kind}" for kind, count in sorted(report.passed.items(),
+                                                        key=lambda item: (-item[1], item[0]))))
     if report.changed == 0 and not report.failed:
         click.echo("nothing changed")
+    pages = (f"{report.pages} web pages, {report.pages_per_second:.1f} pages/s, "
+             if report.pages else "")
     click.echo(f"{report.documents} documents in the index; "
-               f"{report.docs_per_second:.0f} docs/s, {report.seconds:.1f} s")
+               f"{report.docs_per_second:.0f} docs/s, {pages}{report.seconds:.1f} s")
 
 
 # -- search ----------------------------------------------------------------------
@@ -221,9 +226,12 @@ def _terminal_snippet(snippet_html: str, color: bool) -> str:
               help="Write every hit (up to the setting export_max_rows) in --format.")
 @click.option("--format", "fmt", default=None, type=click.Choice(EXPORT_FORMATS),
               help="With --all: csv (default) or jsonl, as GET /api/export writes them.")
+@click.option("--no-collapse", "no_collapse", is_flag=True,
+              help="Show every article; by default the best-ranked article of a near-duplicate "
+                   "cluster stands for the others.")
 @settings_options()
 def search_command(options, query, as_json, limit, page, sort, lang, source, category,
-                   date_from, date_to, every, fmt):
+                   date_from, date_to, every, fmt, no_collapse):
     """Search the index for QUERY (see the README for the query language)."""
     if every or fmt:
         if not every:
@@ -237,7 +245,7 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         with Engine(options.settings) as engine:
             result = engine.search(query, page=page, per_page=limit, sort=sort, lang=lang,
                                    source=source, category=category, date_from=date_from,
-                                   date_to=date_to)
+                                   date_to=date_to, collapse=False if no_collapse else None)
     except InvalidParameter as error:
         raise click.UsageError(error.message)
     except InvalidSetting as error:
@@ -249,7 +257,8 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         return
     color = sys.stdout.isatty()
     data = result.to_dict()
-    click.echo(f"{data['total']} Treffer ({data['took_ms'] / 1000:.3f} s)"
+    stories = f" in {data['stories']} Meldungen" if data["folded"] else ""
+    click.echo(f"{data['total']} Treffer{stories} ({data['took_ms'] / 1000:.3f} s)"
                + (" — nicht alle Wörter gefunden" if data["mode"] == "any" else ""))
     if data["reason"]:
         click.echo(f"({data['reason']})")
@@ -263,6 +272,10 @@ def search_command(options, query, as_json, limit, page, sort, lang, source, cat
         click.echo(f"{number}. {click.style(hit['title'], bold=True) if color else hit['title']}")
         click.echo(f"   {hit['id']}  {meta}")
         click.echo("   " + _terminal_snippet(hit["snippet"], color))
+        if hit["folded"]:
+            shown = ", ".join(f"{d['source'] or '-'} ({d['id']})" for d in hit["duplicates"][:3])
+            more = hit["folded"] - min(3, len(hit["duplicates"]))
+            click.echo(f"   Auch bei: {shown}" + (f" (+{more})" if more > 0 else ""))
 
 
 def _engine_call(settings: Settings, call):
@@ -422,6 +435,9 @@ def stats_command(options, as_json):
     click.echo(f"dates:       {stats['first_date'] or '-'} … {stats['last_date'] or '-'}")
     if stats["size_bytes"] is not None:
         click.echo(f"size:        {stats['size_bytes'] / 1e6:.1f} MB")
+    duplicates = stats["duplicates"]
+    click.echo(f"duplicates:  {duplicates['clusters']} clusters of near-duplicates, "
+               f"{duplicates['articles']} articles in them")
     if stats.get("shards"):
         click.echo(f"shards:      {stats['shards']['answered']} of {stats['shards']['total']} "
                    f"answered")
@@ -461,6 +477,12 @@ def shard_group():
 
 
 def _exec(build, announcement: str) -> None:
+    """Run a Xapian tool until it ends or this command is stopped, then exit with its code.
+
+    The tool runs in a process group of its own (:func:`search.run_in_group`), so that
+    stopping this command, even with ``kill -9``, also ends the processes the tool
+    forked for its connections: a shard taken down stops answering at once.
+    """
     try:
         command = build()
     except shard_tools.ToolMissing as error:
@@ -468,7 +490,7 @@ def _exec(build, announcement: str) -> None:
     click.echo(announcement)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(command[0], command)
+    sys.exit(run_in_group(command))
 
 
 _interface_option = click.option(
@@ -641,11 +663,15 @@ def serve_command(options, host, port, threads, workers, corpus_paths, debug):
               help="Also write the ranking as a TREC run file.")
 @click.option("--tag", default="newssearch", show_default=True, help="Run tag in the run file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--collapse", is_flag=True,
+              help="Rank as the page does, near-duplicates folded (by default every article is "
+                   "ranked, so figures stay comparable with runs and tools that do not fold).")
 @settings_options()
-def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json):
+def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_json, collapse):
     """Measure ranking quality on judged queries: MRR, recall, nDCG, zero hits, latency.
 
-    Every query goes through the same search as the web page.
+    Every query goes through the same search as the web page (without folding
+    near-duplicates unless --collapse is given).
     """
     try:
         queries = read_queries(queries_path)
@@ -656,7 +682,8 @@ def eval_command(options, queries_path, qrels_path, k, depth, run_out, tag, as_j
         raise click.UsageError(f"{queries_path}: no queries")
     try:
         with Engine(options.settings) as engine:
-            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth)
+            report, rankings = evaluate(engine, queries, qrels, k=k, depth=depth,
+                                        collapse=collapse)
     except IndexMissing as error:
         fail(str(error))
     if run_out is not None:

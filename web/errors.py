@@ -31,7 +31,8 @@ SECURITY_HEADERS = {
 
 # Codes of the JSON error body, by HTTP status.
 CODES = {400: "invalid_parameter", 404: "not_found", 405: "method_not_allowed",
-         413: "too_large", 500: "internal_error", 503: "index_missing"}
+         413: "too_large", 431: "headers_too_large", 500: "internal_error",
+         501: "not_implemented", 503: "index_missing"}
 
 # What the page says, by HTTP status: (title, explanation).
 PAGE_TEXTS = {
@@ -41,6 +42,7 @@ PAGE_TEXTS = {
           "auf der Startseite."),
     405: ("Methode nicht erlaubt", "Diese Adresse kann nur gelesen werden."),
     413: ("Anfrage zu groß", "Die Anfrage ist zu groß."),
+    431: ("Anfrage zu groß", "Die Adresse oder die Kopfzeilen der Anfrage sind zu lang."),
     500: ("Interner Fehler",
           "Bei der Suche ist ein Fehler aufgetreten. Bitte versuchen Sie es gleich noch einmal."),
     503: ("Noch kein Suchindex",
@@ -61,12 +63,17 @@ PARAMETER_TEXTS = {
     "from": "Das Datum „von“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben "
             "und darf nicht nach „bis“ liegen.",
     "to": "Das Datum „bis“ muss die Form JJJJ, JJJJ-MM oder JJJJ-MM-TT haben.",
+    "collapse": "Gleiche Meldungen werden mit collapse=1 zusammengefasst, mit collapse=0 "
+                "einzeln gezeigt.",
+    "a": "Zum Vergleich werden zwei Artikel gebraucht (a und b).",
+    "b": "Zum Vergleich werden zwei Artikel gebraucht (a und b).",
     "keep": "Das Feld „Filter beibehalten“ kann nur an (1) oder aus (0) sein.",
 }
 
 
-def wants_json() -> bool:
-    path = request.path
+def wants_json(path: str | None = None) -> bool:
+    """Whether errors at ``path`` (default: the request's) are JSON rather than a page."""
+    path = request.path if path is None else path
     return path.startswith("/api/") or path == "/api" or path == "/healthz"
 
 
@@ -89,8 +96,7 @@ def page_error(status: int, message: str | None = None, headers=None) -> Respons
         title, text = ARTICLE_MISSING
     try:
         body = render_template("error.html", status=status, title=title, text=message or text,
-                               index_dir=str(engine().settings.index_dir),
-                               query=request.args.get("q", ""))
+                               query=request.args.get("q", "")[:engine().settings.max_query_chars])
     except Exception:  # the page itself failed: a plain one without the layout
         body = (f'<!doctype html><html lang="de"><meta charset="utf-8"><title>{escape(title)}'
                 f'</title><h1>{escape(title)}</h1><p>{escape(message or text)}</p>'
@@ -115,6 +121,15 @@ def parameter_message(error: InvalidParameter) -> str:
     return text.format(max_page=settings.max_page, max_per_page=settings.max_per_page)
 
 
+def refusal(app: Flask, status: int, path: str, message: str, code: str | None = None):
+    """The response to a request the HTTP server refused before the app saw it (a head
+    or body too large, a malformed request): JSON under ``/api/`` and at ``/healthz``, a
+    page elsewhere, with every header the app's own responses carry."""
+    where = ("/healthz" if path == "/healthz" else "/api/") if wants_json(path) else "/"
+    with app.test_request_context(where):
+        return app.process_response(error_response(status, message, code=code))
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(InvalidParameter)
     def invalid_parameter(error: InvalidParameter):
@@ -122,7 +137,8 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(IndexMissing)
     def index_missing(error: IndexMissing):
-        return error_response(503, str(error))
+        # The message names no folder: no response shows a path of the machine.
+        return error_response(503, "there is no index yet: build one with 'newssearch index'")
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

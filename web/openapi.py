@@ -64,7 +64,22 @@ def search_parameters(settings: Settings) -> list[dict]:
         _query("to", "Up to this date (YYYY, YYYY-MM or YYYY-MM-DD), inclusive. "
                      "Empty: no bound.",
                {"type": "string", "pattern": DATE_PATTERN}),
+        _query("collapse", "1: the best-ranked article of each near-duplicate cluster (one "
+                           "story in several outlets or versions) stands for the others, "
+                           "which its hit lists under duplicates; pages run over stories. "
+                           "0: every article is a hit. Totals and facets count articles "
+                           "either way. Empty: the server's default.",
+               {"type": "string", "enum": ["", "0", "1"],
+                "default": "1" if settings.collapse_duplicates else "0"}),
     ]
+
+
+def _compare_parameters() -> list[dict]:
+    article_id = {"type": "string", "minLength": 1, "maxLength": 200}
+    return [{"name": name, "in": "query", "required": True, "schema": article_id,
+             "description": f"The id of version {label} (any string of 1 to 200 characters "
+                            f"without control characters)."}
+            for name, label in (("a", "A, the one compared from"), ("b", "B, the one compared to"))]
 
 
 def _keep_parameter() -> dict:
@@ -95,10 +110,17 @@ def schemas() -> dict:
                 "type": "object", "required": ["code", "message"], "additionalProperties": False,
                 "properties": {"code": string, "message": string}}},
         },
+        "Version": {
+            "type": "object", "required": ["id", "title", "source", "date", "url"],
+            "description": "Another article of the same near-duplicate cluster, in brief.",
+            "properties": {"id": string, "title": _nullable("string"),
+                           "source": _nullable("string"), "date": _nullable("string"),
+                           "url": _nullable("string")},
+        },
         "Hit": {
             "type": "object",
             "required": ["id", "title", "date", "lang", "source", "category", "url", "score",
-                         "snippet", "snippet_text"],
+                         "snippet", "snippet_text", "folded", "duplicates"],
             "properties": {
                 "id": string, "title": string, "date": _nullable("string"),
                 "lang": _nullable("string"), "source": _nullable("string"),
@@ -107,6 +129,13 @@ def schemas() -> dict:
                 "snippet": {"type": "string",
                             "description": "HTML: escaped text, matched words in <mark>."},
                 "snippet_text": string,
+                "folded": {**integer, "description": "Collapsed: how many matching articles "
+                           "of this hit's near-duplicate cluster it stands for (0: none, or "
+                           "not collapsed)."},
+                "duplicates": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                               "description": "The first of the folded articles, in rank "
+                                              "order (at most the server's "
+                                              "duplicates_per_hit)."},
             },
         },
         "FacetValue": {
@@ -125,9 +154,24 @@ def schemas() -> dict:
         "SearchResult": {
             "type": "object",
             "required": ["query", "total", "page", "per_page", "took_ms", "mode", "reason",
-                         "hits", "facets", "suggestion"],
+                         "hits", "facets", "suggestion", "collapse", "stories", "folded"],
+            "description": "Counts: total and every facet count count ARTICLES (every "
+                           "matching article, whether collapsed or not); stories counts the "
+                           "near-duplicate clusters among them when collapsed, and then the "
+                           "pages run over stories (page n shows stories (n-1)*per_page+1 "
+                           "on). folded = total - stories.",
             "properties": {
-                "query": string, "total": integer,
+                "query": string,
+                "total": {**integer, "description": "Matching articles."},
+                "collapse": {"type": "boolean",
+                             "description": "Whether near-duplicates were folded under the "
+                                            "best-ranked article of their cluster."},
+                "stories": {**_nullable("integer"), "minimum": 0,
+                            "description": "Collapsed: the near-duplicate clusters (stories) "
+                                           "among the matching articles; null when not "
+                                           "collapsed."},
+                "folded": {**integer, "description": "Matching articles folded under "
+                                                     "another hit (0 when not collapsed)."},
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1},
                 "took_ms": {"type": "number", "minimum": 0},
@@ -155,29 +199,72 @@ def schemas() -> dict:
         },
         "Article": {
             "type": "object",
-            "required": ["id", "title", "date", "lang", "source", "category", "url", "text",
-                         "paragraphs"],
+            "required": ["id", "title", "date", "lang", "source", "category", "url", "authors",
+                         "text", "paragraphs", "cluster", "versions"],
             "properties": {
                 "id": string, "title": string, "date": _nullable("string"),
                 "lang": _nullable("string"), "source": _nullable("string"),
                 "category": _nullable("string"), "url": _nullable("string"),
+                "authors": {"type": "array", "items": string,
+                            "description": "As the record or the page names them; empty "
+                                           "when unknown."},
                 "text": string,
                 "paragraphs": {"type": "array", "items": string},
                 "paragraphs_html": {
                     "type": "array", "items": string,
                     "description": "Only with q: the paragraphs as HTML, matched words in "
                                    "<mark>."},
+                "cluster": {"type": "string",
+                            "description": "The id of its near-duplicate cluster: the "
+                                           "smallest id among the articles in it (its own id "
+                                           "when it stands alone)."},
+                "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"},
+                             "description": "The other articles of its near-duplicate cluster "
+                                            "(the same story elsewhere or in another version), "
+                                            "oldest first."},
+            },
+        },
+        "Difference": {
+            "type": "object", "required": ["paragraphs", "similarity", "removed", "added",
+                                           "truncated"],
+            "properties": {
+                "paragraphs": {"type": "array", "items": {"type": "array", "items": {
+                    "type": "object", "required": ["op", "text"],
+                    "properties": {"op": {"type": "string", "enum": ["same", "removed", "added"]},
+                                   "text": string}}},
+                    "description": "Paragraphs of segments of plain text (escape it to show "
+                                   "it): removed from A, added in B, or the same."},
+                "similarity": {"type": "number", "minimum": 0, "maximum": 1,
+                               "description": "Share of matching words."},
+                "removed": integer, "added": integer,
+                "truncated": {"type": "boolean",
+                              "description": "Only the first words of a long text were "
+                                             "compared."},
+            },
+        },
+        "Comparison": {
+            "type": "object", "required": ["first", "second", "title", "text"],
+            "properties": {
+                "first": {"$ref": "#/components/schemas/Version"},
+                "second": {"$ref": "#/components/schemas/Version"},
+                "title": {"$ref": "#/components/schemas/Difference"},
+                "text": {"$ref": "#/components/schemas/Difference"},
             },
         },
         "Stats": {
             "type": "object",
             "required": ["documents", "languages", "sources", "categories", "first_date",
-                         "last_date", "size_bytes", "indexed_at", "generation"],
+                         "last_date", "size_bytes", "indexed_at", "generation", "duplicates"],
             "properties": {
                 "documents": integer, "languages": counts, "sources": counts,
                 "categories": counts, "first_date": _nullable("string"),
                 "last_date": _nullable("string"), "size_bytes": integer,
                 "indexed_at": _nullable("string"), "generation": string,
+                "duplicates": {
+                    "type": "object", "required": ["clusters", "articles"],
+                    "properties": {"clusters": integer, "articles": integer},
+                    "description": "Near-duplicate clusters of two or more articles, and the "
+                                   "articles in them."},
             },
         },
         "Health": {
@@ -219,6 +306,14 @@ def build_spec(settings: Settings) -> dict:
                 "responses": {"200": _json("The article.", "Article"),
                               "404": _error("No article with this id."), "503": no_index},
             }},
+            "/api/compare": {"get": {
+                "operationId": "compare", "summary": "What differs between two articles",
+                "parameters": _compare_parameters(),
+                "responses": {"200": _json("The word-level difference of their titles and "
+                                           "texts.", "Comparison"),
+                              "400": bad, "404": _error("No article with one of these ids."),
+                              "503": no_index},
+            }},
             "/api/stats": {"get": {
                 "operationId": "stats", "summary": "What the index holds",
                 "responses": {"200": _json("Counts, dates and size of the index.", "Stats"),
@@ -226,13 +321,22 @@ def build_spec(settings: Settings) -> dict:
             }},
             "/healthz": {"get": {
                 "operationId": "health", "summary": "Whether the index can be searched",
-                "responses": {"200": _json("Ready.", "Health"), "503": no_index},
+                "description": "Opens the current index generation, checks its files against "
+                               "the sizes they were written with and searches one common word.",
+                "responses": {"200": _json("Ready.", "Health"),
+                              "503": _error("No index yet (index_missing), or the index is "
+                                            "damaged (index_damaged; the message says why).")},
             }},
             "/api/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This description",
                 "responses": {"200": {"description": "OpenAPI 3.1 document.",
                                       "content": {"application/json": {
                                           "schema": {"type": "object"}}}}},
+            }},
+            "/robots.txt": {"get": {
+                "operationId": "robots", "summary": "What crawlers are asked to leave alone",
+                "responses": {"200": {"description": "robots.txt (robots_disallow).",
+                                      "content": {"text/plain": {"schema": {"type": "string"}}}}},
             }},
             "/": {"get": {
                 "operationId": "searchPage", "summary": "The search page (HTML)",
@@ -241,6 +345,14 @@ def build_spec(settings: Settings) -> dict:
                               "303": {"description": "A query from the page's form (with "
                                                      "keep): on to the search it asks for."},
                               "400": _html("A parameter is invalid."),
+                              "503": _html("There is no index yet.")},
+            }},
+            "/vergleich": {"get": {
+                "operationId": "comparePage", "summary": "Two versions compared (HTML)",
+                "parameters": _compare_parameters(),
+                "responses": {"200": _html("The difference."),
+                              "400": _html("An id is missing or invalid."),
+                              "404": _html("No article with one of these ids."),
                               "503": _html("There is no index yet.")},
             }},
             "/artikel/{id}": {"get": {

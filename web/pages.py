@@ -14,7 +14,7 @@ import time
 from flask import Blueprint, abort, current_app, redirect, render_template, request
 
 from . import engine, present
-from .params import InvalidParameter, SearchParams, parse_search, valid_article_id
+from .params import InvalidParameter, SearchParams, compared_ids, parse_search, valid_article_id
 
 blueprint = Blueprint("pages", __name__)
 
@@ -56,7 +56,9 @@ def search():
     # picked while one is chosen.
     months = result["facets"]["month"]
     suggestion = result["suggestion"]
-    last = present.last_page(result["total"], params, eng.settings.max_page)
+    # Collapsed, the pages run over stories (near-duplicates folded), not articles.
+    ranked = result["stories"] if result["stories"] is not None else result["total"]
+    last = present.last_page(ranked, params, eng.settings.max_page)
     context = {
         "params": params, "query": params.q, "result": result,
         "title": present.page_title(params, result["total"], last),
@@ -66,7 +68,8 @@ def search():
         "clear_url": present.search_url(params, lang=(), source=(), category=(),
                                          date_from=None, date_to=None),
         "histogram": present.histogram(months, params),
-        "pages": present.pagination(result["total"], params, eng.settings.max_page),
+        "pages": present.pagination(ranked, params, eng.settings.max_page),
+        "collapse_url": present.search_url(params, collapse=not params.collapse),
         "sorts": present.sort_links(params),
         "suggestion_url": present.search_url(params, q=suggestion["query"]) if suggestion else None,
         "article_url": present.article_url,
@@ -95,6 +98,7 @@ def article(article_id: str):
         marked=paragraphs is not None,
         related=eng.more_like(article_id, RELATED),
         article_url=present.article_url,
+        compare_url=present.compare_url,
         back_url=present.search_url(params) if query else None,
         plain_url=present.article_url(article_id, params, highlight=False),
         marked_url=present.article_url(article_id, params),
@@ -112,7 +116,8 @@ def _found_with(eng) -> SearchParams:
         return parse_search(request.args, eng)
     except InvalidParameter:
         per_page = eng.settings.per_page
-        return SearchParams(q=request.args.get("q", ""), per_page=per_page,
+        return SearchParams(q=request.args.get("q", "")[: eng.settings.max_query_chars],
+                            per_page=per_page,
                             default_per_page=per_page)
 
 
@@ -123,3 +128,16 @@ def statistics():
                            languages=present.ranked(stats.get("languages"), present.language),
                            sources=present.ranked(stats.get("sources")),
                            categories=present.ranked(stats.get("categories")))
+
+
+@blueprint.get("/vergleich")
+def compare():
+    """Two versions of an article side by side: what was removed, what was added."""
+    ids = compared_ids(request.args)
+    found = engine().compare(*ids) if ids else None
+    if found is None:
+        abort(404)
+    first, second = ids
+    return render_template("vergleich.html", comparison=found, query="", params=None,
+                           article_url=present.article_url,
+                           compare_swap_url=present.compare_url(second, first))

@@ -20,7 +20,9 @@ _WHOLE = re.compile(r"^[0-9]{1,9}$")
 MAX_ID_CHARS = 200
 
 # Query-string names, in the order links are built with.
-ARG_NAMES = ("q", "sort", "lang", "source", "category", "from", "to", "per_page", "page")
+ARG_NAMES = ("q", "sort", "lang", "source", "category", "from", "to", "collapse", "per_page",
+             "page")
+_SWITCH = {"0": False, "1": True}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,9 @@ class SearchParams:
     date_from: str | None = None
     date_to: str | None = None
     default_per_page: int = 10
+    # Near-duplicates folded under the best-ranked one (search.duplicates).
+    collapse: bool = True
+    default_collapse: bool = True
 
     @property
     def filters(self) -> dict:
@@ -66,7 +71,8 @@ class SearchParams:
         return None
 
     def engine_kwargs(self) -> dict:
-        return dict(page=self.page, per_page=self.per_page, sort=self.sort, **self.filters)
+        return dict(page=self.page, per_page=self.per_page, sort=self.sort,
+                    collapse=self.collapse, **self.filters)
 
     def changed(self, **changes) -> "SearchParams":
         """A copy with ``changes``; any change but the page goes back to page 1."""
@@ -87,6 +93,7 @@ class SearchParams:
             "lang": list(self.lang) or None, "source": list(self.source) or None,
             "category": list(self.category) or None,
             "from": self.date_from, "to": self.date_to,
+            "collapse": int(self.collapse) if self.collapse != self.default_collapse else None,
             "per_page": self.per_page if self.per_page != self.default_per_page else None,
             "page": self.page if self.page != 1 else None,
         }
@@ -132,12 +139,40 @@ def parse_search(args, engine: Engine) -> SearchParams:
         per_page=default_per_page if per_page is None else per_page,
         sort="relevance" if sort is None else sort,
         date_from=date_from, date_to=date_to)
+    default_collapse = engine.settings.collapse_duplicates
+    collapse = parse_switch(args.get("collapse"), "collapse", default_collapse)
+    # Only the part of the query that is searched is kept: every link of the page and
+    # every echo carries that, never more than was asked (no amplification).
     return SearchParams(
-        q=args.get("q", ""), page=page, per_page=per_page,
+        q=args.get("q", "")[: engine.settings.max_query_chars], page=page, per_page=per_page,
         sort="relevance" if sort is None else sort,
         lang=_several(args, "lang"), source=_several(args, "source"),
         category=_several(args, "category"),
-        date_from=date_from, date_to=date_to, default_per_page=default_per_page)
+        date_from=date_from, date_to=date_to, default_per_page=default_per_page,
+        collapse=collapse, default_collapse=default_collapse)
+
+
+def parse_switch(raw: str | None, name: str, default: bool) -> bool:
+    """``0`` or ``1`` (absent or empty: the default); raises :class:`InvalidParameter`."""
+    if raw is None or raw == "":
+        return default
+    value = _SWITCH.get(raw)
+    if value is None:
+        raise InvalidParameter(name, f"{name} must be 0 or 1")
+    return value
+
+
+def compared_ids(args) -> tuple[str, str] | None:
+    """The ids ``a`` and ``b`` of a comparison of two articles; ``None`` when one of them
+    cannot be an article id (no article has it). Raises :class:`InvalidParameter` when
+    one is missing."""
+    ids = []
+    for name in ("a", "b"):
+        value = args.get(name, "")
+        if not value:
+            raise InvalidParameter(name, f"{name} must be given: the id of an article")
+        ids.append(value)
+    return (ids[0], ids[1]) if all(valid_article_id(i) for i in ids) else None
 
 
 def valid_article_id(article_id: str) -> bool:
@@ -147,4 +182,5 @@ def valid_article_id(article_id: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in article_id)
 
 
-__all__ = ["InvalidParameter", "SearchParams", "parse_search", "valid_article_id"]
+__all__ = ["InvalidParameter", "SearchParams", "compared_ids", "parse_search", "parse_switch",
+           "valid_article_id"]

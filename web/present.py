@@ -402,6 +402,40 @@ def histogram(months: list[dict], params: SearchParams) -> dict | None:
     }
 
 
+# -- near-duplicates ---------------------------------------------------------------
+
+ALSO_AT_SHOWN = 2
+
+
+def _outlet(item: dict) -> str:
+    return item.get("source") or host(item.get("url") or "") or "weitere Fassung"
+
+
+def also_at(hit: dict, params: SearchParams | None = None) -> dict | None:
+    """The line under a hit that stands for near-duplicates: "Auch bei: zeit.de,
+    tagesspiegel.de (+2)", each outlet a link to its version, the rest counted and
+    linked to the list of versions on the hit's article page."""
+    duplicates = hit.get("duplicates") or []
+    folded = max(int(hit.get("folded") or 0), len(duplicates))
+    if not folded:
+        return None
+    links, seen = [], set()
+    for item in duplicates:
+        label = _outlet(item)
+        if label in seen or len(links) == ALSO_AT_SHOWN:
+            continue
+        seen.add(label)
+        links.append({"label": label, "url": article_url(item["id"], params),
+                      "title": " – ".join(v for v in (german_date(item.get("date")),
+                                                      item.get("title")) if v)})
+    return {"links": links, "more": folded - len(links),
+            "more_url": article_url(hit["id"], params) + "#fassungen"}
+
+
+def compare_url(first_id: str, second_id: str) -> str:
+    return url_for("pages.compare", a=first_id, b=second_id)
+
+
 # -- paging ----------------------------------------------------------------------
 
 
@@ -444,4 +478,5 @@ FILTERS = {
     "machine_date": machine_date, "language": language, "html_lang": html_lang,
     "web_url": web_url, "host": host, "marked": marked,
     "month_label": month_label, "size": size, "german_timestamp": german_timestamp,
+    "also_at": also_at,
 }

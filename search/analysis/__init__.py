@@ -6,10 +6,10 @@
 """
 
 from .chains import (WORD, LanguageChain, chain_for, has_stemmer, lowercase_keeps_words,
-                     normalise_query_text, query_terms, spelling_variants)
+                     normalise_query_text, query_terms, spelling_variants, stopword_langs)
 
 __all__ = ["WORD", "LanguageChain", "chain_for", "has_stemmer", "lowercase_keeps_words",
-           "normalise_query_text", "query_terms", "spelling_variants"]
+           "normalise_query_text", "query_terms", "spelling_variants", "stopword_langs"]
 
 
 def __getattr__(name):

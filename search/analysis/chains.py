@@ -199,14 +199,21 @@ def has_stemmer(lang: str | None) -> bool:
     return (lang or "").lower() in _STEMMERS
 
 
+def stopword_langs(word: str, langs) -> tuple[str, ...]:
+    """The languages among ``langs`` (``de`` when none) whose stopwords hold ``word``."""
+    lowered = normalise_query_text(word).lower()
+    return tuple(lang for lang in (tuple(langs) or ("de",)) if lowered in chain_for(lang).stopwords)
+
+
 def query_terms(word: str, langs) -> list[str]:
     """The index terms one query word stands for across ``langs``.
 
-    Empty when the word is a stopword in any of them: such a word is
-    dropped from the query rather than making it unanswerable.
+    Each language analyses the word on its own: a language whose stopwords
+    hold it gives no term, the others give their stem (``WHO`` is an English
+    stopword but not a German one, so it is searched as the German ``who``).
+    Empty when the word is a stopword in every one of ``langs``: such a word
+    is dropped from the query rather than making it unanswerable.
     """
     lowered = normalise_query_text(word).lower()
     chains = [chain_for(lang) for lang in langs] or [chain_for("de")]
-    if any(lowered in chain.stopwords for chain in chains):
-        return []
-    return sorted({chain.stem(lowered) for chain in chains})
+    return sorted({chain.stem(lowered) for chain in chains if lowered not in chain.stopwords})

@@ -30,6 +30,8 @@ from pathlib import Path
 import ahocorasick
 import Stemmer
 
+from ..cache import on_pressure
+
 MIN_TERM_CHARS = 6  # shorter terms are never split
 MAX_PARTS = 4
 MIN_ZIPF = 2.5  # a word is known from this frequency on (Zipf scale: 3 = once per million words)
@@ -146,6 +148,10 @@ class CompoundSplitter:
             if len(modifier) >= 3:  # a modifier has three letters at least
                 self._automaton.add_word(modifier, (len(modifier), zipf))
         self._automaton.make_automaton()
+
+    def forget(self) -> None:
+        """Forget the splits found so far."""
+        self._cache = {}
 
     def split(self, term: str) -> tuple[str, ...]:
         """The parts of ``term`` as index terms (not ``term`` itself); empty for no compound."""
@@ -316,6 +322,13 @@ def cached_lexicon(min_zipf: float = MIN_ZIPF):
     except (OSError, ValueError):
         pass
     return lexicon
+
+
+@on_pressure
+def _forget_splits() -> None:
+    """Under memory pressure: the splits found so far go (each is found again on use)."""
+    if _splitter is not None:
+        _splitter.forget()
 
 
 def german_splitter() -> CompoundSplitter:

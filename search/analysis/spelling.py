@@ -119,15 +119,17 @@ class Vocabulary:
                 struct.error):
             return cls()
 
-    def correct(self, word: str, *, max_edits: int = 2, min_count: int = 2) -> str | None:
-        """The most frequent known word within ``max_edits`` of ``word``.
+    def correct(self, word: str, *, max_edits: int = 2, min_count: int = 2,
+                max_own: int | None = None) -> str | None:
+        """The most frequent known word within ``max_edits`` of ``word``, found in more
+        than 20 times as many articles.
 
-        ``None`` when ``word`` is itself a common word or nothing close is
-        more common than it.
+        ``None`` when ``word`` itself is in more than ``max_own`` articles (by
+        default ``min_count``) or nothing close is that much more common.
         """
         lowered = word.lower()
         own = self.counts.get(lowered, 0)
-        if own > min_count:
+        if own > (min_count if max_own is None else max_own):
             return None
         if self._choices is None:
             self._choices = [w for w, c in self.counts.items() if c >= min_count]

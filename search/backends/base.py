@@ -26,6 +26,11 @@ class Hits:
     total: int
     facets: dict
     items: list = field(default_factory=list)  # (stored fields, score) in rank order
+    # Collapsed on near-duplicate clusters (search.duplicates): the clusters among all
+    # matches, and for each hit holding folded members, by its id: (how many matching
+    # articles are folded into it, the stored fields of the first of them in rank order).
+    stories: int | None = None
+    folded: dict = field(default_factory=dict)
 
 
 class Session(Protocol):
@@ -44,7 +49,8 @@ class Session(Protocol):
 
     def highlight_terms(self, compiled) -> frozenset: ...
 
-    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits: ...
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
+            collapse: bool = False) -> Hits: ...
 
     def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
         """How many matches of ``compiled`` (every article when ``None``) fall on each day,
@@ -58,6 +64,9 @@ class Session(Protocol):
         time."""
 
     def document(self, article_id: str) -> dict | None: ...
+
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        """The article's near-duplicate cluster id and its other members (stored fields)."""
 
     def more_like(self, article_id: str, n: int) -> list: ...  # (stored fields, score)
 

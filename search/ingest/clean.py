@@ -1,4 +1,10 @@
-"""Text cleaning shared by every input format, and HTML to article conversion."""
+"""Text cleaning shared by every input format, dates, and the plain text of HTML.
+
+:func:`html_text` is the whole readable text of a page, without any choice of what
+is the article: for HTML that the extractor of :mod:`.pages` cannot take apart
+(nesting deeper than the parser's limit, a text node over 10 MB). It walks the
+markup without recursion, so depth costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -145,43 +151,6 @@ _DROP_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside",
               "form", "iframe", "svg", "template", "button", "select", "input")
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre",
                "div", "section", "article", "figcaption", "td", "th", "dd", "dt", "tr")
-_DATE_METAS = ("article:published_time", "og:published_time", "datePublished",
-               "date", "dc.date", "dc.date.issued", "dcterms.created", "pubdate",
-               "publish-date", "sailthru.date", "parsely-pub-date")
-
-
-@dataclass
-class HtmlArticle:
-    title: str
-    text: str
-    date: str | None
-    url: str | None
-    source: str | None
-    category: str | None
-    lang: str | None
-
-
-_META_ATTRS = ("property", "name", "itemprop")
-
-
-def _metas(soup) -> dict:
-    """The first ``<meta>`` of each (attribute, value), found in one pass over the page."""
-    found = {}
-    for tag in soup.find_all("meta"):
-        for attr in _META_ATTRS:
-            value = tag.get(attr)
-            if isinstance(value, str):
-                found.setdefault((attr, value), tag)
-    return found
-
-
-def _meta(metas: dict, *names) -> str | None:
-    for name in names:
-        for attr in _META_ATTRS:
-            tag = metas.get((attr, name))
-            if tag and tag.get("content", "").strip():
-                return tag["content"].strip()
-    return None
 
 
 def html_text(markup: str) -> str:
@@ -220,35 +189,3 @@ def _block_text(root) -> str:
         elif type(node) in (NavigableString, CData):  # not comments, doctypes, …
             parts.append(node)
     return "".join(parts)
-
-
-def parse_html(markup: str) -> HtmlArticle:
-    """Clean a news page: boilerplate dropped, metadata read from the head."""
-    soup = BeautifulSoup(markup, "html.parser")
-    metas = _metas(soup)
-    title = _meta(metas, "og:title", "twitter:title")
-    if not title:
-        h1 = soup.find("h1")
-        title = h1.get_text(" ", strip=True) if h1 else None
-    if not title and soup.title:
-        title = soup.title.get_text(" ", strip=True)
-    date = _meta(metas, *_DATE_METAS)
-    if not date:
-        time_tag = soup.find("time", attrs={"datetime": True})
-        date = time_tag["datetime"] if time_tag else None
-    canonical = soup.find("link", rel="canonical", href=True)
-    url = canonical["href"].strip() if canonical else _meta(metas, "og:url")
-    source = _meta(metas, "og:site_name", "publisher", "application-name")
-    category = _meta(metas, "article:section", "section", "category")
-    html_tag = soup.find("html")
-    lang = html_tag.get("lang") if html_tag else None
-    text = _soup_text(soup)
-    return HtmlArticle(
-        title=clean_text(title or "", entities=False),
-        text=text,
-        date=date,
-        url=url,
-        source=clean_text(source, entities=False) if source else None,
-        category=clean_text(category, entities=False) if category else None,
-        lang=lang.split("-")[0].lower() if isinstance(lang, str) and lang.strip() else None,
-    )

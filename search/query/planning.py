@@ -8,7 +8,11 @@ planner then decides, the same way for Whoosh and Xapian:
 
 - the terms of a query word across the index's languages
   (:meth:`word_terms`; a word that holds several tokens, ``COVID-19``, is a
-  phrase);
+  phrase), each language analysing it with its own stopwords; in a plain
+  word query, a word that only some languages drop is required in the
+  articles of the others alone (:meth:`plain_words`), and a group whose words
+  were all dropped matches nothing rather than everything its filters allow
+  (:func:`keeps_words`);
 - a word's other verb forms that the index holds (:meth:`other_forms`:
   ``verpasst`` also finds ``verpassen``; ``Warschaus`` also ``Warschau``);
 - the IDF a word is weighed with (:meth:`word_idf`, of the rarest way the
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import math
 
-from ..analysis import WORD, chain_for, normalise_query_text, query_terms
+from ..analysis import WORD, chain_for, normalise_query_text, query_terms, stopword_langs
 from . import syntax as q
 
 # Verb endings swapped to find a word's other forms.
@@ -62,6 +66,21 @@ def filter_span(date_from: str | None, date_to: str | None) -> tuple[str, str]:
     low, _ = date_keys(date_from or "0001", date_from or "0001")
     _, high = date_keys(date_to or "9999", date_to or "9999")
     return low, high
+
+
+def keeps_words(nodes, parts) -> bool:
+    """False when the positive words, phrases and groups among ``nodes`` (compiled to
+    ``parts``, ``None`` for dropped ones) were all dropped: the group then matches
+    nothing, where the filters left in it would have matched everything they allow
+    (``lang:de WHO`` must not be every German article)."""
+    texts = [part for node, part in zip(nodes, parts)
+             if not isinstance(node, (q.Filter, q.DateRange, q.Not))]
+    return not texts or any(part is not None for part in texts)
+
+
+def in_capitals(token: str) -> bool:
+    """A word written in capitals (``WHO``, ``IT``, ``DIE``): an acronym or a name."""
+    return len(token) >= 2 and token.isupper()
 
 
 class Planner:
@@ -117,7 +136,55 @@ class Planner:
             return None
         if node.field is None:
             return self._plain([self.first_token(node)], require_all=True)
+        token = self.first_token(node)
+        if stopword_langs(token, self.langs) and not in_capitals(token):
+            # A field holds no stopword in the articles of those languages, and outside
+            # a plain word query they cannot be left free of it (see plain_words).
+            return None
         return self._any_field(node.field, terms)
+
+    def plain_words(self, tokens, *, require_all: bool):
+        """``(words, only)``: ``(token, terms, free languages)`` of each word of a plain
+        word query (each once), and the languages whose articles alone can match
+        (``None``: every language's).
+
+        Each language reads the query with its own stopwords. A word that is a
+        stopword in some of the index's languages but not in others (``die``:
+        German, not English; ``WHO``: English, not German) is searched with the
+        stems of the others, and the articles of the languages that drop it need
+        not hold it: those are its *free languages*, where the backend lets the
+        word's clause match without scoring. A language whose reading keeps no
+        word at all is no free language; its articles are left out (``only``),
+        so that no article is matched by stopwords alone: ``WHO`` finds German
+        articles naming the WHO, never every English one. A query whose words are
+        all stopwords of one language, none written in capitals, is that
+        language's stopwords and searches nothing (``der die das``, ``who``). In
+        the any mode such words are left out, as there every article of a free
+        language would match.
+        """
+        langs = self.langs
+        found, seen = [], set()
+        kept = dict.fromkeys(langs, False)
+        for token in tokens:
+            terms = query_terms(token, langs)
+            if not terms or tuple(terms) in seen:
+                continue
+            stop = stopword_langs(token, langs)
+            if stop and not require_all:
+                continue
+            seen.add(tuple(terms))
+            for lang in langs:
+                if lang not in stop:
+                    kept[lang] = True
+            found.append((token, terms, stop))
+        if not all(kept.values()) and not any(in_capitals(token) for token, _, _ in found):
+            # Every word a stopword of one language, none written as an acronym or a
+            # name: the query is that language's stopwords ("der die das", "who").
+            return [], None
+        words = [(token, terms, tuple(lang for lang in stop if kept[lang]))
+                 for token, terms, stop in found]
+        only = None if all(kept.values()) else tuple(lang for lang in langs if kept[lang])
+        return words, only
 
     def word_idf(self, terms) -> float:
         """The IDF of the rarest way the index holds ``terms``; 0 when it holds none."""

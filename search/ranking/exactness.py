@@ -1,14 +1,12 @@
-"""Words as typed rank first: the last step of ranking a plain word query.
+"""Words as typed: how many of a query's words a hit holds exactly as typed.
 
 The index holds stems, so ``Treffens`` and ``Treffer`` are one term and an
 article holding the words of a query only in other forms can outscore the one
-that holds them as typed. For the first hits of a plain word query (the
-``exact_form_depth`` best), each query word that a hit's title or text holds
-exactly as typed (case, umlauts and ``ß`` aside: ``Muenchen`` is ``München``)
-multiplies its score by ``1 + exact_form_boost``; the hits are then ordered
-by that score, ties keeping their order. Only the order within those first
-hits changes, so paging stays consistent: the page size does not change
-which hits are compared.
+that holds them as typed. The share of the query's words a hit's title or
+text holds as typed (case, umlauts and ``ß`` aside: ``Muenchen`` is
+``München``) is one feature of the re-ranking of the first hits
+(:mod:`.features`, :mod:`.rerank`). It is counted without folding the whole
+text: each form is searched for in every spelling that folds to it.
 """
 
 from __future__ import annotations
@@ -31,19 +29,6 @@ def query_forms(texts) -> frozenset[str]:
     return frozenset(w for text in texts for w in folded_words(normalise_query_text(text)))
 
 
-def prefer_exact(items, forms: frozenset[str], boost: float, depth: int) -> list:
-    """``items`` (``(stored fields, score)`` in rank order) with the first ``depth`` re-ranked."""
-    if not forms or boost <= 0 or len(items) < 2:
-        return list(items)
-    head = []
-    for position, (stored, score) in enumerate(items[:depth]):
-        held = _held_forms_lowered(_lowered(stored.get("title") or "", stored.get("text") or ""),
-                                   forms)
-        head.append(((score or 0.0) * (1.0 + boost) ** held, position, stored))
-    head.sort(key=lambda entry: (-entry[0], entry[1]))
-    return [(stored, score) for score, _, stored in head] + list(items[depth:])
-
-
 # -- the same count without folding the whole text ------------------------------------
 
 _UNFOLD = {"ae": "ä", "oe": "ö", "ue": "ü", "ss": "ß"}
@@ -53,11 +38,11 @@ _MAX_PATTERN_FORM = 24
 def held_forms(text: str, forms: frozenset[str]) -> int:
     """``len(forms & folded_words(text))``, found by searching the lowercase text for
     each form in every spelling that folds to it (most hits hold a query word early)."""
-    return _held_forms_lowered(text.lower(), forms) if forms else 0
+    return held_forms_lowered(text.lower(), forms) if forms else 0
 
 
-def _held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
-    """:func:`held_forms` of a text given lowercased."""
+def held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
+    """:func:`held_forms` of a text given lowercased (:func:`lowered_text`)."""
     if not forms:
         return 0
     if any(len(f) > _MAX_PATTERN_FORM for f in forms):
@@ -68,6 +53,11 @@ def _held_forms_lowered(lowered: str, forms: frozenset[str]) -> int:
 # ``f"{title} {text}".lower()`` of the hits re-ranked lately (a bounded LRU: the first
 # hits of a query are mostly among those of the next queries for the same words).
 _LOWERED = BoundedCache(setting="lowered_cache_chars", size=lambda lowered: len(lowered) + 200)
+
+
+def lowered_text(title: str, text: str) -> str:
+    """``f"{title} {text}".lower()``, cached."""
+    return _lowered(title, text)
 
 
 def _lowered(title: str, text: str) -> str:

@@ -17,9 +17,9 @@ from support.commands import run_cli
 from support.corpora import SEED_FILE, read_fang, shared_file, write_jsonl
 
 RESULT_KEYS = ["query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-               "facets", "suggestion"]
+               "facets", "suggestion", "collapse", "stories", "folded"]
 HIT_KEYS = ["id", "title", "date", "lang", "source", "category", "url", "score", "snippet",
-            "snippet_text"]
+            "snippet_text", "folded", "duplicates"]
 ISO_DATE = re.compile(r"\d{4}(-\d\d(-\d\d(T\d\d:\d\d:\d\d([+-]\d\d:\d\d)?)?)?)?")
 
 

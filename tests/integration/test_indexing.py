@@ -255,26 +255,31 @@ def test_broken_inputs_never_stop_the_run(tmp_path):
     (folder / "binaer.txt").write_bytes(bytes(range(256)) * 64)
     (folder / "kaputt.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\xff" * 300)
     (folder / "falsch.txt").write_bytes("Grüße aus München ".encode("latin-1") * 20 + b"\x81\x8d\x90")
+    # A record file has no size cap; a one-article file over max_file_bytes is skipped.
     big = folder / "gross.jsonl"
     write_jsonl(big, records[20:120])
+    huge_article = folder / "gross.txt"
+    huge_article.write_text("\n\n".join(r["article"] for r in records[20:120]), encoding="utf-8")
     (folder / "bericht.pdf").write_bytes(b"%PDF-1.4 " + bytes(2000))
-    settings = Settings(index_dir=tmp_path / "index", max_file_bytes=big.stat().st_size - 1)
+    settings = Settings(index_dir=tmp_path / "index", max_file_bytes=big.stat().st_size // 10)
+    assert huge_article.stat().st_size > settings.max_file_bytes
     report = index_paths([folder], settings)
 
-    assert report.added == 10 + 3 + 1 and not report.failed
+    assert report.added == 10 + 3 + 1 + 100 and not report.failed
     reasons = {(Path(p.path).name, p.line): p.reason for p in report.problems}
     assert set(reasons) == {("teils.jsonl", 2), ("teils.jsonl", 4), ("leer.txt", None),
                             ("binaer.txt", None), ("kaputt.jsonl.gz", None), ("falsch.txt", None),
-                            ("gross.jsonl", None), ("bericht.pdf", None)}
+                            ("gross.txt", None), ("bericht.pdf", None)}
     assert "JSON" in reasons[("teils.jsonl", 2)]
     assert "empty" in reasons[("leer.txt", None)]
     assert "binary" in reasons[("binaer.txt", None)]
-    assert str(big.stat().st_size) in reasons[("gross.jsonl", None)]
+    assert str(huge_article.stat().st_size) in reasons[("gross.txt", None)]
+    assert "max_file_bytes" in reasons[("gross.txt", None)]  # the setting, and why
     assert "unsupported" in reasons[("bericht.pdf", None)]
     engine = Engine(settings)
     assert hit_ids(engine, "Mutu") == {"latin1"}
     assert "£15.8m" in engine.article("latin1")["text"]
-    assert engine.stats()["documents"] == 14
+    assert engine.stats()["documents"] == 114
     engine.close()
 
 

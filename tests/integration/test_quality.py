@@ -99,7 +99,7 @@ def test_politik_finds_articles_that_only_hold_compounds(fang):
     ranked = []
     page = 1
     while True:
-        result = fang.search("Politik", per_page=100, page=page)
+        result = fang.search("Politik", per_page=100, page=page, collapse=False)  # every article
         ranked.extend(ids(result))
         if len(ranked) >= result.total or not result.hits:
             break

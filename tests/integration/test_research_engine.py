@@ -141,7 +141,7 @@ def test_trend_counts_equal_the_search_of_each_interval(world, backend, interval
         assert series["total"] == sum(p["count"] for p in series["points"]) > 0
         for point in series["points"]:
             found = engine.search(series["query"], date_from=point["from"], date_to=point["to"],
-                                  per_page=1, suggest=False)
+                                  per_page=1, suggest=False, collapse=False)
             assert found.mode == "all"
             assert found.total == point["count"], (series["query"], point, found.total)
             checked += 1
@@ -156,7 +156,7 @@ def test_trend_counts_with_filters_equal_the_searches(world, backend):
     for series in result["series"]:
         for point in series["points"]:
             found = engine.search(series["query"], source="zeit.de", date_from=point["from"],
-                                  date_to=point["to"], per_page=1, suggest=False)
+                                  date_to=point["to"], per_page=1, suggest=False, collapse=False)
             assert found.total == point["count"] > 0
     # The totals are the source's articles of each week, counted from the raw records.
     raw = Counter(_iso_week(r["day"]) for r in world["records"]
@@ -267,11 +267,13 @@ def test_dates_have_day_precision(world, backend, start, end):
     engine = world["engines"][backend]
     expected = {r["id"] for r in world["records"] if start <= r["day"] <= end}
     assert expected
-    in_query = engine.search(f"date:{start}..{end}", per_page=1, suggest=False)
+    in_query = engine.search(f"date:{start}..{end}", per_page=1, suggest=False, collapse=False)
     assert in_query.total == len(expected)
     # the from/to parameters, a word beside them: the same articles as the records say
-    found = engine.search("Corona", date_from=start, date_to=end, per_page=100, suggest=False)
-    with_word = engine.search(f"Corona date:{start}..{end}", per_page=100, suggest=False)
+    found = engine.search("Corona", date_from=start, date_to=end, per_page=100, suggest=False,
+                          collapse=False)
+    with_word = engine.search(f"Corona date:{start}..{end}", per_page=100, suggest=False,
+                              collapse=False)
     assert found.total == with_word.total
     assert {h["id"] for h in found.hits} <= expected
     assert all(start <= h["date"][:10] <= end for h in found.hits)
@@ -281,9 +283,9 @@ def test_month_only_dates_count_in_their_month_only(world, backend):
     engine = world["engines"][backend]
     month = world["month_only"][0]["date"]
     ids = {r["id"] for r in world["month_only"]}
-    by_month = engine.search(f"date:{month}", per_page=100, suggest=False)
+    by_month = engine.search(f"date:{month}", per_page=100, suggest=False, collapse=False)
     assert ids <= {h["id"] for h in by_month.hits}
-    first_days = engine.search(f"date:{month}-01..{month}-30", per_page=100, suggest=False)
+    first_days = engine.search(f"date:{month}-01..{month}-30", per_page=100, suggest=False, collapse=False)
     assert not ids & {h["id"] for h in first_days.hits}
 
 
@@ -308,8 +310,8 @@ def test_html_pages_keep_the_day_they_were_published(tmp_path):
     with Engine(tmp_path / "index") as engine:
         for day in HTML_PAGES.values():
             following = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-            assert engine.search(f"date:{day}..{day}", suggest=False).total == 1
-            assert engine.search(f"date:{following}..{following}", suggest=False).total == 0
+            assert engine.search(f"date:{day}..{day}", suggest=False, collapse=False).total == 1
+            assert engine.search(f"date:{following}..{following}", suggest=False, collapse=False).total == 0
         days = engine.trends([], interval="day", date_from="2017-11-30", date_to="2017-12-02")
         assert [(i["key"], i["total"]) for i in days["intervals"]] == [("2017-12-01", 1)]
 
@@ -330,7 +332,7 @@ def test_kwic_lines_are_occurrences_of_the_word_at_their_place(world, backend, q
     engine = world["engines"][backend]
     result = engine.kwic(query, per_page=ALL, width=40)
     assert result["reason"] is None and not result["cut"] and result["message"] is None
-    assert result["articles"] == engine.search(query, per_page=1, suggest=False).total
+    assert result["articles"] == engine.search(query, per_page=1, suggest=False, collapse=False).total
     assert result["articles_read"] == result["articles"]
     assert result["total"] == len(result["lines"]) > 20
     allowed = set(query_terms(word, ("de", "en")))
@@ -366,14 +368,14 @@ def test_kwic_finds_phrases_as_the_search_does(world, backend):
         assert chain_for(stored["lang"]).terms(line["match"]) == ["angela", "merkel"]
     ids = {line["id"] for line in result["lines"]}
     searched = {h["id"] for h in engine.search('"Angela Merkel"', per_page=100,
-                                               suggest=False).hits}
+                                               suggest=False, collapse=False).hits}
     assert ids <= searched or len(searched) == 100
 
 
 def _all_ids(engine, query: str, **filters) -> set[str]:
     ids, page = set(), 1
     while True:
-        found = engine.search(query, page=page, per_page=100, suggest=False, **filters)
+        found = engine.search(query, page=page, per_page=100, suggest=False, collapse=False, **filters)
         ids.update(h["id"] for h in found.hits)
         if page * 100 >= found.total:
             return ids
@@ -449,7 +451,7 @@ def test_export_rows_are_the_hits_of_the_search(world, backend, query, params):
     engine = world["engines"][backend]
     export = engine.export(query, **params)
     rows = list(export)
-    search = engine.search(query, per_page=100, suggest=False, **params)
+    search = engine.search(query, per_page=100, suggest=False, collapse=False, **params)
     assert export.total == search.total == export.rows == len(rows) > 0
     assert export.message is None and export.mode == search.mode
     assert len({row["id"] for row in rows}) == len(rows)
@@ -462,7 +464,7 @@ def test_export_rows_are_the_hits_of_the_search(world, backend, query, params):
 def test_export_of_few_hits_reads_the_query_as_the_search_does(world, backend):
     engine = world["engines"][backend]
     query = "Maske Schulhof Geigenunterricht Skatrunde"
-    search = engine.search(query, per_page=100, suggest=False)
+    search = engine.search(query, per_page=100, suggest=False, collapse=False)
     assert search.mode == "any" and 0 < search.total
     export = engine.export(query)
     rows = [r["id"] for r in export]
@@ -568,7 +570,7 @@ def test_search_all_command(world, backend):
     done = _cli(world, backend, "search", "Maske", "--all", "--format", "jsonl")
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(rows) == engine.search("Maske", per_page=1, suggest=False).total
+    assert len(rows) == engine.search("Maske", per_page=1, suggest=False, collapse=False).total
     cut = _cli(world, backend, "search", "Maske", "--all", "--setting", "export_max_rows", "3")
     assert cut.returncode == 0
     assert len(list(csv.reader(io.StringIO(cut.stdout, newline="")))) == 4

@@ -24,9 +24,9 @@ from search import Engine, IndexMissing, InvalidParameter, Settings, index_paths
 from search.analysis.chains import chain_for
 
 RESULT_KEYS = {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-               "facets", "suggestion"}
+               "facets", "suggestion", "collapse", "stories", "folded"}
 HIT_KEYS = {"id", "title", "date", "lang", "source", "category", "url", "score", "snippet",
-            "snippet_text"}
+            "snippet_text", "folded", "duplicates"}
 FACETS = ("month", "lang", "source", "category")
 
 
@@ -306,7 +306,7 @@ def test_title_is_weighted_above_text(crafted):
 
 
 def test_equal_scores_rank_newer_first(crafted):
-    result = crafted.search("Tiegelprobe")
+    result = crafted.search("Tiegelprobe", collapse=False)  # three copies of one text
     assert [hit["id"] for hit in result.hits] == ["tie-2021", "tie-2020", "tie-2019"]
     assert len({hit["score"] for hit in result.hits}) == 1
 
@@ -453,7 +453,8 @@ def test_filters_narrow_to_their_facet_counts(news_engine):
 
 
 def walk(engine, query, per_page, most=250, **params) -> list[str]:
-    """The ids of the first ``most`` hits, page by page."""
+    """The ids of the first ``most`` hits (articles), page by page."""
+    params.setdefault("collapse", False)
     ids = []
     page = 1
     while True:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def all_hits(engine, query: str, **params) -> list[dict]:
-    """Every hit of a search, walking the pages of 100 (and checking the total)."""
+    """Every hit of a search, walking the pages of 100 (and checking the total): every
+    article, near-duplicates not folded unless ``collapse=True`` is passed."""
+    params.setdefault("collapse", False)
     hits = []
     page = 1
     while True:

@@ -12,9 +12,9 @@ import re
 
 # The keys of GET /api/search and Engine.search(...).to_dict(), and of one hit.
 RESULT_KEYS = {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-               "facets", "suggestion"}
+               "facets", "suggestion", "collapse", "stories", "folded"}
 HIT_KEYS = {"id", "title", "date", "lang", "source", "category", "url", "score", "snippet",
-            "snippet_text"}
+            "snippet_text", "folded", "duplicates"}
 FACET_NAMES = {"month", "lang", "source", "category"}
 _MARK = re.compile(r"</?mark>")
 

@@ -28,7 +28,7 @@ def test_known_item_inflections_keep_a_word_a_form_of_itself():
     assert known.inflections("neuen", corpus) == ["neue"]
 
 
-def test_known_items_are_distinctive_and_skip_duplicates(tmp_path):
+def test_known_items_keep_shared_words_and_skip_near_copies(tmp_path):
     known = _known_items()
     words = ["Gesundheitsämter", "Gesundheitsämtern", "Landkreisen", "Landkreise", "Infektionen",
              "Infektion", "Schülerinnen", "Schülerin", "Maßnahmen", "Maßnahme", "Verordnungen",
@@ -44,17 +44,17 @@ def test_known_items_are_distinctive_and_skip_duplicates(tmp_path):
         handle.write("\n".join(json.dumps(r, ensure_ascii=False) for r in records))
     stats: dict = {}
     items, total = known.generate(tmp_path, 100, 7, stats)
-    assert total == 32 and items and stats["not_distinctive"] >= 2
+    assert total == 32 and items and stats["near_copy"] == 2
     targets = {doc_id for doc_id, _, _ in items}
     assert not targets & {"copy-a", "copy-b"}
     by_id = {r["id"]: {w.lower() for w in r["article"].split()} for r in records}
     for doc_id, exact, inflected in items:
         chosen = {w.lower() for w in exact}
         assert chosen <= by_id[doc_id]
-        # No other article holds the three words (nor their other forms: checked by the
-        # generator with its own inflections; here the words as they stand).
-        assert [d for d, held in by_id.items() if d != doc_id and chosen <= held] == []
         assert any(known.UMLAUT.search(w) for w in exact)
         assert [w.lower() for w in inflected] != [w.lower() for w in exact]
+    # Other articles may hold the same words (the hard cases stay): here many do.
+    assert any(d != doc_id and {w.lower() for w in exact} <= held
+               for doc_id, exact, _ in items for d, held in by_id.items())
     # The same seed gives the same items.
     assert known.generate(tmp_path, 100, 7)[0] == items

@@ -12,7 +12,8 @@
   on them;
 - importing ``search`` loads neither Whoosh's writer and codec nor Xapian, and
   importing the Xapian backend loads no Whoosh module;
-- no test imports a ``conftest`` (shared test code lives in ``tests/support``).
+- no test imports a ``conftest`` (shared test code lives in ``tests/support``);
+- no tracked text file holds a line of an unresolved merge (``<<<<<<<``, ``>>>>>>>``).
 
 Each check lists every violation it finds, with file and line.
 """
@@ -239,3 +240,21 @@ def test_no_test_imports_a_conftest():
             if module.split(".")[-1] == "conftest" or module.startswith("conftest"):
                 found.append(f"{where(path, node)}: imports {module}")
     assert found == [], "\n".join(["tests import a conftest (use tests/support):", *found])
+
+
+def test_no_tracked_file_holds_an_unresolved_merge():
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True,
+                            check=True).stdout.decode("utf-8").split("\0")
+    found = []
+    for name in filter(None, listed):
+        path = REPO / name
+        if path.suffix not in {".py", ".md", ".html", ".css", ".toml", ".json", ".txt", ".cfg",
+                               ".yml", ".yaml", ""} or not path.is_file():
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue
+        found += [f"{name}:{number}" for number, line in enumerate(lines, 1)
+                  if line.startswith(("<<<<<<< ", ">>>>>>> "))]
+    assert not found, found

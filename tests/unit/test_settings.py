@@ -11,7 +11,7 @@ import pytest
 from search import Settings
 
 GROUPS = {"index", "reading", "indexing", "ranking", "planning", "searching", "snippets",
-          "suggestions", "whoosh", "caches", "backend", "xapian"}
+          "suggestions", "duplicates", "whoosh", "caches", "backend", "xapian", "serving"}
 
 
 def test_describe_lists_every_field_in_declaration_order():

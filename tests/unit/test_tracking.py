@@ -89,7 +89,7 @@ def test_unchanged_files_are_not_read_again_unless_all_are(corpus):
     first = Run(None, [corpus])
     run = Run(first, [corpus])
     assert run.read == [] and run.removed == []
-    assert run.plan.to_read == []
+    assert [f for f in run.plan.files if not f.unchanged] == []
     assert Run(first, [corpus], full=True).read == ["a.jsonl", "b.jsonl", "notiz.txt"]
 
 

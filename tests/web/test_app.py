@@ -291,7 +291,7 @@ def test_any_query_text_is_valid(client, query):
     assert client.get("/", query_string={"q": query}).status_code == 200
     response = client.get("/api/search", query_string={"q": query})
     assert response.status_code == 200
-    assert response.get_json()["query"] == query
+    assert response.get_json()["query"] == query[:1000]  # the part searched (max_query_chars)
 
 
 def test_invalid_parameters_on_the_page(client):
@@ -420,7 +420,7 @@ def test_api_search_defaults(client, app):
     body = client.get("/api/search?q=Corona").get_json()
     assert body["page"] == 1 and body["per_page"] == app.extensions["newssearch"].settings.per_page
     assert set(body) == {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
-                         "facets", "suggestion"}
+                         "facets", "suggestion", "collapse", "stories", "folded"}
     assert client.get("/api/search").get_json()["reason"] == "empty query"
     assert client.get("/api/search?q=Corona&per_page=100").get_json()["per_page"] == 100
 

@@ -52,7 +52,8 @@ def test_spec_limits_follow_the_settings(web_index_dir):
     client = create_app({"SETTINGS": settings}).test_client()
     spec = client.get("/api/openapi.json").get_json()
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert set(params) == {"q", "page", "per_page", "sort", "lang", "source", "category", "from", "to"}
+    assert set(params) == {"q", "page", "per_page", "sort", "lang", "source", "category", "from", "to",
+                           "collapse"}
     assert params["per_page"]["schema"]["maximum"] == 42
     assert params["per_page"]["schema"]["default"] == 7
     assert params["sort"]["schema"]["enum"] == ["relevance", "date"]

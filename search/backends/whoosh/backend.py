@@ -22,7 +22,8 @@ from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
 from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
-                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
+                        highlight_terms, page_hits, ranked_docs, run, warm, weighting)
+from .schema import CLUSTER_FIELD
 from ...settings import Settings
 from ...analysis.spelling import Vocabulary
 from ..base import Hits
@@ -147,6 +148,12 @@ class WhooshBackend:
         finally:
             self._release(snapshot)
 
+    def version(self) -> str | None:
+        """A value that changes with every switch to a new generation (one stat of
+        ``CURRENT``), or ``None`` when there is no index."""
+        token = storage.current_token(self.settings.index_dir)
+        return None if token is None else "-".join(f"{part:x}" for part in token)
+
     def warm(self) -> None:
         """Read the per-segment data every search needs (columns, field lengths)."""
         with self.session() as session:
@@ -219,17 +226,34 @@ class WhooshSession:
     def any_of(self, tree):
         return self.compiler().any_of(tree)
 
+    def damage(self) -> list[str]:
+        """What is wrong with the files of this generation (see :func:`storage.damaged_files`)."""
+        return storage.damaged_files(self.snapshot.generation)
+
     def highlight_terms(self, compiled) -> frozenset:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
-    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
+            collapse: bool = False) -> Hits:
         filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings)
+                      settings=self.settings, collapse=collapse)
         documents, searcher = self.snapshot.documents, self.searcher
-        return Hits(total=len(results), facets=facet_counts(results),
-                    items=list(page_hits(results, start, limit, sort,
-                                         stored_fields=lambda d: documents.get(searcher, d))))
+
+        def stored(docnum):
+            return documents.get(searcher, docnum)
+
+        hits = Hits(total=len(results), facets=facet_counts(results),
+                    items=list(page_hits(results, start, limit, sort, stored_fields=stored)))
+        members = getattr(results, "members", None)
+        if members is not None:
+            hits.stories = results.stories
+            most = self.settings.duplicates_per_hit
+            for (_, docnum), folded in zip(results.top[start:limit], members[start:limit]):
+                if folded:
+                    hits.folded[stored(docnum)["id"]] = (len(folded),
+                                                         [stored(d) for d in folded[:most]])
+        return hits
 
     def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
         filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
@@ -247,6 +271,18 @@ class WhooshSession:
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)
+
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        searcher = self.searcher
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None or CLUSTER_FIELD not in searcher.schema:
+            return None, []
+        cluster = searcher.reader().column_reader(CLUSTER_FIELD)[docnum]
+        if not cluster:
+            return None, []
+        return cluster, [searcher.stored_fields(other) for other in
+                         sorted(searcher.document_numbers(**{CLUSTER_FIELD: cluster}))
+                         if other != docnum]
 
     def more_like(self, article_id: str, n: int = 5) -> list:
         searcher = self.searcher
@@ -270,4 +306,5 @@ class WhooshSession:
         return stats_dict(self.reader.doc_count(), facet_counts(results),
                           size_bytes=storage.size_on_disk(snapshot.generation),
                           indexed_at=snapshot.meta.get("indexed_at"),
-                          generation=snapshot.generation.name)
+                          generation=snapshot.generation.name,
+                          duplicates=snapshot.meta.get("duplicates"))

@@ -26,14 +26,16 @@ from ... import storage
 from ...analysis.batch import AnalysedBatch, analyse_batch
 from ...analysis.chains import chain_for
 from ...analysis.spelling import Vocabulary
+from ...duplicates import Clusters, Signing, StaleClusters, signature
 from ...fields import INDEXED_FIELDS, PARTS_FIELD
-from ...ingest.corpus import Article, Problem, read_file
-from ...indexing import IndexReport, checksum
+from ...ingest import Article, Part, Problem, Tally, file_parts, read_part
+from ...indexing import IndexReport, InvalidSetting, checksum
+from ...ingest.clean import parse_date
 from ...ingest.language import detect_language
 from ...processes import end_with_parent
 from ...settings import Settings
-from ...tracking import FileTable, file_size
-from .schema import build_schema
+from ...tracking import FileTable, PlannedFile
+from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
 from .segments import SegmentBuilder
 
 META_VERSION = 1
@@ -52,6 +54,7 @@ class Prepared:
     batch: AnalysedBatch
     number: int
     digest: str | None = None
+    signature: object = None  # the near-duplicate signature (search.duplicates), or None
 
     @property
     def terms(self) -> dict:
@@ -66,10 +69,13 @@ def _language(article: Article, settings: Settings) -> str:
 
 
 def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[Prepared], AnalysedBatch]:
-    """Language, analysis (one batch for all) and checksum of each article."""
+    """Language, analysis (one batch for all), checksum and near-duplicate signature of
+    each article."""
     langs = [_language(article, settings) for article in articles]
     batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)])
-    return [Prepared(article, lang, batch, number, checksum(article))
+    signing = Signing.of(settings)
+    return [Prepared(article, lang, batch, number, checksum(article),
+                     signature(article.text, signing))
             for number, (article, lang) in enumerate(zip(articles, langs))], batch
 
 
@@ -78,21 +84,24 @@ def prepare(article: Article, settings: Settings) -> Prepared:
     return prepare_articles([article], settings)[0][0]
 
 
-def prepare_file(path: Path, settings: Settings) -> tuple[list, Counter]:
-    """Every article of one file prepared, and the problems met, in file order;
-    and the vocabulary counts of all its articles (in how many each word occurs)."""
-    items = list(read_file(path, settings))
-    articles = [item for item in items if not isinstance(item, Problem)]
+def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
+    """Every article of one part of a file prepared (one batch analysis for all), and the
+    problems and tallies met, in file order; and the vocabulary counts of all its
+    articles, in how many each word occurs (run in workers)."""
+    items = read_part(part, settings)
+    articles = [item for item in items if isinstance(item, Article)]
     if not articles:
         return items, Counter()
     prepared, batch = prepare_articles(articles, settings)
     ready = iter(prepared)
-    return [item if isinstance(item, Problem) else next(ready) for item in items], \
+    return [next(ready) if isinstance(item, Article) else item for item in items], \
         Counter(batch.words)
 
 
-def document_fields(article: Article, lang: str, digest: str, terms: dict) -> dict:
-    """The fields Whoosh gets for one article: term lists to index, text to store."""
+def document_fields(article: Article, lang: str, digest: str, terms: dict,
+                    cluster: str | None = None) -> dict:
+    """The fields Whoosh gets for one article: term lists to index, text to store, and
+    its cluster when it is known (the segment builder gets the clusters at the end)."""
     date = article.date
     fields = {
         "id": article.id,
@@ -106,6 +115,8 @@ def document_fields(article: Article, lang: str, digest: str, terms: dict) -> di
     }
     if PARTS_FIELD:
         fields[PARTS_FIELD] = terms[PARTS_FIELD]
+    if cluster is not None:
+        fields[CLUSTER_FIELD] = cluster
     if date:
         fields["date"] = date.iso
         if date.month:
@@ -114,6 +125,8 @@ def document_fields(article: Article, lang: str, digest: str, terms: dict) -> di
         value = getattr(article, name)
         if value:
             fields[name] = value
+    if article.authors:
+        fields["authors"] = list(article.authors)
     return fields
 
 
@@ -121,8 +134,15 @@ class _Run:
     """One indexer run: the generation and writer are made only once something changes."""
 
     def __init__(self, settings: Settings, previous: Path | None, rebuild: bool,
-                 fast: bool = True):
+                 fast: bool = True, clusters: Clusters | None = None):
         self.settings = settings
+        # The near-duplicate clusters (search.duplicates): the previous generation's,
+        # changed by this run, stored with the new one.
+        self.clusters = clusters if clusters is not None else Clusters.for_settings(settings)
+        # Whoosh's writer gets a document's cluster with the document, before this run's
+        # clusters are known: the cluster each id was written with, set right after the
+        # commit (see _correct_clusters).
+        self._written_clusters: dict[str, str] = {}
         self.previous = None if rebuild else previous
         self.generation: Path | None = None
         self.index = None
@@ -155,7 +175,7 @@ class _Run:
             self._vocabulary = Vocabulary.load(self._vocabulary_from)
         return self._vocabulary
 
-    def _open(self):
+    def open(self):
         if self.writer is not None:
             return
         index_dir = self.settings.index_dir
@@ -172,6 +192,7 @@ class _Run:
         self.writer = self.index.writer(
             limitmb=self.settings.writer_memory_mb, procs=self.settings.writer_procs,
             multisegment=self.settings.writer_procs > 1)
+        add_missing_fields(self.writer)
 
     def _forget_old(self, article_id: str) -> None:
         if self.old_reader is None:
@@ -181,7 +202,7 @@ class _Run:
             self.vocabulary.remove(stored.get("title", "") + "\n" + stored.get("text", ""))
 
     def add(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
-        self._open()
+        self.open()
         if self.builder is not None:
             if prepared is None:
                 prepared = prepare(article, self.settings)
@@ -191,15 +212,20 @@ class _Run:
         else:
             if prepared is None:
                 prepared = prepare(article, self.settings)
-            self.writer.add_document(**document_fields(article, lang, digest, prepared.terms))
+            cluster = self.clusters.cluster_of(article.id)
+            self.writer.add_document(**document_fields(article, lang, digest, prepared.terms,
+                                                       cluster))
+            self._written_clusters[article.id] = cluster
             if article.id in self._written:
                 self._superseded.add(article.id)
             self._written[article.id] = digest
         if not self.counts_files:
             self.vocabulary.add(article.title + "\n" + article.text)
+        self.clusters.put(article.id, prepared.signature if prepared is not None else
+                          signature(article.text, Signing.of(self.settings)))
 
     def replace(self, article: Article, lang: str, digest: str, prepared: Prepared | None = None) -> None:
-        self._open()
+        self.open()
         self._forget_old(article.id)
         if self.builder is not None:
             self._delete_built(article.id)
@@ -213,8 +239,9 @@ class _Run:
             self.builder.delete(docnum)
 
     def remove(self, article_id: str) -> None:
-        self._open()
+        self.open()
         self._forget_old(article_id)
+        self.clusters.remove(article_id)
         if self.builder is not None:
             self._delete_built(article_id)
         else:
@@ -246,22 +273,62 @@ class _Run:
     def finish(self, meta: dict) -> tuple[str, int]:
         if self.old_reader is not None:
             self.old_reader.close()
+        changes = self.clusters.update()
         if self.builder is not None:
+            clusters = [""] * self.builder.docnum_total
+            for article_id, docnum in self._built_ids.items():
+                clusters[docnum] = self.clusters.cluster_of(article_id)
+            self.builder.add_late_field(CLUSTER_FIELD, clusters)
             built = self.builder.finish()
             self.writer.commit(mergetype=lambda writer, segments: list(segments) + built)
         else:
             self.writer.commit()
             if self._superseded:
                 self._delete_superseded()
+            self._correct_clusters(changes)
         with self.index.searcher() as searcher:
             documents = searcher.doc_count()
         self.index.close()
         self.vocabulary.save(self.generation)
+        self.clusters.save(self.generation)
+        meta["duplicates"] = self.clusters.summary()
         meta["documents"] = documents
         storage.write_meta(self.generation, meta)
         storage.publish(self.settings.index_dir, self.generation)
         storage.prune(self.settings.index_dir)
         return self.generation.name, documents
+
+    def _correct_clusters(self, changes: dict[str, str]) -> None:
+        """After the commit: every article whose cluster is not the one it was written
+        with (a new article that joined a cluster, or an article left alone by this run
+        whose cluster changed) is written again with its cluster, from its stored fields."""
+        wrong = {article_id: cluster for article_id, cluster in changes.items()
+                 if article_id not in self._written_clusters}
+        for article_id, written in self._written_clusters.items():
+            cluster = self.clusters.cluster_of(article_id)
+            if cluster != written:
+                wrong[article_id] = cluster
+        if not wrong:
+            return
+        writer = self.index.writer()
+        try:
+            with self.index.searcher() as searcher:
+                for article_id, cluster in sorted(wrong.items()):
+                    stored = searcher.document(id=article_id)
+                    if stored is None:
+                        continue
+                    article = Article(id=article_id, title=stored.get("title", ""),
+                                      text=stored.get("text", ""),
+                                      date=parse_date(stored.get("date")),
+                                      source=stored.get("source"),
+                                      category=stored.get("category"), url=stored.get("url"))
+                    writer.delete_by_term("id", article_id)
+                    writer.add_document(**document_fields(
+                        article, stored.get("lang"), stored.get("checksum"), cluster=cluster))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
 
     def abandon(self) -> None:
         if self.builder is not None:
@@ -288,14 +355,24 @@ def index_whoosh(paths, settings: Settings, *, rebuild: bool = False, progress=N
     index_dir = Path(settings.index_dir)
     with storage.write_lock(index_dir):
         previous = storage.current_generation(index_dir)
+        if previous is not None and not rebuild and not _has_clusters(previous):
+            rebuild = report.rebuilt = True  # an index from before clusters: built anew
         meta = {} if rebuild or previous is None else storage.read_meta(previous)
         if meta.get("version") != META_VERSION:
             meta = {}
         table = FileTable(meta.get("files", {}))
         checksums: dict = meta.get("checksums", {})
-        run = _Run(settings, previous, rebuild or previous is None, fast=settings.segment_builder)
+        try:
+            clusters = Clusters.for_settings(settings) if rebuild or previous is None else \
+                Clusters.load(previous, settings)
+        except StaleClusters as error:
+            raise InvalidSetting(f"{error}: index again with --rebuild") from None
+        run = _Run(settings, previous, rebuild or previous is None, fast=settings.segment_builder,
+                   clusters=clusters)
         run.replace_unknown = previous is not None and not rebuild and not meta
         try:
+            if clusters.outdated:  # another threshold: the clusters are made again
+                run.open()
             _index_files(paths, settings, run, report, table, checksums,
                          full=rebuild or not meta, progress=progress)
             for article_id in table.vanished(paths):
@@ -326,23 +403,44 @@ def index_whoosh(paths, settings: Settings, *, rebuild: bool = False, progress=N
     return report
 
 
+def _has_clusters(generation: Path) -> bool:
+    """Whether the index in ``generation`` has the field of near-duplicate clusters."""
+    index = whoosh_index.open_dir(str(generation))
+    try:
+        return CLUSTER_FIELD in index.schema
+    finally:
+        index.close()
+
+
 def _index_files(paths, settings, run, report, table: FileTable, checksums, *, full, progress):
     plan = table.plan(paths, full=full)
     report.problems.extend(plan.problems)
-    prepared = _prepared_files(plan.to_read, settings)
     done = 0
-    try:
-        for planned in plan.files:
-            if planned.unchanged:
-                report.unchanged += table.articles_in(planned.key)
-            else:
-                items, words = next(prepared)
-                if run.counts_files:
-                    run.vocabulary.add_words(words)
-                _index_file(table.begin(planned), items, run, report, checksums)
+    for planned in plan.files:
+        if planned.unchanged:
+            report.unchanged += table.articles_in(planned.key)
             done += planned.size
+    if progress and done:
+        progress(done, plan.total_bytes)
+    prepared = _prepared_parts([f for f in plan.files if not f.unchanged], settings)
+    update = None
+    complete = True
+    try:
+        for planned, part, (items, words) in prepared:
+            if update is None:
+                update, complete = table.begin(planned), True
+            if run.counts_files:
+                run.vocabulary.add_words(words)
+            complete &= _index_items(update, items, run, report, checksums)
             if progress:
-                progress(done, plan.total_bytes)
+                progress(done + part.end, plan.total_bytes)
+            if part.last:
+                for gone in update.finish(complete):
+                    run.remove(gone)
+                    report.removed += 1
+                    checksums.pop(gone, None)
+                update = None
+                done += planned.size
     finally:
         prepared.close()
 
@@ -351,28 +449,39 @@ def _workers(settings: Settings) -> int:
     return settings.index_workers or os.cpu_count() or 1
 
 
-def _warm_up() -> None:
-    """Load what every worker needs (language profiles, the compound lexicon) once,
-    before the workers are forked, so that they share it instead of each loading it."""
+def _warm_up(settings: Settings) -> None:
+    """Load what every worker needs (language profiles, the compound lexicon, the MinHash
+    of near-duplicate signatures) once, before the workers are forked, so that they share
+    it instead of each loading it."""
     sample = "Die Bundesregierung hat am Montag neue Regeln beschlossen."
     detect_language(sample, quick=False)
     if PARTS_FIELD:
         chain = chain_for("de")
         chain.compound_parts(chain.terms(sample))
+    signature(" ".join([sample] * 8), Signing.of(settings))
 
 
-def _prepared_files(paths: list[Path], settings: Settings):
-    """``prepare_file`` of each path, in order; in worker processes when it pays.
+def _parts(files: list[PlannedFile], settings: Settings):
+    for planned in files:
+        for part in file_parts(planned.path, settings):
+            yield planned, part
 
-    At most two files per worker are in flight, so memory stays bounded
-    however far the readers get ahead of the writer.
+
+def _prepared_parts(files: list[PlannedFile], settings: Settings):
+    """``(planned file, part, prepare_part(part))`` for every part of ``files``, in order;
+    in worker processes when it pays.
+
+    Parts are split off lazily and at most two per worker are in flight, so memory
+    stays bounded however large a file is and however far the readers get ahead of
+    the writer.
     """
-    workers = min(_workers(settings), len(paths))
-    if workers < 2 or sum(file_size(p) for p in paths) < settings.parallel_min_bytes:
-        for path in paths:
-            yield prepare_file(path, settings)
+    parts = _parts(files, settings)
+    workers = _workers(settings)
+    if workers < 2 or sum(f.size for f in files) < settings.parallel_min_bytes:
+        for planned, part in parts:
+            yield planned, part, prepare_part(part, settings)
         return
-    _warm_up()
+    _warm_up(settings)
     # fork: the workers start at once with everything imported, and callers'
     # scripts need no ``if __name__ == "__main__"`` guard. A worker that dies
     # breaks the pool, which raises here instead of waiting forever.
@@ -380,25 +489,36 @@ def _prepared_files(paths: list[Path], settings: Settings):
                                initializer=end_with_parent, initargs=(signal.SIGKILL, os.getpid()))
     try:
         pending: deque = deque()
-        queue = iter(paths)
-        for path in queue:
-            pending.append(pool.submit(prepare_file, path, settings))
+        for planned, part in parts:
+            pending.append((planned, part, pool.submit(prepare_part, part, settings)))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            result = pending.popleft().result()
-            for path in queue:
-                pending.append(pool.submit(prepare_file, path, settings))
+            planned, part, future = pending.popleft()
+            result = future.result()
+            for next_planned, next_part in parts:
+                pending.append((next_planned, next_part,
+                                pool.submit(prepare_part, next_part, settings)))
                 break
-            yield result
+            # The raw records went to the worker; the part keeps only what the caller reads.
+            part.records = []
+            yield planned, part, result
     finally:
+        parts.close()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _index_file(update, items, run, report, checksums):
+def _index_items(update, items, run, report, checksums) -> bool:
+    """Index the prepared articles of one part; False when the file could not be read
+    whole (a problem with the file itself, not with one of its records)."""
+    complete = True
     for item in items:
         if isinstance(item, Problem):
             report.problems.append(item)
+            complete &= item.line is not None
+            continue
+        if isinstance(item, Tally):
+            report.count(item)
             continue
         article, lang = item.article, item.lang
         digest = item.digest
@@ -423,7 +543,4 @@ def _index_file(update, items, run, report, checksums):
             report.updated += 1
         checksums[article.id] = digest
         update.claim(article.id)
-    for gone in update.finish():
-        run.remove(gone)
-        report.removed += 1
-        checksums.pop(gone, None)
+    return complete

@@ -37,7 +37,8 @@ What is read or written here:
 * **Private attributes**: a leaf matcher's postings file and offsets, a field
   writer's files and codec parameters, a reader's per-document reader (its
   length columns), BM25F's per-field ``B``, a term range's terms, the hook by
-  which a numeric range names its terms.
+  which a numeric range names its terms, a per-document writer's column writers
+  (a column written whole at the end of a build, :func:`write_column`).
 """
 
 from __future__ import annotations
@@ -525,3 +526,14 @@ def add_term_rows(fieldwriter, rows) -> None:
         last = key
     dbfile.write(b"".join(chunks))
     tindex.lastkey = last
+
+
+def write_column(perdoc, name: str, column, values) -> None:
+    """Write the column ``name`` of a segment whole, into its per-document writer before
+    it is closed: ``values`` are ``(docnum, column value)`` in docnum order, documents
+    left out get the column's default. (Whoosh's own ``add_column_value`` writes to the
+    document being added only; a near-duplicate cluster is known after the last one.)"""
+    perdoc._create_column(name, column)
+    writer = perdoc._get_column(name)
+    for docnum, value in values:
+        writer.add(docnum, value)

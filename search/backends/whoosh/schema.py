@@ -6,6 +6,10 @@ from whoosh import fields
 
 from .analyzer import NewsAnalyzer
 
+# The field of an article's near-duplicate cluster (search.duplicates): a term (the
+# members of a cluster are found by it) and a column (searches collapse on it).
+CLUSTER_FIELD = "cluster"
+
 
 def build_schema() -> fields.Schema:
     """Stored fields are what a hit shows; indexed ones are what a query can use.
@@ -16,7 +20,9 @@ def build_schema() -> fields.Schema:
     the compounds in both (``Flüchtlingspolitik`` → ``fluchtling``, ``polit``),
     searched beside them with a lower weight; it keeps frequencies only (no positions:
     phrases are matched in title and text). ``date_sort`` orders and filters by time,
-    the facet fields keep columns so that counts need no stored fields.
+    the facet fields keep columns so that counts need no stored fields. ``cluster``
+    holds the article's near-duplicate cluster (:mod:`search.duplicates`): a term
+    that finds the members of a cluster, and a column that searches collapse on.
     """
     analyzer = NewsAnalyzer("de")
     return fields.Schema(
@@ -31,5 +37,16 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, sortable=True),
         category=fields.ID(stored=True, sortable=True),
         url=fields.STORED(),
+        authors=fields.STORED(),
         checksum=fields.STORED(),
+        cluster=fields.ID(sortable=True),
     )
+
+
+def add_missing_fields(writer) -> None:
+    """Give an index made before a field existed that field, so that an update can store it
+    (``authors`` came after the first indexes were built)."""
+    current = build_schema()
+    for name in current.names():
+        if name not in writer.schema:
+            writer.add_field(name, current[name])

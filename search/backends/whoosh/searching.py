@@ -21,16 +21,17 @@ from whoosh import query as wq
 from whoosh import scoring, sorting
 
 from ... import query as q
-from ...analysis import query_terms
 from ... import facets
 from ...cache import configured, on_clear
 from ...fields import FACET_FIELDS, PARTS_FIELD
-from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
+from ...query.planning import Planner, date_keys, filter_span, keeps_words, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
+from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
 from .coordination import Coordinated
 from .internals import TermsOfRange
 from .postings import SegmentArrays, docs_of, scored
+from .schema import CLUSTER_FIELD
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -193,7 +194,19 @@ class Compiler(Planner):
             if all(t is not None for t in words):
                 return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
-        parts = [p for p in (self.compile(n) for n in node.nodes) if p is not None]
+        # Plain words beside filters, phrases or fields are one BM25F clause, as they
+        # would be alone (and their stopwords are read as in plain_words).
+        plain = [n for n in node.nodes if isinstance(n, q.Word) and q.is_plain_conjunction(n)
+                 and self.word_terms(n) is not None]
+        nodes = [n for n in node.nodes if n not in plain]
+        parts = [self.compile(n) for n in nodes]
+        if plain:
+            nodes.append(q.And(tuple(plain)))
+            parts.append(self._plain([self.first_token(n) for n in plain if tokens(n.text)],
+                                     require_all=True))
+        if not keeps_words(nodes, parts):
+            return None
+        parts = [p for p in parts if p is not None]
         if not parts:
             return None
         if all(isinstance(p, wq.Not) for p in parts):
@@ -216,16 +229,17 @@ class Compiler(Planner):
         With ``require_all`` every word must match (the default reading);
         without, it is the any mode.
         """
-        seen = set()
         clauses, weights, unknown = [], [], []
         term_weights: dict[str, float] = {}
         settings = self.settings
-        for token in words:
-            terms = query_terms(token, self.langs)
-            key = tuple(terms)
-            if not terms or key in seen:
-                continue
-            seen.add(key)
+        found, only = self.plain_words(words, require_all=require_all)
+        if only is not None and found:
+            # Only the articles of the languages whose reading keeps a word: a clause of
+            # unscored language terms.
+            clauses.append(wq.Or([wq.Term("lang", lang) for lang in only]) if len(only) > 1
+                           else wq.Term("lang", only[0]))
+            weights.append(1e-9)
+        for token, terms, free in found:
             others = self.other_forms(token, terms)
             weight = self.word_idf(terms + others)
             if weight == 0.0 and not require_all:
@@ -233,7 +247,14 @@ class Compiler(Planner):
                 continue
             for other in others:
                 term_weights.setdefault(other, settings.inflection_weight)
-            clauses.append(self._any_field(None, terms + others))
+            clause = self._any_field(None, terms + others)
+            if free:
+                # The articles of the languages that drop the word match it unscored (a
+                # field without a boost); a weight above 0 keeps the clause on the
+                # array path even where no article holds the word itself.
+                clause = wq.Or([clause, *(wq.Term("lang", lang) for lang in free)])
+                weight = max(weight, 1e-9)
+            clauses.append(clause)
             weights.append(weight)
         if not require_all:
             relaxed = [wq.Term("text", t, boost=settings.relaxed_boost)
@@ -318,22 +339,40 @@ def build_filter(reader, *, lang=None, source=None, category=None, date_from=Non
 RUNS: Counter = Counter()
 
 
-def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings):
+def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings,
+        collapse: bool = False):
     """Search with facets over all matches; returns Whoosh results, or the same figures
     from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
     grouping collectors, which give the same results: tests/integration/
-    test_perf_equivalence.py compares them)."""
+    test_perf_equivalence.py compares them). With ``collapse``, the first ``limit`` hits
+    are the heads of as many near-duplicate clusters (:mod:`.collapsing`), and totals and
+    facets still count every match."""
+    collapse = bool(collapse) and CLUSTER_FIELD in searcher.schema
     if settings.fast_search:
         RUNS["fast"] += 1
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings)
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, collapse)
     RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
     else:
         sortedby = [sorting.ScoreFacet(), sorting.FieldFacet("date_sort", reverse=True)]
     groupedby = {name: sorting.FieldFacet(name, maptype=sorting.Count) for name in FACET_FIELDS}
-    return searcher.search(whoosh_query, filter=filter_query, limit=limit,
-                           sortedby=sortedby, groupedby=groupedby)
+    results = searcher.search(whoosh_query, filter=filter_query, limit=limit,
+                              sortedby=sortedby, groupedby=groupedby)
+    if not collapse:
+        return results
+    hits, stories, members = collapsed_search(searcher, whoosh_query, filter_query=filter_query,
+                                              limit=limit, sortedby=sortedby)
+    top = [(_relevance(hit.score, sort), hit.docnum) for hit in hits]
+    counts = {name: results.groups(name) for name in FACET_FIELDS}
+    return FastResults(searcher, len(results), top, counts, stories=stories, members=members)
+
+
+def _relevance(key, sort: str):
+    """The score of a hit of a sorted search, whose sort key holds the negated score."""
+    if isinstance(key, tuple):
+        return -(key[1] if sort == "date" else key[0])
+    return key
 
 
 class FastResults:
@@ -342,11 +381,16 @@ class FastResults:
     and the first ``limit`` hits in the order Whoosh's sorting collector gives
     (score, then date, newest first, then document number; or date first)."""
 
-    def __init__(self, searcher, total: int, top: list, facets: dict):
+    def __init__(self, searcher, total: int, top: list, facets: dict, *,
+                 stories: int | None = None, members: list | None = None):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
         self.facets = facets
+        # Collapsed: the clusters among all matches, and each hit's folded members
+        # (global docnums, in result order).
+        self.stories = stories
+        self.members = members
 
     def __len__(self):
         return self.total
@@ -379,6 +423,7 @@ class SegmentColumns:
             self.facets[name] = (codes, list(index))
         self.arrays = SegmentArrays(reader, key, settings)
         self.arrays.dates = self.dates
+        self.clusters = cluster_keys(reader)
 
 
 # The columns of recently searched segments, by segment and by whether its compact
@@ -514,16 +559,20 @@ def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndar
 
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
-              settings: Settings) -> FastResults:
+              settings: Settings, collapse: bool = False) -> FastResults:
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
-    found_docs, found_scores, found_dates = [], [], []
+    found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
                                                           settings):
+        # A segment written before clusters were kept has none: such a search is not folded.
+        collapse = collapse and columns.clusters is not None
         total += len(docs)
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
+        if collapse:
+            found_keys.append(columns.clusters[docs])
         for name in FACET_FIELDS:
             facet = columns.facets[name]
             if facet is None:
@@ -534,10 +583,18 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
             for code in np.flatnonzero(tally).tolist():
                 into[names[code]] = into.get(names[code], 0) + int(tally[code])
     if not total:
-        return FastResults(searcher, 0, [], counts)
+        return FastResults(searcher, 0, [], counts, stories=0 if collapse else None,
+                           members=[] if collapse else None)
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
+    if collapse and len(found_keys) == len(found_docs):
+        first, second = (-dates, -scores) if sort == "date" else (-scores, -dates)
+        heads, stories, members = collapse_arrays(first, second, docs,
+                                                  np.concatenate(found_keys), limit)
+        top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
+        return FastResults(searcher, total, top, counts, stories=stories,
+                           members=[docs[m].tolist() for m in members])
     order = _result_order(docs, scores, dates, sort == "date", limit)
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
     return FastResults(searcher, total, top, counts)

@@ -40,7 +40,7 @@ from ...settings import Settings
 from . import internals
 from .blocks import write_postings
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
-from .internals import INLINE_MAX, TermWriter
+from .internals import INLINE_MAX, TermWriter, write_column
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
@@ -132,6 +132,8 @@ class SegmentBuilder:
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
+        # Fields whose values are known only once every document is in (see add_late_field).
+        self.late: dict[str, list] = {}
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -149,6 +151,12 @@ class SegmentBuilder:
     def delete(self, docnum: int) -> None:
         """Mark a document added earlier as deleted (a later one replaced it)."""
         self.deleted.add(docnum)
+
+    def add_late_field(self, name: str, values: list) -> None:
+        """The values of an ID field with a column that are known only once every document
+        is added (near-duplicate clusters): ``values[docnum]`` for every document; they are
+        indexed and written to the column by :meth:`finish`."""
+        self.late[name] = values
 
     def cancel(self) -> None:
         _stop(self._writer_pid)
@@ -274,6 +282,8 @@ class SegmentBuilder:
             self.wait()
             if self.docnum == 0:
                 return []
+            for name, values in self.late.items():
+                self._add_late_field(name, values)
             self.perdoc.close()
             segment = self.segment
             segment.set_doc_count(self.docnum)
@@ -307,6 +317,24 @@ class SegmentBuilder:
             return [segment]
         finally:
             self._remove_runs()
+
+    def _add_late_field(self, name: str, values: list) -> None:
+        field = self.schema[name]
+        other = self.other.setdefault(name, {})
+        deleted = self.deleted
+        column = []
+        for docnum, value in enumerate(values[:self.docnum]):
+            if docnum in deleted or not value:
+                continue
+            for tbytes, _, weight, vbytes in field.index(value):
+                weight = _ONE if weight == 1 else weight * 1.0
+                entry = other.get(tbytes)
+                if entry is None:
+                    other[tbytes] = [docnum, weight, vbytes]
+                else:
+                    entry.extend((docnum, weight, vbytes))
+            column.append((docnum, field.to_column_value(value)))
+        write_column(self.perdoc, name, field.column_type, column)
 
     def _remove_runs(self) -> None:
         if self.run_root is not None:

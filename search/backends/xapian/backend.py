@@ -20,6 +20,7 @@ the query node (Xapian's spelling tables do not work over the network).
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
@@ -312,35 +313,51 @@ class XapianSession:
     def highlight_terms(self, compiled) -> frozenset:
         return compiled.terms if compiled is not None else frozenset()
 
-    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str) -> Hits:
+    def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
+            collapse: bool = False) -> Hits:
         restriction = filter_query(**filters)
 
         def work(db, live):
             query = compiled.query
             if restriction is not None:
                 query = xapian.Query(xapian.Query.OP_FILTER, query, restriction)
-            # The page: ranked, only as deep as needed.
+            # The page: ranked, only as deep as needed; collapsed, one hit per
+            # near-duplicate cluster (the best-ranked member).
             enquire = self._enquire(db, query, sort)
+            if collapse:
+                enquire.set_collapse_key(xd.SLOT_CLUSTER)
             mset = enquire.get_mset(start, max(0, limit - start))
             if start == 0:
                 # One request per shard for the page's documents. (Not past the first
                 # page: MSet.fetch() with a non-zero offset crashes over remote shards
                 # in Xapian 1.4, so later pages load their documents one by one.)
                 mset.fetch()
-            items = [(xd.stored_of(m.document), m.weight) for m in mset]
+            heads = [(m.docid, m.document) for m in mset]
+            items = [(xd.stored_of(document), m.weight) for (_, document), m in zip(heads, mset)]
             # Total and facets over every match: a second, unranked pass. (Counting in the
             # ranked pass is wrong over remote shards when sorting by a value: Xapian 1.4
-            # counts a few documents twice there.)
+            # counts a few documents twice there.) Collapsed, it also counts the clusters:
+            # with every match checked, the lower bound of the collapsed count is the
+            # number of distinct clusters (equal to a count of distinct values in every
+            # query tried, remote shards too; the estimate is not); the spies, which
+            # see every match before it is collapsed, count the matches.
             counter = xapian.Enquire(db)
             counter.set_weighting_scheme(xapian.BoolWeight())
             counter.set_query(query)
+            if collapse:
+                counter.set_collapse_key(xd.SLOT_CLUSTER)
             spies = {name: xapian.ValueCountMatchSpy(slot)
                      for name, slot in xd.FACET_SLOTS.items()}
             for spy in spies.values():
                 counter.add_matchspy(spy)
             counted = counter.get_mset(0, 0, max(1, db.get_doccount()))
-            return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
-                        items=items)
+            if not collapse:
+                return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
+                            items=items)
+            hits = Hits(total=int(spies["lang"].get_total()), facets=facet_counts(spies),
+                        items=items, stories=counted.get_matches_lower_bound())
+            hits.folded = self._folded(db, query, sort, heads)
+            return hits
 
         return self.call(work)
 
@@ -393,6 +410,34 @@ class XapianSession:
                 return
             start += len(items)
 
+    def _folded(self, db, query, sort, heads) -> dict:
+        """The matching members of the heads' clusters other than the heads, in rank order:
+        ``{head id: (count, [stored fields of the first duplicates_per_hit])}``."""
+        clusters = {document.get_value(xd.SLOT_CLUSTER) for _, document in heads}
+        clusters.discard(b"")
+        if not clusters:
+            return {}
+        within = xapian.Query(xapian.Query.OP_OR,
+                              [xapian.Query(xd.cluster_term(c.decode("utf-8", "surrogatepass")))
+                               for c in sorted(clusters)])
+        enquire = self._enquire(db, xapian.Query(xapian.Query.OP_FILTER, query, within), sort)
+        mset = enquire.get_mset(0, max(1, db.get_doccount()))
+        mset.fetch()
+        shown = {docid for docid, _ in heads}
+        by_cluster: dict[bytes, list] = {}
+        for m in mset:
+            if m.docid not in shown:
+                document = m.document
+                by_cluster.setdefault(document.get_value(xd.SLOT_CLUSTER), []).append(document)
+        most = int(self.settings.duplicates_per_hit)
+        folded = {}
+        for _, document in heads:
+            members = by_cluster.get(document.get_value(xd.SLOT_CLUSTER))
+            if members:
+                folded[xd.stored_of(document)["id"]] = (
+                    len(members), [xd.stored_of(member) for member in members[:most]])
+        return folded
+
     def _enquire(self, db, query, sort) -> xapian.Enquire:
         enquire = xapian.Enquire(db)
         enquire.set_weighting_scheme(weighting(self.settings))
@@ -408,6 +453,19 @@ class XapianSession:
             for posting in db.postlist(xd.id_term(article_id)):
                 return xd.stored_of(db.get_document(posting.docid))
             return None
+        return self.call(work)
+
+    def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
+        def work(db, live):
+            docid = next((p.docid for p in db.postlist(xd.id_term(article_id))), None)
+            if docid is None:
+                return None, []
+            cluster = db.get_document(docid).get_value(xd.SLOT_CLUSTER)
+            if not cluster:
+                return None, []
+            cluster = cluster.decode("utf-8", "surrogatepass")
+            return cluster, [xd.stored_of(db.get_document(p.docid))
+                             for p in db.postlist(xd.cluster_term(cluster)) if p.docid != docid]
         return self.call(work)
 
     def more_like(self, article_id: str, n: int = 5) -> list:
@@ -452,18 +510,31 @@ class XapianSession:
                 enquire.add_matchspy(spy)
             enquire.get_mset(0, 0, max(1, db.get_doccount()))
             stamps = [shard_db.get_metadata(xd.META_INDEXED_AT).decode() for _, shard_db in live]
+            summaries = [shard_db.get_metadata(xd.META_DUPLICATES) for _, shard_db in live]
             runs = [xd.metadata_int(shard_db, xd.META_RUN) for _, shard_db in live]
             sizes = [xd.metadata_int(shard_db, xd.META_SIZE) for _, shard_db in live]
             return (db.get_doccount(), facet_counts(spies), max(stamps, default="") or None,
                     max((r for r in runs if r is not None), default=None),
-                    sum(s for s in sizes if s is not None))
-        documents, counted, indexed_at, run, size = self.call(work)
+                    sum(s for s in sizes if s is not None), _duplicates(summaries))
+        documents, counted, indexed_at, run, size, duplicates = self.call(work)
         if self.backend.local:
             size = sum(storage.size_on_disk(Path(e.path)) for shards in self.backend.shards
                        for e in shards)
         return stats_dict(documents, counted, size_bytes=size, indexed_at=indexed_at,
                           generation=f"run-{run:06d}" if run is not None else "",
-                          backend="xapian", shards=self.shards)
+                          duplicates=duplicates, backend="xapian", shards=self.shards)
+
+
+def _duplicates(summaries: list[bytes]) -> dict | None:
+    """The near-duplicate summary the indexer gave every shard (the same in each)."""
+    for raw in summaries:
+        try:
+            summary = json.loads(raw.decode("utf-8")) if raw else None
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(summary, dict):
+            return summary
+    return None
 
 
 def facet_counts(spies: dict) -> dict:

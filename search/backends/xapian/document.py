@@ -8,13 +8,14 @@ Every shard is an ordinary Xapian database. An article becomes one document:
   term frequency normalised by the length of its own field, as Whoosh's
   BM25F does it (:func:`scaled_wdf`); boolean terms ``Q<id>`` (the unique id), ``L<lang>``,
   ``XS<source>`` and ``XC<category>`` (filters, lowercased, so filters match
-  regardless of case);
+  regardless of case), ``XK<cluster>`` (the members of a near-duplicate cluster,
+  :mod:`search.duplicates`);
 - values: the date key (ranges and date sorting), its day (trends count
   matches per day with a ``ValueCountMatchSpy``: a few hundred distinct days
   are read back in a millisecond, the tens of thousands of distinct date keys
   took a quarter of a second), the facet fields (month, lang, source,
-  category, counted with ``ValueCountMatchSpy``), a final sort key and the
-  checksum;
+  category, counted with ``ValueCountMatchSpy``), a final sort key, the
+  checksum and the cluster id (the collapse key of searches);
 - data: the stored fields as JSON, the same dictionary the Whoosh index
   stores, so hits, snippets and article pages are built the same way.
 
@@ -45,6 +46,7 @@ SLOT_CATEGORY = 4
 SLOT_ORDER = 5  # date key + id: the last tie-break, the same however the articles are sharded
 SLOT_CHECKSUM = 6
 SLOT_DAY = 7  # YYYYMMDD, the first 8 digits of the date key: trends count per day with it
+SLOT_CLUSTER = 8  # the near-duplicate cluster id: searches collapse on it
 FACET_SLOTS = {"month": SLOT_MONTH, "lang": SLOT_LANG, "source": SLOT_SOURCE,
                "category": SLOT_CATEGORY}
 
@@ -56,6 +58,7 @@ SOURCE = "XS"
 CATEGORY = "XC"
 PARTS = "XP"  # the parts of German compounds (Flüchtlingspolitik → fluchtling, polit)
 COMBINED = "XF"  # a term in title, text and parts at once, its fields weighed (BM25F)
+CLUSTER = "XK"  # the near-duplicate cluster of the article
 FILTER_PREFIXES = {"lang": LANG, "source": SOURCE, "category": CATEGORY}
 FIELD_PREFIXES = {"title": TITLE, "text": "", "parts": PARTS}
 
@@ -71,6 +74,7 @@ META_SHARD = "newssearch.shard"
 META_INDEXED_AT = "newssearch.indexed_at"
 META_RUN = "newssearch.run"  # the indexer run that last committed
 META_SIZE = "newssearch.size_bytes"  # the shard's size on disk at its last commit
+META_DUPLICATES = "newssearch.duplicates"  # the cluster's near-duplicate summary, as JSON
 
 
 def shard_of(article_id: str, shards: int) -> int:
@@ -85,6 +89,26 @@ def id_term(article_id: str) -> str:
         return term
     return ID + "#" + hashlib.blake2b(article_id.encode("utf-8", "surrogatepass"),
                                       digest_size=20).hexdigest()
+
+
+def cluster_term(cluster: str) -> str:
+    """The boolean term of a near-duplicate cluster (its id is an article id)."""
+    return CLUSTER + id_term(cluster)[len(ID):]
+
+
+def set_cluster(doc: xapian.Document, cluster: str) -> bool:
+    """Put ``doc`` into ``cluster`` (value and term); ``False`` when it was there already."""
+    old = doc.get_value(SLOT_CLUSTER).decode("utf-8", "surrogatepass")
+    if old == cluster:
+        return False
+    if old:
+        try:
+            doc.remove_term(cluster_term(old))
+        except xapian.InvalidArgumentError:
+            pass
+    doc.add_boolean_term(cluster_term(cluster))
+    doc.add_value(SLOT_CLUSTER, cluster.encode("utf-8", "surrogatepass"))
+    return True
 
 
 def filter_term(field: str, value: str) -> str:
@@ -109,6 +133,8 @@ def stored_fields(article: Article, lang: str, digest: str) -> dict:
         value = getattr(article, name)
         if value:
             stored[name] = value
+    if article.authors:
+        stored["authors"] = list(article.authors)
     return stored
 
 
@@ -187,6 +213,9 @@ def build_document(article: Article, lang: str, digest: str, normalisation: dict
         doc.add_value(SLOT_CATEGORY, article.category)
     doc.add_value(SLOT_ORDER, key + article.id)
     doc.add_value(SLOT_CHECKSUM, digest)
+    # Its own cluster until the indexer knows better (set_cluster, after every article
+    # of the run is read).
+    set_cluster(doc, article.id)
     doc.set_data(json.dumps(stored_fields(article, lang, digest), ensure_ascii=False,
                             separators=(",", ":")))
     return doc

@@ -13,10 +13,21 @@ again finishes the job.
 
 Shards write changesets, so ``xapian-replicate`` can keep replicas current
 with only the changes.
+
+Near-duplicate clusters (:mod:`search.duplicates`) span shards, so the main
+process keeps them (``duplicates.npz`` in the cluster folder): it signs
+every article it reads, and once the run's articles are all routed it
+recomputes the clusters and sends each shard the cluster of every article
+whose cluster may differ from the one its document holds (a shard writes a
+new or changed article in a cluster of its own). The clusters are saved with
+those articles noted as pending before the shards get them, and without
+once every shard has committed: a run killed in between leaves them noted,
+and the next run sends them again.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import queue
@@ -27,7 +38,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ... import storage
-from ...ingest.corpus import Article, Problem, read_file
+from ...duplicates import Clusters, Signing, StaleClusters, signature
+from ...ingest import Article, Problem, Tally, file_parts, read_part
 from ...indexing import IndexReport, InvalidSetting, checksum
 from ...settings import Settings
 from ...tracking import FileTable
@@ -149,6 +161,18 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                     else:
                         db.replace_document(term, document)
                     vocabulary.update(words)
+                elif op == "cluster":
+                    article_id, cluster = item
+                    docid = existing(xd.id_term(article_id))
+                    if docid is None:
+                        continue
+                    document = db.get_document(docid)
+                    if not xd.set_cluster(document, cluster):
+                        continue
+                    db.replace_document(docid, document)
+                elif op == "duplicates":  # the summary of the clusters, kept by every shard
+                    db.set_metadata(xd.META_DUPLICATES, json.dumps(item))
+                    continue
                 else:  # remove
                     term = xd.id_term(item)
                     docid = existing(term)
@@ -237,6 +261,13 @@ class _Shards:
         if len(batch) >= self.settings.shard_batch:
             self._put(shard, batch)
             self.batches[shard] = []
+
+    def broadcast(self, op: str, item) -> None:
+        """One change for every shard."""
+        if self.held is not None:
+            self._start()
+        for shard in range(self.shards):
+            self.batches[shard].append((op, item))
 
     def _put(self, shard: int, payload) -> None:
         while True:
@@ -344,19 +375,28 @@ def index_cluster(paths, settings: Settings, *, rebuild: bool = False,
             fresh_cluster = True
             files_meta = {}
         table = FileTable(files_meta.get("files", {}))
+        try:
+            clusters = Clusters.for_settings(settings) if fresh_cluster else \
+                Clusters.load(index_dir, settings)
+        except StaleClusters as error:
+            raise ClusterLayoutError(f"{error}: index again with --rebuild") from None
         description = {"backend": "xapian", "version": LAYOUT_VERSION, "shards": count}
         write_json(index_dir / CLUSTER_FILE, description)
         run = int(files_meta.get("run", 0)) + 1
         workers = _Shards(index_dir, count, fresh_cluster, run, settings, normalisation)
         try:
-            _read_files(paths, settings, workers, report, table, full=fresh_cluster,
+            _read_files(paths, settings, workers, report, table, clusters, full=fresh_cluster,
                         progress=progress)
             for article_id in table.vanished(paths):
                 workers.send("remove", article_id, article_id)
+                clusters.remove(article_id)
+            _send_clusters(clusters, workers, index_dir)
             results = workers.finish()
         except BaseException:
             workers.abandon()
             raise
+        clusters.pending.clear()
+        clusters.save(index_dir)
         write_json(index_dir / CLUSTER_FILE, {**description,
                                                "normalisation": workers.normalisation})
         for detail in results.values():
@@ -375,7 +415,27 @@ def index_cluster(paths, settings: Settings, *, rebuild: bool = False,
     return report
 
 
-def _read_files(paths, settings, workers, report, table: FileTable, *, full, progress):
+def _send_clusters(clusters: Clusters, workers: _Shards, index_dir: Path) -> None:
+    """Recompute the clusters and send every shard the clusters its documents may lack:
+    those that changed, those of articles in a cluster with others (a new or changed
+    article was written in a cluster of its own) and those a killed run left pending.
+    They stay noted as pending in the saved clusters until every shard has committed."""
+    changes = clusters.update()
+    wanted = {article_id: cluster for article_id, cluster in clusters.cluster.items()
+              if cluster != article_id}
+    wanted.update({article_id: clusters.cluster_of(article_id)
+                   for article_id in clusters.pending})
+    wanted.update(changes)
+    clusters.pending = set(wanted)
+    clusters.save(index_dir)
+    for article_id, cluster in wanted.items():
+        workers.send("cluster", article_id, (article_id, cluster))
+    workers.broadcast("duplicates", clusters.summary())
+
+
+def _read_files(paths, settings, workers, report, table: FileTable, clusters: Clusters, *,
+                full, progress):
+    signing = Signing.of(settings)
     plan = table.plan(paths, full=full)
     report.problems.extend(plan.problems)
     done = 0
@@ -384,15 +444,25 @@ def _read_files(paths, settings, workers, report, table: FileTable, *, full, pro
             report.unchanged += table.articles_in(planned.key)
         else:
             update = table.begin(planned)
-            for item in read_file(planned.path, settings):
-                if isinstance(item, Problem):
-                    report.problems.append(item)
-                    continue
-                item.id = update.article_id(item.id)
-                update.claim(item.id)
-                workers.send("put", item.id, item)
-            for gone in update.finish():
+            complete = True
+            for part in file_parts(planned.path, settings):
+                for item in read_part(part, settings):
+                    if isinstance(item, Problem):
+                        report.problems.append(item)
+                        complete &= item.line is not None  # the file itself: read it again
+                        continue
+                    if isinstance(item, Tally):
+                        report.count(item)
+                        continue
+                    item.id = update.article_id(item.id)
+                    update.claim(item.id)
+                    workers.send("put", item.id, item)
+                    clusters.put(item.id, signature(item.text, signing))
+                if progress and not part.last:
+                    progress(done + part.end, plan.total_bytes)
+            for gone in update.finish(complete):
                 workers.send("remove", gone, gone)
+                clusters.remove(gone)
         done += planned.size
         if progress:
             progress(done, plan.total_bytes)

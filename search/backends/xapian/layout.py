@@ -5,6 +5,7 @@ without the Xapian bindings.
 
     cluster.json      backend, shard count, layout version, term-weight normalisation
     files.json        the files read so far (size, mtime, article ids): re-runs skip unchanged files
+    duplicates.npz    near-duplicate signatures and clusters (search.duplicates), kept by the indexer
     shard-00/ …       one Xapian database per shard
     LOCK              held by the running indexer
 """
@@ -16,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: documents hold their near-duplicate cluster
 CLUSTER_FILE = "cluster.json"
 FILES_FILE = "files.json"
 

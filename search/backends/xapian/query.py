@@ -29,8 +29,7 @@ import xapian
 
 from ... import facets
 from ... import query as q
-from ...analysis import query_terms
-from ...query.planning import Planner, date_keys, filter_span, phrase_variants, tokens
+from ...query.planning import Planner, date_keys, filter_span, keeps_words, phrase_variants, tokens
 from . import document as xd
 
 
@@ -217,18 +216,25 @@ class Compiler(Planner):
                             [own, xapian.Query(xapian.Query.OP_AND_NOT, best, plain_own)])
 
     def _plain(self, words, *, require_all: bool):
-        seen, clauses, idfs, unknown = set(), [], [], []
-        for token in words:
-            terms = query_terms(token, self.langs)
-            if not terms or tuple(terms) in seen:
-                continue
-            seen.add(tuple(terms))
+        clauses, idfs, unknown = [], [], []
+        found, only = self.plain_words(words, require_all=require_all)
+        restrict = None
+        if only is not None and found:
+            # Only the articles of the languages whose reading keeps a word.
+            restrict = self._or([boolean(xapian.Query(xd.filter_term("lang", lang)))
+                                 for lang in only])
+        for token, terms, free in found:
             others = self.other_forms(token, terms)
             idf = self.word_idf(terms + others)
             if idf == 0.0 and not require_all:
                 unknown.extend(terms)
                 continue
             clause = self._combined(terms, others, idf)
+            if free:
+                # The articles of the languages that drop the word match it unscored.
+                languages = self._or([boolean(xapian.Query(xd.filter_term("lang", lang)))
+                                      for lang in free])
+                clause = languages if clause is None else self._or([clause, languages])
             if clause is None:
                 if require_all:
                     return xapian.Query.MatchNothing
@@ -239,6 +245,8 @@ class Compiler(Planner):
             return self._coordinated(clauses, idfs, self._relaxed(unknown))
         if not clauses:
             return None
+        if restrict is not None:
+            clauses.append(restrict)
         return clauses[0] if len(clauses) == 1 else xapian.Query(xapian.Query.OP_AND, clauses)
 
     def _coordinated(self, clauses, idfs, relaxed):
@@ -410,16 +418,25 @@ class Compiler(Planner):
             if all(t is not None for t in words):
                 return self._plain([self.first_token(n) for n, t in zip(node.nodes, words) if t],
                                    require_all=True)
-        positive, negative = [], []
+        # Plain words beside filters, phrases or fields are one clause, as on Whoosh.
+        plain = [n for n in node.nodes if isinstance(n, q.Word) and q.is_plain_conjunction(n)
+                 and self.word_terms(n) is not None]
+        nodes, parts, negative = [], [], []
         for child in node.nodes:
             if isinstance(child, q.Not):
                 inner = self._negative(child.node)
                 if inner is not None:
                     negative.append(inner)
-            else:
-                part = self._compile(child)
-                if part is not None:
-                    positive.append(part)
+            elif child not in plain:
+                nodes.append(child)
+                parts.append(self._compile(child))
+        if plain:
+            nodes.append(q.And(tuple(plain)))
+            parts.append(self._plain([self.first_token(n) for n in plain if tokens(n.text)],
+                                     require_all=True))
+        if not keeps_words(nodes, parts):
+            return None
+        positive = [part for part in parts if part is not None]
         if not positive and not negative:
             return None
         if not positive:

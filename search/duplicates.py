@@ -1,0 +1,442 @@
+"""Near-duplicate articles: one story told in (nearly) the same words, one cluster.
+
+News archives hold the same agency report in several outlets and several
+versions of one article as it was updated through the day. At index time
+every article gets a *cluster id*; articles in one cluster are near-duplicates
+of each other, and a search shows the best-ranked member of a cluster for
+all of them (the others are listed under it).
+
+How clusters are found, the same on every backend (this module imports no
+search engine):
+
+- **Signature.** The lowercased words of the text (the title is left out: a
+  version republished under a new headline is the same story) are cut into
+  overlapping shingles of ``duplicate_shingle_words`` words; a MinHash
+  (datasketch, ``affine32`` scheme, fixed seed) of the set of shingles is the
+  article's signature. Texts of fewer than ``duplicate_min_words`` words are
+  never clustered.
+- **Edges.** Two articles are near-duplicates when they share a band of
+  their signatures (MinHash LSH, datasketch; the bands chosen for recall,
+  ``duplicate_recall_weight``: a false candidate costs one comparison of two
+  signatures, a missed pair a wrong cluster) and the share of equal MinHash
+  values, the estimate of the Jaccard similarity of their shingle sets, is
+  at least ``duplicate_threshold``. A run that changes many articles asks
+  datasketch's LSH index for the candidates; a run that changes a few
+  compares their signatures with every stored one instead (numpy, a few
+  milliseconds each), which saves building the index (the setting
+  ``duplicate_scan_limit``). Both find the same edges: a pair is an edge when it shares
+  a band and is similar enough, whichever way the band was found.
+- **Clusters** are the connected components of those edges, and a cluster's
+  id is the smallest id among its members (a singleton's is its own id).
+  Both depend only on the signatures and the settings, never on the order
+  articles arrived in, so a rebuild gives the same clusters as any sequence
+  of incremental runs over the same files.
+
+:class:`Clusters` keeps the state between runs with the index (one
+``duplicates.npz``: the signatures, the ids and their clusters). A run puts
+the signatures of added and changed articles and removes the ids of removed
+ones; :meth:`Clusters.update` then recomputes only the components that can
+have changed (those holding a changed or removed article, or a neighbour of
+a changed one) and returns the articles whose cluster id changed, which the
+backend writes to its index (a Whoosh field and column, a Xapian value and
+term). The LSH index itself is not stored: a run that needs it builds it
+from the signatures (see ``benchmarks/duplicates.py`` for the times).
+
+datasketch is imported where it is used (its import takes about a second,
+most of it scipy's): a run of the indexer that changes nothing never loads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .analysis.chains import chain_for
+
+FILE = "duplicates.npz"
+VERSION = 1
+SCHEME = "affine32"
+SEED = 1
+# Shingle hashes: the polynomial hash (mod 2**64, an odd base) of a shingle's words joined
+# by single spaces, folded to 32 bits (the input width of the affine32 scheme, which
+# mixes its inputs before permuting them). Every shingle of a text at once, from prefix
+# sums of its bytes: a third of the time of hashing it word by word (zlib.crc32 per word,
+# then combining), measured on 1,000 FANG articles.
+_BASE = np.uint64(0x100000001B3)
+_BASE_INVERSE = np.uint64(pow(0x100000001B3, -1, 2**64))
+_SHIFT = np.uint64(32)
+_SPACE = 32
+_powers = np.ones(1, dtype=np.uint64)  # _BASE ** i, grown as needed
+_inverse_powers = np.ones(1, dtype=np.uint64)  # _BASE ** -i
+
+
+class StaleClusters(ValueError):
+    """The stored signatures were made with other signing settings than the current ones."""
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What a signature depends on; stored with the signatures, and a change needs a rebuild
+    (``enabled``: whether articles are signed at all, the setting ``find_duplicates``)."""
+
+    enabled: bool
+    permutations: int
+    shingle_words: int
+    min_words: int
+
+    @classmethod
+    def of(cls, settings) -> "Signing":
+        return cls(bool(settings.find_duplicates), int(settings.duplicate_permutations),
+                   int(settings.duplicate_shingle_words), int(settings.duplicate_min_words))
+
+
+# -- signatures ------------------------------------------------------------------
+
+
+def words_of(text: str) -> list[str]:
+    """The lowercased words of ``text``, as the analysis chains split it."""
+    return chain_for(None).tokens(text)
+
+
+def _powers_for(length: int) -> tuple[np.ndarray, np.ndarray]:
+    global _powers, _inverse_powers
+    if len(_powers) < length:
+        size = max(length, 2 * len(_powers))
+        with np.errstate(over="ignore"):
+            grown = np.full(size, _BASE, dtype=np.uint64)
+            grown[0] = 1
+            inverse = np.full(size, _BASE_INVERSE, dtype=np.uint64)
+            inverse[0] = 1
+            _powers, _inverse_powers = np.cumprod(grown), np.cumprod(inverse)
+    return _powers, _inverse_powers
+
+
+def shingle_hashes(words: list[str], size: int) -> np.ndarray:
+    """32-bit hashes of the ``size``-word shingles of ``words`` (uint32, in text order).
+
+    With the bytes ``b`` of the words joined by spaces and ``G[k]`` the sum of
+    ``b[j] * base**-j`` for ``j < k``, the span ``s..e`` hashes to
+    ``(G[e] - G[s]) * base**(e - 1)``, the same wherever the span is.
+    """
+    count = len(words) - size + 1
+    if count < 1:
+        return np.zeros(0, dtype=np.uint32)
+    data = np.frombuffer(" ".join(words).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    length = len(data)
+    powers, inverse = _powers_for(length)
+    spaces = np.flatnonzero(data == _SPACE)
+    starts = np.empty(count, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = spaces[:count - 1] + 1
+    ends = np.empty(count, dtype=np.int64)
+    ends[:count - 1] = spaces[size - 1:]
+    ends[count - 1] = length
+    with np.errstate(over="ignore"):
+        sums = np.zeros(length + 1, dtype=np.uint64)
+        np.cumsum(data * inverse[:length], out=sums[1:])
+        hashes = (sums[ends] - sums[starts]) * powers[ends - 1]
+    return ((hashes >> _SHIFT) ^ hashes).astype(np.uint32)
+
+
+@lru_cache(maxsize=4)
+def _empty_minhash(permutations: int):
+    from datasketch import MinHash
+
+    # hashfunc=int: the shingles come hashed already (see shingle_hashes).
+    return MinHash(num_perm=permutations, seed=SEED, hashfunc=int, scheme=SCHEME)
+
+
+def signature(text_or_words, signing: Signing) -> np.ndarray | None:
+    """The MinHash signature of an article's text (or of its lowercased words), or
+    ``None`` when it has too few words to be clustered."""
+    if not signing.enabled:
+        return None
+    words = words_of(text_or_words) if isinstance(text_or_words, str) else text_or_words
+    if len(words) < max(signing.min_words, signing.shingle_words):
+        return None
+    minhash = _empty_minhash(signing.permutations).copy()
+    minhash.update_batch(shingle_hashes(words, signing.shingle_words).tolist())
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def similarity(first: np.ndarray, second: np.ndarray) -> float:
+    """The estimated Jaccard similarity of two signatures: the share of equal values."""
+    return float(np.count_nonzero(first == second)) / len(first)
+
+
+# -- clusters --------------------------------------------------------------------
+
+
+class Clusters:
+    """The signatures and cluster ids of an index's articles; see the module's text.
+
+    Only articles with a signature are held; any other article is a cluster of
+    its own (:meth:`cluster_of` gives its own id).
+    """
+
+    def __init__(self, signing: Signing, threshold: float, recall_weight: float,
+                 scan_limit: int = 256):
+        self.signing = signing
+        self.threshold = float(threshold)
+        self.recall_weight = float(recall_weight)
+        self.scan_limit = int(scan_limit)
+        self.ids: list[str | None] = []  # row -> id (None: a free row)
+        self.rows: dict[str, int] = {}
+        self.signatures = np.zeros((0, signing.permutations), dtype=np.uint32)
+        self.cluster: dict[str, str] = {}  # id -> its cluster's id
+        self._free: list[int] = []
+        self._changed: set[str] = set()  # put with a new signature since the last update
+        self._dropped: dict[str, str] = {}  # signature gone since the last update -> old cluster
+        self._recluster_all = False
+        self._lsh = None  # datasketch's MinHashLSH, built when a run needs it
+        self._bands: tuple[int, int] | None = None  # (bands, rows per band)
+        self._scan = False  # compare signatures directly instead of asking the LSH index
+        # Ids whose cluster the index may not hold yet (see pending_ids); stored.
+        self.pending: set[str] = set()
+
+    @classmethod
+    def for_settings(cls, settings) -> "Clusters":
+        return cls(Signing.of(settings), settings.duplicate_threshold,
+                   settings.duplicate_recall_weight, settings.duplicate_scan_limit)
+
+    # -- persistence -------------------------------------------------------------
+
+    @classmethod
+    def load(cls, folder, settings) -> "Clusters":
+        """The clusters stored in ``folder`` (empty when none are). Raises
+        :class:`StaleClusters` when they were signed with other settings; a changed
+        threshold or recall weight makes the next :meth:`update` recompute every cluster."""
+        clusters = cls.for_settings(settings)
+        path = Path(folder) / FILE
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                meta = json.loads(bytes(stored["meta"]).decode("utf-8"))
+                signatures = np.array(stored["signatures"], dtype=np.uint32)
+                cluster_rows = np.array(stored["clusters"], dtype=np.int64)
+        except FileNotFoundError:
+            return clusters
+        if meta.get("version") != VERSION:
+            raise StaleClusters(f"{path} is of another version")
+        stored_signing = Signing(**meta["signing"])
+        if stored_signing != clusters.signing:
+            raise StaleClusters(
+                f"the index's near-duplicate signatures were made with {stored_signing}, "
+                f"the settings ask for {clusters.signing}")
+        ids = meta["ids"]
+        clusters.ids = list(ids)
+        clusters.rows = {article_id: row for row, article_id in enumerate(ids)}
+        clusters.signatures = signatures
+        clusters.cluster = {article_id: ids[int(row)]
+                            for article_id, row in zip(ids, cluster_rows.tolist())}
+        clusters.pending = set(meta.get("pending", ()))
+        if (meta.get("threshold"), meta.get("recall_weight")) != (clusters.threshold,
+                                                                   clusters.recall_weight):
+            clusters._recluster_all = True
+        return clusters
+
+    def save(self, folder) -> Path:
+        """Write the clusters into ``folder`` (a new file, swapped in atomically: the old
+        one may be a hard link shared with an earlier generation of the index)."""
+        if self._changed or self._dropped or self._recluster_all:
+            raise RuntimeError("the clusters are saved after update(), never before")
+        live = [row for row, article_id in enumerate(self.ids) if article_id is not None]
+        ids = [self.ids[row] for row in live]
+        position = {article_id: at for at, article_id in enumerate(ids)}
+        meta = {"version": VERSION, "signing": vars(self.signing), "threshold": self.threshold,
+                "recall_weight": self.recall_weight, "ids": ids,
+                "pending": sorted(self.pending)}
+        path = Path(folder) / FILE
+        temporary = path.with_name(path.name + ".tmp.npz")
+        with open(temporary, "wb") as handle:
+            np.savez(handle, signatures=self.signatures[live],
+                     clusters=np.array([position[self.cluster[i]] for i in ids], dtype=np.int64),
+                     meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"),
+                                        dtype=np.uint8))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+        return path
+
+    # -- changes -------------------------------------------------------------------
+
+    def put(self, article_id: str, signature_: np.ndarray | None) -> None:
+        """The article is in the index with this signature (``None``: too short)."""
+        row = self.rows.get(article_id)
+        if signature_ is None:
+            self.remove(article_id)
+            return
+        if row is not None:
+            if np.array_equal(self.signatures[row], signature_):
+                return
+            self._forget_lsh(article_id)
+        else:
+            row = self._new_row(article_id)
+        self.signatures[row] = signature_
+        self._changed.add(article_id)
+        if self._lsh is not None:
+            self._lsh.insert(article_id, self._lean(row))
+
+    def remove(self, article_id: str) -> None:
+        """The article left the index (or no longer has a signature)."""
+        row = self.rows.pop(article_id, None)
+        if row is None:
+            return
+        self._forget_lsh(article_id)
+        self.ids[row] = None
+        self._free.append(row)
+        self._changed.discard(article_id)
+        old = self.cluster.pop(article_id, None)
+        self._dropped.setdefault(article_id, old if old is not None else article_id)
+
+    def _new_row(self, article_id: str) -> int:
+        if self._free:
+            row = self._free.pop()
+            self.ids[row] = article_id
+        else:
+            row = len(self.ids)
+            self.ids.append(article_id)
+            if row >= len(self.signatures):
+                grown = np.zeros((max(64, 2 * len(self.signatures)), self.signing.permutations),
+                                 dtype=np.uint32)
+                grown[:len(self.signatures)] = self.signatures
+                self.signatures = grown
+        self.rows[article_id] = row
+        return row
+
+    # -- clustering ------------------------------------------------------------------
+
+    def _lean(self, row: int):
+        from datasketch import LeanMinHash
+
+        return LeanMinHash(seed=SEED, hashvalues=self.signatures[row], scheme=SCHEME)
+
+    def _new_lsh(self):
+        from datasketch import MinHashLSH
+
+        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.signing.permutations,
+                         weights=(1.0 - self.recall_weight, self.recall_weight))
+        self._bands = (lsh.b, lsh.r)
+        return lsh
+
+    def _index(self):
+        if self._lsh is None:
+            lsh = self._new_lsh()
+            with lsh.insertion_session() as session:
+                for article_id, row in self.rows.items():
+                    session.insert(article_id, self._lean(row), check_duplication=False)
+            self._lsh = lsh
+        return self._lsh
+
+    def _forget_lsh(self, article_id: str) -> None:
+        if self._lsh is not None and article_id in self._lsh:
+            self._lsh.remove(article_id)
+
+    def neighbours(self, article_id: str) -> list[str]:
+        """The articles that share a band with ``article_id`` and whose estimated
+        similarity to it reaches the threshold."""
+        if self._scan and self._lsh is None:
+            return self._scanned_neighbours(article_id)
+        row = self.rows[article_id]
+        candidates = [c for c in self._index().query(self._lean(row)) if c != article_id]
+        if not candidates:
+            return []
+        mine = self.signatures[row]
+        others = self.signatures[[self.rows[c] for c in candidates]]
+        shares = np.count_nonzero(others == mine, axis=1) / len(mine)
+        return [c for c, share in zip(candidates, shares.tolist()) if share >= self.threshold]
+
+    def _scanned_neighbours(self, article_id: str) -> list[str]:
+        if self._bands is None:
+            self._new_lsh()
+        bands, width = self._bands
+        row = self.rows[article_id]
+        used = len(self.ids)
+        mine = self.signatures[row]
+        equal = self.signatures[:used] == mine
+        close = np.flatnonzero(np.count_nonzero(equal, axis=1) / len(mine) >= self.threshold)
+        found = []
+        for other in close.tolist():
+            other_id = self.ids[other]
+            if other_id is None or other == row:
+                continue
+            shared = equal[other, :bands * width].reshape(bands, width).all(axis=1)
+            if shared.any():
+                found.append(other_id)
+        return found
+
+    def update(self) -> dict[str, str]:
+        """Recompute the clusters that the changes since the last call can have changed;
+        ``{id: new cluster id}`` of every article with a signature whose cluster id
+        changed. (An article whose signature was put or removed since the last call
+        was written anew by the backend, which takes its cluster from
+        :meth:`cluster_of`.)"""
+        if not (self._changed or self._dropped or self._recluster_all):
+            return {}
+        old = self.cluster
+        if self._recluster_all:
+            seeds = set(self.rows)
+        else:
+            touched = {old.get(i, i) for i in self._changed} | set(self._dropped.values())
+            members: dict[str, list[str]] = {}
+            for article_id, cluster in old.items():
+                if cluster in touched:
+                    members.setdefault(cluster, []).append(article_id)
+            seeds = set(self._changed)
+            for cluster in touched:
+                seeds.update(members.get(cluster, ()))
+            seeds &= self.rows.keys()
+        self._scan = len(seeds) <= self.scan_limit
+        found: dict[str, str] = {}
+        for seed in sorted(seeds):
+            if seed in found:
+                continue
+            component = [seed]
+            found[seed] = seed
+            stack = [seed]
+            while stack:
+                for other in self.neighbours(stack.pop()):
+                    if other not in found:
+                        found[other] = seed
+                        component.append(other)
+                        stack.append(other)
+            cluster = min(component)
+            for member in component:
+                found[member] = cluster
+        changes = {article_id: cluster for article_id, cluster in found.items()
+                   if old.get(article_id, article_id) != cluster}
+        old.update(found)
+        self._changed.clear()
+        self._dropped.clear()
+        self._recluster_all = False
+        return changes
+
+    # -- reading -------------------------------------------------------------------------
+
+    @property
+    def outdated(self) -> bool:
+        """True when the clusters were made with another threshold or recall weight than
+        the settings': the next :meth:`update` makes every cluster again."""
+        return self._recluster_all
+
+    def cluster_of(self, article_id: str) -> str:
+        return self.cluster.get(article_id, article_id)
+
+    def summary(self) -> dict:
+        """``{"clusters": n, "articles": m}``: clusters of two or more articles, and the
+        articles in them."""
+        sizes = Counter(self.cluster.values())
+        multi = [size for size in sizes.values() if size > 1]
+        return {"clusters": len(multi), "articles": sum(multi)}
+
+    def members(self) -> dict[str, list[str]]:
+        """Every cluster of two or more articles: cluster id -> member ids, sorted."""
+        groups: dict[str, list[str]] = {}
+        for article_id, cluster in self.cluster.items():
+            groups.setdefault(cluster, []).append(article_id)
+        return {cluster: sorted(ids) for cluster, ids in groups.items() if len(ids) > 1}

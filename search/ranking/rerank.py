@@ -1,0 +1,54 @@
+"""The last step of ranking a plain word query: the first hits re-ranked by what they hold.
+
+For the first ``rerank_depth`` hits of a plain word query (the strict and the
+any mode alike), the features of :mod:`.features` are read from the stored
+title and text, and each hit's score becomes
+
+    score · exp(w_exact · exact + w_window · window + w_pairs · pairs + w_title · title)
+
+(a log-linear combination: the BM25F score keeps its scale and weight 1).
+The hits are ordered by that score, ties keeping their order; the score
+shown is the re-ranked one. Only the order within those first hits changes,
+so paging stays consistent: the page size does not change which hits are
+compared.
+
+This happens in the engine, on stored text, after either backend answered,
+so Whoosh and Xapian rank alike. The weights are settings
+(``exact_form_boost``, ``rank_window_weight``, ``rank_pairs_weight``,
+``rank_title_weight``); their defaults are read from ``weights.json``
+(:mod:`.weights`), which ``benchmarks/fit_ranking.py`` fits on the development sets
+(a pairwise logistic regression of the relevant hit against the others of
+the same query).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .features import QueryWords, features
+from .weights import NAMES, WEIGHTS_FILE, shipped_weights
+
+__all__ = ["NAMES", "WEIGHTS_FILE", "rerank", "shipped_weights", "weights_of"]
+
+
+def weights_of(settings) -> tuple[float, ...]:
+    """The weights of :data:`features.NAMES` that ``settings`` give."""
+    return (settings.exact_form_boost, settings.rank_window_weight, settings.rank_pairs_weight,
+            settings.rank_title_weight)
+
+
+def rerank(items, texts, settings) -> list:
+    """``items`` (``(stored fields, score)`` in rank order) with the first
+    ``settings.rerank_depth`` re-ranked for the query words ``texts``."""
+    weights = weights_of(settings)
+    depth = settings.rerank_depth
+    if depth <= 0 or not any(weights) or len(items) < 2 or not texts:
+        return list(items)
+    words = QueryWords(texts)
+    head = []
+    for position, (stored, score) in enumerate(items[:depth]):
+        found = features(stored, words)
+        factor = math.exp(sum(w * x for w, x in zip(weights, found)))
+        head.append(((score or 0.0) * factor, position, stored))
+    head.sort(key=lambda entry: (-entry[0], entry[1]))
+    return [(stored, score) for score, _, stored in head] + list(items[depth:])

@@ -1,0 +1,83 @@
+"""The features the first hits of a word query are re-ranked by, and the re-ranking itself."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from search import Settings
+from search.ranking.features import NAMES, QueryWords, features
+from search.ranking.rerank import rerank, shipped_weights, weights_of
+
+
+def hit(title: str, text: str, lang: str = "de") -> dict:
+    return {"title": title, "text": text, "lang": lang}
+
+
+def named(stored: dict, words) -> dict:
+    return dict(zip(NAMES, features(stored, QueryWords(words))))
+
+
+def test_words_side_by_side_are_closest():
+    words = ["Impfstoff", "Zulassung", "Brüssel"]
+    together = named(hit("Bericht", "Die Zulassung des Impfstoffs in Brüssel wurde erwartet."),
+                     words)
+    apart = named(hit("Bericht", "Die Zulassung kam spät. " + "Ein anderer Satz folgt hier. " * 20
+                      + "Der Impfstoff wird in Brüssel verteilt."), words)
+    assert together["window"] == pytest.approx(1.0)  # three words, no word between them
+    assert 0 < apart["window"] < together["window"] / 5
+    # Two of three words in the text: k/w times k/n.
+    two = named(hit("Bericht", "Zulassung des Impfstoffs."), words)
+    assert two["window"] == pytest.approx(2 / 2 * 2 / 3)
+
+
+def test_other_forms_count_as_close_but_not_as_typed():
+    words = ["Impfstoffe", "Zulassungen"]
+    stored = hit("Die Zulassung", "Für den Impfstoff gab es die Zulassung.")
+    found = named(stored, words)
+    assert found["exact"] == 0.0
+    assert found["window"] > 0 and found["title"] == pytest.approx(0.5)
+    typed = named(hit("Die Zulassungen", "Die Impfstoffe und ihre Zulassungen."), words)
+    assert typed["exact"] == 1.0 and typed["pairs"] == 1.0 and typed["title"] == 0.5
+
+
+def test_umlaut_spellings_are_words_as_typed():
+    found = named(hit("Titel", "Die Grüße aus München."), ["Gruesse", "Muenchen"])
+    assert found["exact"] == 1.0 and found["pairs"] == 1.0
+
+
+def test_neighbouring_words_in_the_query_order():
+    in_order = named(hit("x", "Landtag in Bayern tagt"), ["Landtag", "Bayern"])
+    reversed_ = named(hit("x", "Bayern hat einen Landtag"), ["Landtag", "Bayern"])
+    assert in_order["pairs"] == 1.0 and reversed_["pairs"] == 0.0
+
+
+def test_rerank_puts_the_close_typed_hit_first_and_keeps_the_rest():
+    words = ["Treffens", "Gesundheitsminister"]
+    far = hit("Treffen", "Das Treffen der Minister. " + "Noch ein Satz dazu. " * 40
+              + "Gesundheitsminister sprachen.")
+    near = hit("Chronik", "Wegen des Treffens der Gesundheitsminister kamen alle.")
+    tail = [(hit("x", "y"), 0.5)]
+    items = [(far, 10.0), (near, 9.0), *tail]
+    settings = Settings()
+    ranked = rerank(items, words, settings)
+    assert ranked[0][0] is near and ranked[1][0] is far and ranked[2:] == tail
+    # The shown score is the re-ranked one: the BM25F score times exp(w · features).
+    weights = weights_of(settings)
+    expected = 9.0 * math.exp(sum(w * x for w, x in zip(weights, features(near, QueryWords(words)))))
+    assert ranked[0][1] == pytest.approx(expected)
+    # No weights or no depth: the order as found.
+    off = Settings(exact_form_boost=0.0, rank_window_weight=0.0, rank_pairs_weight=0.0,
+                   rank_title_weight=0.0)
+    assert rerank(items, words, off) == items
+    assert rerank(items, words, Settings(rerank_depth=0)) == items
+    # Only the first rerank_depth hits are compared.
+    first = rerank(items, words, Settings(rerank_depth=1))
+    assert [stored for stored, _ in first] == [stored for stored, _ in items]
+
+
+def test_the_settings_default_to_the_shipped_weights():
+    shipped = shipped_weights()
+    assert weights_of(Settings()) == tuple(shipped[name] for name in NAMES)
+    assert any(shipped.values())
