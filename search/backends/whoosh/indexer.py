@@ -321,10 +321,12 @@ class _Run:
                                       text=stored.get("text", ""),
                                       date=parse_date(stored.get("date")),
                                       source=stored.get("source"),
-                                      category=stored.get("category"), url=stored.get("url"))
+                                      category=stored.get("category"), url=stored.get("url"),
+                                      lang=stored.get("lang"))
                     writer.delete_by_term("id", article_id)
                     writer.add_document(**document_fields(
-                        article, stored.get("lang"), stored.get("checksum"), cluster=cluster))
+                        article, stored.get("lang"), stored.get("checksum"),
+                        prepare(article, self.settings).terms, cluster=cluster))
         except BaseException:
             writer.cancel()
             raise
