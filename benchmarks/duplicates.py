@@ -22,7 +22,9 @@ In one run, on the same machine:
    its words match in order (ratio >= 0.5), as nearly verbatim at 0.8.
 4. Times the same queries (``bench.make_queries``: words, pairs, triples,
    phrases, some narrowed to a source or months) collapsed and not, each
-   query asked both ways in turns, after warm-up queries that are not measured.
+   query asked both ways in turns, after warm-up queries that are not measured;
+   on Whoosh also on its own search (``fast_search=False``), collapsed with its
+   ``collapse`` facet and not: the cost of the array collapse against Whoosh's.
 
 Prints a report and, last, one JSON object with every figure.
 """
@@ -179,30 +181,43 @@ def cluster_figures(clusters, texts: dict, sample: int, seed: int) -> dict:
     }
 
 
-def time_queries(settings, queries: list[dict], warm: list[dict]) -> dict:
+def time_queries(settings, queries: list[dict], warm: list[dict], plain: bool = False) -> dict:
+    """p50/p95/mean of the same queries collapsed and not; with ``plain`` (Whoosh) also on
+    Whoosh's own search (``fast_search=False``), collapsed with its ``collapse`` facet and
+    not. Each query is asked every way in turns (the order rotates), after the warm-up."""
     from search import Engine
 
     def ask(engine, item, collapse):
         return engine.search(item["q"], source=item.get("source"), date_from=item.get("from"),
                              date_to=item.get("to"), collapse=collapse)
 
-    timings = {True: [], False: []}
+    engines = [Engine(settings)]
+    if plain:
+        engines.append(Engine(settings.with_changes(fast_search=False)))
+    ways = [("collapsed", 0, True), ("every_article", 0, False)]
+    if plain:
+        ways += [("whoosh_collapse_facet", 1, True), ("whoosh_plain_every_article", 1, False)]
+    timings = {name: [] for name, _, _ in ways}
     folding = 0
-    with Engine(settings) as engine:
-        engine.warm()
+    try:
+        for engine in engines:
+            engine.warm()
         for item in warm:
-            ask(engine, item, True)
-            ask(engine, item, False)
+            for _, which, collapse in ways:
+                ask(engines[which], item, collapse)
         for number, item in enumerate(queries):
-            for collapse in ((True, False) if number % 2 else (False, True)):
+            turn = number % len(ways)
+            for name, which, collapse in ways[turn:] + ways[:turn]:
                 started = time.perf_counter()
-                result = ask(engine, item, collapse)
-                timings[collapse].append(time.perf_counter() - started)
-                if collapse and result.folded:
+                result = ask(engines[which], item, collapse)
+                timings[name].append(time.perf_counter() - started)
+                if name == "collapsed" and result.folded:
                     folding += 1
+    finally:
+        for engine in engines:
+            engine.close()
     figures = {"queries": len(queries), "queries_folding_something": folding}
-    for collapse, name in ((True, "collapsed"), (False, "every_article")):
-        values = timings[collapse]
+    for name, values in timings.items():
         figures[name] = {f"p{p}_ms": round(percentile(values, p) * 1000, 2) for p in (50, 95)}
         figures[name]["mean_ms"] = round(statistics.fmean(values) * 1000, 2)
     return figures
@@ -271,7 +286,8 @@ def main(argv=None) -> int:
     queries = bench.make_queries(args.fang, args.queries)
     warm = bench.distinct_from(bench.make_queries(args.fang, args.queries,
                                                   seed=bench.QUERY_SEED + 1), queries)[:100]
-    figures["queries"] = time_queries(with_clusters, queries, warm)
+    figures["queries"] = time_queries(with_clusters, queries, warm,
+                                      plain=args.backend == "whoosh")
     figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
 
     print()
@@ -300,6 +316,12 @@ def main(argv=None) -> int:
           f"collapsed p50 {q['collapsed']['p50_ms']} ms p95 {q['collapsed']['p95_ms']} ms; "
           f"every article p50 {q['every_article']['p50_ms']} ms p95 "
           f"{q['every_article']['p95_ms']} ms")
+    if "whoosh_collapse_facet" in q:
+        print(f"Whoosh's own search (fast_search=False): collapse facet p50 "
+              f"{q['whoosh_collapse_facet']['p50_ms']} ms p95 "
+              f"{q['whoosh_collapse_facet']['p95_ms']} ms; every article p50 "
+              f"{q['whoosh_plain_every_article']['p50_ms']} ms p95 "
+              f"{q['whoosh_plain_every_article']['p95_ms']} ms")
     print(json.dumps(figures, ensure_ascii=False))
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

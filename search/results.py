@@ -100,6 +100,9 @@ class SearchResult:
     # On a sharded backend: {"total": n, "answered": k}; k < n means a partial result.
     # ``None`` (and absent from the JSON) on the single-index Whoosh backend.
     shards: dict | None = None
+    # The search ran out of its time budget (search.budget): the hits are the best found
+    # so far, the total counts the matches found. In the JSON only when true.
+    timed_out: bool = False
     # Near-duplicates folded (search.duplicates): ``total`` and the facets count every
     # matching article either way; ``stories`` counts the clusters among them (None
     # when not collapsed), and the pages run over stories.
@@ -132,6 +135,8 @@ class SearchResult:
             "stories": self.stories,
             "folded": self.folded,
         }
+        if self.timed_out:
+            data["timed_out"] = True
         if self.shards is not None:
             data["shards"] = dict(self.shards)
         return data

@@ -138,6 +138,9 @@ class Settings:
     max_page: int = setting(1000, "Highest page number a caller may ask for.", group="searching")
     max_query_chars: int = setting(1000, "Characters of the query text that are searched.",
                                    group="searching")
+    search_time_budget_seconds: float = setting(
+        1.0, "A search still working after this long stops and answers with the best hits "
+        "found so far, flagged timed_out (0: no limit).", group="searching")
     any_mode_min_terms: int = setting(
         3, "Words a plain query needs before too few hits make it a ranked OR (any mode).",
         group="searching")
@@ -230,6 +233,9 @@ class Settings:
     suggest_max_edits: int = setting(2, "Most letter edits of a correction.", group="suggestions")
     suggest_min_word_count: int = setting(2, "Articles a corrected word must occur in.",
                                           group="suggestions")
+    suggest_max_words: int = setting(
+        12, "Words of a query looked up for a correction (each a search of the vocabulary); "
+        "the others stay as typed.", group="suggestions")
     suggest_more_below_hits: int = setting(
         50, "Below this many hits, a correction is also suggested when it finds "
         "suggest_more_factor times as many ('Merkl Lockdown').", group="suggestions")

@@ -189,6 +189,11 @@ def schemas() -> dict:
                                           "facet can be chosen."},
                 "suggestion": {"oneOf": [{"$ref": "#/components/schemas/Suggestion"},
                                          {"type": "null"}]},
+                "timed_out": {"type": "boolean", "enum": [True],
+                              "description": "Present when the search ran out of its time "
+                                             "budget (search_time_budget_seconds): the hits "
+                                             "are the best found by then, the total counts "
+                                             "the matches found by then."},
                 "shards": {
                     "type": "object", "required": ["total", "answered"],
                     "properties": {"total": {"type": "integer", "minimum": 1},
@@ -447,7 +452,8 @@ def research_paths(settings: Settings) -> dict:
         "/api/trends": {"get": {
             "operationId": "trends", "summary": "Matches per month, week or day, against all "
                                                 "articles then",
-            "description": "Counted from the index's date column. Every filter applies to "
+            "description": "Counted from the index's date column. Counts are articles: "
+                           "near-duplicates are not folded. Every filter applies to "
                            "counts and totals alike; rate is per 10,000 articles of the "
                            "interval (null where it holds none).",
             "parameters": [_series_parameter(settings), _interval_parameter(),
@@ -473,7 +479,8 @@ def research_paths(settings: Settings) -> dict:
         "/api/export": {"get": {
             "operationId": "export", "summary": "Every hit of a search as CSV or JSON Lines",
             "description": "Streamed: id, date, source, title, url, score, snippet (plain "
-                           "text), in the order of the search, at most "
+                           "text), one row per matching article (near-duplicates are not "
+                           "folded), in the order of the search, at most "
                            f"{settings.export_max_rows:,} rows (setting export_max_rows).",
             "parameters": [
                 _query("q", "The query, as for /api/search.", {"type": "string"}),

@@ -26,6 +26,9 @@ class Hits:
     total: int
     facets: dict
     items: list = field(default_factory=list)  # (stored fields, score) in rank order
+    # Facets already counted without their own filter in the same pass (the engine
+    # need not search again for them; see search.facets).
+    facets_apart: frozenset = frozenset()
     # Collapsed on near-duplicate clusters (search.duplicates): the clusters among all
     # matches, and for each hit holding folded members, by its id: (how many matching
     # articles are folded into it, the stored fields of the first of them in rank order).

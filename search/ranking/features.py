@@ -8,8 +8,13 @@ hits of a plain word query (:mod:`.rerank`) these features are read from
 the stored title and text, the same way whichever backend found the hit:
 
 ``exact``
-    the share of the query's words the hit holds as typed (case, umlauts and
-    ``ß`` aside: ``Muenchen`` is ``München``), :mod:`.exactness`;
+    1.0 when the hit holds every word of the query as typed (case, umlauts and
+    ``ß`` aside: ``Muenchen`` is ``München``), :mod:`.exactness`; else 0. Not
+    the share of the words held as typed: on the development sets a share
+    lifted every article holding one of the query's forms, which a reader who
+    typed another inflection than the article's never meant (weight 0.5:
+    success@1 of inflected known items .849 with the share, .894 with all
+    words, of typed ones .959 and .972);
 ``window``
     how close the query's words stand in the text: ``k / w`` for the
     shortest stretch of ``w`` words (stopwords not counted) that holds one
@@ -84,7 +89,8 @@ def features(stored: dict, words: QueryWords) -> list[float]:
     title = stored.get("title") or ""
     text = (stored.get("text") or "")[:MAX_TEXT_CHARS]
     forms = words.forms
-    exact = (held_forms_lowered(lowered_text(title, text), forms) / len(forms)) if forms else 0.0
+    exact = float(bool(forms)
+                  and held_forms_lowered(lowered_text(title, text), forms) == len(forms))
     chain = chain_for(stored.get("lang"))
     stems = words.stems(chain.lang)
     wanted = [s for s in stems if s]

@@ -153,3 +153,22 @@ def test_oder_is_more_than_its_words_and_lower_case_stays_a_word(engine):
     # articles, whose stopwords do not hold it, would have to hold it.
     assert ids(engine, "lang:de Corona oder Covid") == ids(engine, "lang:de Corona Covid")
     assert ids(engine, "Impfung nicht Biontech") != ids(engine, "Impfung NICHT Biontech")
+
+
+def test_a_spent_time_budget_answers_flagged_on_both_backends(engine):
+    """A budget spent before the search starts: Whoosh answers the matches of the first
+    part of the OR, Xapian (whose ranked pass is exact, its count then an estimate) the
+    same first page; both flag the answer timed_out."""
+    from search import Engine
+
+    query = "Lockdown OR Ausgangssperre OR Impfung OR Schule"
+    full = engine.search(query, suggest=False)
+    assert not full.timed_out and full.total > 0
+    with Engine(engine.settings.with_changes(search_time_budget_seconds=1e-9)) as spent:
+        cut = spent.search(query, suggest=False)
+    assert cut.timed_out and cut.to_dict()["timed_out"] is True and cut.hits
+    if engine.settings.backend == "xapian" or engine.backend.name == "xapian":
+        assert [h["id"] for h in cut.hits] == [h["id"] for h in full.hits]
+    else:
+        assert cut.total <= full.total
+        assert {h["id"] for h in cut.hits} <= ids(engine, query)

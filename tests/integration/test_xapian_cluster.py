@@ -181,3 +181,25 @@ def test_suggestions_articles_and_related_work_over_remote_shards(world):
     stats = remote.stats()
     assert stats["documents"] == 2000 and stats["shards"] == {"total": 3, "answered": 3}
     assert stats["sources"] == whoosh.stats()["sources"]
+
+
+def test_remote_shards_collapse_near_duplicates_as_the_local_cluster(world):
+    """Xapian's collapse on the cluster value answers over remote shards as on the shard
+    folders themselves: the same heads, folded members, stories and counts."""
+    from search import Engine, Settings
+
+    def answer(result) -> tuple:
+        return (result.total, result.stories, result.folded, result.facets,
+                [(h["id"], h["score"], h["folded"], [d["id"] for d in h["duplicates"]])
+                 for h in result.hits])
+
+    remote = world["engines"]["remote3"]
+    folding = 0
+    with Engine(Settings(index_dir=world["base"] / "x3")) as local:
+        for item in world["queries"][:40]:
+            got, want = run_query(remote, item), run_query(local, item)
+            assert got.collapse and answer(got) == answer(want), item
+            folding += got.folded > 0
+        assert remote.stats()["duplicates"] == local.stats()["duplicates"]
+        assert local.stats()["duplicates"]["clusters"] > 0
+    assert folding >= 3

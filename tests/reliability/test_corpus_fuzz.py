@@ -14,6 +14,7 @@ import os
 import random
 import re
 import subprocess
+import time
 
 import pytest
 
@@ -144,17 +145,37 @@ def _run_index(*args, timeout=300):
 
 
 def _run_index_with_peak_memory(folder, *args):
-    """``newssearch index ARGS``: exit code, stdout, stderr and that process's peak memory (KB)."""
+    """``newssearch index ARGS``: exit code, stdout, stderr and the peak memory (KB) of the
+    command's processes: the sum of their ``VmHWM`` (each one's peak resident set since it
+    started), read until the command ends. Not ``ru_maxrss``: Linux gives a child the
+    high-water mark of the memory it was started from, here the whole test process."""
     with open(folder / "stdout", "w+") as stdout, open(folder / "stderr", "w+") as stderr:
         process = start_cli("index", *args, stdout=stdout, stderr=stderr)
+        peak_kb = 0
         try:
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
+            while process.poll() is None:
+                peak_kb = max(peak_kb, _tree_high_water_kb(process.pid))
+                time.sleep(0.05)
         finally:
             kill_process(process)
         stdout.seek(0)
         stderr.seek(0)
-        return process.returncode, stdout.read(), stderr.read(), usage.ru_maxrss
+        return process.returncode, stdout.read(), stderr.read(), peak_kb
+
+
+def _tree_high_water_kb(pid: int) -> int:
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/status") as handle:
+                total += next((int(line.split()[1]) for line in handle
+                               if line.startswith("VmHWM:")), 0)
+            with open(f"/proc/{current}/task/{current}/children") as handle:
+                todo.extend(int(child) for child in handle.read().split())
+        except (OSError, ValueError):
+            continue  # the process ended meanwhile
+    return total
 
 
 @pytest.fixture(scope="module")

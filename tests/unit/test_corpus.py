@@ -466,6 +466,6 @@ def test_a_corpus_folders_own_documentation_is_not_an_article(tmp_path):
     assert list(find_files([readme])) == [readme]
 
 
-def test_shared_corpus_helper_fails_clearly_for_a_missing_corpus():
+def test_reading_a_shared_corpus_fails_clearly_for_a_missing_corpus():
     with pytest.raises(pytest.fail.Exception, match="no-such-corpus.*missing"):
         shared_corpus("no-such-corpus")

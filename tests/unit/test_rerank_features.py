@@ -40,6 +40,9 @@ def test_other_forms_count_as_close_but_not_as_typed():
     assert found["window"] > 0 and found["title"] == pytest.approx(0.5)
     typed = named(hit("Die Zulassungen", "Die Impfstoffe und ihre Zulassungen."), words)
     assert typed["exact"] == 1.0 and typed["pairs"] == 1.0 and typed["title"] == 0.5
+    # One word as typed of two is not the article the reader typed.
+    partly = named(hit("Die Zulassung", "Die Impfstoffe und ihre Zulassung."), words)
+    assert partly["exact"] == 0.0 and partly["window"] > 0
 
 
 def test_umlaut_spellings_are_words_as_typed():

@@ -1,31 +1,25 @@
 """Near-duplicates on the page, in headless Chromium against a real ``newssearch serve``.
 
-One part of the real FANG corpus is indexed; the server runs on 127.0.0.1.
+A slice of one part of the real FANG corpus is indexed (the pair, a version of
+it with markup in its headline and the first 40 other articles of the part by
+id); the server runs on 127.0.0.1.
 The search page shows "Auch bei: …" under the hit that stands for a copy of
 its report from another outlet, with a link to it; "Alle Fassungen einzeln
 zeigen" shows both; the article page lists the other version and links to a
 comparison whose removed and added words are marked (and escaped: a version
 holding markup shows it as text). Screenshots are left in test-output/.
 
-Self-contained: corpus files are read from ../shared/corpora beside the
-checkout (the test fails, never skips, when they are missing).
+The corpus is read from ../shared/corpora beside the checkout (the test fails,
+never skips, when it is missing).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
-from urllib.request import urlopen
 
 import pytest
 from selenium import webdriver
@@ -35,9 +29,9 @@ from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
 from search import Settings, index_paths
+from support.corpora import REPO, read_fang
+from support.server import Server
 
-REPO = Path(__file__).resolve().parents[2]
-FANG = REPO.parent / "shared" / "corpora" / "fang-covid-real"
 PART = "part-020.jsonl.gz"
 PAIR = ("fang-21734", "fang-27788")  # one report: sueddeutsche.de, tagesspiegel.de
 OUTPUT = REPO / "test-output"
@@ -46,67 +40,17 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync")
 WAIT_SECONDS = 20
-START_SECONDS = 60
 PAYLOAD = "<img src=x onerror=alert(1)>"
-
-
-def _records() -> list[dict]:
-    path = FANG / PART
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the tests read the real corpora from ../shared/corpora "
-                    f"beside the checkout", pytrace=False)
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-class Server:
-    """``newssearch serve`` on a free port of 127.0.0.1, in its own process group."""
-
-    def __init__(self, index: Path, log: Path):
-        self.log = open(log, "w", encoding="utf-8")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--index", str(index), "--port", "0",
-             "--workers", "1", "--threads", "4"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True)
-        self.url = None
-        found = threading.Event()
-
-        def read():
-            for line in self.process.stdout:
-                match = re.search(r"Serving on (http://127\.0\.0\.1:\d+)/", line)
-                if match and not found.is_set():
-                    self.url = match.group(1)
-                    found.set()
-
-        threading.Thread(target=read, daemon=True).start()
-        if not found.wait(START_SECONDS):
-            self.stop()
-            raise AssertionError(f"the server did not start: {log.read_text()}")
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                with urlopen(self.url + "/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise AssertionError("the server does not answer /healthz")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
+OTHERS = 40
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("dups-page")
-    records = _records()
+    everything = read_fang(PART)
+    others = sorted(r["id"] for r in everything if r["id"] not in PAIR)[:OTHERS]
+    chosen = {*PAIR, *others}
+    records = [r for r in everything if r["id"] in chosen]
     # A version of the tagesspiegel copy whose headline holds markup: shown as text.
     marked = dict(next(r for r in records if r["id"] == PAIR[1]), id="fang-27788-markup",
                   header="Möser " + PAYLOAD)
@@ -117,8 +61,9 @@ def server(tmp_path_factory):
         encoding="utf-8")
     index = base / "index"
     report = index_paths([corpus], Settings(index_dir=index))
-    assert report.documents == 1001, report.to_dict()
-    running = Server(index, base / "server.log")
+    assert report.documents == len(records) + 1, report.to_dict()
+    running = Server(["--index", index, "--workers", "1", "--threads", "4"],
+                     base / "server.log")
     yield running
     running.stop()
 
@@ -181,7 +126,7 @@ def test_also_at_versions_and_comparison(server, browser):
     assert urlsplit(link.get_attribute("href")).path in (f"/artikel/{PAIR[1]}",
                                                          "/artikel/fang-27788-markup")
     note = driver.find_element(By.CSS_SELECTOR, ".results__folded")
-    assert "2 gleiche Fassungen" in note.text
+    assert note.text.startswith("1 Meldung: 2 gleiche Fassungen stehen unter dem Treffer"), note.text
     assert not driver.find_elements(By.TAG_NAME, "img")  # the payload stays text
     _screenshot(driver, "search-folded.png")
 

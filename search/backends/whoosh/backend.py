@@ -16,6 +16,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
+from ... import facets as facet_rules
 from ... import storage
 from ...analysis import has_stemmer
 from ...cache import BoundedCache
@@ -235,16 +236,23 @@ class WhooshSession:
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
             collapse: bool = False) -> Hits:
-        filter_query = build_filter(self.reader, **filters, known=self.snapshot.filter_terms)
+        known = self.snapshot.filter_terms
+        filter_query = build_filter(self.reader, **filters, known=known)
+        # each filtered facet's own filter, for counting it over the others in one pass
+        apart = {name: build_filter(self.reader, **{key: filters.get(key)
+                                                    for key in facet_rules.OWN_FILTERS[name]},
+                                    known=known)
+                 for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings, collapse=collapse)
+                      settings=self.settings, collapse=collapse, apart=apart)
         documents, searcher = self.snapshot.documents, self.searcher
 
         def stored(docnum):
             return documents.get(searcher, docnum)
 
         hits = Hits(total=len(results), facets=facet_counts(results),
-                    items=list(page_hits(results, start, limit, sort, stored_fields=stored)))
+                    items=list(page_hits(results, start, limit, sort, stored_fields=stored)),
+                    facets_apart=getattr(results, "apart", frozenset()))
         members = getattr(results, "members", None)
         if members is not None:
             hits.stories = results.stories

@@ -20,6 +20,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring, sorting
 
+from ... import budget
 from ... import query as q
 from ... import facets
 from ...cache import configured, on_clear
@@ -340,17 +341,23 @@ RUNS: Counter = Counter()
 
 
 def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings,
-        collapse: bool = False):
+        collapse: bool = False, apart: dict | None = None):
     """Search with facets over all matches; returns Whoosh results, or the same figures
     from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
     grouping collectors, which give the same results: tests/integration/
     test_perf_equivalence.py compares them). With ``collapse``, the first ``limit`` hits
     are the heads of as many near-duplicate clusters (:mod:`.collapsing`), and totals and
-    facets still count every match."""
+    facets still count every match.
+
+    ``apart``: ``{facet: its own filter}`` for each facet filtered (``filter_query``
+    is then their AND); the fast path counts each of those facets over the matches of
+    the other filters in the same pass (:mod:`search.facets`), and its results name
+    them in ``apart``."""
     collapse = bool(collapse) and CLUSTER_FIELD in searcher.schema
     if settings.fast_search:
         RUNS["fast"] += 1
-        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, collapse)
+        return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, collapse,
+                         apart)
     RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
@@ -382,7 +389,8 @@ class FastResults:
     (score, then date, newest first, then document number; or date first)."""
 
     def __init__(self, searcher, total: int, top: list, facets: dict, *,
-                 stories: int | None = None, members: list | None = None):
+                 stories: int | None = None, members: list | None = None,
+                 apart=frozenset()):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
@@ -391,6 +399,7 @@ class FastResults:
         # (global docnums, in result order).
         self.stories = stories
         self.members = members
+        self.apart = apart  # facets counted over the matches of the other filters
 
     def __len__(self):
         return self.total
@@ -515,26 +524,61 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
     return chosen
 
 
-def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings):
+def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings,
+                     apart: dict | None = None, counts: dict | None = None):
     """``(columns, offset, docs, scores)`` of each segment holding matches of
     ``whoosh_query`` (every live document when ``None``) that ``filter_query`` allows:
-    every match scored once with the query's own Whoosh matchers."""
+    every match scored once with the query's own Whoosh matchers. With ``apart``
+    (``{facet: its own filter}``, see :func:`run`), each of those facets is counted
+    into ``counts`` over the matches of the other filters on the way. Once the search
+    is out of time (:mod:`search.budget`) the segments left are not searched."""
     context = searcher.context().set(needs_current=True)
+    searched = False
     for subsearcher, offset in searcher.leaf_searchers():
+        if searched and budget.passed():
+            break  # out of time: the segments searched so far
         columns = segment_columns(subsearcher, settings)
         arrays = columns.arrays.read_with(settings)
-        allow = None
-        if filter_query is not None:
+        allow, others = None, {}
+        if apart:
+            # One mask per facet filter; the query is scored once over the documents
+            # that pass all filters but one at most, and each filtered facet counted
+            # over those that pass every other filter.
+            masks = {}
+            for name, own in apart.items():
+                mask = np.zeros(arrays.count, dtype=bool)
+                mask[docs_of(own, subsearcher, arrays)] = True
+                masks[name] = mask
+            allow = np.logical_and.reduce(list(masks.values()))
+            wider = np.zeros(arrays.count, dtype=bool)
+            for name in masks:
+                rest = [m for other, m in masks.items() if other != name]
+                others[name] = np.logical_and.reduce(rest) if rest else None
+                wider |= others[name] if rest else True
+            scoring = wider
+            if not wider.any():
+                continue
+        elif filter_query is not None:
             allowed = docs_of(filter_query, subsearcher, arrays)
             if not len(allowed):
                 continue
             allow = np.zeros(arrays.count, dtype=bool)
             allow[allowed] = True
+            scoring = allow
+        else:
+            scoring = None
         if whoosh_query is None:
             docs = arrays.live()
             scores = np.zeros(len(docs), dtype=np.float64)
         else:
-            docs, scores = scored(whoosh_query, subsearcher, context, arrays, allow)
+            docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring)
+        searched = True
+        if scoring is not None and len(docs):
+            keep = scoring[docs]
+            docs, scores = docs[keep], scores[keep]
+        for name, mask in others.items():
+            seen = docs if mask is None else docs[mask[docs]]
+            _tally(columns.facets[name], seen, counts[name])
         if allow is not None and len(docs):
             keep = allow[docs]
             docs, scores = docs[keep], scores[keep]
@@ -559,32 +603,33 @@ def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndar
 
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
-              settings: Settings, collapse: bool = False) -> FastResults:
+              settings: Settings, collapse: bool = False,
+              apart: dict | None = None) -> FastResults:
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
+    apart = {name: own for name, own in (apart or {}).items()
+             if name in counts and own is not None}
     found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
-                                                          settings):
+                                                          settings, apart, counts):
         # A segment written before clusters were kept has none: such a search is not folded.
         collapse = collapse and columns.clusters is not None
         total += len(docs)
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
+        # a segment written before clusters were stored has no cluster column: such an
+        # index is searched uncollapsed
+        collapse = collapse and columns.clusters is not None
         if collapse:
             found_keys.append(columns.clusters[docs])
         for name in FACET_FIELDS:
-            facet = columns.facets[name]
-            if facet is None:
-                continue
-            codes, names = facet
-            tally = np.bincount(codes[docs], minlength=len(names))
-            into = counts[name]
-            for code in np.flatnonzero(tally).tolist():
-                into[names[code]] = into.get(names[code], 0) + int(tally[code])
+            if name not in apart:
+                _tally(columns.facets[name], docs, counts[name])
+    counted = frozenset(apart)
     if not total:
         return FastResults(searcher, 0, [], counts, stories=0 if collapse else None,
-                           members=[] if collapse else None)
+                           members=[] if collapse else None, apart=counted)
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
@@ -594,10 +639,20 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
                                                   np.concatenate(found_keys), limit)
         top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
         return FastResults(searcher, total, top, counts, stories=stories,
-                           members=[docs[m].tolist() for m in members])
+                           members=[docs[m].tolist() for m in members], apart=counted)
     order = _result_order(docs, scores, dates, sort == "date", limit)
     top = list(zip(scores[order].tolist(), docs[order].tolist()))
-    return FastResults(searcher, total, top, counts)
+    return FastResults(searcher, total, top, counts, apart=counted)
+
+
+def _tally(facet, docs, into: dict) -> None:
+    """Add the values of the facet column ``facet`` (codes, names) of ``docs`` to ``into``."""
+    if facet is None or not len(docs):
+        return
+    codes, names = facet
+    tally = np.bincount(codes[docs], minlength=len(names))
+    for code in np.flatnonzero(tally).tolist():
+        into[names[code]] = into.get(names[code], 0) + int(tally[code])
 
 
 def day_counts(searcher, whoosh_query, filter_query, settings: Settings) -> dict[int, int]:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import xapian
 
-from ... import facets, storage
+from ... import budget, facets, storage
 from ...analysis import has_stemmer
 from ...analysis.spelling import Vocabulary
 from ...ranking.related import related_terms
@@ -316,6 +316,11 @@ class XapianSession:
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
             collapse: bool = False) -> Hits:
         restriction = filter_query(**filters)
+        # The time left of the search's budget (search.budget): Xapian stops checking
+        # more documents than the page needs once it is spent, and the counts are then
+        # its estimates.
+        deadline = budget.current()
+        left = deadline.left() if deadline is not None else None
 
         def work(db, live):
             query = compiled.query
@@ -324,6 +329,8 @@ class XapianSession:
             # The page: ranked, only as deep as needed; collapsed, one hit per
             # near-duplicate cluster (the best-ranked member).
             enquire = self._enquire(db, query, sort)
+            if left is not None:
+                enquire.set_time_limit(max(left, 0.001))
             if collapse:
                 enquire.set_collapse_key(xd.SLOT_CLUSTER)
             mset = enquire.get_mset(start, max(0, limit - start))
@@ -350,6 +357,8 @@ class XapianSession:
                      for name, slot in xd.FACET_SLOTS.items()}
             for spy in spies.values():
                 counter.add_matchspy(spy)
+            if left is not None:
+                counter.set_time_limit(max(left, 0.001))
             counted = counter.get_mset(0, 0, max(1, db.get_doccount()))
             if not collapse:
                 return Hits(total=counted.get_matches_estimated(), facets=facet_counts(spies),
@@ -359,7 +368,12 @@ class XapianSession:
             hits.folded = self._folded(db, query, sort, heads)
             return hits
 
-        return self.call(work)
+        hits = self.call(work)
+        if deadline is not None:
+            # Xapian stopped counting (its total an estimate) only if the time is up by now,
+            # which flags the result timed_out.
+            deadline.passed()
+        return hits
 
     def _restricted(self, compiled, filters: dict) -> xapian.Query:
         query = compiled.query if compiled is not None else xapian.Query.MatchAll
