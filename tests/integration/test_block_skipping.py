@@ -65,8 +65,10 @@ def nothing_decoded():
 
 
 def _engine(index_dir, **changes) -> Engine:
-    """An engine reading the index from its posting blocks only."""
-    return Engine(Settings(index_dir=index_dir, compact_postings=False, **changes))
+    """An engine reading the index from its posting blocks only; without a memory budget,
+    which in a process as large as a test run's would shed the cached lists counted here."""
+    return Engine(Settings(index_dir=index_dir, compact_postings=False, worker_memory_mb=0,
+                           **changes))
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 
+import pytest
 from whoosh import fields, index as whoosh_index
 
 from search import Engine, Settings, cache, highlight, index_paths, storage
@@ -14,6 +15,15 @@ from search.backends.whoosh.backend import StoredFields
 from search.cache import BoundedCache
 from search.ranking import exactness
 from support.corpora import SAMPLE_CORPUS
+
+
+@pytest.fixture(autouse=True)
+def without_budget():
+    """Every cache of the process is shed under a memory budget when the process is over
+    it, as a process running many tests is: these tests count entries without one."""
+    cache.configure(Settings(worker_memory_mb=0))
+    yield
+    cache.configure(Settings())
 
 
 def test_entries_are_evicted_least_recently_used_first():
@@ -157,14 +167,7 @@ def _one_cache(setting: str) -> BoundedCache:
     return found
 
 
-def _without_budget() -> None:
-    """The default sizes without a memory budget: in a process as large as a whole test
-    run's, a budget would shed what a test counts."""
-    cache.configure(Settings(worker_memory_mb=0))
-
-
 def test_lowered_texts_are_kept_and_counted_as_before():
-    _without_budget()
     lowered = _one_cache("lowered_cache_chars")
     lowered.clear()
     items = [("Das Treffen", "In MÜNCHEN"), ("Ein Titel", "Muenchen")]
@@ -180,7 +183,6 @@ def test_lowered_texts_are_kept_and_counted_as_before():
 
 
 def test_text_stretches_are_kept_and_counted_as_before():
-    _without_budget()
     texts = _one_cache("snippet_cache_chars")
     texts.clear()
     chain = chain_for("de")
