@@ -291,18 +291,8 @@ def _read_html(path: Path, data: bytes, settings: Settings) -> Article | Problem
     page = extract_page(data)
     if not isinstance(page, Page):
         return Problem(str(path), page.reason)
-    return Article(
-        id=_file_id(path),
-        title=page.title or first_sentence(page.text, settings.title_max_chars),
-        text=page.text,
-        date=page.date,
-        lang=page.lang,
-        source=page.site_name,
-        category=page.category,
-        url=page.url,
-        origin=str(path),
-        authors=page.authors,
-    )
+    return page.article(id=_file_id(path), url=page.url, origin=str(path),
+                        title_max_chars=settings.title_max_chars)
 
 
 def _read_json(path: Path, raw: str, settings: Settings):

@@ -61,7 +61,8 @@ from lxml.etree import ParserError
 from lxml.html import HTMLParser, document_fromstring
 from trafilatura import bare_extraction, baseline, extract_metadata
 
-from .clean import ArticleDate, clean_text, html_text, parse_date
+from .articles import Article
+from .clean import ArticleDate, clean_text, first_sentence, html_text, parse_date
 from .language import normalise_lang
 
 __all__ = ["Page", "PageFailure", "extract_page"]
@@ -80,6 +81,23 @@ class Page:
     lang: str | None  # from the markup, not detected
     category: str | None
     description: str | None
+
+    def article(self, *, id: str, url: str | None, origin: str,
+                title_max_chars: int) -> Article:
+        """The page as an article (a page without a title is named by its first sentence),
+        for every input that holds web pages: HTML files and crawls."""
+        return Article(
+            id=id,
+            title=self.title or first_sentence(self.text, title_max_chars),
+            text=self.text,
+            date=self.date,
+            lang=self.lang,
+            source=self.site_name,
+            category=self.category,
+            url=url,
+            origin=origin,
+            authors=self.authors,
+        )
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ..settings import Settings
 from .articles import Article, Problem, Tally, Unreadable
-from .clean import first_sentence
 from .decoding import size_text
 from .pages import Page, extract_page
 
@@ -147,15 +146,5 @@ def warc_page_article(path: Path, page: WarcPage, settings: Settings, tally: Tal
     found = extract_page(markup, page.url, captured=page.captured)
     if not isinstance(found, Page):
         return Problem(str(path), f"{page.url}: {found.reason}", line=page.number)
-    return Article(
-        id=url_id(page.url),
-        title=found.title or first_sentence(found.text, settings.title_max_chars),
-        text=found.text,
-        date=found.date,
-        lang=found.lang,
-        source=found.site_name,
-        category=found.category,
-        url=page.url,
-        origin=str(path),
-        authors=found.authors,
-    )
+    return found.article(id=url_id(page.url), url=page.url, origin=str(path),
+                         title_max_chars=settings.title_max_chars)

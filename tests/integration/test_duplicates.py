@@ -394,3 +394,25 @@ def test_an_index_written_before_clusters_were_kept_is_searched(tmp_path):
         assert all(not h["duplicates"] for h in collapsed.hits)
         assert engine.article(every.hits[0]["id"])["versions"] == []
         assert engine.trends(["Impfung"])["series"][0]["total"] == every.total
+
+
+def test_an_article_written_again_for_its_cluster_keeps_its_authors(tmp_path):
+    """An article a later copy joins is written again with its new cluster, from its
+    stored fields: all of them, its authors too."""
+    words = " ".join(f"Wort{n} Meldung{n * 7 % 13} Stadt{n % 5}" for n in range(60))
+    first = {"id": "erste", "title": "Eine Meldung", "text": words, "date": "2020-05-01",
+             "source": "zeit.de", "authors": ["Anna Beispiel", "Bernd Muster"]}
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_jsonl(corpus / "a.jsonl", [first])
+    settings = Settings(index_dir=tmp_path / "index")
+    index_paths([corpus], settings)
+    # The copy's id comes first, so it names the cluster: the first article's cluster changes.
+    copy = dict(first, id="aaa-kopie", source="tagesspiegel.de", authors=["Carla Kopie"])
+    write_jsonl(corpus / "b.jsonl", [copy])
+    index_paths([corpus], settings)
+    with Engine(settings) as engine:
+        article = engine.article("erste")
+        assert article["cluster"] == engine.article("aaa-kopie")["cluster"] != "erste"
+        assert article["authors"] == ["Anna Beispiel", "Bernd Muster"]
+        assert [v["id"] for v in article["versions"]] == ["aaa-kopie"]

@@ -322,7 +322,8 @@ class _Run:
                                       date=parse_date(stored.get("date")),
                                       source=stored.get("source"),
                                       category=stored.get("category"), url=stored.get("url"),
-                                      lang=stored.get("lang"))
+                                      lang=stored.get("lang"),
+                                      authors=tuple(stored.get("authors") or ()))
                     writer.delete_by_term("id", article_id)
                     writer.add_document(**document_fields(
                         article, stored.get("lang"), stored.get("checksum"),
