@@ -27,6 +27,9 @@ from .storage import IndexMissing
 
 SORTS = ("relevance", "date")
 _DATE_PARAM = re.compile(r"^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01]))?)?$")
+# The reasons a result gives when there is nothing to search for.
+EMPTY_QUERY = "empty query"
+NO_SEARCHABLE_WORDS = "the query holds only stopwords or no searchable words"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # No article id holds a lone surrogate (the corpus reader replaces them), and the
 # index cannot even look one up.
@@ -167,7 +170,7 @@ class Engine:
         deadline = budget.Deadline(self.settings.search_time_budget_seconds)
         with self.session() as session, budget.within(deadline):
             if tree is None:
-                result.reason = "empty query"
+                result.reason = EMPTY_QUERY
             else:
                 self._run(session, tree, result, sort=sort, collapse=collapse, lang=lang,
                           source=source, category=category, date_from=date_from,
@@ -205,6 +208,15 @@ class Engine:
         cleaned = _CONTROL.sub(" ", text).strip()
         return text, cleaned, q.parse(cleaned) if cleaned else None
 
+    @staticmethod
+    def _compiled(session, tree) -> tuple[object, str | None]:
+        """``(compiled, reason)``: the query compiled for ``session``, or ``None`` and why
+        there is nothing to search for (the ``reason`` a result gives)."""
+        if tree is None:
+            return None, EMPTY_QUERY
+        compiled = session.compile(tree)
+        return compiled, (NO_SEARCHABLE_WORDS if compiled is None else None)
+
     def _widens(self, tree, total: int) -> bool:
         """Whether a plain word query with ``total`` hits is read as "any of the words":
         fewer hits than a page of the default size (the bar does not move with the page
@@ -222,7 +234,7 @@ class Engine:
     def _run(self, session, tree, result, *, sort, collapse=False, **filters):
         compiled = session.compile(tree)
         if compiled is None:
-            result.reason = "the query holds only stopwords or no searchable words"
+            result.reason = NO_SEARCHABLE_WORDS
             return
         start = (result.page - 1) * result.per_page
         limit = result.page * result.per_page
@@ -245,7 +257,7 @@ class Engine:
         if not hits.total and _only_stopwords(tree, session.langs):
             # Each word is dropped by some language of the index, and the languages
             # that keep one have no article holding them all.
-            result.reason = "the query holds only stopwords or no searchable words"
+            result.reason = NO_SEARCHABLE_WORDS
         result.facets = dict(hits.facets)
         result.stories = hits.stories if collapse else None
         # Each filtered facet counted over the other filters only (multi-select).
@@ -465,17 +477,10 @@ class Engine:
             series = []
             for query in queries:
                 text, _, tree = self._read_query(query)
-                reason = None
+                compiled, reason = self._compiled(session, tree)
                 counts = [0] * len(intervals)
-                if tree is None:
-                    reason = "empty query"
-                else:
-                    compiled = session.compile(tree)
-                    if compiled is None:
-                        reason = "the query holds only stopwords or no searchable words"
-                    else:
-                        counts, _ = buckets.count(session.day_counts(compiled,
-                                                                     filters=filters))
+                if compiled is not None:
+                    counts, _ = buckets.count(session.day_counts(compiled, filters=filters))
                 points = [{"key": item["key"], "from": item["from"], "to": item["to"],
                            "count": count, "total": total,
                            "rate": trend_rules.rate(count, total)}
@@ -529,12 +534,8 @@ class Engine:
                   "lines": []}
         lines: list[dict] = []
         with self.session() as session:
-            compiled = session.compile(tree) if tree is not None else None
-            if tree is None:
-                result["reason"] = "empty query"
-            elif compiled is None:
-                result["reason"] = "the query holds only stopwords or no searchable words"
-            else:
+            compiled, result["reason"] = self._compiled(session, tree)
+            if compiled is not None:
                 matching = session.run(compiled, filters=filters, start=0, limit=1,
                                        sort="date").total
                 found = kwic_rules.patterns(
@@ -592,14 +593,9 @@ class Engine:
         settings = self.settings
         _, _, tree = self._read_query(query)
         with self.session() as session:
-            compiled = session.compile(tree) if tree is not None else None
-            reason = None
+            compiled, reason = self._compiled(session, tree)
             total, mode = 0, "all"
-            if tree is None:
-                reason = "empty query"
-            elif compiled is None:
-                reason = "the query holds only stopwords or no searchable words"
-            else:
+            if compiled is not None:
                 total = session.run(compiled, filters=filters, start=0, limit=1,
                                     sort=sort).total
                 if self._widens(tree, total):
