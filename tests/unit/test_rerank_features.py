@@ -92,3 +92,15 @@ def test_the_settings_default_to_the_shipped_weights():
     shipped = shipped_weights()
     assert weights_of(Settings()) == tuple(shipped[name] for name in NAMES)
     assert any(shipped.values())
+
+
+def test_closeness_neighbours_and_title_come_from_the_places_read_from_the_index():
+    """The features read where the stems stand from the places given (the index's
+    positions), not from the stored text; a hit the index no longer holds gets none."""
+    words = QueryWords(["Impfstoffe", "Zulassung"])
+    first, second = words.stems("de")
+    stored = hit("Ohne", "Ein Text, der keines der Wörter hält.")
+    places = {"title": {second: [0]}, "text": {first: [7, 40], second: [8]}}
+    found = dict(zip(NAMES, features(stored, words, places)))
+    assert found == {"exact": 0.0, "window": 1.0, "pairs": 1.0, "title": 0.5}
+    assert features(stored, words, {}) == [0.0, 0.0, 0.0, 0.0]
