@@ -14,7 +14,10 @@ search engine):
   overlapping shingles of ``duplicate_shingle_words`` words; a MinHash
   (datasketch, ``affine32`` scheme, fixed seed) of the set of shingles is the
   article's signature. Texts of fewer than ``duplicate_min_words`` words are
-  never clustered.
+  never clustered. The indexers sign the articles of a part of a file together
+  (:func:`signatures`): the permutations of every shingle of the part are taken
+  with numpy at once, the same values as datasketch's ``MinHash.update_batch``
+  of each article (the permutations are datasketch's), in less than half the time.
 - **Edges.** Two articles are near-duplicates when they share a band of
   their signatures (MinHash LSH, datasketch; the bands chosen for recall,
   ``duplicate_recall_weight``: a false candidate costs one comparison of two
@@ -73,6 +76,9 @@ _BASE_INVERSE = np.uint64(pow(0x100000001B3, -1, 2**64))
 _SHIFT = np.uint64(32)
 _SPACE = 32
 _powers = np.ones(1, dtype=np.uint64)  # _BASE ** i, grown as needed
+# MurmurHash3's 32-bit finalizer (shifts and multipliers), datasketch's affine32 pre-mix.
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+_MINHASH_ROWS = 4_096  # shingles permuted at a time (x 128 permutations: 2 MiB)
 _inverse_powers = np.ones(1, dtype=np.uint64)  # _BASE ** -i
 
 
@@ -145,24 +151,76 @@ def shingle_hashes(words: list[str], size: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=4)
-def _empty_minhash(permutations: int):
+def _permutations(permutations: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations ``(a, b)`` for the fixed seed (uint32 each)."""
     from datasketch import MinHash
 
-    # hashfunc=int: the shingles come hashed already (see shingle_hashes).
-    return MinHash(num_perm=permutations, seed=SEED, hashfunc=int, scheme=SCHEME)
+    a, b = MinHash(num_perm=permutations, seed=SEED, scheme=SCHEME).permutations
+    return a.astype(np.uint32), b.astype(np.uint32)
+
+
+def _premixed(hashes: np.ndarray) -> np.ndarray:
+    """The affine32 scheme's pre-mix of 32-bit input hashes: MurmurHash3's finalizer."""
+    hashes = hashes ^ (hashes >> _FMIX[0])
+    hashes = hashes * _FMIX[1]
+    hashes = hashes ^ (hashes >> _FMIX[2])
+    hashes = hashes * _FMIX[3]
+    return hashes ^ (hashes >> _FMIX[4])
+
+
+def minhashes(shingles: list[np.ndarray], permutations: int) -> np.ndarray:
+    """The MinHash values (one row each, uint32) of sets of 32-bit shingle hashes, none
+    empty: what datasketch's ``MinHash(num_perm=permutations, seed=SEED,
+    scheme="affine32", hashfunc=int).update_batch(hashes)`` gives each of them, for
+    all of them at once (``_MINHASH_ROWS`` shingles at a time, whatever sets they
+    belong to: a third of the time of one MinHash per article, measured on 1,000
+    FANG articles)."""
+    a, b = _permutations(permutations)
+    values = np.full((len(shingles), permutations), np.iinfo(np.uint32).max, dtype=np.uint32)
+    if not shingles:
+        return values
+    sizes = np.fromiter(map(len, shingles), dtype=np.int64, count=len(shingles))
+    if sizes.min() < 1:
+        raise ValueError("a MinHash of no shingles")
+    mixed = _premixed(np.concatenate(shingles).astype(np.uint32, copy=False))
+    owners = np.repeat(np.arange(len(shingles)), sizes)
+    # One row per permutation: each product runs along the shingles, contiguous in memory
+    # (a row per shingle, 128 wide, took five times as long).
+    permuted = np.empty((permutations, min(len(mixed), _MINHASH_ROWS)), dtype=np.uint32)
+    for start in range(0, len(mixed), _MINHASH_ROWS):
+        chunk = mixed[start:start + _MINHASH_ROWS]
+        owner = owners[start:start + _MINHASH_ROWS]
+        out = permuted[:, :len(chunk)]
+        np.multiply(a[:, None], chunk[None, :], out=out)
+        np.add(out, b[:, None], out=out)
+        firsts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        rows = owner[firsts]
+        values[rows] = np.minimum(values[rows], np.minimum.reduceat(out, firsts, axis=1).T)
+    return values
+
+
+def signatures(texts, signing: Signing) -> list[np.ndarray | None]:
+    """:func:`signature` of each of ``texts`` (each a text or its lowercased words),
+    computed together."""
+    if not signing.enabled:
+        return [None] * len(texts)
+    shingles = []
+    signed = []
+    for number, text in enumerate(texts):
+        words = words_of(text) if isinstance(text, str) else text
+        if len(words) >= max(signing.min_words, signing.shingle_words):
+            shingles.append(shingle_hashes(words, signing.shingle_words))
+            signed.append(number)
+    found: list[np.ndarray | None] = [None] * len(texts)
+    for number, values in zip(signed, minhashes(shingles, signing.permutations)):
+        found[number] = values
+    return found
 
 
 def signature(text_or_words, signing: Signing) -> np.ndarray | None:
     """The MinHash signature of an article's text (or of its lowercased words), or
     ``None`` when it has too few words to be clustered."""
-    if not signing.enabled:
-        return None
-    words = words_of(text_or_words) if isinstance(text_or_words, str) else text_or_words
-    if len(words) < max(signing.min_words, signing.shingle_words):
-        return None
-    minhash = _empty_minhash(signing.permutations).copy()
-    minhash.update_batch(shingle_hashes(words, signing.shingle_words).tolist())
-    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+    return signatures([text_or_words], signing)[0]
 
 
 def similarity(first: np.ndarray, second: np.ndarray) -> float:
