@@ -494,6 +494,34 @@ class XapianSession:
             enquire.set_sort_by_relevance_then_value(xd.SLOT_ORDER, True)
         return enquire
 
+    def term_positions(self, article_ids: list[str], terms) -> list[dict]:
+        """Read with ``Database.positionlist`` of each article's document (the text's
+        terms unprefixed, the title's with ``S``; Xapian counts positions from 1)."""
+        terms = sorted(set(terms))
+
+        def work(db, live):
+            found = []
+            for article_id in article_ids:
+                docid = next((p.docid for p in db.postlist(xd.id_term(article_id))), None)
+                if docid is None:
+                    found.append({})
+                    continue
+                places = {}
+                for field in ("title", "text"):
+                    prefix = xd.FIELD_PREFIXES[field]
+                    held = places[field] = {}
+                    for term in terms:
+                        name = prefix + term
+                        if len(name.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
+                            continue  # never indexed (see document.build_document)
+                        positions = [p - 1 for p in db.positionlist(docid, name)]
+                        if positions:
+                            held[term] = positions
+                found.append(places)
+            return found
+
+        return self.call(work)
+
     def document(self, article_id: str) -> dict | None:
         def work(db, live):
             for posting in db.postlist(xd.id_term(article_id)):
