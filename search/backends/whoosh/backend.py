@@ -235,7 +235,7 @@ class WhooshSession:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
-            collapse: bool = False) -> Hits:
+            collapse: bool = False, exact: bool = True) -> Hits:
         known = self.snapshot.filter_terms
         filter_query = build_filter(self.reader, **filters, known=known)
         # each filtered facet's own filter, for counting it over the others in one pass
@@ -244,7 +244,7 @@ class WhooshSession:
                                     known=known)
                  for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings, collapse=collapse, apart=apart)
+                      settings=self.settings, collapse=collapse, apart=apart, exact=exact)
         documents, searcher = self.snapshot.documents, self.searcher
 
         def stored(docnum):
@@ -252,7 +252,8 @@ class WhooshSession:
 
         hits = Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort, stored_fields=stored)),
-                    facets_apart=getattr(results, "apart", frozenset()))
+                    facets_apart=getattr(results, "apart", frozenset()),
+                    estimate=getattr(results, "estimate", False))
         members = getattr(results, "members", None)
         if members is not None:
             hits.stories = results.stories
