@@ -21,6 +21,9 @@ from search.backends.whoosh import searching
 from support.searching import hit_ids
 from support.server import Server
 
+# What a live answer may take beyond the search's time budget (see the test below).
+MARGIN_SECONDS = 2.5
+
 FUNCTION_WORDS = set("""aber alle also auch dass dann denn diese dieser durch eine einem einen
 einer haben hatte hier immer jetzt kann keine mehr nach nicht noch oder schon sein seine sich
 sind soll über unter viel vom wenn werden wird wurde wurden zum zur gegen bei ohne seit sowie
@@ -184,13 +187,18 @@ def test_the_queries_that_stalled_the_server_answer_within_the_budget(news_index
     for took, status, target, body in answers:
         # (the page of a search that finds nothing answers 404)
         assert status == 200 or (status == 404 and target == "/search?"), (target, body[:300])
-        # Not a speed figure (benchmarks/adversarial.py measures those): a stall. Without
-        # the budget the first of these took about a minute alone; with it, the budget
-        # and the page around the hits, far under this bound even on a loaded machine.
-        assert took < 20.0, (target, took)
+        # Within the budget plus a margin of 2.5 s: the page around the hits (snippets,
+        # the template) and eight requests sharing one worker's interpreter. Measured
+        # here: 1.0 s at most at load 7 (without the budget the first query took about a
+        # minute alone).
+        assert took < budget + MARGIN_SECONDS, (target, took, sorted(a[0] for a in answers))
     totals = {json.loads(body)["query"]: json.loads(body)["total"]
               for _, _, target, body in answers if target == "/api/search?"}
     assert totals[queries[0]] > 1000 and totals[queries[3]] > 0
     assert health and all(status == 200 for _, status in health)
-    # /healthz is not queued behind the searches (a stalled worker kept it 18 s).
-    assert statistics.median(took for took, _ in health) < 2.0, health
+    # /healthz is not queued behind the searches (a stalled worker kept it 18 s): under
+    # 200 ms at the median (measured here: 50 ms, 132 ms at most, at load 7), and never
+    # longer than a search may take.
+    times = [took for took, _ in health]
+    assert statistics.median(times) < 0.2, sorted(times)
+    assert max(times) < budget + MARGIN_SECONDS, sorted(times)
