@@ -10,7 +10,11 @@ array arithmetic, term by term, by the formulas of Whoosh's BM25F and of
 :meth:`.coordination.CoordinationMatcher.score`. Any other query is read
 from its Whoosh matcher, so every query gives what the matchers give; the sums of a document's parts may be added in
 another order, so a score can differ from Whoosh's in the last bits of the
-float (tests/integration/test_perf_equivalence.py compares them).
+float (tests/integration/test_perf_equivalence.py compares them). The parts of an OR
+are summed on an array over the segment's docnums, part after part in the query's
+order (a search of each part's docnums in the union cost twice as much on the 70-word
+OR of benchmarks/adversarial.py); when only the first hits are needed, an OR and the
+any mode read their parts as :mod:`.topk` says.
 
 In an AND (and a phrase) the rarest word is read first; the others are then
 decoded only in the posting blocks that can hold a document it matched

@@ -5,7 +5,9 @@ into Whoosh queries. :func:`run` answers a compiled query on the fast path
 (``Settings.fast_search``: every match scored on posting arrays by
 :mod:`.postings`, facets counted on each segment's columns, read once per
 segment and kept process-wide) or with Whoosh's sorting and grouping
-collectors; both give the same hits, scores and facets.
+collectors; both give the same hits, scores and facets. Asked only for the first
+hits (``exact=False``), the fast path counts no facets and scores an OR or the any mode
+only for the documents that can reach them (:mod:`.topk`).
 """
 
 from __future__ import annotations
