@@ -203,3 +203,17 @@ def test_remote_shards_collapse_near_duplicates_as_the_local_cluster(world):
         assert remote.stats()["duplicates"] == local.stats()["duplicates"]
         assert local.stats()["duplicates"]["clusters"] > 0
     assert folding >= 3
+
+
+def test_only_the_first_hits_over_remote_shards(world):
+    """exact_totals=False on Xapian: the same hits, no facets, and Xapian's own estimate of
+    the total, flagged whenever its bounds differ (equal to the count otherwise)."""
+    remote = world["engines"]["remote3"]
+    for item in world["queries"][:40]:
+        params = {k: v for k, v in item.items() if k != "q"}
+        exact = remote.search(item["q"], suggest=False, **params)
+        first = remote.search(item["q"], suggest=False, exact_totals=False, **params)
+        assert [h["id"] for h in first.hits] == [h["id"] for h in exact.hits], item
+        assert not any(first.facets.values()), item
+        if not first.total_is_estimate:
+            assert first.total == exact.total, item
