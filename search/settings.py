@@ -141,6 +141,11 @@ class Settings:
     search_time_budget_seconds: float = setting(
         1.0, "A search still working after this long stops and answers with the best hits "
         "found so far, flagged timed_out (0: no limit).", group="searching")
+    exact_totals: bool = setting(
+        True, "Searches count every match for the total and the facets (False: only the "
+        "first hits, as the API's exact_totals=0 asks: no facets, and an OR, a prefix or "
+        "the any mode skips what cannot reach them, its total a lower bound).",
+        group="searching")
     any_mode_min_terms: int = setting(
         3, "Words a plain query needs before too few hits make it a ranked OR (any mode).",
         group="searching")

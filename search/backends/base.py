@@ -34,6 +34,9 @@ class Hits:
     # articles are folded into it, the stored fields of the first of them in rank order).
     stories: int | None = None
     folded: dict = field(default_factory=dict)
+    # Only the first hits were asked for (``exact=False``): the total (and stories) may
+    # then be a lower bound, flagged here, and the facets are not counted.
+    estimate: bool = False
 
 
 class Session(Protocol):
@@ -53,7 +56,10 @@ class Session(Protocol):
     def highlight_terms(self, compiled) -> frozenset: ...
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
-            collapse: bool = False) -> Hits: ...
+            collapse: bool = False, exact: bool = True) -> Hits:
+        """The hits from ``start`` to ``limit`` and what is counted over all matches;
+        with ``exact=False`` only the hits are needed: facets are not counted and the
+        total may be an estimate (``Hits.estimate``)."""
 
     def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
         """How many matches of ``compiled`` (every article when ``None``) fall on each day,

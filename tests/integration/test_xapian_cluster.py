@@ -214,3 +214,17 @@ def test_rerank_positions_from_every_backend_equal_the_analysed_text(world):
     for name in ("single", "remote3", "whoosh"):
         seen = compare_features(world["engines"][name], queries)
         assert seen["hits"] > 200 and min(seen.values()) > 5, (name, seen)
+
+
+def test_only_the_first_hits_over_remote_shards(world):
+    """exact_totals=False on Xapian: the same hits, no facets, and Xapian's own estimate of
+    the total, flagged whenever its bounds differ (equal to the count otherwise)."""
+    remote = world["engines"]["remote3"]
+    for item in world["queries"][:40]:
+        params = {k: v for k, v in item.items() if k != "q"}
+        exact = remote.search(item["q"], suggest=False, **params)
+        first = remote.search(item["q"], suggest=False, exact_totals=False, **params)
+        assert [h["id"] for h in first.hits] == [h["id"] for h in exact.hits], item
+        assert not any(first.facets.values()), item
+        if not first.total_is_estimate:
+            assert first.total == exact.total, item

@@ -240,7 +240,7 @@ class WhooshSession:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
-            collapse: bool = False) -> Hits:
+            collapse: bool = False, exact: bool = True) -> Hits:
         known = self.snapshot.filter_terms
         filter_query = build_filter(self.reader, **filters, known=known)
         # each filtered facet's own filter, for counting it over the others in one pass
@@ -249,7 +249,7 @@ class WhooshSession:
                                     known=known)
                  for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings, collapse=collapse, apart=apart)
+                      settings=self.settings, collapse=collapse, apart=apart, exact=exact)
         documents, searcher, numbers = self.snapshot.documents, self.searcher, self._numbers
 
         def stored(docnum):
@@ -259,7 +259,8 @@ class WhooshSession:
 
         hits = Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort, stored_fields=stored)),
-                    facets_apart=getattr(results, "apart", frozenset()))
+                    facets_apart=getattr(results, "apart", frozenset()),
+                    estimate=getattr(results, "estimate", False))
         members = getattr(results, "members", None)
         if members is not None:
             hits.stories = results.stories
