@@ -2,6 +2,7 @@
 
     python benchmarks/latency.py INDEX_DIR                 # compact posting arrays where built
     python benchmarks/latency.py INDEX_DIR --blocks        # the same, posting blocks only
+    python benchmarks/latency.py INDEX_DIR --rerank-depth 0   # without re-ranking the first hits
 
 Opens the index, times ``Engine.warm`` (what ``newssearch serve`` does before it
 answers), asks the warm-up queries of ``bench.py`` (another seed, none of the measured
@@ -34,6 +35,9 @@ def main(argv=None) -> int:
     parser.add_argument("--fang", type=Path, default=corpora.DEFAULT_FANG)
     parser.add_argument("--blocks", action="store_true",
                         help="read every posting list from Whoosh's posting blocks")
+    parser.add_argument("--rerank-depth", type=int, default=None,
+                        help="hits re-ranked by what they hold of a word query (0: none; "
+                             "default: the setting's)")
     args = parser.parse_args(argv)
 
     from search import Engine, Settings
@@ -47,7 +51,9 @@ def main(argv=None) -> int:
         engine.search(item["q"], source=item.get("source"), date_from=item.get("from"),
                       date_to=item.get("to"))
 
-    with Engine(Settings(index_dir=args.index, compact_postings=not args.blocks)) as engine:
+    changes = {} if args.rerank_depth is None else {"rerank_depth": args.rerank_depth}
+    with Engine(Settings(index_dir=args.index, compact_postings=not args.blocks,
+                         **changes)) as engine:
         engine.backend  # the backend's modules imported before the warm-up is timed
         started = time.perf_counter()
         engine.warm()
@@ -59,7 +65,8 @@ def main(argv=None) -> int:
             started = time.perf_counter()
             ask(engine, item)
             times.append(time.perf_counter() - started)
-    figures = {"index": str(args.index), "blocks_only": args.blocks, "queries": len(times),
+    figures = {"index": str(args.index), "blocks_only": args.blocks,
+               "rerank_depth": engine.settings.rerank_depth, "queries": len(times),
                "warm_s": round(warm_seconds, 2),
                "mean_ms": round(statistics.fmean(times) * 1000, 2)}
     for p in (50, 95, 99):
