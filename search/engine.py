@@ -279,7 +279,8 @@ class Engine:
             result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
-            items = rerank_hits(items, self._typed_words(session, tree), self.settings)[start:limit]
+            items = rerank_hits(items, self._typed_words(session, tree), self.settings,
+                                session.term_positions)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
             result.hits.append(self._hit(stored, score, terms, hits.folded.get(stored["id"])))
@@ -625,7 +626,8 @@ class Engine:
                 # The first hits in the order of the result page (search.ranking.rerank).
                 words = self._typed_words(session, tree)
                 batches = _head_reranked(batches, settings.rerank_depth,
-                                         lambda items: rerank_hits(items, words, settings))
+                                         lambda items: rerank_hits(items, words, settings,
+                                                                   session.term_positions))
             written = 0
             for batch in batches:
                 for stored, score in batch:

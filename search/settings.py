@@ -298,9 +298,6 @@ class Settings:
         "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
-    rank_terms_cache_terms: int = setting(
-        8_000_000, "Terms of the titles and texts of re-ranked hits (closeness of the query's "
-        "words).", group="caches")
 
     # -- backend -------------------------------------------------------------------
     backend: str | None = setting(

@@ -16,6 +16,7 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
@@ -79,7 +80,9 @@ def _decode(data: bytes) -> Counter:
 class Vocabulary:
     def __init__(self, counts: Counter | None = None):
         self.counts = counts if counts is not None else Counter()
-        self._choices: list[str] | None = None
+        # The words a correction may be (those in at least ``min_count`` articles), in the
+        # order they were counted, and the length of each: see :meth:`correct`.
+        self._choices: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def add(self, text: str) -> None:
         self.add_words(surface_words(text))
@@ -131,11 +134,19 @@ class Vocabulary:
         own = self.counts.get(lowered, 0)
         if own > (min_count if max_own is None else max_own):
             return None
-        if self._choices is None:
-            self._choices = [w for w, c in self.counts.items() if c >= min_count]
         edits = 1 if len(lowered) <= 4 else max_edits
+        # A word more than ``edits`` letters longer or shorter is never within ``edits``:
+        # only the words of the lengths around this one are compared (a third of them
+        # for a word of ten letters, a tenth for a short one), in the order they were
+        # counted, so the first 25 found and the answer are the same as over them all.
+        if self._choices is None or self._choices[0] != min_count:
+            words = [w for w, c in self.counts.items() if c >= min_count]
+            self._choices = (min_count, np.array(words, dtype=object),
+                             np.fromiter(map(len, words), dtype=np.int32, count=len(words)))
+        _, words, lengths = self._choices
+        near = (lengths >= len(lowered) - edits) & (lengths <= len(lowered) + edits)
         candidates = process.extract(
-            lowered, self._choices, scorer=Levenshtein.distance,
+            lowered, words[near].tolist(), scorer=Levenshtein.distance,
             score_cutoff=edits, limit=25,
         )
         best = None

@@ -72,6 +72,15 @@ class Session(Protocol):
         ``batch`` ``(stored fields, score)``: only one batch of articles is held at a
         time."""
 
+    def term_positions(self, article_ids: list[str], terms) -> list[dict]:
+        """Where the index terms ``terms`` stand in the title and the text of each article
+        of ``article_ids``, read from the index: per article (in the order asked)
+        ``{"title": {term: positions}, "text": {term: positions}}``, positions ascending
+        and counted as :meth:`search.analysis.chains.LanguageChain.terms` numbers the
+        terms of a field (0 is its first indexed word; stopwords take none); a term a
+        field does not hold is left out, an article not in the index is ``{}``. The
+        re-ranking features are computed from these (:mod:`search.ranking.features`)."""
+
     def document(self, article_id: str) -> dict | None: ...
 
     def cluster(self, article_id: str) -> tuple[str | None, list[dict]]:
