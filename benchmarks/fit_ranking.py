@@ -73,7 +73,8 @@ def collect(set_name: str, args) -> list[dict]:
     corpus_name, paths, queries, qrels, _ = data_for(set_name, args)
     folder = ensure_index("ours", corpus_name, paths, args.cache)
     rows = []
-    with Engine(Settings(index_dir=folder, rerank_depth=0)) as engine:
+    with Engine(Settings(index_dir=folder, rerank_depth=0,
+                         search_time_budget_seconds=0)) as engine:
         langs = [lang for lang in engine.stats()["languages"] if has_stemmer(lang)] or ["de"]
         stored: dict[str, dict] = {}
         for query in queries:

@@ -146,6 +146,10 @@ class Settings:
         "first hits, as the API's exact_totals=0 asks: no facets, and an OR, a prefix or "
         "the any mode skips what cannot reach them, its total a lower bound).",
         group="searching")
+    top_k_max_parts: int = setting(
+        64, "Only the first hits asked: an OR of more parts than this (a prefix's terms) "
+        "is scored whole, its skipping costing more per part than it saves.",
+        group="searching")
     any_mode_min_terms: int = setting(
         3, "Words a plain query needs before too few hits make it a ranked OR (any mode).",
         group="searching")

@@ -210,10 +210,10 @@ def test_rerank_positions_from_every_backend_equal_the_analysed_text(world):
     """The re-ranking reads where the query's stems stand from the index: a Xapian
     database, remote shards and Whoosh all give the positions (and so the features) of
     the chains' terms of each hit's stored text."""
-    queries = remembered_queries(read_records(fang_parts(PARTS)), 16)
+    queries = remembered_queries(read_records(fang_parts(PARTS)), 10)
     for name in ("single", "remote3", "whoosh"):
         seen = compare_features(world["engines"][name], queries)
-        assert seen["hits"] > 200 and min(seen.values()) > 5, (name, seen)
+        assert seen["hits"] > 150 and min(seen.values()) > 3, (name, seen)
 
 
 def test_only_the_first_hits_over_remote_shards(world):

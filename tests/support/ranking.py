@@ -14,6 +14,7 @@ import random
 import re
 
 from search.analysis import chain_for
+from search.query import parse
 from search.ranking.features import QueryWords, features
 
 
@@ -68,6 +69,10 @@ def compare_features(engine, queries, depth: int = 30) -> dict:
         result = engine.search(text, per_page=depth, suggest=False, collapse=False)
         words = QueryWords(text.split())
         with engine.session() as session:
+            # the strict reading searched in the same session first, as the engine does:
+            # its hits' document numbers are known to the session, the others looked up
+            session.run(session.compile(parse(text)), filters={}, start=0, limit=depth,
+                        sort="relevance")
             stored = [session.document(hit["id"]) for hit in result.hits]
             terms = words.terms({s["lang"] for s in stored})
             places = session.term_positions([s["id"] for s in stored] + ["no-such-article"],

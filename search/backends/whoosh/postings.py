@@ -577,6 +577,8 @@ def _or_top(query, subsearcher, context, arrays, allow, top: TopK):
     """:func:`_or_scored` of the documents that can reach the first ``top.k`` hits;
     None when a part's bound is not known (then every match is scored)."""
     subs = query.subqueries
+    if len(subs) > top.max_parts:
+        return None
     bounds = _bounds(subs, subsearcher, context)
     if any(bound is None for bound in bounds):
         return None

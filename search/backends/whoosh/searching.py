@@ -632,7 +632,7 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         # Only the first hits: no facets, and by relevance only what can reach them.
         apart = None
         if sort != "date" and whoosh_query is not None:
-            top = TopK(limit)
+            top = TopK(limit, settings.top_k_max_parts)
     apart = {name: own for name, own in (apart or {}).items()
              if name in counts and own is not None}
     found_docs, found_scores, found_dates, found_keys = [], [], [], []

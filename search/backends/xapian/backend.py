@@ -274,6 +274,11 @@ class XapianSession:
         self.answered: int | None = None
         self._termfreqs: dict = {}
         self._langs: tuple | None = None
+        # The document ids of the hits run() answered, by article id, with the shards they
+        # were numbered over (a combined database numbers its documents by the shards in
+        # it): the first hits are re-ranked by the positions of the query's terms in them
+        # (term_positions) within the same call, and a look-up is a round trip per shard.
+        self._docids: dict[str, tuple[int, tuple]] = {}
 
     @property
     def shards(self) -> dict:
@@ -394,6 +399,9 @@ class XapianSession:
                 mset.fetch()
             heads = [(m.docid, m.document) for m in mset]
             items = [(xd.stored_of(document), m.weight) for (_, document), m in zip(heads, mset)]
+            numbered = tuple(shard for shard, _ in live)
+            self._docids.update((stored["id"], (docid, numbered))
+                                for (stored, _), (docid, _) in zip(items, heads))
             if not exact:
                 # Only the page: Xapian's own estimates, flagged when not exact.
                 if collapse:
@@ -527,23 +535,18 @@ class XapianSession:
 
         def work(db, live):
             found = []
+            numbered = tuple(shard for shard, _ in live)
             for article_id in article_ids:
-                docid = next((p.docid for p in db.postlist(xd.id_term(article_id))), None)
+                docid, over = self._docids.get(article_id, (None, None))
+                if over != numbered:
+                    docid = next((p.docid for p in db.postlist(xd.id_term(article_id))), None)
                 if docid is None:
                     found.append({})
                     continue
-                places = {}
-                for field in ("title", "text"):
-                    prefix = xd.FIELD_PREFIXES[field]
-                    held = places[field] = {}
-                    for term in terms:
-                        name = prefix + term
-                        if len(name.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
-                            continue  # never indexed (see document.build_document)
-                        positions = [p - 1 for p in db.positionlist(docid, name)]
-                        if positions:
-                            held[term] = positions
-                found.append(places)
+                try:
+                    found.append(_places(db, docid, terms))
+                except xapian.DocNotFoundError:  # deleted since the search found it
+                    found.append({})
             return found
 
         return self.call(work)
@@ -623,6 +626,23 @@ class XapianSession:
         return stats_dict(documents, counted, size_bytes=size, indexed_at=indexed_at,
                           generation=f"run-{run:06d}" if run is not None else "",
                           duplicates=duplicates, backend="xapian", shards=self.shards)
+
+
+def _places(db: xapian.Database, docid: int, terms) -> dict:
+    """Where ``terms`` stand in the title and the text of document ``docid`` (see
+    :meth:`XapianSession.term_positions`)."""
+    places = {}
+    for field in ("title", "text"):
+        prefix = xd.FIELD_PREFIXES[field]
+        held = places[field] = {}
+        for term in terms:
+            name = prefix + term
+            if len(name.encode("utf-8", "surrogatepass")) > xd.MAX_TERM_BYTES:
+                continue  # never indexed (see document.build_document)
+            positions = [p - 1 for p in db.positionlist(docid, name)]
+            if positions:
+                held[term] = positions
+    return places
 
 
 def _duplicates(summaries: list[bytes]) -> dict | None:
