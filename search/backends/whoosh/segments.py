@@ -14,8 +14,13 @@ Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does,
 into the one segment of the build. When the postings reach the memory budget,
 they are spilled as a run (sorted by term, raw arrays in a folder inside the
-index's new generation, written by a forked process while the indexer reads on)
-and the arrays begin again. :meth:`finish` merges the runs and the postings
+index's new generation) and the arrays begin again: the indexer writes the
+arrays as they are and a fresh Python process (``python -m`` this module)
+sorts them into the run while the indexer reads on. A forked process did the
+sorting before; it counted every page of the indexer it was forked from (the
+indexer's memory twice in the sum of resident sizes over the process tree,
+1.2 GB and more on a 1 GB dump), where a fresh process holds its imports
+(about 70 MB) and the sort's arrays. :meth:`finish` merges the runs and the postings
 still in memory term by term into the segment's postings and term table (and
 the same postings as compact arrays, see :mod:`.compact`), and removes the
 runs.
@@ -27,6 +32,8 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import traceback
 from array import array
@@ -97,6 +104,44 @@ class _TextPostings:
     def __len__(self):
         return len(self.tids)
 
+    _ARRAYS = ("tids", "docs", "counts", "positions")
+
+    def dump(self, folder: str) -> None:
+        """Write the postings as they are (unsorted) into a new ``folder``."""
+        os.mkdir(folder)
+        for name in self._ARRAYS:
+            with open(os.path.join(folder, name), "wb") as handle:
+                getattr(self, name).tofile(handle)
+        with open(os.path.join(folder, "terms"), "wb") as handle:
+            pickle.dump((self.positional, list(self.term_ids)), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, folder: str) -> "_TextPostings":
+        """The postings :meth:`dump` wrote into ``folder``."""
+        with open(os.path.join(folder, "terms"), "rb") as handle:
+            positional, terms = pickle.load(handle)
+        postings = cls(positional)
+        postings.term_ids = {term: number for number, term in enumerate(terms)}
+        for name in cls._ARRAYS:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                getattr(postings, name).fromfile(handle, os.path.getsize(path) // 4)
+        return postings
+
+
+def sort_runs(folder: str) -> None:
+    """Sort the postings each text field dumped into ``folder`` (``NAME.raw``) into the
+    run ``NAME`` (:meth:`SortedRun.of`), removing the dumps."""
+    for entry in sorted(os.listdir(folder)):
+        if entry.endswith(_RAW):
+            raw = os.path.join(folder, entry)
+            SortedRun.of(_TextPostings.load(raw), os.path.join(folder, entry[:-len(_RAW)]))
+            shutil.rmtree(raw)
+
+
+_RAW = ".raw"
+
 
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
@@ -128,7 +173,7 @@ class SegmentBuilder:
         self._pending = 0  # postings of its documents added but not yet taken
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
-        self._writer_pid: int | None = None  # the process spilling a run in the background
+        self._sorter: subprocess.Popen | None = None  # the process sorting the last run
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
@@ -159,8 +204,10 @@ class SegmentBuilder:
         self.late[name] = values
 
     def cancel(self) -> None:
-        _stop(self._writer_pid)
-        self._writer_pid = None
+        sorter, self._sorter = self._sorter, None
+        if sorter is not None:
+            sorter.kill()
+            sorter.wait()
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
@@ -246,8 +293,9 @@ class SegmentBuilder:
 
     def spill(self) -> None:
         """Write the text postings gathered so far to a run on disk, sorted by term, and
-        begin new ones. A forked process writes the run while this one goes on adding
-        documents (one such writer at a time; :meth:`finish` waits for it)."""
+        begin new ones. This process writes the arrays as they are; a fresh process
+        sorts them into the run while this one goes on adding documents (one such
+        process at a time; :meth:`finish` waits for it)."""
         if not self.postings:
             return
         self.wait()
@@ -255,24 +303,25 @@ class SegmentBuilder:
             folder = getattr(self.storage, "folder", None)
             self.run_root = tempfile.mkdtemp(prefix=".runs-", dir=folder)
         folder = os.path.join(self.run_root, f"{len(self.runs):04d}")
-        text = self.text
-
-        def write() -> None:
-            os.mkdir(folder)
-            for name, postings in text.items():
-                SortedRun.of(postings, os.path.join(folder, name))
-
-        if hasattr(os, "fork"):
-            self._writer_pid = _fork(write)
-        else:
-            write()
-        self.runs.append(folder)
+        os.mkdir(folder)
+        for name, postings in self.text.items():
+            postings.dump(os.path.join(folder, name + _RAW))
         self.text = self._new_postings()
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(
+            sys.modules[__package__.split(".")[0]].__file__)))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        self._sorter = subprocess.Popen([sys.executable, "-m", __name__, folder,
+                                         str(os.getpid())], env=env, stdin=subprocess.DEVNULL)
+        self.runs.append(folder)
 
     def wait(self) -> None:
-        """Wait for the run being written in the background, if any."""
-        pid, self._writer_pid = self._writer_pid, None
-        _wait(pid, "writing a run of index postings")
+        """Wait for the run being sorted in the background, if any."""
+        sorter, self._sorter = self._sorter, None
+        if sorter is not None and sorter.wait() != 0:
+            raise RuntimeError(f"sorting a run of index postings failed (status "
+                               f"{sorter.returncode})")
 
     def finish(self) -> list:
         """Write the segment (text postings merged from the runs and the postings still
@@ -712,3 +761,8 @@ class _Helper:
 
 
 __all__ = ["SegmentBuilder"]
+
+
+if __name__ == "__main__":  # a run to sort (SegmentBuilder.spill): FOLDER PARENT_PID
+    end_with_parent(signal.SIGKILL, int(sys.argv[2]))
+    sort_runs(sys.argv[1])
