@@ -81,6 +81,10 @@ class Settings:
     split_min_postings: int = setting(
         200_000, "Postings from which the segment builder writes a field's postings in a "
         "second process.", group="indexing")
+    analysis_table_words: int = setting(
+        250_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
+        "stems and compound parts) before it starts its tables again: more saves some "
+        "analysis, costs about 380 bytes each in every worker.", group="indexing")
 
     # -- ranking -----------------------------------------------------------------
     title_boost: float = setting(2.5, "Weight of the title against the text (BM25F).",

@@ -72,7 +72,8 @@ def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[
     """Language, analysis (one batch for all), checksum and near-duplicate signature of
     each article."""
     langs = [_language(article, settings) for article in articles]
-    batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)])
+    batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
+                          table_limit=settings.analysis_table_words)
     signing = Signing.of(settings)
     return [Prepared(article, lang, batch, number, checksum(article),
                      signature(article.text, signing))
