@@ -52,7 +52,6 @@ from .internals import INLINE_MAX, TermWriter, write_column
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
-_ONE = 1.0
 _BATCH = 250_000  # postings written a range of terms at a time
 
 
@@ -143,6 +142,47 @@ def sort_runs(folder: str) -> None:
 _RAW = ".raw"
 
 
+class _FieldTerms:
+    """The postings of one field without positions (ids, checksums, dates, languages):
+    each distinct term numbered once, and each posting's term number, document and
+    weight in flat arrays. (A list of (document, weight, value) per term cost about
+    900 bytes an article in the indexing process, most of them for the terms that
+    only one article holds: its id, checksum, url.)"""
+
+    def __init__(self):
+        self.numbers: dict[bytes, int] = {}
+        self.terms = array("I")
+        self.docs = array("I")
+        self.weights = array("d")
+        self.values: dict[int, bytes] = {}  # posting → its value, for the few that have one
+
+    def add(self, term: bytes, docnum: int, weight: float, value) -> None:
+        number = self.numbers.get(term)
+        if number is None:
+            number = self.numbers[term] = len(self.numbers)
+        if value:
+            self.values[len(self.docs)] = value
+        self.terms.append(number)
+        self.docs.append(docnum)
+        self.weights.append(weight)
+
+    def in_order(self):
+        """``(term, documents, weights, values)`` of each term in byte order, its
+        postings in the order they were added (documents ascending)."""
+        if not self.numbers:
+            return
+        order = np.argsort(np.frombuffer(self.terms, dtype=np.uint32), kind="stable")
+        ends = np.cumsum(np.bincount(np.frombuffer(self.terms, dtype=np.uint32),
+                                     minlength=len(self.numbers)))
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        weights = np.frombuffer(self.weights, dtype=np.float64)
+        values = self.values
+        for term, number in sorted(self.numbers.items()):
+            postings = order[(int(ends[number - 1]) if number else 0):int(ends[number])]
+            yield (term, docs[postings].tolist(), weights[postings].tolist(),
+                   [values[p] for p in postings.tolist() if p in values] if values else [])
+
+
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
 
@@ -163,8 +203,8 @@ class SegmentBuilder:
         self.docnum = 0
         self.deleted: set[int] = set()
         self.lengths = {name: array("I") for name in self.positional}
-        # the postings of the other indexed fields: field → term → flat triples
-        self.other: dict[str, dict[bytes, list]] = {}
+        # the postings of the other indexed fields (ids, dates, languages …)
+        self.other: dict[str, _FieldTerms] = {}
         self.text = self._new_postings()
         # the analysed batch whose documents are being added, and their numbers here
         self._batch = None
@@ -177,6 +217,7 @@ class SegmentBuilder:
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
+        self.split_max_documents = settings.split_max_documents
         # Fields whose values are known only once every document is in (see add_late_field).
         self.late: dict[str, list] = {}
 
@@ -247,18 +288,11 @@ class SegmentBuilder:
             elif field.indexed:
                 other = self.other.get(name)
                 if other is None:
-                    other = self.other[name] = {}
+                    other = self.other[name] = _FieldTerms()
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
-                    # flat (document, weight, value) triples: a tuple and a float of
-                    # each posting would cost more than the posting's terms at scale
-                    weight = _ONE if weight == 1 else weight * 1.0
-                    entry = other.get(tbytes)
-                    if entry is None:
-                        other[tbytes] = [docnum, weight, vbytes]
-                    else:
-                        entry.extend((docnum, weight, vbytes))
+                    other.add(tbytes, docnum, weight, vbytes)
             stored = fields.get("_stored_" + name, value)
             perdoc.add_field(name, field, stored if field.stored else None, length)
             column = field.column_type
@@ -369,19 +403,14 @@ class SegmentBuilder:
 
     def _add_late_field(self, name: str, values: list) -> None:
         field = self.schema[name]
-        other = self.other.setdefault(name, {})
+        other = self.other.setdefault(name, _FieldTerms())
         deleted = self.deleted
         column = []
         for docnum, value in enumerate(values[:self.docnum]):
             if docnum in deleted or not value:
                 continue
             for tbytes, _, weight, vbytes in field.index(value):
-                weight = _ONE if weight == 1 else weight * 1.0
-                entry = other.get(tbytes)
-                if entry is None:
-                    other[tbytes] = [docnum, weight, vbytes]
-                else:
-                    entry.extend((docnum, weight, vbytes))
+                other.add(tbytes, docnum, weight, vbytes)
             column.append((docnum, field.to_column_value(value)))
         write_column(self.perdoc, name, field.column_type, column)
 
@@ -426,7 +455,8 @@ class SegmentBuilder:
         # later half of the terms; its blocks are appended after this process's half
         # and its rows moved by where they landed.
         middle = len(terms)
-        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings:
+        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings \
+                and self.docnum <= self.split_max_documents:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
         folder = getattr(self.storage, "folder", None)
         scratch = tempfile.mkdtemp(prefix=".compact-", dir=folder) if compact else None
@@ -467,12 +497,9 @@ class SegmentBuilder:
         fieldwriter.start_field(name, fieldobj)
         term_writer = TermWriter.of(fieldwriter)
         rows: list = []
-        terms = self.other[name]
-        for term in sorted(terms):
-            entries = terms[term]
-            values = [v for v in entries[2::3] if v]
-            term_writer.write(term, entries[0::3], entries[1::3], values,
-                              [0] * (len(entries) // 3), rows)
+        postings = self.other.pop(name)
+        for term, docs, weights, values in postings.in_order():
+            term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
         internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
@@ -540,10 +567,17 @@ class SortedRun:
                 term_positions.tofile(os.path.join(folder, "term_positions"))
         return run
 
+    def term_list(self) -> list[bytes]:
+        """The run's terms: held, or read from its folder (and not kept)."""
+        if self.terms is not None:
+            return self.terms
+        with open(os.path.join(self.folder, "terms"), "rb") as handle:
+            return pickle.load(handle)
+
     @classmethod
     def load(cls, folder: str) -> "SortedRun":
-        with open(os.path.join(folder, "terms"), "rb") as handle:
-            terms = pickle.load(handle)
+        """The run saved in ``folder``; its terms are read when asked for (term_list)."""
+        terms = None
         per_term = np.fromfile(os.path.join(folder, "per_term"), dtype=np.uint32)
         path = os.path.join(folder, "term_positions")
         positional = os.path.exists(path)
@@ -584,19 +618,29 @@ class MergedRuns:
     def __init__(self, runs: list[SortedRun]):
         self.runs = runs
         if len(runs) == 1:
-            self.terms = runs[0].terms
+            self.terms = runs[0].term_list()
             self.per_term = runs[0].per_term
             self.where = [None]
         else:
-            self.terms = sorted(set().union(*(run.terms for run in runs)))
+            # the terms of one run at a time (a 1 GB dump spills twenty runs and more,
+            # each naming a few hundred thousand terms): their union, then each run's
+            # place in it
+            union: set[bytes] = set()
+            for run in runs:
+                union.update(run.term_list())
+            self.terms = sorted(union)
+            del union
             number = {term: i for i, term in enumerate(self.terms)}
-            self.where = [np.fromiter(map(number.__getitem__, run.terms), dtype=np.int64,
-                                      count=len(run.terms)) for run in runs]
-            del number
+            self.where = []
+            for run in runs:
+                terms = run.term_list()
+                self.where.append(np.fromiter(map(number.__getitem__, terms), dtype=np.int32,
+                                              count=len(terms)))
+                run.terms = None
+            del number, terms
             self.per_term = np.zeros(len(self.terms), dtype=np.int64)
             for run, where in zip(runs, self.where):
                 self.per_term[where] += run.per_term
-                run.terms = None
         self.term_ends = np.cumsum(self.per_term, dtype=np.int64)
 
     def read(self, first: int, last: int):
