@@ -453,7 +453,9 @@ class SegmentBuilder:
 
         # Nothing else to do meanwhile: a second process writes the postings of the
         # later half of the terms; its blocks are appended after this process's half
-        # and its rows moved by where they landed.
+        # and its rows moved by where they landed. Only up to split_max_documents: the
+        # second process is a fork, whose resident pages (all of this process's, which
+        # grow with the documents) count again in the memory of the process tree.
         middle = len(terms)
         if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings \
                 and self.docnum <= self.split_max_documents:
