@@ -4,7 +4,8 @@ For every query of the development sets (XQuAD-de and the three known-item
 sets of ``eval_known_items.py``, the same data and cached indexes as
 ``eval_compare.py``), the first ``--depth`` hits in BM25F order (re-ranking
 off) are read with their stored fields, and the features of
-``search/ranking/features.py`` computed for each (kept in the cache folder,
+``search/ranking/features.py`` computed for each from its stored fields and
+where the query's stems stand in it, read from the index (kept in the cache folder,
 named by a hash of the features module, so a changed feature is read anew).
 A hit's re-ranked score is
 
@@ -72,7 +73,8 @@ def collect(set_name: str, args) -> list[dict]:
     corpus_name, paths, queries, qrels, _ = data_for(set_name, args)
     folder = ensure_index("ours", corpus_name, paths, args.cache)
     rows = []
-    with Engine(Settings(index_dir=folder, rerank_depth=0)) as engine:
+    with Engine(Settings(index_dir=folder, rerank_depth=0,
+                         search_time_budget_seconds=0)) as engine:
         langs = [lang for lang in engine.stats()["languages"] if has_stemmer(lang)] or ["de"]
         stored: dict[str, dict] = {}
         for query in queries:
@@ -81,12 +83,19 @@ def collect(set_name: str, args) -> list[dict]:
             texts = [w.text for w in words_of(tree) if query_terms(w.text, langs)] if tree else []
             words = QueryWords(texts)
             relevant = {d for d, grade in qrels.get(query.id, {}).items() if grade > 0}
-            found = []
+            articles = []
             for hit in result.hits:
                 article = stored.get(hit["id"])
                 if article is None:
                     article = stored[hit["id"]] = engine.article(hit["id"])
-                found.append((hit["score"] or 0.0, features(article, words), hit["id"] in relevant))
+                articles.append(article)
+            # where the query's stems stand in each hit, read from the index as the
+            # re-ranking reads them
+            with engine.session() as session:
+                places = session.term_positions([a["id"] for a in articles],
+                                                words.terms({a.get("lang") for a in articles}))
+            found = [(hit["score"] or 0.0, features(article, words, held), hit["id"] in relevant)
+                     for hit, article, held in zip(result.hits, articles, places)]
             rows.append({"qid": query.id, "hits": found, "judged": len(relevant)})
     return rows
 

@@ -146,7 +146,7 @@ class Engine:
                sort: str = "relevance", lang: Filter = None, source: Filter = None,
                category: Filter = None, date_from: str | None = None,
                date_to: str | None = None, *, suggest: bool = True,
-               collapse: bool | None = None) -> SearchResult:
+               collapse: bool | None = None, exact_totals: bool | None = None) -> SearchResult:
         """Search the index. Never raises on the query text itself.
 
         ``lang``, ``source`` and ``category`` take one value or several: several
@@ -157,6 +157,12 @@ class Engine:
         article of each near-duplicate cluster stands for the others, which its hit
         lists (:mod:`search.duplicates`); totals and facets count articles either way.
 
+        With ``exact_totals=False`` (default: the setting ``exact_totals``) only the hits
+        are needed, as Elasticsearch's ``track_total_hits: false``: facets are not
+        counted, and an OR, a prefix or the any mode scores only the articles that can
+        reach the page (search/backends/whoosh/topk.py); the total is then the number
+        of articles seen, a lower bound flagged ``total_is_estimate``.
+
         Raises :class:`InvalidParameter` for bad paging, sort or dates and
         :class:`storage.IndexMissing` when there is no index.
         """
@@ -164,6 +170,7 @@ class Engine:
         page, per_page = self.check_params(page=page, per_page=per_page, sort=sort,
                                            date_from=date_from, date_to=date_to)
         collapse = self.settings.collapse_duplicates if collapse is None else bool(collapse)
+        exact = self.settings.exact_totals if exact_totals is None else bool(exact_totals)
         lang, source, category = self._filter_values(lang, source, category)
         text, cleaned, tree = self._read_query(query)
         result = SearchResult(query=text, page=page, per_page=per_page, collapse=collapse)
@@ -172,8 +179,8 @@ class Engine:
             if tree is None:
                 result.reason = EMPTY_QUERY
             else:
-                self._run(session, tree, result, sort=sort, collapse=collapse, lang=lang,
-                          source=source, category=category, date_from=date_from,
+                self._run(session, tree, result, sort=sort, collapse=collapse, exact=exact,
+                          lang=lang, source=source, category=category, date_from=date_from,
                           date_to=date_to)
                 if suggest and result.reason is None and not deadline.passed():
                     result.suggestion = self._suggestion(
@@ -184,6 +191,8 @@ class Engine:
             if result.shards is not None and result.shards["answered"] == 0:
                 result.reason = result.reason or "no shard of the index answered"
         result.timed_out = deadline.hit
+        # Out of time, the total counts the matches found by then: it may be short too.
+        result.total_is_estimate = result.total_is_estimate or deadline.hit
         result.took_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -231,7 +240,7 @@ class Engine:
         return (sort == "relevance" and self.settings.rerank_depth > 0
                 and any(weights_of(self.settings)) and q.is_plain_conjunction(tree))
 
-    def _run(self, session, tree, result, *, sort, collapse=False, **filters):
+    def _run(self, session, tree, result, *, sort, collapse=False, exact=True, **filters):
         compiled = session.compile(tree)
         if compiled is None:
             result.reason = NO_SEARCHABLE_WORDS
@@ -244,13 +253,13 @@ class Engine:
         rerank = self._reranks(tree, sort) and start < depth
         fetch_start, fetch_limit = (0, max(limit, depth)) if rerank else (start, limit)
         hits = session.run(compiled, filters=filters, start=fetch_start, limit=fetch_limit, sort=sort,
-                           collapse=collapse)
+                           collapse=collapse, exact=exact)
         # Fewer hits than a page of the default size: the ranked OR instead.
         if self._widens(tree, hits.total) and not budget.passed():
             loose = session.any_of(tree)
             if loose is not None:
                 hits = session.run(loose, filters=filters, start=fetch_start, limit=fetch_limit,
-                                   sort=sort, collapse=collapse)
+                                   sort=sort, collapse=collapse, exact=exact)
                 result.mode = "any"
                 compiled = loose
         result.total = hits.total
@@ -258,10 +267,11 @@ class Engine:
             # Each word is dropped by some language of the index, and the languages
             # that keep one have no article holding them all.
             result.reason = NO_SEARCHABLE_WORDS
-        result.facets = dict(hits.facets)
+        result.total_is_estimate = hits.estimate
+        result.facets = dict(hits.facets) if exact else facet_rules.empty()
         result.stories = hits.stories if collapse else None
         # Each filtered facet counted over the other filters only (multi-select).
-        for name in facet_rules.filtered_facets(filters):
+        for name in facet_rules.filtered_facets(filters) if exact else ():
             if name in hits.facets_apart or budget.passed():
                 continue  # counted in the same pass, or no time left (then as filtered)
             others = session.run(compiled, filters=facet_rules.without_own(filters, name),
@@ -269,7 +279,8 @@ class Engine:
             result.facets[name] = others.facets[name]
         items = hits.items
         if rerank:
-            items = rerank_hits(items, self._typed_words(session, tree), self.settings)[start:limit]
+            items = rerank_hits(items, self._typed_words(session, tree), self.settings,
+                                session.term_positions)[start:limit]
         terms = session.highlight_terms(compiled)
         for stored, score in items:
             result.hits.append(self._hit(stored, score, terms, hits.folded.get(stored["id"])))
@@ -615,7 +626,8 @@ class Engine:
                 # The first hits in the order of the result page (search.ranking.rerank).
                 words = self._typed_words(session, tree)
                 batches = _head_reranked(batches, settings.rerank_depth,
-                                         lambda items: rerank_hits(items, words, settings))
+                                         lambda items: rerank_hits(items, words, settings,
+                                                                   session.term_positions))
             written = 0
             for batch in batches:
                 for stored, score in batch:

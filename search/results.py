@@ -103,6 +103,9 @@ class SearchResult:
     # The search ran out of its time budget (search.budget): the hits are the best found
     # so far, the total counts the matches found. In the JSON only when true.
     timed_out: bool = False
+    # ``total`` is a lower bound: only the first hits were asked for (Engine.search's
+    # ``exact_totals=False``) or the search ran out of time. In the JSON only when true.
+    total_is_estimate: bool = False
     # Near-duplicates folded (search.duplicates): ``total`` and the facets count every
     # matching article either way; ``stories`` counts the clusters among them (None
     # when not collapsed), and the pages run over stories.
@@ -137,6 +140,8 @@ class SearchResult:
         }
         if self.timed_out:
             data["timed_out"] = True
+        if self.total_is_estimate:
+            data["total_is_estimate"] = True
         if self.shards is not None:
             data["shards"] = dict(self.shards)
         return data

@@ -150,6 +150,15 @@ class Settings:
     search_time_budget_seconds: float = setting(
         1.0, "A search still working after this long stops and answers with the best hits "
         "found so far, flagged timed_out (0: no limit).", group="searching")
+    exact_totals: bool = setting(
+        True, "Searches count every match for the total and the facets (False: only the "
+        "first hits, as the API's exact_totals=0 asks: no facets, and an OR, a prefix or "
+        "the any mode skips what cannot reach them, its total a lower bound).",
+        group="searching")
+    top_k_max_parts: int = setting(
+        64, "Only the first hits asked: an OR of more parts than this (a prefix's terms) "
+        "is scored whole, its skipping costing more per part than it saves.",
+        group="searching")
     any_mode_min_terms: int = setting(
         3, "Words a plain query needs before too few hits make it a ranked OR (any mode).",
         group="searching")
@@ -298,9 +307,6 @@ class Settings:
         "at once when full).", group="caches")
     lowered_cache_chars: int = setting(
         64_000_000, "Lowercased texts of re-ranked hits (words as typed).", group="caches")
-    rank_terms_cache_terms: int = setting(
-        8_000_000, "Terms of the titles and texts of re-ranked hits (closeness of the query's "
-        "words).", group="caches")
 
     # -- backend -------------------------------------------------------------------
     backend: str | None = setting(

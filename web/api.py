@@ -12,7 +12,7 @@ from flask import Blueprint, request
 from . import engine
 from .errors import json_error, json_response
 from .openapi import build_spec
-from .params import compared_ids, parse_search, valid_article_id
+from .params import compared_ids, parse_search, parse_switch, valid_article_id
 
 blueprint = Blueprint("api", __name__)
 
@@ -21,7 +21,12 @@ blueprint = Blueprint("api", __name__)
 def search():
     eng = engine()
     params = parse_search(request.args, eng)
-    return json_response(eng.search(params.q, **params.engine_kwargs()).to_dict())
+    # exact_totals=0: only the hits, as Elasticsearch's track_total_hits=false (no
+    # facets; the total may then be a lower bound, flagged total_is_estimate).
+    exact = parse_switch(request.args.get("exact_totals"), "exact_totals",
+                         eng.settings.exact_totals)
+    return json_response(eng.search(params.q, **params.engine_kwargs(),
+                                    exact_totals=exact).to_dict())
 
 
 @blueprint.get("/api/articles/<article_id:article_id>", merge_slashes=False)

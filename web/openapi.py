@@ -74,6 +74,18 @@ def search_parameters(settings: Settings) -> list[dict]:
     ]
 
 
+def _exact_totals(settings: Settings) -> dict:
+    return _query("exact_totals", "1: total and facets count every match. 0: only the "
+                                  "hits are needed (as Elasticsearch's track_total_hits="
+                                  "false): facets are not counted (empty), and an OR, a "
+                                  "prefix or the ranked fallback scores only the articles "
+                                  "that can reach the page; total then counts the articles "
+                                  "seen, a lower bound flagged total_is_estimate. Empty: the "
+                                  "server's default.",
+                  {"type": "string", "enum": ["", "0", "1"],
+                   "default": "1" if settings.exact_totals else "0"})
+
+
 def _compare_parameters() -> list[dict]:
     article_id = {"type": "string", "minLength": 1, "maxLength": 200}
     return [{"name": name, "in": "query", "required": True, "schema": article_id,
@@ -194,6 +206,11 @@ def schemas() -> dict:
                                              "budget (search_time_budget_seconds): the hits "
                                              "are the best found by then, the total counts "
                                              "the matches found by then."},
+                "total_is_estimate": {"type": "boolean", "enum": [True],
+                                      "description": "Present when total (and stories) "
+                                                     "is a lower bound: exact_totals=0 left "
+                                                     "out articles that could not reach the "
+                                                     "page, or the search ran out of time."},
                 "shards": {
                     "type": "object", "required": ["total", "answered"],
                     "properties": {"total": {"type": "integer", "minimum": 1},
@@ -299,7 +316,7 @@ def build_spec(settings: Settings) -> dict:
             **research_paths(settings),
             "/api/search": {"get": {
                 "operationId": "search", "summary": "Search the articles",
-                "parameters": search_parameters(settings),
+                "parameters": [*search_parameters(settings), _exact_totals(settings)],
                 "responses": {"200": _json("One page of hits, with facets.", "SearchResult"),
                               "400": bad, "503": no_index},
             }},

@@ -105,6 +105,9 @@ class AnalysedBatch:
     words: dict[str, int] = field(default_factory=dict)
     # (batch document numbers, their words) in document order, when asked for
     document_words: tuple[np.ndarray, list[str]] | None = None
+    # The words of each text, stopwords included, when asked for: (the document of each
+    # word, its number in ``strings``) in document and text order, and ``strings``
+    text_words: tuple[np.ndarray, np.ndarray, list[str]] | None = None
     _starts: dict | None = field(default=None, repr=False, compare=False)
 
     def words_of(self, number: int) -> set[str]:
@@ -165,6 +168,7 @@ class _Words:
         self.chain = chain_for(lang)
         self.tables = tables
         self.ids: dict[str, int] = {}
+        self.strings: list[str] = []  # number -> word
         self.term = array("i")
         self.surface_ends = array("q")
         self.surface = array("i")
@@ -184,6 +188,7 @@ class _Words:
         term_number = self.tables.term_number
         surface_number = self.tables.surface_number
         ids = self.ids
+        self.strings.extend(words)
         for word in words:
             ids[word] = len(ids)
             stem = stems.get(word)
@@ -276,9 +281,11 @@ class BatchAnalyser:
 
     # -- the batch -----------------------------------------------------------
 
-    def analyse(self, articles, document_words: bool = False) -> AnalysedBatch:
+    def analyse(self, articles, document_words: bool = False,
+                text_words: bool = False) -> AnalysedBatch:
         """The analysis of ``articles``, each ``(lang, title, text)``; with
-        ``document_words``, the batch also names each article's vocabulary words."""
+        ``document_words``, the batch also names each article's vocabulary words, with
+        ``text_words`` the words of each text (``AnalysedBatch.text_words``)."""
         if sum(len(table) for table in self.words.values()) > self.table_limit:
             self._reset()
             from .compounds import german_splitter
@@ -302,6 +309,7 @@ class BatchAnalyser:
         fields: dict[str, FieldPostings] = {}
         word_pairs = []  # (document, surface word) of every token's vocabulary words
         extra_words: list = []  # (number, vocabulary words) of the other articles
+        texts: list = []  # (documents, word numbers, table) of each run's text words
         for position, name in enumerate(POSITIONAL):
             docs_parts, terms_parts, counts = [], [], np.zeros(size, dtype=np.int64)
             for lang, plain, numbers in runs:
@@ -329,6 +337,8 @@ class BatchAnalyser:
                         extra_words.append((number, surface_words(title + "\n" + text)))
                 docs_parts.append(docs)
                 terms_parts.append(np.frombuffer(table.term, dtype=np.int32)[words])
+                if text_words and name == "text":
+                    texts.append((docs, words, table))
                 if plain:
                     word_pairs.append(self._word_pairs(table, docs, words))
             # the runs follow one another: their tokens are in document order
@@ -344,6 +354,8 @@ class BatchAnalyser:
                                         for word in extra], dtype=np.int64))
         pairs = _distinct(np.concatenate(word_pairs)) if word_pairs else np.empty(0, np.int64)
         batch = self._renumbered(fields, self._vocabulary(pairs))
+        if text_words:
+            batch.text_words = _text_words(texts)
         if document_words:
             strings = self.surface_strings
             batch.document_words = ((pairs >> 32).astype(np.int32),
@@ -424,6 +436,17 @@ class BatchAnalyser:
         return AnalysedBatch(terms, fields, words)
 
 
+def _text_words(runs: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The words of the runs' texts numbered among the distinct words of the batch."""
+    docs, numbers, strings = [], [], []
+    for run_docs, words, table in runs:
+        distinct = _distinct(words)
+        numbers.append(np.searchsorted(distinct, words) + len(strings))
+        strings.extend(table.strings[n] for n in distinct.tolist())
+        docs.append(run_docs)
+    return (_joined(docs).astype(np.int32), _joined(numbers).astype(np.int32), strings)
+
+
 def _positional(docs: np.ndarray, terms: np.ndarray, size: int) -> FieldPostings:
     """Postings with positions from the term of every token (-1: not indexed) and
     its document, tokens in document order."""
@@ -482,10 +505,10 @@ def batch_analyser() -> BatchAnalyser:
 
 
 def analyse_batch(articles, document_words: bool = False,
-                  table_limit: int | None = None) -> AnalysedBatch:
+                  text_words: bool = False, table_limit: int | None = None) -> AnalysedBatch:
     """:meth:`BatchAnalyser.analyse` with the process's analyser (``table_limit``: the
     words and pieces its tables hold before they start again)."""
     analyser = batch_analyser()
     if table_limit is not None:
         analyser.table_limit = table_limit
-    return analyser.analyse(articles, document_words)
+    return analyser.analyse(articles, document_words, text_words)

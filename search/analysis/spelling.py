@@ -16,11 +16,20 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 FILE = "vocabulary.pickle"
 _WORD = re.compile(r"[^\W\d_]{3,40}", re.UNICODE)
+
+
+def _letters(word: str) -> int:
+    """The letters of ``word`` as a 64-bit mask (a letter's bit: its code point mod 64)."""
+    mask = 0
+    for letter in set(word):
+        mask |= 1 << (ord(letter) & 63)
+    return mask
 
 
 def surface_words(text: str) -> set[str]:
@@ -79,7 +88,9 @@ def _decode(data: bytes) -> Counter:
 class Vocabulary:
     def __init__(self, counts: Counter | None = None):
         self.counts = counts if counts is not None else Counter()
-        self._choices: list[str] | None = None
+        # The words a correction may be (those in at least ``min_count`` articles), in the
+        # order they were counted, the length and the letters of each: see :meth:`correct`.
+        self._choices: tuple[int, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def add(self, text: str) -> None:
         self.add_words(surface_words(text))
@@ -131,11 +142,27 @@ class Vocabulary:
         own = self.counts.get(lowered, 0)
         if own > (min_count if max_own is None else max_own):
             return None
-        if self._choices is None:
-            self._choices = [w for w, c in self.counts.items() if c >= min_count]
         edits = 1 if len(lowered) <= 4 else max_edits
+        # Only the known words that can be within ``edits`` are compared: one more than
+        # ``edits`` letters longer or shorter never is, nor one that lacks more than
+        # ``edits`` of this word's distinct letters, or has more than ``edits`` letters
+        # this word lacks (each such letter needs an edit of its own; letters are told
+        # apart by a 64-bit mask, so two letters in one bit only let more words through).
+        # They keep the order they were counted in, so the first 25 found and the answer
+        # are the same as over all words.
+        if self._choices is None or self._choices[0] != min_count:
+            words = [w for w, c in self.counts.items() if c >= min_count]
+            self._choices = (min_count, np.array(words, dtype=object),
+                             np.fromiter(map(len, words), dtype=np.int32, count=len(words)),
+                             np.fromiter(map(_letters, words), dtype=np.uint64,
+                                         count=len(words)))
+        _, words, lengths, letters = self._choices
+        mine = np.uint64(_letters(lowered))
+        near = (lengths >= len(lowered) - edits) & (lengths <= len(lowered) + edits)
+        near &= np.bitwise_count(letters & ~mine) <= edits
+        near &= np.bitwise_count(~letters & mine) <= edits
         candidates = process.extract(
-            lowered, self._choices, scorer=Levenshtein.distance,
+            lowered, words[near].tolist(), scorer=Levenshtein.distance,
             score_cutoff=edits, limit=25,
         )
         best = None

@@ -34,6 +34,9 @@ class Hits:
     # articles are folded into it, the stored fields of the first of them in rank order).
     stories: int | None = None
     folded: dict = field(default_factory=dict)
+    # Only the first hits were asked for (``exact=False``): the total (and stories) may
+    # then be a lower bound, flagged here, and the facets are not counted.
+    estimate: bool = False
 
 
 class Session(Protocol):
@@ -53,7 +56,10 @@ class Session(Protocol):
     def highlight_terms(self, compiled) -> frozenset: ...
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
-            collapse: bool = False) -> Hits: ...
+            collapse: bool = False, exact: bool = True) -> Hits:
+        """The hits from ``start`` to ``limit`` and what is counted over all matches;
+        with ``exact=False`` only the hits are needed: facets are not counted and the
+        total may be an estimate (``Hits.estimate``)."""
 
     def day_counts(self, compiled, *, filters: dict) -> dict[int, int]:
         """How many matches of ``compiled`` (every article when ``None``) fall on each day,
@@ -65,6 +71,15 @@ class Session(Protocol):
         """Every match of ``compiled``, in the order of :meth:`run`, as lists of at most
         ``batch`` ``(stored fields, score)``: only one batch of articles is held at a
         time."""
+
+    def term_positions(self, article_ids: list[str], terms) -> list[dict]:
+        """Where the index terms ``terms`` stand in the title and the text of each article
+        of ``article_ids``, read from the index: per article (in the order asked)
+        ``{"title": {term: positions}, "text": {term: positions}}``, positions ascending
+        and counted as :meth:`search.analysis.chains.LanguageChain.terms` numbers the
+        terms of a field (0 is its first indexed word; stopwords take none); a term a
+        field does not hold is left out, an article not in the index is ``{}``. The
+        re-ranking features are computed from these (:mod:`search.ranking.features`)."""
 
     def document(self, article_id: str) -> dict | None: ...
 

@@ -1,8 +1,9 @@
 """The last step of ranking a plain word query: the first hits re-ranked by what they hold.
 
 For the first ``rerank_depth`` hits of a plain word query (the strict and the
-any mode alike), the features of :mod:`.features` are read from the stored
-title and text, and each hit's score becomes
+any mode alike), the features of :mod:`.features` are computed from the stored
+title and text and from where the query's stems stand in them (read from the
+index in one call for all those hits), and each hit's score becomes
 
     score · exp(w_exact · exact + w_window · window + w_pairs · pairs + w_title · title)
 
@@ -12,7 +13,8 @@ shown is the re-ranked one. Only the order within those first hits changes,
 so paging stays consistent: the page size does not change which hits are
 compared.
 
-This happens in the engine, on stored text, after either backend answered,
+This happens in the engine after either backend answered, on stored text and
+positions every backend gives alike (:meth:`search.backends.base.Session.term_positions`),
 so Whoosh and Xapian rank alike. The weights are settings
 (``exact_form_boost``, ``rank_window_weight``, ``rank_pairs_weight``,
 ``rank_title_weight``); their defaults are read from ``weights.json``
@@ -38,17 +40,22 @@ def weights_of(settings) -> tuple[float, ...]:
             settings.rank_title_weight)
 
 
-def rerank(items, texts, settings) -> list:
+def rerank(items, texts, settings, term_positions) -> list:
     """``items`` (``(stored fields, score)`` in rank order) with the first
-    ``settings.rerank_depth`` re-ranked for the query words ``texts``."""
+    ``settings.rerank_depth`` re-ranked for the query words ``texts``;
+    ``term_positions(article ids, terms)`` reads where terms stand in those articles
+    (:meth:`search.backends.base.Session.term_positions`)."""
     weights = weights_of(settings)
     depth = settings.rerank_depth
     if depth <= 0 or not any(weights) or len(items) < 2 or not texts:
         return list(items)
     words = QueryWords(texts)
+    first = items[:depth]
+    places = term_positions([stored["id"] for stored, _ in first],
+                            words.terms({stored.get("lang") for stored, _ in first}))
     head = []
-    for position, (stored, score) in enumerate(items[:depth]):
-        found = features(stored, words)
+    for position, ((stored, score), held) in enumerate(zip(first, places)):
+        found = features(stored, words, held)
         factor = math.exp(sum(w * x for w, x in zip(weights, found)))
         head.append(((score or 0.0) * factor, position, stored))
     head.sort(key=lambda entry: (-entry[0], entry[1]))

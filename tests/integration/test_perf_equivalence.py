@@ -185,13 +185,15 @@ def _answers(engine: Engine, queries) -> list[dict]:
 
 
 def _plain(index_dir: Path) -> Settings:
-    """Settings for Whoosh's collectors and word-by-word snippets."""
-    return Settings(index_dir=index_dir, fast_search=False, fast_snippets=False)
+    """Settings for Whoosh's collectors and word-by-word snippets (no time budget: the
+    paths are compared, and a loaded machine must not cut one of them short)."""
+    return Settings(index_dir=index_dir, fast_search=False, fast_snippets=False,
+                    search_time_budget_seconds=0)
 
 
 def test_fast_search_answers_like_whoosh_collectors(indexes, corpus):
     queries = _queries(corpus)
-    with Engine(Settings(index_dir=indexes["fast"])) as engine:
+    with Engine(Settings(index_dir=indexes["fast"], search_time_budget_seconds=0)) as engine:
         fast = _answers(engine, queries)
     with Engine(_plain(indexes["fast"])) as engine:
         plain = _answers(engine, queries)

@@ -21,6 +21,9 @@ from search.backends.whoosh import searching
 from support.searching import hit_ids
 from support.server import Server
 
+# What a live answer may take beyond the search's time budget (see the test below).
+MARGIN_SECONDS = 2.5
+
 FUNCTION_WORDS = set("""aber alle also auch dass dann denn diese dieser durch eine einem einen
 einer haben hatte hier immer jetzt kann keine mehr nach nicht noch oder schon sein seine sich
 sind soll über unter viel vom wenn werden wird wurde wurden zum zur gegen bei ohne seit sowie
@@ -59,6 +62,50 @@ def test_an_or_of_70_frequent_words_ranks_as_whoosh_collectors_do(news_index, wo
                 assert x == pytest.approx(y, rel=1e-6), params
 
 
+def _shown(result) -> list:
+    return [(h["id"], h["score"], h["folded"], [d["id"] for d in h["duplicates"]])
+            for h in result.hits]
+
+
+def test_top_k_scoring_gives_the_hits_of_scoring_every_match(news_index, words):
+    """exact_totals=False scores an OR, a prefix and the any mode only for the articles
+    that can reach the page (search/backends/whoosh/topk.py): the same hits, scores and
+    folded duplicates as scoring every match, page by page, collapsed or not; the total
+    is then a lower bound, flagged, and no facets are counted."""
+    queries = [" OR ".join(words[:70]), "Corona OR Covid", "Merkel OR Spahn OR Söder",
+               "Maske OR Schule OR Lehrer OR Eltern", "Impf*", "Lock*", "Corona OR Impf*",
+               # the any mode: too few articles hold every word
+               " ".join(words[:3]) + " Zebrastreifen Quantenphysik",
+               "Merkel Spahn Drosten Söder Laschet Wieler"]
+    pruned = set()
+    # (prefixes with every term as a part: by default an OR of more than 64 is scored whole)
+    settings = Settings(index_dir=news_index.index_dir, search_time_budget_seconds=0,
+                        top_k_max_parts=100_000)
+    with Engine(settings) as engine:
+        for query in queries:
+            for collapse in (True, False):
+                for per_page, page in ((10, 1), (10, 3), (50, 1)):
+                    params = dict(per_page=per_page, page=page, collapse=collapse,
+                                  suggest=False)
+                    exact = engine.search(query, **params)
+                    top = engine.search(query, exact_totals=False, **params)
+                    where = (query[:40], collapse, per_page, page)
+                    assert exact.hits and not exact.total_is_estimate, where
+                    assert top.mode == exact.mode, where
+                    assert _shown(top) == _shown(exact), where
+                    assert all(not values for values in top.facets.values()), where
+                    assert "total_is_estimate" not in exact.to_dict()
+                    if top.total_is_estimate:
+                        pruned.add(query)
+                        assert top.to_dict()["total_is_estimate"] is True
+                        assert len(top.hits) <= top.total <= exact.total, where
+                    else:
+                        assert top.total == exact.total, where
+                    assert not top.timed_out, where
+    # the skipping ran: on the 70-word OR, a plain OR, a prefix and the any mode
+    assert {queries[0], queries[1], queries[4], queries[7]} <= pruned, pruned
+
+
 def test_a_search_out_of_time_answers_the_best_found_so_far(news_index, words):
     query = " OR ".join(words[:70])
     with Engine(Settings(index_dir=news_index.index_dir)) as engine:
@@ -70,6 +117,7 @@ def test_a_search_out_of_time_answers_the_best_found_so_far(news_index, words):
         cut = engine.search(query)
         first = hit_ids(engine, words[0])
     assert cut.timed_out and cut.to_dict()["timed_out"] is True
+    assert cut.total_is_estimate and cut.to_dict()["total_is_estimate"] is True
     assert 0 < cut.total <= len(first) < full.total
     assert cut.hits and {h["id"] for h in cut.hits} <= first
 
@@ -141,13 +189,18 @@ def test_the_queries_that_stalled_the_server_answer_within_the_budget(news_index
     for took, status, target, body in answers:
         # (the page of a search that finds nothing answers 404)
         assert status == 200 or (status == 404 and target == "/search?"), (target, body[:300])
-        # Not a speed figure (benchmarks/adversarial.py measures those): a stall. Without
-        # the budget the first of these took about a minute alone; with it, the budget
-        # and the page around the hits, far under this bound even on a loaded machine.
-        assert took < 20.0, (target, took)
+        # Within the budget plus a margin of 2.5 s: the page around the hits (snippets,
+        # the template) and eight requests sharing one worker's interpreter. Measured
+        # here: 1.0 s at most at load 7 (without the budget the first query took about a
+        # minute alone).
+        assert took < budget + MARGIN_SECONDS, (target, took, sorted(a[0] for a in answers))
     totals = {json.loads(body)["query"]: json.loads(body)["total"]
               for _, _, target, body in answers if target == "/api/search?"}
     assert totals[queries[0]] > 1000 and totals[queries[3]] > 0
     assert health and all(status == 200 for _, status in health)
-    # /healthz is not queued behind the searches (a stalled worker kept it 18 s).
-    assert statistics.median(took for took, _ in health) < 2.0, health
+    # /healthz is not queued behind the searches (a stalled worker kept it 18 s): under
+    # 200 ms at the median (measured here: 50 ms, 132 ms at most, at load 7), and never
+    # longer than a search may take.
+    times = [took for took, _ in health]
+    assert statistics.median(times) < 0.2, sorted(times)
+    assert max(times) < budget + MARGIN_SECONDS, sorted(times)

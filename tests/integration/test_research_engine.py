@@ -36,6 +36,7 @@ import tracemalloc
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -233,6 +234,33 @@ def test_a_cluster_without_day_values_gives_the_same_trends(world, tmp_path):
             assert found["intervals"] == expected["intervals"]
             assert [s["points"] for s in found["series"]] == \
                 [s["points"] for s in expected["series"]]
+
+
+def test_trend_totals_follow_a_commit_of_the_shards(world, tmp_path):
+    """The articles per day that every trend is measured against are kept between calls,
+    and a commit to the shards (here: articles added by a reindex) replaces them."""
+    from search import Engine, Settings, index_paths
+
+    copy = tmp_path / "growing"
+    shutil.copytree(world["base"] / "xapian", copy)
+    added = [{**record, "id": "added-" + record["id"]} for record in world["records"][:40]]
+    extra = tmp_path / "added.jsonl"
+    extra.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in added),
+                     encoding="utf-8")
+    settings = Settings(index_dir=copy, backend="xapian", shard_reopen_seconds=0)
+    with Engine(settings) as engine:
+        before = engine.trends(["Maske"], interval="day")
+        assert engine.trends(["Maske"], interval="day") == {**before, "took_ms": ANY}
+        paths = [_fang_file(p) for p in PARTS] + [world["base"] / "month-only.jsonl", extra]
+        report = index_paths(paths, Settings(index_dir=copy, shards=2))
+        assert report.added == len(added), report.to_dict()
+        after = engine.trends(["Maske"], interval="day")
+    more = Counter(record["day"] for record in added)
+    totals_before = {i["key"]: i["total"] for i in before["intervals"]}
+    totals_after = {i["key"]: i["total"] for i in after["intervals"]}
+    assert totals_after == {key: totals_before.get(key, 0) + more.get(key, 0)
+                            for key in totals_after}
+    assert sum(totals_after.values()) == sum(totals_before.values()) + len(added)
 
 
 def test_trend_parameters_are_checked(world, backend):

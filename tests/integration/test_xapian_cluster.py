@@ -14,6 +14,7 @@ import statistics
 import pytest
 
 from support.corpora import read_records
+from support.ranking import compare_features, remembered_queries
 from support.xapian import Servers, fang_parts, make_queries, require_tools, run_query
 
 PARTS = ("part-021.jsonl.gz", "part-022.jsonl.gz")
@@ -203,3 +204,27 @@ def test_remote_shards_collapse_near_duplicates_as_the_local_cluster(world):
         assert remote.stats()["duplicates"] == local.stats()["duplicates"]
         assert local.stats()["duplicates"]["clusters"] > 0
     assert folding >= 3
+
+
+def test_rerank_positions_from_every_backend_equal_the_analysed_text(world):
+    """The re-ranking reads where the query's stems stand from the index: a Xapian
+    database, remote shards and Whoosh all give the positions (and so the features) of
+    the chains' terms of each hit's stored text."""
+    queries = remembered_queries(read_records(fang_parts(PARTS)), 10)
+    for name in ("single", "remote3", "whoosh"):
+        seen = compare_features(world["engines"][name], queries)
+        assert seen["hits"] > 150 and min(seen.values()) > 3, (name, seen)
+
+
+def test_only_the_first_hits_over_remote_shards(world):
+    """exact_totals=False on Xapian: the same hits, no facets, and Xapian's own estimate of
+    the total, flagged whenever its bounds differ (equal to the count otherwise)."""
+    remote = world["engines"]["remote3"]
+    for item in world["queries"][:40]:
+        params = {k: v for k, v in item.items() if k != "q"}
+        exact = remote.search(item["q"], suggest=False, **params)
+        first = remote.search(item["q"], suggest=False, exact_totals=False, **params)
+        assert [h["id"] for h in first.hits] == [h["id"] for h in exact.hits], item
+        assert not any(first.facets.values()), item
+        if not first.total_is_estimate:
+            assert first.total == exact.total, item

@@ -13,6 +13,7 @@
 - :mod:`support.fuzz`: generated query text (hypothesis strategies).
 - :mod:`support.xapian`: shard servers and queries of the Xapian tests.
 - :mod:`support.benchmarks`: the scripts of ``benchmarks/`` as modules.
+- :mod:`support.ranking`: where terms stand in an article, from its stored text.
 
 Fixtures live in each layer's ``conftest.py``; no test imports a conftest.
 """

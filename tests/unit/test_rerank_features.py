@@ -9,14 +9,21 @@ import pytest
 from search import Settings
 from search.ranking.features import NAMES, QueryWords, features
 from search.ranking.rerank import rerank, shipped_weights, weights_of
+from support.ranking import text_places, text_positions
 
 
 def hit(title: str, text: str, lang: str = "de") -> dict:
-    return {"title": title, "text": text, "lang": lang}
+    return {"id": f"{title}|{text}", "title": title, "text": text, "lang": lang}
+
+
+def computed(stored: dict, words: QueryWords) -> list[float]:
+    """The features of a hit, with its terms' places found in its text (as the index
+    holds them)."""
+    return features(stored, words, text_places(stored, words.terms([stored["lang"]])))
 
 
 def named(stored: dict, words) -> dict:
-    return dict(zip(NAMES, features(stored, QueryWords(words))))
+    return dict(zip(NAMES, computed(stored, QueryWords(words))))
 
 
 def test_words_side_by_side_are_closest():
@@ -63,20 +70,21 @@ def test_rerank_puts_the_close_typed_hit_first_and_keeps_the_rest():
     near = hit("Chronik", "Wegen des Treffens der Gesundheitsminister kamen alle.")
     tail = [(hit("x", "y"), 0.5)]
     items = [(far, 10.0), (near, 9.0), *tail]
+    places = text_positions({stored["id"]: stored for stored, _ in items})
     settings = Settings()
-    ranked = rerank(items, words, settings)
+    ranked = rerank(items, words, settings, places)
     assert ranked[0][0] is near and ranked[1][0] is far and ranked[2:] == tail
     # The shown score is the re-ranked one: the BM25F score times exp(w · features).
     weights = weights_of(settings)
-    expected = 9.0 * math.exp(sum(w * x for w, x in zip(weights, features(near, QueryWords(words)))))
+    expected = 9.0 * math.exp(sum(w * x for w, x in zip(weights, computed(near, QueryWords(words)))))
     assert ranked[0][1] == pytest.approx(expected)
     # No weights or no depth: the order as found.
     off = Settings(exact_form_boost=0.0, rank_window_weight=0.0, rank_pairs_weight=0.0,
                    rank_title_weight=0.0)
-    assert rerank(items, words, off) == items
-    assert rerank(items, words, Settings(rerank_depth=0)) == items
+    assert rerank(items, words, off, places) == items
+    assert rerank(items, words, Settings(rerank_depth=0), places) == items
     # Only the first rerank_depth hits are compared.
-    first = rerank(items, words, Settings(rerank_depth=1))
+    first = rerank(items, words, Settings(rerank_depth=1), places)
     assert [stored for stored, _ in first] == [stored for stored, _ in items]
 
 
@@ -84,3 +92,15 @@ def test_the_settings_default_to_the_shipped_weights():
     shipped = shipped_weights()
     assert weights_of(Settings()) == tuple(shipped[name] for name in NAMES)
     assert any(shipped.values())
+
+
+def test_closeness_neighbours_and_title_come_from_the_places_read_from_the_index():
+    """The features read where the stems stand from the places given (the index's
+    positions), not from the stored text; a hit the index no longer holds gets none."""
+    words = QueryWords(["Impfstoffe", "Zulassung"])
+    first, second = words.stems("de")
+    stored = hit("Ohne", "Ein Text, der keines der Wörter hält.")
+    places = {"title": {second: [0]}, "text": {first: [7, 40], second: [8]}}
+    found = dict(zip(NAMES, features(stored, words, places)))
+    assert found == {"exact": 0.0, "window": 1.0, "pairs": 1.0, "title": 0.5}
+    assert features(stored, words, {}) == [0.0, 0.0, 0.0, 0.0]

@@ -8,9 +8,12 @@ where the rule is visible and on the words of 1,000 real articles.
 from __future__ import annotations
 
 import pickle
+import random
 from collections import Counter
 
 import pytest
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from search.analysis.chains import WORD, lowercase_keeps_words
 from search.analysis.spelling import (FILE, Vocabulary, surface_words,
@@ -154,3 +157,43 @@ def test_corrections_from_the_words_of_real_articles(fang000):
         assert vocabulary.correct(typed) == meant, typed
     assert vocabulary.correct("Regierung") is None
     assert vocabulary.correct("qwertzuiop") is None
+
+
+def _every_word_compared(vocabulary: Vocabulary, word: str, max_edits: int = 2,
+                         min_count: int = 2, max_own=None):
+    """The rule of :meth:`Vocabulary.correct` over every known word, none left out."""
+    lowered = word.lower()
+    own = vocabulary.counts.get(lowered, 0)
+    if own > (min_count if max_own is None else max_own):
+        return None
+    edits = 1 if len(lowered) <= 4 else max_edits
+    choices = [w for w, c in vocabulary.counts.items() if c >= min_count]
+    found = process.extract(lowered, choices, scorer=Levenshtein.distance,
+                            score_cutoff=edits, limit=25)
+    ranked = [((distance, -vocabulary.counts[candidate], candidate), candidate)
+              for candidate, distance, _ in found
+              if candidate != lowered and vocabulary.counts[candidate] > own * 20]
+    return min(ranked)[1] if ranked else None
+
+
+def test_corrections_compare_only_words_that_can_be_close_and_answer_as_over_all(fang000):
+    """correct() leaves out known words too long, too short or with too many letters
+    of their own; its answers are those of comparing every known word."""
+    vocabulary = Vocabulary()
+    for record in fang000:
+        vocabulary.add(record["header"] + "\n" + record["article"])
+    rng = random.Random(11)
+    typed = []
+    for word in rng.sample(sorted(vocabulary.counts), 150):
+        at = rng.randrange(len(word))
+        letter = rng.choice("abcdefghijklmnopqrstuvwxyzäöüß")
+        typed.append([word[:at] + word[at + 1:], word[:at] + letter + word[at:],
+                      word[:at] + letter + word[at + 1:], word][rng.randrange(4)])
+    typed += ["Merkl", "Lockdwn", "STRASSE", "strase", "xq"]
+    answers = [vocabulary.correct(word) for word in typed]
+    assert sum(answer is not None for answer in answers) >= 40
+    assert answers == [_every_word_compared(vocabulary, word) for word in typed]
+    assert [vocabulary.correct(w, max_own=30) for w in typed[:50]] == \
+        [_every_word_compared(vocabulary, w, max_own=30) for w in typed[:50]]
+    assert [vocabulary.correct(w, min_count=3) for w in typed[:50]] == \
+        [_every_word_compared(vocabulary, w, min_count=3) for w in typed[:50]]

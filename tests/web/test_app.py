@@ -552,3 +552,35 @@ def test_foreign_language_text_is_marked_as_such(client):
     assert '<div class="article__body" lang="en">' in html and '<html lang="de">' in html
     results, _ = page(client, "/?q=bike lanes&lang=en")
     assert '<article lang="en">' in results
+
+
+# -- only the first hits (exact_totals=0) --------------------------------------------
+
+
+def test_the_api_can_ask_for_the_first_hits_only(client):
+    """exact_totals=0 (Elasticsearch's track_total_hits=false): the same hits, no facets,
+    and a total flagged as a lower bound where articles that could not reach the page
+    were skipped; any other value is a 400 in the JSON shape."""
+    query = "Corona OR Covid OR Pandemie OR Virus"
+    exact = client.get("/api/search", query_string={"q": query}).get_json()
+    top = client.get("/api/search", query_string={"q": query, "exact_totals": "0"}).get_json()
+    assert [h["id"] for h in top["hits"]] == [h["id"] for h in exact["hits"]]
+    assert any(exact["facets"].values()) and not any(top["facets"].values())
+    assert "total_is_estimate" not in exact
+    assert top["total_is_estimate"] is True and 10 <= top["total"] <= exact["total"]
+    assert_error_json(client.get("/api/search?q=Corona&exact_totals=yes"), 400,
+                      "invalid_parameter")
+
+
+def test_the_page_says_at_least_when_the_total_is_a_lower_bound(web_index_dir):
+    """A search out of time counts only the matches found by then: the page says
+    "mindestens" (at least) before the total."""
+    settings = Settings(index_dir=web_index_dir, search_time_budget_seconds=1e-9)
+    cut = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
+    html, found = page(cut, "/?q=Corona+OR+Covid+OR+Pandemie")
+    count = found.first("strong", **{"data-total-estimate": "1"})
+    assert count is not None, html[:2000]
+    assert "mindestens" in html
+    html, _ = page(create_app({"INDEX_DIR": web_index_dir, "TESTING": True}).test_client(),
+                   "/?q=Corona+OR+Covid+OR+Pandemie")
+    assert "data-total-estimate" not in html and "mindestens" not in html

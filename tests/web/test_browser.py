@@ -207,3 +207,18 @@ def test_everything_works_without_javascript(web_server, tmp_path):
             ready.presence_of_element_located((By.CSS_SELECTOR, "h1.article__title")))
     finally:
         driver.quit()
+
+
+def test_a_total_that_is_a_lower_bound_reads_at_least(web_index_dir, web_start_server,
+                                                      browser, web_output):
+    """A search out of its time budget counts only the matches found by then: the page
+    says "mindestens N Treffer" (at least), in Chromium."""
+    server = web_start_server("--index", web_index_dir, "--setting",
+                              "search_time_budget_seconds", "1e-9")
+    browser.get(server.url + "/?q=Corona+OR+Covid+OR+Pandemie")
+    count = WebDriverWait(browser, WAIT_SECONDS).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, ".results__count strong")))
+    assert re.fullmatch(r"mindestens [\d.]+ Treffer", count.text), count.text
+    assert count.get_attribute("data-total-estimate") == "1"
+    assert browser.find_elements(By.CSS_SELECTOR, "ol.hits li.hit")
+    _full_page_screenshot(browser, web_output / "search-at-least.png")

@@ -53,7 +53,8 @@ def test_spec_limits_follow_the_settings(web_index_dir):
     spec = client.get("/api/openapi.json").get_json()
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert set(params) == {"q", "page", "per_page", "sort", "lang", "source", "category", "from", "to",
-                           "collapse"}
+                           "collapse", "exact_totals"}
+    assert params["exact_totals"]["schema"]["default"] == "1"
     assert params["per_page"]["schema"]["maximum"] == 42
     assert params["per_page"]["schema"]["default"] == 7
     assert params["sort"]["schema"]["enum"] == ["relevance", "date"]

@@ -22,6 +22,7 @@ from ...analysis import has_stemmer
 from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
+from .positions import term_positions
 from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
 from .schema import CLUSTER_FIELD
@@ -211,6 +212,10 @@ class WhooshSession:
         self.reader = searcher.reader()
         self.settings = settings
         self.langs = snapshot.langs
+        # The document numbers of the hits run() answered, by article id: the first
+        # hits are re-ranked by the positions of the query's terms in them
+        # (term_positions) within the same call.
+        self._numbers: dict[str, int] = {}
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -235,7 +240,7 @@ class WhooshSession:
         return highlight_terms(compiled, self.reader) if compiled is not None else frozenset()
 
     def run(self, compiled, *, filters: dict, start: int, limit: int, sort: str,
-            collapse: bool = False) -> Hits:
+            collapse: bool = False, exact: bool = True) -> Hits:
         known = self.snapshot.filter_terms
         filter_query = build_filter(self.reader, **filters, known=known)
         # each filtered facet's own filter, for counting it over the others in one pass
@@ -244,15 +249,18 @@ class WhooshSession:
                                     known=known)
                  for name in facet_rules.filtered_facets(filters)}
         results = run(self.searcher, compiled, filter_query=filter_query, limit=limit, sort=sort,
-                      settings=self.settings, collapse=collapse, apart=apart)
-        documents, searcher = self.snapshot.documents, self.searcher
+                      settings=self.settings, collapse=collapse, apart=apart, exact=exact)
+        documents, searcher, numbers = self.snapshot.documents, self.searcher, self._numbers
 
         def stored(docnum):
-            return documents.get(searcher, docnum)
+            found = documents.get(searcher, docnum)
+            numbers[found["id"]] = docnum
+            return found
 
         hits = Hits(total=len(results), facets=facet_counts(results),
                     items=list(page_hits(results, start, limit, sort, stored_fields=stored)),
-                    facets_apart=getattr(results, "apart", frozenset()))
+                    facets_apart=getattr(results, "apart", frozenset()),
+                    estimate=getattr(results, "estimate", False))
         members = getattr(results, "members", None)
         if members is not None:
             hits.stories = results.stories
@@ -276,6 +284,12 @@ class WhooshSession:
         for at in range(0, len(docs), max(1, batch)):
             yield [(stored_fields(doc), score) for doc, score in
                    zip(docs[at:at + batch].tolist(), scores[at:at + batch].tolist())]
+
+    def term_positions(self, article_ids: list[str], terms) -> list[dict]:
+        numbers, searcher = self._numbers, self.searcher
+        docnums = [numbers[i] if i in numbers else searcher.document_number(id=i)
+                   for i in article_ids]
+        return term_positions(self.searcher, docnums, terms, self.settings)
 
     def document(self, article_id: str) -> dict | None:
         return self.searcher.document(id=article_id)

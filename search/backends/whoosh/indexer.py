@@ -26,7 +26,7 @@ from ... import storage
 from ...analysis.batch import AnalysedBatch, analyse_batch
 from ...analysis.chains import chain_for
 from ...analysis.spelling import Vocabulary
-from ...duplicates import Clusters, Signing, StaleClusters, signature
+from ...duplicates import Clusters, Signing, StaleClusters, signature, signatures_of_words
 from ...fields import INDEXED_FIELDS, PARTS_FIELD
 from ...ingest import Article, Part, Problem, Tally, file_parts, read_part
 from ...indexing import IndexReport, InvalidSetting, checksum
@@ -73,10 +73,10 @@ def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[
     each article."""
     langs = [_language(article, settings) for article in articles]
     batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
-                          table_limit=settings.analysis_table_words)
-    signing = Signing.of(settings)
-    return [Prepared(article, lang, batch, number, checksum(article),
-                     signature(article.text, signing))
+                          text_words=True, table_limit=settings.analysis_table_words)
+    signed = signatures_of_words(batch.text_words, len(articles), Signing.of(settings))
+    batch.text_words = None  # not sent on with the batch
+    return [Prepared(article, lang, batch, number, checksum(article), signed[number])
             for number, (article, lang) in enumerate(zip(articles, langs))], batch
 
 

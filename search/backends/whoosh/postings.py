@@ -10,7 +10,11 @@ array arithmetic, term by term, by the formulas of Whoosh's BM25F and of
 :meth:`.coordination.CoordinationMatcher.score`. Any other query is read
 from its Whoosh matcher, so every query gives what the matchers give; the sums of a document's parts may be added in
 another order, so a score can differ from Whoosh's in the last bits of the
-float (tests/integration/test_perf_equivalence.py compares them).
+float (tests/integration/test_perf_equivalence.py compares them). The parts of an OR
+are summed on an array over the segment's docnums, part after part in the query's
+order (a search of each part's docnums in the union cost twice as much on the 70-word
+OR of benchmarks/adversarial.py); when only the first hits are needed, an OR and the
+any mode read their parts as :mod:`.topk` says.
 
 In an AND (and a phrase) the rarest word is read first; the others are then
 decoded only in the posting blocks that can hold a document it matched
@@ -35,6 +39,7 @@ from ...settings import Settings
 from . import internals
 from .compact import open_compact
 from .coordination import Coordinated
+from .topk import TopK, best_parts, widened
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -362,6 +367,25 @@ def _member(docs: np.ndarray, other: np.ndarray) -> np.ndarray:
     return mask[docs]
 
 
+def _summed(parts) -> tuple[np.ndarray, np.ndarray]:
+    """The union of the parts' ``(docnums, scores)`` and each document's sum of the
+    scores of the parts holding it, added part by part in their order (as Whoosh's
+    union matchers add them), on an array over the docnums: no search per part."""
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    if len(parts) == 1:
+        return parts[0]
+    size = max(int(p[0][-1]) for p in parts) + 1
+    total = np.zeros(size, dtype=np.float64)
+    present = np.zeros(size, dtype=bool)
+    for found, score in parts:
+        total[found] += score  # a part holds each docnum once
+        present[found] = True
+    docs = np.flatnonzero(present)
+    return docs, total[docs]
+
+
 def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) > len(b):
         a, b = b, a
@@ -371,21 +395,137 @@ def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # -- scored match sets ------------------------------------------------------------
 
 
-def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None):
+def scored(query, subsearcher, context, arrays: SegmentArrays, allow=None,
+           top: TopK | None = None):
     """``(docnums, scores)`` of ``query`` in one segment, sorted by docnum.
 
     ``allow``: a boolean mask over the segment's documents; only those are
-    scored (others may be left out early).
+    scored (others may be left out early). ``top``: only the first ``top.k`` hits
+    are needed; an OR or the any mode then leaves out documents that cannot reach
+    them (:mod:`.topk`; ``top.pruned`` says whether it did).
     """
-    found = _try_scored(query, subsearcher, context, arrays, allow)
+    found = _try_scored(query, subsearcher, context, arrays, allow, top=top)
     if found is not None:
         return found
     return _walk(query.matcher(subsearcher, context), allow)
 
 
-def _plain_scored(query, subsearcher, context, arrays, allow):
+def upper_bound(query, subsearcher, context) -> float | None:
+    """The highest score ``query`` can give a document, as this module scores it (a
+    little above, see :mod:`.topk`); None when it is not known."""
+    if query.boost < 0:
+        return None
+    kind = type(query)
+    if isinstance(query, Coordinated):
+        total = 0.0
+        for clause, weight in zip(query.subqueries, query.weights):
+            if weight > 0 and _clause_leaves(clause) is not None:
+                total += weight * (query.k1 + 1.0)  # BM25F saturates there
+                continue
+            found = upper_bound(clause, subsearcher, context)
+            if found is None:
+                return None
+            total += found
+        factor = 1.0 if query.require_all else max(query.full_match, 1.0)
+        return widened(total * factor * query.boost)
+    if kind is wq.Term:
+        field = query.fieldname
+        params = internals.bm25f_parameters(context.weighting if context is not None else None,
+                                            field)
+        if params is None or field not in subsearcher.schema \
+                or not subsearcher.schema[field].scorable:
+            return None
+        text = query.text
+        btext = subsearcher.schema[field].to_bytes(text) if isinstance(text, str) else text
+        idf = subsearcher.get_parent().idf(field, btext)
+        if idf < 0:
+            return None
+        return widened(idf * (params[1] + 1.0) * query.boost)
+    if kind is wq.Phrase:
+        total = 0.0
+        for word in query.words:
+            found = upper_bound(wq.Term(query.fieldname, word), subsearcher, context)
+            if found is None:
+                return None
+            total += found
+        return widened(total * query.boost)
+    if kind is wq.Or and query.boost == 1.0 and not query.scale and not query.minmatch:
+        total = 0.0
+        for sub in query.subqueries:
+            found = upper_bound(sub, subsearcher, context)
+            if found is None:
+                return None
+            total += found
+        return widened(total)
+    if kind is wq.And and query.boost == 1.0:
+        total = 0.0
+        for sub in query.subqueries:
+            found = 1.0 if isinstance(sub, wq.Not) else upper_bound(sub, subsearcher, context)
+            if found is None:
+                return None
+            total += found
+        return widened(total)
+    if kind is wq.Every and query.fieldname in (None, "", "*"):
+        return widened(float(query.boost))
+    return None
+
+
+def scored_among(query, subsearcher, context, arrays: SegmentArrays, candidates):
+    """``(docnums, scores)`` of ``query`` for the sorted allowed docnums ``candidates``
+    only, each score as :func:`scored` gives it (an OR part by part, each part read
+    only for them)."""
+    if not len(candidates):
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    if (type(query) is wq.Or and query.boost == 1.0 and query.subqueries
+            and not query.scale and not query.minmatch):
+        parts = []
+        for sub in query.subqueries:
+            found = _try_scored(sub, subsearcher, context, arrays, None, candidates)
+            if found is None:
+                found = _walk(sub.matcher(subsearcher, context), candidates=candidates)
+            if len(found[0]):
+                parts.append(found)
+        return _summed(parts)
+    found = _try_scored(query, subsearcher, context, arrays, None, candidates)
+    if found is not None:
+        return found
+    return _walk(query.matcher(subsearcher, context), candidates=candidates)
+
+
+def _bounds(queries, subsearcher, context) -> list:
+    """:func:`upper_bound` of each query; the terms of a prefix (hundreds of them) with
+    their field's parameters looked up once."""
+    found = []
+    params: dict = {}
+    parent = subsearcher.get_parent()
+    schema = subsearcher.schema
+    weighting = context.weighting if context is not None else None
+    for query in queries:
+        if type(query) is not wq.Term or query.boost < 0:
+            found.append(upper_bound(query, subsearcher, context))
+            continue
+        field = query.fieldname
+        if field not in params:
+            known = internals.bm25f_parameters(weighting, field)
+            params[field] = (known if known is not None and field in schema
+                             and schema[field].scorable else None)
+        if params[field] is None:
+            found.append(None)
+            continue
+        text = query.text
+        btext = schema[field].to_bytes(text) if isinstance(text, str) else text
+        found.append(widened(max(parent.idf(field, btext), 0.0) * (params[field][1] + 1.0)
+                             * query.boost))
+    return found
+
+
+class _NotComputed(Exception):
+    """A part of an OR this module does not compute (the caller walks the matchers)."""
+
+
+def _plain_scored(query, subsearcher, context, arrays, allow, top=None):
     """Terms, phrases and ORs of them scored as Whoosh's BM25F matchers score them;
-    None for anything else."""
+    None for anything else (``top``: see :func:`scored`)."""
     kind = type(query)
     if kind is wq.Term:
         return _term_scored(query, subsearcher, context, arrays, allow)
@@ -399,11 +539,11 @@ def _plain_scored(query, subsearcher, context, arrays, allow):
         return _phrase_scored(query, subsearcher, context, arrays, allow)
     if (kind is wq.Or and query.boost == 1.0 and query.subqueries and not query.scale
             and not query.minmatch):
-        return _or_scored(query, subsearcher, context, arrays, allow)
+        return _or_scored(query, subsearcher, context, arrays, allow, top)
     return None
 
 
-def _or_scored(query, subsearcher, context, arrays, allow):
+def _or_scored(query, subsearcher, context, arrays, allow, top=None):
     """An OR scored as Whoosh's union matchers score it: each document the sum of the
     scores of the parts it matches. Each part is scored on the arrays when this module
     can (a word of the query language is a :class:`Coordinated`, a prefix an OR of
@@ -411,7 +551,16 @@ def _or_scored(query, subsearcher, context, arrays, allow):
     28,000 documents through a tree of 70 matchers (56 s on all FANG articles, from
     0.5 s for two words). None when a part is not computed here (the caller walks the
     matchers). Once the search is out of time (:mod:`search.budget`) the parts not yet
-    read are left out: their documents are missing, the others scored without them."""
+    read are left out: their documents are missing, the others scored without them.
+    With ``top``, only the documents that can reach the first ``top.k`` hits
+    (:mod:`.topk`)."""
+    if top is not None and len(query.subqueries) > 1:
+        try:
+            found = _or_top(query, subsearcher, context, arrays, allow, top)
+        except _NotComputed:
+            return None
+        if found is not None:
+            return found
     parts = []
     for sub in query.subqueries:
         if parts and budget.passed():
@@ -421,15 +570,34 @@ def _or_scored(query, subsearcher, context, arrays, allow):
             return None
         if len(found[0]):
             parts.append(found)
-    if not parts:
-        return _EMPTY_DOCS, _EMPTY_SCORES
-    if len(parts) == 1:
-        return parts[0]
-    docs = _union([p[0] for p in parts])
-    total = np.zeros(len(docs), dtype=np.float64)
-    for found, score in parts:
-        total[np.searchsorted(docs, found)] += score
-    return docs, total
+    return _summed(parts)
+
+
+def _or_top(query, subsearcher, context, arrays, allow, top: TopK):
+    """:func:`_or_scored` of the documents that can reach the first ``top.k`` hits;
+    None when a part's bound is not known (then every match is scored)."""
+    subs = query.subqueries
+    if len(subs) > top.max_parts:
+        return None
+    bounds = _bounds(subs, subsearcher, context)
+    if any(bound is None for bound in bounds):
+        return None
+
+    def full(i):
+        found = _try_scored(subs[i], subsearcher, context, arrays, allow)
+        if found is None:
+            raise _NotComputed
+        return found
+
+    def among(i, candidates):
+        found = _try_scored(subs[i], subsearcher, context, arrays, allow, candidates)
+        if found is None:
+            raise _NotComputed
+        return found
+
+    parts, seen = best_parts(arrays.count, bounds, full, among, top)
+    top.seen += seen
+    return _summed([p for p in parts if p is not None])
 
 
 def _term_weights(query, subsearcher, context, arrays, allow, candidates=None,
@@ -709,11 +877,13 @@ def _and(query, subsearcher, context, arrays, allow):
     return docs, total
 
 
-def _try_scored(query, subsearcher, context, arrays, allow, candidates=None):
+def _try_scored(query, subsearcher, context, arrays, allow, candidates=None, top=None):
     """``(docnums, scores)`` when this module computes ``query`` itself, else None; with
-    ``candidates`` (sorted allowed docnums), of those documents only."""
+    ``candidates`` (sorted allowed docnums), of those documents only (``top``: see
+    :func:`scored`)."""
     if isinstance(query, Coordinated):
-        return _coordinated(query, subsearcher, context, arrays, allow, candidates=candidates)
+        return _coordinated(query, subsearcher, context, arrays, allow, candidates=candidates,
+                            top=top)
     if candidates is not None and type(query) is wq.Term:
         found = _term_weights(query, subsearcher, context, arrays, allow, candidates)
         if found is None or query.boost == 1.0:
@@ -722,7 +892,8 @@ def _try_scored(query, subsearcher, context, arrays, allow, candidates=None):
     if type(query) is wq.And and query.boost == 1.0 and len(query.subqueries) > 1:
         found = _and(query, subsearcher, context, arrays, allow)
     else:
-        found = _plain_scored(query, subsearcher, context, arrays, allow)
+        found = _plain_scored(query, subsearcher, context, arrays, allow,
+                              top if candidates is None else None)
     if found is None or candidates is None:
         return found
     keep = _member(found[0], candidates)
@@ -745,10 +916,12 @@ def _clause_leaves(clause):
 
 
 def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays, allow,
-                 candidates=None):
+                 candidates=None, top=None):
     """Coordinated's matches and scores, as CoordinationMatcher computes them; with
     ``candidates`` (sorted allowed docnums), of those documents only. The any mode
-    stops reading words once the search is out of time (:mod:`search.budget`)."""
+    stops reading words once the search is out of time (:mod:`search.budget`); with
+    ``top``, it scores only the documents that can reach the first ``top.k`` hits
+    (:mod:`.topk`)."""
     parent = subsearcher.get_parent()
     averages = {name: internals.average_field_length(parent, name) or 1.0 for name in query.boosts}
     b, k1 = query.b, query.k1
@@ -790,6 +963,8 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
             docs = _intersect(docs, other)
             if not len(docs):
                 return _EMPTY_DOCS, _EMPTY_SCORES
+        if len(clause_docs) == 1:  # one word: its own documents and scores
+            return docs, (0.0 + clause_scores[0]) * query.boost
         total = np.zeros(len(docs), dtype=np.float64)
         for found, score in zip(clause_docs, clause_scores):
             total += score[np.searchsorted(found, docs)]
@@ -797,6 +972,19 @@ def _coordinated(query: Coordinated, subsearcher, context, arrays: SegmentArrays
 
     if candidates is not None:
         parts = [clause_scored(i, candidates) for i in range(len(clauses))]
+    elif top is not None and len(clauses) > 1 and query.boost == 1.0:
+        bounds = []
+        for (clause, weight), leaves in zip(clauses, leaves_of):
+            if leaves is not None:
+                bounds.append(widened(weight * (k1 + 1.0)))  # BM25F saturates there
+            else:
+                bounds.append(upper_bound(clause, subsearcher, context))
+        parts, seen = best_parts(
+            arrays.count, bounds, lambda i: clause_scored(i, None), clause_scored, top,
+            weights=query.weights, known=sum(w for w in query.weights if w > 0),
+            power=query.power, full_match=query.full_match)
+        top.seen += seen
+        parts = [p if p is not None else (_EMPTY_DOCS, _EMPTY_SCORES) for p in parts]
     else:
         parts = []
         for i in range(len(clauses)):
@@ -923,4 +1111,5 @@ def _word(reader, leaves, idf, boosts, averages, term_weights, b, k1, arrays, al
 
 
 __all__ = ["BLOCKS_DECODED", "SegmentArrays", "cached_terms", "clear_caches", "docs_of",
-           "postings_among", "scored", "segment_folder", "term_positions", "term_postings"]
+           "postings_among", "scored", "scored_among", "segment_folder", "term_positions", "term_postings",
+           "upper_bound"]

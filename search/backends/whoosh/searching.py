@@ -5,7 +5,9 @@ into Whoosh queries. :func:`run` answers a compiled query on the fast path
 (``Settings.fast_search``: every match scored on posting arrays by
 :mod:`.postings`, facets counted on each segment's columns, read once per
 segment and kept process-wide) or with Whoosh's sorting and grouping
-collectors; both give the same hits, scores and facets.
+collectors; both give the same hits, scores and facets. Asked only for the first
+hits (``exact=False``), the fast path counts no facets and scores an OR or the any mode
+only for the documents that can reach them (:mod:`.topk`).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from . import postings
 from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
 from .coordination import Coordinated
 from .internals import TermsOfRange
-from .postings import SegmentArrays, docs_of, scored
+from .postings import SegmentArrays, docs_of, scored, scored_among
 from .schema import CLUSTER_FIELD
+from .topk import TopK
 
 
 def date_bounds(start: str, end: str) -> tuple[int, int]:
@@ -341,7 +344,7 @@ RUNS: Counter = Counter()
 
 
 def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings: Settings,
-        collapse: bool = False, apart: dict | None = None):
+        collapse: bool = False, apart: dict | None = None, exact: bool = True):
     """Search with facets over all matches; returns Whoosh results, or the same figures
     from the fast path (``settings.fast_search``; False runs Whoosh's sorting and
     grouping collectors, which give the same results: tests/integration/
@@ -352,12 +355,17 @@ def run(searcher, whoosh_query, *, filter_query, limit: int, sort: str, settings
     ``apart``: ``{facet: its own filter}`` for each facet filtered (``filter_query``
     is then their AND); the fast path counts each of those facets over the matches of
     the other filters in the same pass (:mod:`search.facets`), and its results name
-    them in ``apart``."""
+    them in ``apart``.
+
+    ``exact=False``: only the first ``limit`` hits are needed (the API's
+    ``exact_totals=0``): no facets are counted, and on the fast path an OR or the any
+    mode by relevance scores only the documents that can reach those places
+    (:mod:`.topk`); its total is then a lower bound (``estimate``)."""
     collapse = bool(collapse) and CLUSTER_FIELD in searcher.schema
     if settings.fast_search:
         RUNS["fast"] += 1
         return _fast_run(searcher, whoosh_query, filter_query, limit, sort, settings, collapse,
-                         apart)
+                         apart, exact)
     RUNS["whoosh"] += 1
     if sort == "date":
         sortedby = [sorting.FieldFacet("date_sort", reverse=True), sorting.ScoreFacet()]
@@ -390,7 +398,7 @@ class FastResults:
 
     def __init__(self, searcher, total: int, top: list, facets: dict, *,
                  stories: int | None = None, members: list | None = None,
-                 apart=frozenset()):
+                 apart=frozenset(), exact: bool = True, estimate: bool = False):
         self.searcher = searcher
         self.total = total
         self.top = top  # [(score, global docnum)] in result order
@@ -400,6 +408,8 @@ class FastResults:
         self.stories = stories
         self.members = members
         self.apart = apart  # facets counted over the matches of the other filters
+        self.exact = exact  # False: facets not counted (only the first hits were asked)
+        self.estimate = estimate  # the total (and stories) a lower bound (.topk)
 
     def __len__(self):
         return self.total
@@ -525,13 +535,16 @@ def _most_frequent_terms(reader, fields, budget: int) -> list[tuple[str, bytes]]
 
 
 def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings,
-                     apart: dict | None = None, counts: dict | None = None):
+                     apart: dict | None = None, counts: dict | None = None,
+                     top: TopK | None = None, collapse: bool = False):
     """``(columns, offset, docs, scores)`` of each segment holding matches of
     ``whoosh_query`` (every live document when ``None``) that ``filter_query`` allows:
     every match scored once with the query's own Whoosh matchers. With ``apart``
     (``{facet: its own filter}``, see :func:`run`), each of those facets is counted
     into ``counts`` over the matches of the other filters on the way. Once the search
-    is out of time (:mod:`search.budget`) the segments left are not searched."""
+    is out of time (:mod:`search.budget`) the segments left are not searched. With
+    ``top``, only what can reach the first ``top.k`` hits (clusters, with
+    ``collapse``) is scored (:mod:`.topk`): ``top.seen`` counts the documents seen."""
     context = searcher.context().set(needs_current=True)
     searched = False
     for subsearcher, offset in searcher.leaf_searchers():
@@ -567,15 +580,22 @@ def _segment_matches(searcher, whoosh_query, filter_query, settings: Settings,
             scoring = allow
         else:
             scoring = None
+        seen = top.seen if top is not None else 0
+        if top is not None:
+            top.keys = columns.clusters if collapse else None
         if whoosh_query is None:
             docs = arrays.live()
             scores = np.zeros(len(docs), dtype=np.float64)
         else:
-            docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring)
+            docs, scores = scored(whoosh_query, subsearcher, context, arrays, scoring, top)
         searched = True
         if scoring is not None and len(docs):
             keep = scoring[docs]
             docs, scores = docs[keep], scores[keep]
+        if top is not None:
+            if top.seen == seen:  # every match of this segment was scored
+                top.seen += len(docs)
+            top.settle(docs, scores)
         for name, mask in others.items():
             seen = docs if mask is None else docs[mask[docs]]
             _tally(columns.facets[name], seen, counts[name])
@@ -604,14 +624,21 @@ def _result_order(docs, scores, dates, by_date: bool, limit: int = 0) -> np.ndar
 
 def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
               settings: Settings, collapse: bool = False,
-              apart: dict | None = None) -> FastResults:
+              apart: dict | None = None, exact: bool = True) -> FastResults:
     total = 0
     counts = {name: {} for name in FACET_FIELDS}
+    top = None
+    if not exact:
+        # Only the first hits: no facets, and by relevance only what can reach them.
+        apart = None
+        if sort != "date" and whoosh_query is not None:
+            top = TopK(limit, settings.top_k_max_parts)
     apart = {name: own for name, own in (apart or {}).items()
              if name in counts and own is not None}
     found_docs, found_scores, found_dates, found_keys = [], [], [], []
     for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
-                                                          settings, apart, counts):
+                                                          settings, apart, counts, top,
+                                                          collapse):
         # A segment written before clusters were kept has none: such a search is not folded.
         collapse = collapse and columns.clusters is not None
         total += len(docs)
@@ -623,26 +650,77 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         collapse = collapse and columns.clusters is not None
         if collapse:
             found_keys.append(columns.clusters[docs])
-        for name in FACET_FIELDS:
-            if name not in apart:
-                _tally(columns.facets[name], docs, counts[name])
+        if exact:
+            for name in FACET_FIELDS:
+                if name not in apart:
+                    _tally(columns.facets[name], docs, counts[name])
     counted = frozenset(apart)
-    if not total:
+    estimate = top is not None and top.pruned
+    if estimate:
+        total = top.seen  # the documents seen: a lower bound
+    if not found_docs:
         return FastResults(searcher, 0, [], counts, stories=0 if collapse else None,
-                           members=[] if collapse else None, apart=counted)
+                           members=[] if collapse else None, apart=counted, exact=exact)
     docs = np.concatenate(found_docs)
     scores = np.concatenate(found_scores)
     dates = np.concatenate(found_dates)
     if collapse and len(found_keys) == len(found_docs):
+        keys = np.concatenate(found_keys)
         first, second = (-dates, -scores) if sort == "date" else (-scores, -dates)
-        heads, stories, members = collapse_arrays(first, second, docs,
-                                                  np.concatenate(found_keys), limit)
-        top = list(zip(scores[heads].tolist(), docs[heads].tolist()))
-        return FastResults(searcher, total, top, counts, stories=stories,
-                           members=[docs[m].tolist() for m in members], apart=counted)
+        heads, stories, members = collapse_arrays(first, second, docs, keys, limit)
+        if estimate and len(heads):
+            # The heads' clusters may hold matches left out as unable to reach the first
+            # hits: they are scored now, so that each head lists all its members.
+            more = _cluster_members(searcher, whoosh_query, filter_query, settings,
+                                    keys[heads], docs)
+            if more is not None:
+                docs = np.concatenate([docs, more[0]])
+                scores = np.concatenate([scores, more[1]])
+                dates = np.concatenate([dates, more[2]])
+                keys = np.concatenate([keys, more[3]])
+                total += len(more[0])
+                first, second = -scores, -dates
+                heads, stories, members = collapse_arrays(first, second, docs, keys, limit)
+        hits = list(zip(scores[heads].tolist(), docs[heads].tolist()))
+        return FastResults(searcher, total, hits, counts, stories=stories,
+                           members=[docs[m].tolist() for m in members], apart=counted,
+                           exact=exact, estimate=estimate)
     order = _result_order(docs, scores, dates, sort == "date", limit)
-    top = list(zip(scores[order].tolist(), docs[order].tolist()))
-    return FastResults(searcher, total, top, counts, apart=counted)
+    hits = list(zip(scores[order].tolist(), docs[order].tolist()))
+    return FastResults(searcher, total, hits, counts, apart=counted, exact=exact,
+                       estimate=estimate)
+
+
+def _cluster_members(searcher, whoosh_query, filter_query, settings: Settings, heads_keys,
+                     scored_docs):
+    """``(global docnums, scores, dates, keys)`` of the matches in the clusters
+    ``heads_keys`` among the documents not in ``scored_docs`` (global docnums); None
+    when there are none."""
+    context = searcher.context().set(needs_current=True)
+    wanted = np.unique(heads_keys)
+    done = np.zeros(searcher.doc_count_all(), dtype=bool)
+    done[scored_docs] = True
+    found = [], [], [], []
+    for subsearcher, offset in searcher.leaf_searchers():
+        columns = segment_columns(subsearcher, settings)
+        if columns.clusters is None:
+            continue
+        arrays = columns.arrays.read_with(settings)
+        inside = np.flatnonzero(np.isin(columns.clusters, wanted))
+        inside = inside[~done[inside + offset]]
+        if arrays.deleted is not None and len(inside):
+            inside = inside[~np.isin(inside, arrays.deleted)]
+        if filter_query is not None and len(inside):
+            inside = inside[np.isin(inside, docs_of(filter_query, subsearcher, arrays))]
+        docs, scores = scored_among(whoosh_query, subsearcher, context, arrays, inside)
+        if len(docs):
+            found[0].append(docs + offset)
+            found[1].append(scores)
+            found[2].append(columns.dates[docs])
+            found[3].append(columns.clusters[docs])
+    if not found[0]:
+        return None
+    return tuple(np.concatenate(part) for part in found)
 
 
 def _tally(facet, docs, into: dict) -> None:

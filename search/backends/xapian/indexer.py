@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ... import storage
-from ...duplicates import Clusters, Signing, StaleClusters, signature
+from ...duplicates import Clusters, Signing, StaleClusters, signatures
 from ...ingest import Article, Problem, Tally, file_parts, read_part
 from ...indexing import IndexReport, InvalidSetting, checksum
 from ...settings import Settings
@@ -446,6 +446,7 @@ def _read_files(paths, settings, workers, report, table: FileTable, clusters: Cl
             update = table.begin(planned)
             complete = True
             for part in file_parts(planned.path, settings):
+                articles = []
                 for item in read_part(part, settings):
                     if isinstance(item, Problem):
                         report.problems.append(item)
@@ -457,7 +458,11 @@ def _read_files(paths, settings, workers, report, table: FileTable, clusters: Cl
                     item.id = update.article_id(item.id)
                     update.claim(item.id)
                     workers.send("put", item.id, item)
-                    clusters.put(item.id, signature(item.text, signing))
+                    articles.append(item)
+                # the part's articles signed together (search.duplicates.signatures)
+                signed = signatures([item.text for item in articles], signing)
+                for item, signed_ in zip(articles, signed):
+                    clusters.put(item.id, signed_)
                 if progress and not part.last:
                     progress(done + part.end, plan.total_bytes)
             for gone in update.finish(complete):
