@@ -23,16 +23,21 @@ search engine):
   ``duplicate_recall_weight``: a false candidate costs one comparison of two
   signatures, a missed pair a wrong cluster) and the share of equal MinHash
   values, the estimate of the Jaccard similarity of their shingle sets, is
-  at least ``duplicate_threshold``. A run that changes many articles asks
-  datasketch's LSH index for the candidates; a run that changes a few
-  compares their signatures with every stored one instead (numpy, a few
-  milliseconds each), which saves building the index (the setting
-  ``duplicate_scan_limit``); a run that clusters every article again (a rebuild)
-  finds all pairs that share a band at once, with a numpy sort of the articles by
-  each band's values (on 10,000 FANG articles 0.07 s against 1.6 s through the LSH
-  index, the same clusters at thresholds 0.5, 0.7 and 0.9). All three find the same
-  edges: a pair is an edge when it shares a band and is similar enough, whichever way
-  the band was found.
+  at least ``duplicate_threshold``. A run that changes a few articles compares
+  their signatures with every stored one (a few milliseconds each; the setting
+  ``duplicate_scan_limit``). A run that changes many finds the candidates by
+  sorting every signature's band keys (one 64-bit key per band and article,
+  numpy): the articles of a run of equal keys are candidates. A rebuild, which
+  clusters every article again, takes all pairs that share a band at once and
+  their connected components (on 10,000 FANG articles 0.07 s against 1.6 s
+  through datasketch's LSH index, the same clusters at thresholds 0.5, 0.7 and
+  0.9); a run that clusters some of them again keeps the edges as adjacency arrays
+  for the time of the update. datasketch's own LSH index held the same bands as
+  Python objects, about 6.5 KB per article (52 MB for 8,000 articles, 1.2 GB for
+  the 179,246 of a generated 1 GB dump, held through the end of the build); the
+  sorted keys take 8 bytes per band and article for the time of one update. All
+  find the same edges: a pair is an edge when it shares a band and is similar
+  enough, whichever way the band was found.
 - **Clusters** are the connected components of those edges, and a cluster's
   id is the smallest id among its members (a singleton's is its own id).
   Both depend only on the signatures and the settings, never on the order
@@ -46,8 +51,11 @@ ones; :meth:`Clusters.update` then recomputes only the components that can
 have changed (those holding a changed or removed article, or a neighbour of
 a changed one) and returns the articles whose cluster id changed, which the
 backend writes to its index (a Whoosh field and column, a Xapian value and
-term). The LSH index itself is not stored: a run that needs it builds it
+term). The band keys are not stored: a run that needs them makes them
 from the signatures (see ``benchmarks/duplicates.py`` for the times).
+The signatures themselves are one ``uint32`` array (``duplicate_permutations``
+values, 512 bytes an article by default): the state that grows with the
+index.
 
 datasketch is imported where it is used (its import takes about a second,
 most of it scipy's): a run of the indexer that changes nothing never loads it.
@@ -64,6 +72,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis.batch import ranges
 from .analysis.chains import chain_for
 
 FILE = "duplicates.npz"
@@ -84,6 +93,10 @@ _powers = np.ones(1, dtype=np.uint64)  # _BASE ** i, grown as needed
 _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
 _MINHASH_ROWS = 4_096  # shingles permuted at a time (x 128 permutations: 2 MiB)
 _inverse_powers = np.ones(1, dtype=np.uint64)  # _BASE ** -i
+# Candidate pairs made at a time from one band's sorted keys, and compared at a time
+# (a pair compared holds its two signatures and their comparison: about 1 KB).
+_PAIRS = 1 << 20
+_COMPARED = 1 << 15
 
 
 class StaleClusters(ValueError):
@@ -315,9 +328,11 @@ class Clusters:
         self._changed: set[str] = set()  # put with a new signature since the last update
         self._dropped: dict[str, str] = {}  # signature gone since the last update -> old cluster
         self._recluster_all = False
-        self._lsh = None  # datasketch's MinHashLSH, built when a run needs it
         self._bands: tuple[int, int] | None = None  # (bands, rows per band)
-        self._scan = False  # compare signatures directly instead of asking the LSH index
+        # The edges of every stored article, during an update that clusters many
+        # (see _edges): (where each row's neighbours begin, the neighbour rows); None:
+        # compare signatures directly (_scanned_neighbours).
+        self._adjacency: tuple[np.ndarray, np.ndarray] | None = None
         # Ids whose cluster the index may not hold yet (see pending_ids); stored.
         self.pending: set[str] = set()
 
@@ -395,20 +410,16 @@ class Clusters:
         if row is not None:
             if np.array_equal(self.signatures[row], signature_):
                 return
-            self._forget_lsh(article_id)
         else:
             row = self._new_row(article_id)
         self.signatures[row] = signature_
         self._changed.add(article_id)
-        if self._lsh is not None:
-            self._lsh.insert(article_id, self._lean(row))
 
     def remove(self, article_id: str) -> None:
         """The article left the index (or no longer has a signature)."""
         row = self.rows.pop(article_id, None)
         if row is None:
             return
-        self._forget_lsh(article_id)
         self.ids[row] = None
         self._free.append(row)
         self._changed.discard(article_id)
@@ -432,50 +443,93 @@ class Clusters:
 
     # -- clustering ------------------------------------------------------------------
 
-    def _lean(self, row: int):
-        from datasketch import LeanMinHash
+    def _band_shape(self) -> tuple[int, int]:
+        """``(bands, values per band)``: datasketch's choice for the threshold and the
+        weights of a missed pair and a false candidate."""
+        if self._bands is None:
+            from datasketch import MinHashLSH
 
-        return LeanMinHash(seed=SEED, hashvalues=self.signatures[row], scheme=SCHEME)
+            lsh = MinHashLSH(threshold=self.threshold, num_perm=self.signing.permutations,
+                             weights=(1.0 - self.recall_weight, self.recall_weight))
+            self._bands = (lsh.b, lsh.r)
+        return self._bands
 
-    def _new_lsh(self):
-        from datasketch import MinHashLSH
+    def _edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every edge between stored articles, as adjacency arrays over rows: the
+        neighbours of row ``i`` are ``rows[starts[i]:starts[i + 1]]``.
 
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.signing.permutations,
-                         weights=(1.0 - self.recall_weight, self.recall_weight))
-        self._bands = (lsh.b, lsh.r)
-        return lsh
-
-    def _index(self):
-        if self._lsh is None:
-            lsh = self._new_lsh()
-            with lsh.insertion_session() as session:
-                for article_id, row in self.rows.items():
-                    session.insert(article_id, self._lean(row), check_duplication=False)
-            self._lsh = lsh
-        return self._lsh
-
-    def _forget_lsh(self, article_id: str) -> None:
-        if self._lsh is not None and article_id in self._lsh:
-            self._lsh.remove(article_id)
+        For each band, the band's values of every signature are folded into one
+        64-bit key and the keys sorted; the articles of a run of equal keys are the
+        band's candidates. A candidate pair is an edge when the two share the band
+        (checked value by value, whatever the keys say), share no earlier band (so
+        each edge is taken once) and are similar enough. Memory: the keys of one band
+        and the candidates of a bounded slice of it at a time.
+        """
+        bands, width = self._band_shape()
+        live = np.array([row for row, article_id in enumerate(self.ids) if article_id is not None],
+                        dtype=np.int64)
+        signatures = self.signatures
+        firsts, seconds = [], []
+        mix = np.random.default_rng(SEED).integers(1, 2**63, size=width, dtype=np.uint64) | 1
+        for band in range(bands):
+            values = signatures[live, band * width:(band + 1) * width].astype(np.uint64)
+            with np.errstate(over="ignore"):
+                keys = (values * mix).sum(axis=1, dtype=np.uint64)
+            del values
+            order = np.argsort(keys, kind="stable")
+            keys = keys[order]
+            # for each position in key order: how many later positions hold its key
+            run_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+            if len(run_starts) == len(keys):
+                continue
+            run_ends = np.append(run_starts[1:], len(keys))
+            later = np.repeat(run_ends, np.diff(np.append(run_starts, len(keys))))
+            later -= np.arange(1, len(keys) + 1, dtype=np.int64)
+            del keys, run_starts, run_ends
+            positions = np.flatnonzero(later)
+            counts = later[positions]
+            del later
+            total = int(counts.sum())
+            bounds = np.searchsorted(np.cumsum(counts), np.arange(_PAIRS, total, _PAIRS),
+                                     side="right").tolist()
+            begin = 0
+            for stop in bounds + [len(positions)]:
+                if stop <= begin:
+                    continue
+                mine, many = positions[begin:stop], counts[begin:stop]
+                first = order[np.repeat(mine, many)]
+                second = order[ranges(mine + 1, many)]
+                begin = stop
+                for at in range(0, len(first), _COMPARED):
+                    left = live[first[at:at + _COMPARED]]
+                    right = live[second[at:at + _COMPARED]]
+                    same = signatures[left] == signatures[right]
+                    shared = same[:, :(band + 1) * width].reshape(len(same), band + 1, width) \
+                        .all(axis=2)
+                    similar = np.count_nonzero(same, axis=1) >= self.threshold * same.shape[1]
+                    keep = shared[:, band] & ~shared[:, :band].any(axis=1) & similar
+                    firsts.append(left[keep])
+                    seconds.append(right[keep])
+        first = np.concatenate(firsts) if firsts else np.zeros(0, dtype=np.int64)
+        second = np.concatenate(seconds) if seconds else np.zeros(0, dtype=np.int64)
+        source = np.concatenate((first, second))
+        target = np.concatenate((second, first))
+        order = np.argsort(source, kind="stable")
+        starts = np.searchsorted(source[order], np.arange(len(self.ids) + 1), side="left")
+        return starts, target[order]
 
     def neighbours(self, article_id: str) -> list[str]:
         """The articles that share a band with ``article_id`` and whose estimated
         similarity to it reaches the threshold."""
-        if self._scan and self._lsh is None:
+        if self._adjacency is None:
             return self._scanned_neighbours(article_id)
+        starts, rows = self._adjacency
         row = self.rows[article_id]
-        candidates = [c for c in self._index().query(self._lean(row)) if c != article_id]
-        if not candidates:
-            return []
-        mine = self.signatures[row]
-        others = self.signatures[[self.rows[c] for c in candidates]]
-        shares = np.count_nonzero(others == mine, axis=1) / len(mine)
-        return [c for c, share in zip(candidates, shares.tolist()) if share >= self.threshold]
+        ids = self.ids
+        return [ids[other] for other in rows[starts[row]:starts[row + 1]].tolist()]
 
     def _scanned_neighbours(self, article_id: str) -> list[str]:
-        if self._bands is None:
-            self._new_lsh()
-        bands, width = self._bands
+        bands, width = self._band_shape()
         row = self.rows[article_id]
         used = len(self.ids)
         mine = self.signatures[row]
@@ -512,11 +566,14 @@ class Clusters:
             for cluster in touched:
                 seeds.update(members.get(cluster, ()))
             seeds &= self.rows.keys()
-        self._scan = len(seeds) <= self.scan_limit
-        if not self._scan and len(seeds) == len(self.rows):
+        if len(seeds) > self.scan_limit and len(seeds) == len(self.rows):
             found = self._all_components()
         else:
-            found = self._components(seeds)
+            self._adjacency = None if len(seeds) <= self.scan_limit else self._edges()
+            try:
+                found = self._components(seeds)
+            finally:
+                self._adjacency = None
         changes = {article_id: cluster for article_id, cluster in found.items()
                    if old.get(article_id, article_id) != cluster}
         old.update(found)
@@ -555,9 +612,7 @@ class Clusters:
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
-        if self._bands is None:
-            self._new_lsh()
-        bands, width = self._bands
+        bands, width = self._band_shape()
         live = np.flatnonzero(np.array([i is not None for i in self.ids], dtype=bool))
         if not len(live):
             return {}

@@ -63,7 +63,8 @@ class Settings:
 
     # -- indexing ----------------------------------------------------------------
     writer_memory_mb: int = setting(
-        512, "Memory the index writer holds postings in before it spills them to disk.",
+        256, "Memory the index writer holds postings in before it spills them to disk (the "
+        "indexer's arrays and the sorting process's together).",
         group="indexing")
     writer_procs: int = setting(1, "Whoosh writer processes of an incremental update.",
                                 group="indexing")
@@ -81,6 +82,14 @@ class Settings:
     split_min_postings: int = setting(
         200_000, "Postings from which the segment builder writes a field's postings in a "
         "second process.", group="indexing")
+    split_max_documents: int = setting(
+        50_000, "Documents up to which the segment builder may write a field's postings in a "
+        "second, forked process; a fork counts all the indexer's memory again, and that "
+        "grows with the documents.", group="indexing")
+    analysis_table_words: int = setting(
+        250_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
+        "stems and compound parts) before it starts its tables again: more saves some "
+        "analysis, costs about 380 bytes each in every worker.", group="indexing")
 
     # -- ranking -----------------------------------------------------------------
     title_boost: float = setting(2.5, "Weight of the title against the text (BM25F).",

@@ -42,8 +42,12 @@ and vocabulary words as the per-article path (``tests/test_batch_analysis.py``
 compares them article by article on the shared corpora).
 
 The word and term tables grow with the corpus; they start again when they hold
-more than :data:`TABLE_LIMIT` words, between two batches, so a process's
-memory stays bounded (an :class:`AnalysedBatch` names its own terms).
+more than :data:`TABLE_LIMIT` words and pieces (the setting ``analysis_table_words``),
+between two batches, and the compound splitter forgets its splits with them, so
+a process's memory stays bounded (an :class:`AnalysedBatch` names its own terms).
+Measured on the FANG articles of a generated dump: the tables and splits cost
+about 380 bytes an entry, so a limit of a million let each worker grow by some
+300 MB, 250,000 by some 100 MB.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ import numpy as np
 from .chains import MAX_WORD_CHARS, WORD, chain_for, lowercase_keeps_words
 from .spelling import surface_words, surface_words_of_tokens
 
-TABLE_LIMIT = 1_000_000  # words in a process's tables before they start again
+TABLE_LIMIT = 250_000  # words and pieces in a process's tables before they start again
 POSITIONAL = ("title", "text")  # the fields whose positions are kept
 PARTS = "parts"  # the field of the parts of compounds
 
@@ -284,6 +288,9 @@ class BatchAnalyser:
         ``text_words`` the words of each text (``AnalysedBatch.text_words``)."""
         if sum(len(table) for table in self.words.values()) > self.table_limit:
             self._reset()
+            from .compounds import german_splitter
+
+            german_splitter().forget()
         articles = list(articles)
         size = len(articles)
         # Runs of consecutive articles in one language whose lowercasing keeps their
@@ -498,6 +505,10 @@ def batch_analyser() -> BatchAnalyser:
 
 
 def analyse_batch(articles, document_words: bool = False,
-                  text_words: bool = False) -> AnalysedBatch:
-    """:meth:`BatchAnalyser.analyse` with the process's analyser."""
-    return batch_analyser().analyse(articles, document_words, text_words)
+                  text_words: bool = False, table_limit: int | None = None) -> AnalysedBatch:
+    """:meth:`BatchAnalyser.analyse` with the process's analyser (``table_limit``: the
+    words and pieces its tables hold before they start again)."""
+    analyser = batch_analyser()
+    if table_limit is not None:
+        analyser.table_limit = table_limit
+    return analyser.analyse(articles, document_words, text_words)

@@ -366,3 +366,60 @@ def test_authors_are_returned_by_the_api_and_shown_escaped_on_the_article_page(t
     client = create_app({"INDEX_DIR": tmp_path / "index2", "TESTING": True}).test_client()
     assert client.get("/api/articles/ohne").get_json()["authors"] == []
     assert "article__authors" not in client.get("/artikel/ohne").get_data(as_text=True)
+
+
+def _short_dump(path: Path, copies: int, articles: int = 600) -> int:
+    """``articles`` FANG articles cut to their first 600 characters (enough words to be
+    signed as near-duplicates), written ``copies`` times over with ids of their own."""
+    records = fang("part-004.jsonl.gz")[:articles]
+    with open(path, "w", encoding="utf-8") as handle:
+        for copy in range(copies):
+            for record in records:
+                handle.write(json.dumps({**record, "id": f"{record['id']}-{copy}",
+                                         "article": record["article"][:600]},
+                                        ensure_ascii=False) + "\n")
+    return copies * len(records)
+
+
+def test_what_a_build_holds_grows_by_little_per_article(tmp_path):
+    """What an index build holds for each article it has read (its near-duplicate
+    signature, its bookkeeping, its postings of ids, checksums and dates) stays small:
+    the most memory held after a part of a generated multi-part file was indexed grows
+    by at most 2 KB for each article of two more copies of the file. The postings
+    buffer is bounded by its setting, and a first build of the same articles, untraced,
+    loads what every build shares (language profiles, the compound lexicon, the words
+    of these articles in the analysis tables), so what differs is what grows with the
+    archive (a list per term of those postings cost about 900 bytes an article more)."""
+    def build(copies: int, articles: int = 600):
+        folder = tmp_path / f"dump-{copies}-{articles}"
+        folder.mkdir()
+        count = _short_dump(folder / "dump.jsonl", copies, articles)
+        settings = Settings(index_dir=tmp_path / f"index-{copies}-{articles}",
+                            read_part_bytes=64 * 1024,
+                            parallel_min_bytes=1 << 40, writer_memory_mb=1,
+                            min_run_postings=5_000, analysis_table_words=1_000_000)
+        held = []
+
+        def progress(done, total):
+            if tracemalloc.is_tracing():
+                held.append(tracemalloc.get_traced_memory()[0])
+
+        report = index_paths([folder], settings, progress=progress)
+        return settings, count, report, max(held, default=0), len(held)
+
+    build(1, articles=601)  # the same words: the traced builds add none to the tables
+    held = {}
+    for copies in (1, 3):
+        tracemalloc.start()
+        try:
+            settings, count, report, held[copies], parts = build(copies)
+        finally:
+            tracemalloc.stop()
+        assert report.added == count and not report.problems
+        assert parts >= 3 * copies  # read in parts
+        with Engine(settings) as engine:
+            assert engine.stats()["documents"] == count
+            if copies > 1:  # the copies of an article are one cluster
+                assert engine.stats()["duplicates"]["articles"] >= 0.9 * count
+    per_article = (held[3] - held[1]) / (2 * 600)
+    assert 0 < per_article < 2048, f"{per_article:.0f} bytes held per article"

@@ -73,7 +73,7 @@ def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[
     each article."""
     langs = [_language(article, settings) for article in articles]
     batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
-                          text_words=True)
+                          text_words=True, table_limit=settings.analysis_table_words)
     signed = signatures_of_words(batch.text_words, len(articles), Signing.of(settings))
     batch.text_words = None  # not sent on with the batch
     return [Prepared(article, lang, batch, number, checksum(article), signed[number])

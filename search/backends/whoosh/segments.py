@@ -14,8 +14,13 @@ Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does,
 into the one segment of the build. When the postings reach the memory budget,
 they are spilled as a run (sorted by term, raw arrays in a folder inside the
-index's new generation, written by a forked process while the indexer reads on)
-and the arrays begin again. :meth:`finish` merges the runs and the postings
+index's new generation) and the arrays begin again: the indexer writes the
+arrays as they are and a fresh Python process (``python -m`` this module)
+sorts them into the run while the indexer reads on. A forked process did the
+sorting before; it counted every page of the indexer it was forked from (the
+indexer's memory twice in the sum of resident sizes over the process tree,
+1.2 GB and more on a 1 GB dump), where a fresh process holds its imports
+(about 70 MB) and the sort's arrays. :meth:`finish` merges the runs and the postings
 still in memory term by term into the segment's postings and term table (and
 the same postings as compact arrays, see :mod:`.compact`), and removes the
 runs.
@@ -27,6 +32,8 @@ import os
 import pickle
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import traceback
 from array import array
@@ -45,7 +52,6 @@ from .internals import INLINE_MAX, TermWriter, write_column
 # Bytes one posting costs at the peak: its arrays and sort temporaries in the process
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
-_ONE = 1.0
 _BATCH = 250_000  # postings written a range of terms at a time
 
 
@@ -97,6 +103,85 @@ class _TextPostings:
     def __len__(self):
         return len(self.tids)
 
+    _ARRAYS = ("tids", "docs", "counts", "positions")
+
+    def dump(self, folder: str) -> None:
+        """Write the postings as they are (unsorted) into a new ``folder``."""
+        os.mkdir(folder)
+        for name in self._ARRAYS:
+            with open(os.path.join(folder, name), "wb") as handle:
+                getattr(self, name).tofile(handle)
+        with open(os.path.join(folder, "terms"), "wb") as handle:
+            pickle.dump((self.positional, list(self.term_ids)), handle,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, folder: str) -> "_TextPostings":
+        """The postings :meth:`dump` wrote into ``folder``."""
+        with open(os.path.join(folder, "terms"), "rb") as handle:
+            positional, terms = pickle.load(handle)
+        postings = cls(positional)
+        postings.term_ids = {term: number for number, term in enumerate(terms)}
+        for name in cls._ARRAYS:
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                getattr(postings, name).fromfile(handle, os.path.getsize(path) // 4)
+        return postings
+
+
+def sort_runs(folder: str) -> None:
+    """Sort the postings each text field dumped into ``folder`` (``NAME.raw``) into the
+    run ``NAME`` (:meth:`SortedRun.of`), removing the dumps."""
+    for entry in sorted(os.listdir(folder)):
+        if entry.endswith(_RAW):
+            raw = os.path.join(folder, entry)
+            SortedRun.of(_TextPostings.load(raw), os.path.join(folder, entry[:-len(_RAW)]))
+            shutil.rmtree(raw)
+
+
+_RAW = ".raw"
+
+
+class _FieldTerms:
+    """The postings of one field without positions (ids, checksums, dates, languages):
+    each distinct term numbered once, and each posting's term number, document and
+    weight in flat arrays. (A list of (document, weight, value) per term cost about
+    900 bytes an article in the indexing process, most of them for the terms that
+    only one article holds: its id, checksum, url.)"""
+
+    def __init__(self):
+        self.numbers: dict[bytes, int] = {}
+        self.terms = array("I")
+        self.docs = array("I")
+        self.weights = array("d")
+        self.values: dict[int, bytes] = {}  # posting → its value, for the few that have one
+
+    def add(self, term: bytes, docnum: int, weight: float, value) -> None:
+        number = self.numbers.get(term)
+        if number is None:
+            number = self.numbers[term] = len(self.numbers)
+        if value:
+            self.values[len(self.docs)] = value
+        self.terms.append(number)
+        self.docs.append(docnum)
+        self.weights.append(weight)
+
+    def in_order(self):
+        """``(term, documents, weights, values)`` of each term in byte order, its
+        postings in the order they were added (documents ascending)."""
+        if not self.numbers:
+            return
+        order = np.argsort(np.frombuffer(self.terms, dtype=np.uint32), kind="stable")
+        ends = np.cumsum(np.bincount(np.frombuffer(self.terms, dtype=np.uint32),
+                                     minlength=len(self.numbers)))
+        docs = np.frombuffer(self.docs, dtype=np.uint32)
+        weights = np.frombuffer(self.weights, dtype=np.float64)
+        values = self.values
+        for term, number in sorted(self.numbers.items()):
+            postings = order[(int(ends[number - 1]) if number else 0):int(ends[number])]
+            yield (term, docs[postings].tolist(), weights[postings].tolist(),
+                   [values[p] for p in postings.tolist() if p in values] if values else [])
+
 
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
@@ -118,8 +203,8 @@ class SegmentBuilder:
         self.docnum = 0
         self.deleted: set[int] = set()
         self.lengths = {name: array("I") for name in self.positional}
-        # the postings of the other indexed fields: field → term → flat triples
-        self.other: dict[str, dict[bytes, list]] = {}
+        # the postings of the other indexed fields (ids, dates, languages …)
+        self.other: dict[str, _FieldTerms] = {}
         self.text = self._new_postings()
         # the analysed batch whose documents are being added, and their numbers here
         self._batch = None
@@ -128,10 +213,11 @@ class SegmentBuilder:
         self._pending = 0  # postings of its documents added but not yet taken
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
-        self._writer_pid: int | None = None  # the process spilling a run in the background
+        self._sorter: subprocess.Popen | None = None  # the process sorting the last run
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
+        self.split_max_documents = settings.split_max_documents
         # Fields whose values are known only once every document is in (see add_late_field).
         self.late: dict[str, list] = {}
 
@@ -159,8 +245,10 @@ class SegmentBuilder:
         self.late[name] = values
 
     def cancel(self) -> None:
-        _stop(self._writer_pid)
-        self._writer_pid = None
+        sorter, self._sorter = self._sorter, None
+        if sorter is not None:
+            sorter.kill()
+            sorter.wait()
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
@@ -200,18 +288,11 @@ class SegmentBuilder:
             elif field.indexed:
                 other = self.other.get(name)
                 if other is None:
-                    other = self.other[name] = {}
+                    other = self.other[name] = _FieldTerms()
                 for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
-                    # flat (document, weight, value) triples: a tuple and a float of
-                    # each posting would cost more than the posting's terms at scale
-                    weight = _ONE if weight == 1 else weight * 1.0
-                    entry = other.get(tbytes)
-                    if entry is None:
-                        other[tbytes] = [docnum, weight, vbytes]
-                    else:
-                        entry.extend((docnum, weight, vbytes))
+                    other.add(tbytes, docnum, weight, vbytes)
             stored = fields.get("_stored_" + name, value)
             perdoc.add_field(name, field, stored if field.stored else None, length)
             column = field.column_type
@@ -246,8 +327,9 @@ class SegmentBuilder:
 
     def spill(self) -> None:
         """Write the text postings gathered so far to a run on disk, sorted by term, and
-        begin new ones. A forked process writes the run while this one goes on adding
-        documents (one such writer at a time; :meth:`finish` waits for it)."""
+        begin new ones. This process writes the arrays as they are; a fresh process
+        sorts them into the run while this one goes on adding documents (one such
+        process at a time; :meth:`finish` waits for it)."""
         if not self.postings:
             return
         self.wait()
@@ -255,24 +337,25 @@ class SegmentBuilder:
             folder = getattr(self.storage, "folder", None)
             self.run_root = tempfile.mkdtemp(prefix=".runs-", dir=folder)
         folder = os.path.join(self.run_root, f"{len(self.runs):04d}")
-        text = self.text
-
-        def write() -> None:
-            os.mkdir(folder)
-            for name, postings in text.items():
-                SortedRun.of(postings, os.path.join(folder, name))
-
-        if hasattr(os, "fork"):
-            self._writer_pid = _fork(write)
-        else:
-            write()
-        self.runs.append(folder)
+        os.mkdir(folder)
+        for name, postings in self.text.items():
+            postings.dump(os.path.join(folder, name + _RAW))
         self.text = self._new_postings()
+        package_root = os.path.dirname(os.path.dirname(os.path.abspath(
+            sys.modules[__package__.split(".")[0]].__file__)))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        self._sorter = subprocess.Popen([sys.executable, "-m", __name__, folder,
+                                         str(os.getpid())], env=env, stdin=subprocess.DEVNULL)
+        self.runs.append(folder)
 
     def wait(self) -> None:
-        """Wait for the run being written in the background, if any."""
-        pid, self._writer_pid = self._writer_pid, None
-        _wait(pid, "writing a run of index postings")
+        """Wait for the run being sorted in the background, if any."""
+        sorter, self._sorter = self._sorter, None
+        if sorter is not None and sorter.wait() != 0:
+            raise RuntimeError(f"sorting a run of index postings failed (status "
+                               f"{sorter.returncode})")
 
     def finish(self) -> list:
         """Write the segment (text postings merged from the runs and the postings still
@@ -320,19 +403,14 @@ class SegmentBuilder:
 
     def _add_late_field(self, name: str, values: list) -> None:
         field = self.schema[name]
-        other = self.other.setdefault(name, {})
+        other = self.other.setdefault(name, _FieldTerms())
         deleted = self.deleted
         column = []
         for docnum, value in enumerate(values[:self.docnum]):
             if docnum in deleted or not value:
                 continue
             for tbytes, _, weight, vbytes in field.index(value):
-                weight = _ONE if weight == 1 else weight * 1.0
-                entry = other.get(tbytes)
-                if entry is None:
-                    other[tbytes] = [docnum, weight, vbytes]
-                else:
-                    entry.extend((docnum, weight, vbytes))
+                other.add(tbytes, docnum, weight, vbytes)
             column.append((docnum, field.to_column_value(value)))
         write_column(self.perdoc, name, field.column_type, column)
 
@@ -375,9 +453,12 @@ class SegmentBuilder:
 
         # Nothing else to do meanwhile: a second process writes the postings of the
         # later half of the terms; its blocks are appended after this process's half
-        # and its rows moved by where they landed.
+        # and its rows moved by where they landed. Only up to split_max_documents: the
+        # second process is a fork, whose resident pages (all of this process's, which
+        # grow with the documents) count again in the memory of the process tree.
         middle = len(terms)
-        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings:
+        if self.split_min_postings is not None and int(term_ends[-1]) >= self.split_min_postings \
+                and self.docnum <= self.split_max_documents:
             middle = int(np.searchsorted(term_ends, int(term_ends[-1]) // 2, side="left")) + 1
         folder = getattr(self.storage, "folder", None)
         scratch = tempfile.mkdtemp(prefix=".compact-", dir=folder) if compact else None
@@ -418,12 +499,9 @@ class SegmentBuilder:
         fieldwriter.start_field(name, fieldobj)
         term_writer = TermWriter.of(fieldwriter)
         rows: list = []
-        terms = self.other[name]
-        for term in sorted(terms):
-            entries = terms[term]
-            values = [v for v in entries[2::3] if v]
-            term_writer.write(term, entries[0::3], entries[1::3], values,
-                              [0] * (len(entries) // 3), rows)
+        postings = self.other.pop(name)
+        for term, docs, weights, values in postings.in_order():
+            term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
         internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
@@ -491,10 +569,17 @@ class SortedRun:
                 term_positions.tofile(os.path.join(folder, "term_positions"))
         return run
 
+    def term_list(self) -> list[bytes]:
+        """The run's terms: held, or read from its folder (and not kept)."""
+        if self.terms is not None:
+            return self.terms
+        with open(os.path.join(self.folder, "terms"), "rb") as handle:
+            return pickle.load(handle)
+
     @classmethod
     def load(cls, folder: str) -> "SortedRun":
-        with open(os.path.join(folder, "terms"), "rb") as handle:
-            terms = pickle.load(handle)
+        """The run saved in ``folder``; its terms are read when asked for (term_list)."""
+        terms = None
         per_term = np.fromfile(os.path.join(folder, "per_term"), dtype=np.uint32)
         path = os.path.join(folder, "term_positions")
         positional = os.path.exists(path)
@@ -535,19 +620,29 @@ class MergedRuns:
     def __init__(self, runs: list[SortedRun]):
         self.runs = runs
         if len(runs) == 1:
-            self.terms = runs[0].terms
+            self.terms = runs[0].term_list()
             self.per_term = runs[0].per_term
             self.where = [None]
         else:
-            self.terms = sorted(set().union(*(run.terms for run in runs)))
+            # the terms of one run at a time (a 1 GB dump spills twenty runs and more,
+            # each naming a few hundred thousand terms): their union, then each run's
+            # place in it
+            union: set[bytes] = set()
+            for run in runs:
+                union.update(run.term_list())
+            self.terms = sorted(union)
+            del union
             number = {term: i for i, term in enumerate(self.terms)}
-            self.where = [np.fromiter(map(number.__getitem__, run.terms), dtype=np.int64,
-                                      count=len(run.terms)) for run in runs]
-            del number
+            self.where = []
+            for run in runs:
+                terms = run.term_list()
+                self.where.append(np.fromiter(map(number.__getitem__, terms), dtype=np.int32,
+                                              count=len(terms)))
+                run.terms = None
+            del number, terms
             self.per_term = np.zeros(len(self.terms), dtype=np.int64)
             for run, where in zip(runs, self.where):
                 self.per_term[where] += run.per_term
-                run.terms = None
         self.term_ends = np.cumsum(self.per_term, dtype=np.int64)
 
     def read(self, first: int, last: int):
@@ -712,3 +807,8 @@ class _Helper:
 
 
 __all__ = ["SegmentBuilder"]
+
+
+if __name__ == "__main__":  # a run to sort (SegmentBuilder.spill): FOLDER PARENT_PID
+    end_with_parent(signal.SIGKILL, int(sys.argv[2]))
+    sort_runs(sys.argv[1])

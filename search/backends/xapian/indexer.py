@@ -105,7 +105,7 @@ def _shard_worker(path: str, shard: int, shards: int, overwrite: bool, run: int,
             articles = list(articles)
             langs = [_language(article, settings) for article in articles]
             batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
-                                  document_words=True)
+                                  document_words=True, table_limit=settings.analysis_table_words)
             return {id(article): (lang, batch.words_of(number), batch.grouped(number))
                     for number, (article, lang) in enumerate(zip(articles, langs))}
 
