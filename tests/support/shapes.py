@@ -13,6 +13,8 @@ import re
 # The keys of GET /api/search and Engine.search(...).to_dict(), and of one hit.
 RESULT_KEYS = {"query", "total", "page", "per_page", "took_ms", "mode", "reason", "hits",
                "facets", "suggestion", "collapse", "stories", "folded"}
+# Present (and true) only when so: a search cut by its time budget, a total that is a bound.
+FLAG_KEYS = {"timed_out", "total_is_estimate"}
 HIT_KEYS = {"id", "title", "date", "lang", "source", "category", "url", "score", "snippet",
             "snippet_text", "folded", "duplicates"}
 FACET_NAMES = {"month", "lang", "source", "category"}
@@ -22,7 +24,8 @@ _MARK = re.compile(r"</?mark>")
 def check_result_shape(data: dict, *, query_given: bool = True) -> None:
     """``data`` has the documented shape of a search result (see README, results.py)."""
     assert isinstance(data, dict), data
-    assert set(data) == RESULT_KEYS, sorted(data)
+    assert RESULT_KEYS <= set(data) <= RESULT_KEYS | FLAG_KEYS, sorted(data)
+    assert all(data[flag] is True for flag in FLAG_KEYS & set(data)), data
     assert isinstance(data["query"], str)
     for name in ("total", "page", "per_page"):
         assert isinstance(data[name], int) and not isinstance(data[name], bool), (name, data[name])
