@@ -63,7 +63,7 @@ class Settings:
 
     # -- indexing ----------------------------------------------------------------
     writer_memory_mb: int = setting(
-        256, "Memory the index writer holds postings in before it spills them to disk (the "
+        64, "Memory the index writer holds postings in before it spills them to disk (the "
         "indexer's arrays and the sorting process's together).",
         group="indexing")
     writer_procs: int = setting(1, "Whoosh writer processes of an incremental update.",
@@ -87,7 +87,7 @@ class Settings:
         "second, forked process; a fork counts all the indexer's memory again, and that "
         "grows with the documents.", group="indexing")
     analysis_table_words: int = setting(
-        250_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
+        100_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
         "stems and compound parts) before it starts its tables again: more saves some "
         "analysis, costs about 380 bytes each in every worker.", group="indexing")
 

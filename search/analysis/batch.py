@@ -47,7 +47,9 @@ between two batches, and the compound splitter forgets its splits with them, so
 a process's memory stays bounded (an :class:`AnalysedBatch` names its own terms).
 Measured on the FANG articles of a generated dump: the tables and splits cost
 about 380 bytes an entry, so a limit of a million let each worker grow by some
-300 MB, 250,000 by some 100 MB.
+300 MB, 250,000 by some 100 MB. The default, 100,000, keeps the whole build of a
+generated 1 GB dump within 1.5 GB (with a 64 MB postings budget, ``writer_memory_mb``;
+``benchmarks/bigfile.py``).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ import numpy as np
 from .chains import MAX_WORD_CHARS, WORD, chain_for, lowercase_keeps_words
 from .spelling import surface_words, surface_words_of_tokens
 
-TABLE_LIMIT = 250_000  # words and pieces in a process's tables before they start again
+TABLE_LIMIT = 100_000  # words and pieces in a process's tables before they start again
 POSITIONAL = ("title", "text")  # the fields whose positions are kept
 PARTS = "parts"  # the field of the parts of compounds
 
