@@ -27,12 +27,11 @@ search engine):
   their signatures with every stored one (a few milliseconds each; the setting
   ``duplicate_scan_limit``). A run that changes many finds the candidates by
   sorting every signature's band keys (one 64-bit key per band and article,
-  numpy): the articles of a run of equal keys are candidates. A rebuild, which
-  clusters every article again, takes all pairs that share a band at once and
-  their connected components (on 10,000 FANG articles 0.07 s against 1.6 s
-  through datasketch's LSH index, the same clusters at thresholds 0.5, 0.7 and
-  0.9); a run that clusters some of them again keeps the edges as adjacency arrays
-  for the time of the update. datasketch's own LSH index held the same bands as
+  numpy): the articles of a run of equal keys are candidates, taken in bounded
+  slices, and the edges are kept as adjacency arrays for the time of the update.
+  A rebuild, which clusters every article again, takes the connected components
+  of those edges at once (scipy) instead of asking for the neighbours of one
+  article after another. datasketch's own LSH index held the same bands as
   Python objects, about 6.5 KB per article (52 MB for 8,000 articles, 1.2 GB for
   the 179,246 of a generated 1 GB dump, held through the end of the build); the
   sorted keys take 8 bytes per band and article for the time of one update. All
@@ -604,60 +603,24 @@ class Clusters:
         return found
 
     def _all_components(self) -> dict[str, str]:
-        """``{id: cluster id}`` of every article, from every edge at once: the same edges
-        as :meth:`neighbours` finds (a shared band, then the similarity), the same
-        components and ids. The articles are grouped by each band's values with numpy
-        sorts instead of going through datasketch's LSH index one article at a time
-        (a rebuild's clustering, where every article is asked for its neighbours)."""
-        from scipy.sparse import coo_matrix
+        """``{id: cluster id}`` of every article, from every edge at once (:meth:`_edges`,
+        the edges :meth:`neighbours` finds) and scipy's connected components, instead of
+        asking for the neighbours of one article after another (a rebuild's clustering,
+        where every article is a seed): the same components and ids."""
+        from scipy.sparse import csr_matrix
         from scipy.sparse.csgraph import connected_components
 
-        bands, width = self._band_shape()
-        live = np.flatnonzero(np.array([i is not None for i in self.ids], dtype=bool))
+        live = np.array([row for row, article_id in enumerate(self.ids) if article_id is not None],
+                        dtype=np.int64)
         if not len(live):
             return {}
-        signatures = self.signatures[live]
-        firsts, seconds = [], []
-        weights = np.arange(1, 2 * width, 2, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        for band in range(bands):
-            values = signatures[:, band * width:(band + 1) * width]
-            with np.errstate(over="ignore"):
-                keys = (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-            order = np.argsort(keys, kind="stable")
-            ordered = keys[order]
-            same = np.flatnonzero(ordered[1:] == ordered[:-1])
-            if not len(same):
-                continue
-            # runs of equal keys: every pair within a run is a candidate of this band
-            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-            ends = np.append(starts[1:], len(ordered))
-            for start, end in zip(starts.tolist(), ends.tolist()):
-                if end - start < 2:
-                    continue
-                members = order[start:end]
-                first, second = np.triu_indices(len(members), k=1)
-                first, second = members[first], members[second]
-                # equal keys, equal values (a collision of keys is no shared band)
-                exact = (values[first] == values[second]).all(axis=1)
-                firsts.append(first[exact])
-                seconds.append(second[exact])
+        starts, targets = self._edges()
+        size = len(self.ids)
+        graph = csr_matrix((np.ones(len(targets), dtype=np.int8), targets, starts),
+                           shape=(size, size))
         count = len(live)
-        if firsts:
-            pairs = np.unique(np.concatenate(firsts).astype(np.int64) * count
-                              + np.concatenate(seconds))
-            first, second = pairs // count, pairs % count
-            shares = np.empty(len(pairs))
-            for at in range(0, len(pairs), 65_536):
-                part = slice(at, at + 65_536)
-                shares[part] = np.count_nonzero(
-                    signatures[first[part]] == signatures[second[part]], axis=1)
-            close = shares / signatures.shape[1] >= self.threshold
-            first, second = first[close], second[close]
-        else:
-            first = second = np.zeros(0, dtype=np.int64)
-        graph = coo_matrix((np.ones(len(first), dtype=np.int8), (first, second)),
-                           shape=(count, count))
         _, labels = connected_components(graph, directed=False)
+        labels = labels[live]
         ids = [self.ids[row] for row in live.tolist()]
         ranks = np.empty(count, dtype=np.int64)
         ranks[np.array(sorted(range(count), key=ids.__getitem__), dtype=np.int64)] = \

@@ -59,10 +59,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..settings import Settings
 from .chains import MAX_WORD_CHARS, WORD, chain_for, lowercase_keeps_words
 from .spelling import surface_words, surface_words_of_tokens
 
-TABLE_LIMIT = 100_000  # words and pieces in a process's tables before they start again
+# Words and pieces in a process's tables before they start again: the setting's default.
+TABLE_LIMIT = Settings.analysis_table_words
 POSITIONAL = ("title", "text")  # the fields whose positions are kept
 PARTS = "parts"  # the field of the parts of compounds
 
