@@ -3,6 +3,8 @@
     python benchmarks/peers.py                  # all 28,041 FANG articles, 200 queries
     python benchmarks/peers.py --docs 2000      # a quick run on the first 2,000
     python benchmarks/peers.py --engines newssearch,tantivy
+    python benchmarks/peers.py --engines newssearch,tantivy --reuse ~/.cache/newssearch-bench/peers
+                                                # build once into DIR, later runs only query
 
 Each engine builds an index of the same articles in a child process of its own
 (the build figure includes reading the gzip JSON Lines parts; peak memory is the
@@ -417,6 +419,10 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=bench.DEFAULT_CACHE,
                         help="where the cut corpus and the indexes are made")
     parser.add_argument("--keep", action="store_true", help="keep the indexes afterwards")
+    parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                        help="keep the indexes in DIR (one folder per engine and corpus size) "
+                             "and query those an earlier run left there instead of building "
+                             "them again; build figures are then those of the run that built")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.engines.split(",") if n.strip()]
     unknown = [n for n in names if n not in ENGINES]
@@ -437,18 +443,31 @@ def main(argv=None) -> int:
         figures["docs"] = docs
         print(f"{docs:,} articles from {corpus}; {_uptime()}", flush=True)
         indexes = {}
+        reuse = args.reuse.expanduser() if args.reuse else None
         for name in names:
-            index_dir = work / name
-            built, peak = run_child(["_build", name, str(corpus), str(index_dir)])
-            size = _dir_size(index_dir)
+            index_dir = (reuse / f"{name}-{docs}") if reuse else work / name
+            done = index_dir.parent / f"{index_dir.name}.built.json"
+            if reuse and done.exists():
+                entry = json.loads(done.read_text())
+                entry["reused"] = str(index_dir)
+                print(f"reused {name}: {index_dir} (built {entry['built_utc']} UTC)", flush=True)
+            else:
+                if index_dir.exists():  # an interrupted build
+                    shutil.rmtree(index_dir)
+                index_dir.parent.mkdir(parents=True, exist_ok=True)
+                built, peak = run_child(["_build", name, str(corpus), str(index_dir)])
+                entry = {
+                    "build_docs": built["docs"], "build_seconds": built["seconds"],
+                    "build_docs_per_s": built["docs"] / built["seconds"],
+                    "index_mb": _dir_size(index_dir) / 1e6, "build_peak_rss_mb": peak / 2**20,
+                    "built_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")}
+                if reuse:
+                    done.write_text(json.dumps(entry))
+                print(f"built {name}: {built['docs']:,} docs in {built['seconds']:.1f} s "
+                      f"({entry['build_docs_per_s']:,.0f} docs/s), {entry['index_mb']:.1f} MB, "
+                      f"peak {entry['build_peak_rss_mb']:,.0f} MiB", flush=True)
             indexes[name] = str(index_dir)
-            figures["engines"][name] = {
-                "build_docs": built["docs"], "build_seconds": built["seconds"],
-                "build_docs_per_s": built["docs"] / built["seconds"],
-                "index_mb": size / 1e6, "build_peak_rss_mb": peak / 2**20}
-            print(f"built {name}: {built['docs']:,} docs in {built['seconds']:.1f} s "
-                  f"({built['docs'] / built['seconds']:,.0f} docs/s), {size / 1e6:.1f} MB, "
-                  f"peak {peak / 2**20:,.0f} MiB", flush=True)
+            figures["engines"][name] = entry
 
         queries = bench.make_queries(corpus, args.queries)
         warm = bench.distinct_from(
