@@ -94,15 +94,21 @@ class _Stems:
                 missing = words
             chain = self.chain
             stop = chain.stopwords
+            stems, surfaces = self.stems, self.surfaces
+            kept = []
             for word in missing:
-                stem = None if word in stop else chain.stem(word)
-                self.stems[word] = stem
-                if stem is not None:
-                    found = self.surfaces.get(stem)
-                    if found is None:
-                        self.surfaces[stem] = {word}
-                    else:
-                        found.add(word)
+                if word in stop:
+                    stems[word] = None
+                else:
+                    kept.append(word)
+            # one call into the stemmer for all of them
+            for word, stem in zip(kept, chain.stems(kept)):
+                stems[word] = stem
+                found = surfaces.get(stem)
+                if found is None:
+                    surfaces[stem] = {word}
+                else:
+                    found.add(word)
 
 
 _STEMS: dict[str, _Stems] = {}
@@ -333,14 +339,18 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
             known = stems.known(terms, learned[1])
         if known is None:
             if initials is None:
-                generation = stems.learn(set(WORD.findall(lowered)))
+                found = set(WORD.findall(lowered))
+                generation = stems.learn(found)
             else:
-                generation = stems.learn(set(initials_pattern(initials).findall(lowered)))
-                if learned is not None and learned[0] is stems and learned[1] == generation \
-                        and learned[2] is not None:
-                    initials = initials | learned[2]
-            stretch.learned = (stems, generation, initials)
+                found = set(initials_pattern(initials).findall(lowered))
+                generation = stems.learn(found)
             known = stems.known(terms, generation)
+            if known is not None:
+                known = _present(known, found, initials)
+            if initials is not None and learned is not None and learned[0] is stems \
+                    and learned[1] == generation and learned[2] is not None:
+                initials = initials | learned[2]
+            stretch.learned = (stems, generation, initials)
     if known is None:  # offsets move when lowercased (or the stems were just forgotten)
         piece = text[start:end]
         if lowered is False and initials is not None:
@@ -353,6 +363,19 @@ def _stretch_spans(text: str, stretch: _Stretch, terms, chain: LanguageChain) ->
     if start and spans:
         spans = [(s + start, e + start) for s, e in spans]
     return spans
+
+
+def _present(known: set, found: set, initials) -> set:
+    """Of the words ``known`` for a query's terms, those a stretch can hold as whole
+    words: those among the words ``found`` in it (all of its words, or all those with a
+    folded first letter among ``initials``), and any known word outside what was looked
+    for. Searching the stretch for these alone gives the spans of all ``known`` (most
+    words seen for a term are not in a given stretch: each was a search of it)."""
+    present = known & found
+    if initials is not None and len(present) < len(known):
+        get = _FOLD_FIRST.get
+        present.update(w for w in known.difference(found) if get(w[0], w[0]) not in initials)
+    return present
 
 
 def _whole_word_spans(lowered: str, words) -> list:

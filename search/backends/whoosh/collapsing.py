@@ -55,20 +55,41 @@ def cluster_keys(reader) -> np.ndarray | None:
                        count=count)
 
 
+def cluster_codes(keys: np.ndarray | None) -> tuple[np.ndarray, int] | None:
+    """The clusters of one segment numbered densely: ``(codes, count)``, each document's
+    cluster as a number below ``count`` (within the segment; the keys are what match
+    across segments). The clusters among matches are then counted and picked by marks
+    in an array of ``count`` flags instead of by sorting their keys."""
+    if keys is None:
+        return None
+    unique, codes = np.unique(keys, return_inverse=True)
+    return codes.reshape(-1).astype(np.int32), len(unique)
+
+
 def _key(value: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(value, digest_size=8).digest(), "little", signed=True)
 
 
 def collapse(first: np.ndarray, second: np.ndarray, docs: np.ndarray, keys: np.ndarray,
-             limit: int) -> tuple[np.ndarray, int, list[np.ndarray]]:
+             limit: int, codes: tuple[np.ndarray, int] | None = None
+             ) -> tuple[np.ndarray, int, list[np.ndarray]]:
     """Collapse matches ranked by ``(first, second, docs)``, smallest first.
 
     Returns the positions (into the arrays) of the heads of the first ``limit``
     clusters in result order, the number of clusters among all matches, and for
     each head the positions of the other members of its cluster in result order.
+    ``codes``: when all matches are of one segment, ``(its dense cluster number of
+    each match, how many numbers)`` (:func:`cluster_codes`): the same answers, by
+    flags instead of sorting (a tenth of the time for thousands of matches).
     """
     count = len(docs)
-    stories = int(np.unique(keys).size)
+    if codes is not None:
+        numbers, size = codes
+        marks = np.zeros(size, dtype=bool)
+        marks[numbers] = True
+        stories = int(np.count_nonzero(marks))
+    else:
+        stories = int(np.unique(keys).size)
     depth = max(1, limit)
     while True:
         if depth < count:
@@ -87,7 +108,12 @@ def collapse(first: np.ndarray, second: np.ndarray, docs: np.ndarray, keys: np.n
     heads = order[np.sort(firsts)][:limit]
     members: list[np.ndarray] = []
     if len(heads):
-        inside = np.flatnonzero(np.isin(keys, keys[heads]))
+        if codes is not None:
+            marks[:] = False
+            marks[numbers[heads]] = True
+            inside = np.flatnonzero(marks[numbers])
+        else:
+            inside = np.flatnonzero(np.isin(keys, keys[heads]))
         inside = inside[np.lexsort((docs[inside], second[inside], first[inside]))]
         by_key: dict[int, list[int]] = {}
         for position, key in zip(inside.tolist(), keys[inside].tolist()):

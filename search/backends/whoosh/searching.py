@@ -30,7 +30,7 @@ from ...fields import FACET_FIELDS, PARTS_FIELD
 from ...query.planning import Planner, date_keys, filter_span, keeps_words, phrase_variants, tokens
 from ...settings import Settings
 from . import postings
-from .collapsing import cluster_keys, collapse as collapse_arrays, collapsed_search
+from .collapsing import cluster_codes, cluster_keys, collapse as collapse_arrays, collapsed_search
 from .coordination import Coordinated
 from .internals import TermsOfRange
 from .postings import SegmentArrays, docs_of, scored, scored_among
@@ -443,6 +443,7 @@ class SegmentColumns:
         self.arrays = SegmentArrays(reader, key, settings)
         self.arrays.dates = self.dates
         self.clusters = cluster_keys(reader)
+        self.cluster_codes = cluster_codes(self.clusters)
 
 
 # The columns of recently searched segments, by segment and by whether its compact
@@ -635,7 +636,7 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
             top = TopK(limit, settings.top_k_max_parts)
     apart = {name: own for name, own in (apart or {}).items()
              if name in counts and own is not None}
-    found_docs, found_scores, found_dates, found_keys = [], [], [], []
+    found_docs, found_scores, found_dates, found_keys, found_codes = [], [], [], [], []
     for columns, offset, docs, scores in _segment_matches(searcher, whoosh_query, filter_query,
                                                           settings, apart, counts, top,
                                                           collapse):
@@ -645,11 +646,10 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
         found_docs.append(docs + offset)
         found_scores.append(scores)
         found_dates.append(columns.dates[docs])
-        # a segment written before clusters were stored has no cluster column: such an
-        # index is searched uncollapsed
-        collapse = collapse and columns.clusters is not None
         if collapse:
             found_keys.append(columns.clusters[docs])
+            codes, size = columns.cluster_codes
+            found_codes.append((codes[docs], size))
         if exact:
             for name in FACET_FIELDS:
                 if name not in apart:
@@ -667,7 +667,9 @@ def _fast_run(searcher, whoosh_query, filter_query, limit: int, sort: str,
     if collapse and len(found_keys) == len(found_docs):
         keys = np.concatenate(found_keys)
         first, second = (-dates, -scores) if sort == "date" else (-scores, -dates)
-        heads, stories, members = collapse_arrays(first, second, docs, keys, limit)
+        # one segment's matches: its dense cluster numbers (clusters span segments)
+        codes = found_codes[0] if len(found_codes) == 1 else None
+        heads, stories, members = collapse_arrays(first, second, docs, keys, limit, codes)
         if estimate and len(heads):
             # The heads' clusters may hold matches left out as unable to reach the first
             # hits: they are scored now, so that each head lists all its members.
