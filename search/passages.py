@@ -79,9 +79,12 @@ def cut(text: str, spans: list[tuple[int, int]], *, fragments: int,
         return _join(text, [(0, _end_at(text, 0, chars, 0), [])])
     # Matches nearer than half a passage's share go into one passage.
     windows = _windows(spans, chars // fragments // 2)
-    ranked = sorted(windows, key=lambda w: (-len({text[s:e].lower() for s, e in w}),
-                                            -len(w), w[0][0]))[:fragments]
-    ranked.sort(key=lambda w: w[0][0])
+    if len(windows) <= fragments:
+        ranked = windows  # all of them, in text order
+    else:
+        ranked = sorted(windows, key=lambda w: (-len({text[s:e].lower() for s, e in w}),
+                                                -len(w), w[0][0]))[:fragments]
+        ranked.sort(key=lambda w: w[0][0])
     share = chars // len(ranked)
     passages: list[tuple[int, int, list]] = []
     for inner in ranked:
@@ -231,8 +234,10 @@ def _join(text: str, passages) -> tuple[str, str]:
         piece = text[start:end]
         separators = [_separator(text, start + m.start(), start + m.end())
                       for m in _BREAK.finditer(piece)]
-        html = _breaks(mark(piece, [(s - start, e - start) for s, e in inner]), separators)
-        plain = _breaks(piece, separators)
+        html = mark(piece, [(s - start, e - start) for s, e in inner])
+        plain = piece
+        if separators:  # (marking adds no line breaks)
+            html, plain = _breaks(html, separators), _breaks(piece, separators)
         if index or not _starts_clean(text, start):
             html_parts.append(ELLIPSIS)
             plain_parts.append(ELLIPSIS)

@@ -22,6 +22,7 @@ from ...analysis import has_stemmer
 from ...cache import BoundedCache
 from ...ranking.related import related_terms
 from ...results import stats_dict
+from . import internals
 from .positions import term_positions
 from .searching import (Compiler, build_filter, day_counts, facet_counts, forget_segments,
                         highlight_terms, page_hits, ranked_docs, run, warm, weighting)
@@ -59,6 +60,8 @@ class _Snapshot:
             searcher = self._pool.get_nowait()
         except queue.Empty:
             searcher = self.index.searcher(weighting=weighting(self.settings))
+            for leaf, _ in searcher.leaf_searchers():
+                internals.map_term_table(leaf.reader())
             with self._lock:
                 self._all.append(searcher)
         try:

@@ -43,6 +43,7 @@ What is read or written here:
 
 from __future__ import annotations
 
+import mmap
 import pickle
 import struct
 import zlib
@@ -92,11 +93,95 @@ from whoosh import query as wq  # noqa: E402
 from whoosh import scoring  # noqa: E402
 from whoosh.codec.whoosh3 import (LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC,  # noqa: E402
                                   W3LeafMatcher, W3TermInfo)
+from whoosh.filedb.structfile import StructFile  # noqa: E402
 from whoosh.system import pack_int, pack_long, pack_ushort, unpack_int, unpack_long  # noqa: E402
 
 from ...ranking.lengths import length_to_byte  # noqa: E402
 
 # -- readers -------------------------------------------------------------------------
+
+
+class _MappedFile(StructFile):
+    """A segment's term table file whose positioned reads (``get`` and the ``get_*``
+    built on it) are slices of a read-only memory map instead of a seek and a read;
+    everything else (sequential reads of the lexicon) goes to the file as before."""
+
+    def __init__(self, original: StructFile, mapped: mmap.mmap):
+        self.__dict__.update(original.__dict__)
+        self._mapped = mapped
+
+    def get(self, position, length):
+        return self._mapped[position:position + length]
+
+    def close(self):
+        self._mapped.close()
+        super().close()
+
+
+_POINTER = struct.Struct("!Iq")  # filetables' slot: key hash, item position
+_LENGTHS = struct.Struct("!ii")  # filetables' item: key length, value length
+
+
+def map_term_table(reader) -> bool:
+    """Read the term table of a segment reader through a memory map: its look-ups (each
+    term's document frequency and info while a query is compiled and scored, a few
+    dozen a query) follow Whoosh's hash table (``filetables.HashReader``: MD5 buckets
+    of ``(hash, position)`` slots) by ``struct.unpack_from`` on the map instead of four
+    seeks and reads through Whoosh's file object each. The same bytes are read, so the
+    same answers. False when the reader's table is not a plain file of its own (then
+    it is read as before)."""
+    terms = getattr(reader, "_terms", None)
+    table = getattr(terms, "_tindex", None)
+    dbfile = getattr(table, "dbfile", None)
+    if (type(dbfile) is not StructFile or getattr(terms, "_dbfile", None) is not dbfile
+            or table.startoffset != 0 or isinstance(table.ranges_for_key, _FastRanges)):
+        return False
+    try:
+        mapped = mmap.mmap(dbfile.file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError):
+        return False
+    wrapped = _MappedFile(dbfile, mapped)
+    terms._dbfile = table.dbfile = wrapped
+    table.ranges_for_key = _FastRanges(table, mapped)
+    return True
+
+
+class _FastRanges:
+    """``HashReader.ranges_for_key`` of one table, on its memory map (the same walk
+    over the same slots)."""
+
+    __slots__ = ("hashfn", "tables", "mapped")
+
+    def __init__(self, table, mapped):
+        self.hashfn = table.hashfn
+        self.tables = table.tables
+        self.mapped = mapped
+
+    def __call__(self, key):
+        if not isinstance(key, bytes):
+            raise TypeError("Key %r should be bytes" % key)
+        keyhash = self.hashfn(key)
+        tablestart, numslots = self.tables[keyhash & 255]
+        if not numslots:
+            return
+        mapped = self.mapped
+        unpack_pointer, unpack_lengths = _POINTER.unpack_from, _LENGTHS.unpack_from
+        size = _POINTER.size
+        end = tablestart + numslots * size
+        slotpos = tablestart + ((keyhash >> 8) % numslots) * size
+        for _ in range(numslots):
+            slothash, itempos = unpack_pointer(mapped, slotpos)
+            if not itempos:
+                return
+            if slothash == keyhash:
+                keylen, datalen = unpack_lengths(mapped, itempos)
+                if keylen == len(key):
+                    keystart = itempos + _LENGTHS.size
+                    if mapped[keystart:keystart + keylen] == key:
+                        yield keystart + keylen, datalen
+            slotpos += size
+            if slotpos == end:
+                slotpos = tablestart
 
 
 def length_column(reader, field: str):
