@@ -11,8 +11,11 @@ compares them query by query, page by page):
 - the fast path (:func:`collapse`) works on the arrays that
   :mod:`.searching` scores every match into: each segment's cluster column is
   read once as 64-bit keys (a hash of the cluster id, the same across
-  segments), the matches are ordered only as deep as the first ``limit``
-  clusters need, and the members of those clusters are picked by their keys;
+  segments) and as dense numbers within the segment, the matches are ordered
+  only as deep as the first ``limit`` clusters need, and the clusters among
+  them are counted and the members of the page's clusters picked by marking
+  their numbers (by their keys when the matches span segments; sorting the keys
+  of every match was 0.5 ms of a FANG query);
 - the plain path (:func:`collapsed_search`) is Whoosh's own: the ``collapse``
   facet of ``Searcher.search`` for the page, and a search restricted to the
   page's clusters for their folded members.
