@@ -87,7 +87,7 @@ class Settings:
         "second, forked process; a fork counts all the indexer's memory again, and that "
         "grows with the documents.", group="indexing")
     analysis_table_words: int = setting(
-        100_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
+        100_000, "Words an indexing process keeps analysed (their terms, "
         "stems and compound parts) before it starts its tables again: more saves some "
         "analysis, costs about 380 bytes each in every worker.", group="indexing")
 
