@@ -89,7 +89,7 @@ class Settings:
     analysis_table_words: int = setting(
         100_000, "Words an indexing process keeps analysed (their terms, "
         "stems and compound parts) before it starts its tables again: more saves some "
-        "analysis, costs about 380 bytes each in every worker.", group="indexing")
+        "analysis, costs about 700 bytes each in every worker.", group="indexing")
 
     # -- ranking -----------------------------------------------------------------
     title_boost: float = setting(2.5, "Weight of the title against the text (BM25F).",

@@ -14,13 +14,15 @@ Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does,
 into the one segment of the build. When the postings reach the memory budget,
 they are spilled as a run (sorted by term, raw arrays in a folder inside the
-index's new generation) and the arrays begin again: the indexer writes the
-arrays as they are and a fresh Python process (``python -m`` this module)
-sorts them into the run while the indexer reads on. A forked process did the
-sorting before; it counted every page of the indexer it was forked from (the
-indexer's memory twice in the sum of resident sizes over the process tree,
-1.2 GB and more on a 1 GB dump), where a fresh process holds its imports
-(about 70 MB) and the sort's arrays. :meth:`finish` merges the runs and the postings
+index's new generation) and the arrays begin again: a thread of the indexer sorts
+them into the run while the indexer reads on (numpy's sorts and gathers let go
+of the interpreter's lock). A forked process did the sorting first; it counted
+every page of the indexer it was forked from (the indexer's memory twice in the
+sum of resident sizes over the process tree, 1.2 GB and more on a 1 GB dump).
+Then a fresh ``python -m`` process did, from the arrays written as they were:
+it held only the sort's arrays, but importing the package cost it about 0.8 s of
+CPU (and 70 MB) per run, some 11 s of CPU over the 14 runs of all FANG articles
+on a 2-core machine; the thread holds the sort's arrays alone. :meth:`finish` merges the runs and the postings
 still in memory term by term into the segment's postings and term table (and
 the same postings as compact arrays, see :mod:`.compact`), and removes the
 runs.
@@ -32,9 +34,8 @@ import os
 import pickle
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
+import threading
 import traceback
 from array import array
 
@@ -103,43 +104,32 @@ class _TextPostings:
     def __len__(self):
         return len(self.tids)
 
-    _ARRAYS = ("tids", "docs", "counts", "positions")
 
-    def dump(self, folder: str) -> None:
-        """Write the postings as they are (unsorted) into a new ``folder``."""
-        os.mkdir(folder)
-        for name in self._ARRAYS:
-            with open(os.path.join(folder, name), "wb") as handle:
-                getattr(self, name).tofile(handle)
-        with open(os.path.join(folder, "terms"), "wb") as handle:
-            pickle.dump((self.positional, list(self.term_ids)), handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+class _Sorter:
+    """A thread that sorts the postings of each text field into a run in ``folder``
+    (:meth:`SortedRun.of`, one folder per field); :meth:`join` waits for it and raises
+    what it raised."""
 
-    @classmethod
-    def load(cls, folder: str) -> "_TextPostings":
-        """The postings :meth:`dump` wrote into ``folder``."""
-        with open(os.path.join(folder, "terms"), "rb") as handle:
-            positional, terms = pickle.load(handle)
-        postings = cls(positional)
-        postings.term_ids = {term: number for number, term in enumerate(terms)}
-        for name in cls._ARRAYS:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                getattr(postings, name).fromfile(handle, os.path.getsize(path) // 4)
-        return postings
+    def __init__(self, text: dict, folder: str):
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._sort, args=(text, folder),
+                                       name="sorting a run", daemon=True)
+        self.thread.start()
 
+    def _sort(self, text: dict, folder: str) -> None:
+        try:
+            while text:
+                name, postings = text.popitem()
+                SortedRun.of(postings, os.path.join(folder, name))
+                del postings
+        except BaseException as error:  # handed to join
+            self.error = error
 
-def sort_runs(folder: str) -> None:
-    """Sort the postings each text field dumped into ``folder`` (``NAME.raw``) into the
-    run ``NAME`` (:meth:`SortedRun.of`), removing the dumps."""
-    for entry in sorted(os.listdir(folder)):
-        if entry.endswith(_RAW):
-            raw = os.path.join(folder, entry)
-            SortedRun.of(_TextPostings.load(raw), os.path.join(folder, entry[:-len(_RAW)]))
-            shutil.rmtree(raw)
-
-
-_RAW = ".raw"
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise RuntimeError(f"sorting a run of index postings failed: {self.error}") \
+                from self.error
 
 
 class _FieldTerms:
@@ -213,7 +203,7 @@ class SegmentBuilder:
         self._pending = 0  # postings of its documents added but not yet taken
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
-        self._sorter: subprocess.Popen | None = None  # the process sorting the last run
+        self._sorter: _Sorter | None = None  # the thread sorting the last run
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
@@ -247,8 +237,10 @@ class SegmentBuilder:
     def cancel(self) -> None:
         sorter, self._sorter = self._sorter, None
         if sorter is not None:
-            sorter.kill()
-            sorter.wait()
+            try:
+                sorter.join()
+            except Exception:
+                pass
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
@@ -327,9 +319,9 @@ class SegmentBuilder:
 
     def spill(self) -> None:
         """Write the text postings gathered so far to a run on disk, sorted by term, and
-        begin new ones. This process writes the arrays as they are; a fresh process
-        sorts them into the run while this one goes on adding documents (one such
-        process at a time; :meth:`finish` waits for it)."""
+        begin new ones. A thread of this process sorts and writes them while this one
+        goes on adding documents (one such thread at a time; :meth:`finish` waits for
+        it): numpy's sorts, gathers and writes let go of the interpreter's lock."""
         if not self.postings:
             return
         self.wait()
@@ -338,24 +330,15 @@ class SegmentBuilder:
             self.run_root = tempfile.mkdtemp(prefix=".runs-", dir=folder)
         folder = os.path.join(self.run_root, f"{len(self.runs):04d}")
         os.mkdir(folder)
-        for name, postings in self.text.items():
-            postings.dump(os.path.join(folder, name + _RAW))
-        self.text = self._new_postings()
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(
-            sys.modules[__package__.split(".")[0]].__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        self._sorter = subprocess.Popen([sys.executable, "-m", __name__, folder,
-                                         str(os.getpid())], env=env, stdin=subprocess.DEVNULL)
+        text, self.text = self.text, self._new_postings()
+        self._sorter = _Sorter(text, folder)
         self.runs.append(folder)
 
     def wait(self) -> None:
         """Wait for the run being sorted in the background, if any."""
         sorter, self._sorter = self._sorter, None
-        if sorter is not None and sorter.wait() != 0:
-            raise RuntimeError(f"sorting a run of index postings failed (status "
-                               f"{sorter.returncode})")
+        if sorter is not None:
+            sorter.join()
 
     def finish(self) -> list:
         """Write the segment (text postings merged from the runs and the postings still
@@ -808,7 +791,3 @@ class _Helper:
 
 __all__ = ["SegmentBuilder"]
 
-
-if __name__ == "__main__":  # a run to sort (SegmentBuilder.spill): FOLDER PARENT_PID
-    end_with_parent(signal.SIGKILL, int(sys.argv[2]))
-    sort_runs(sys.argv[1])
