@@ -36,7 +36,7 @@ from ...processes import end_with_parent
 from ...settings import Settings
 from ...tracking import FileTable, PlannedFile
 from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
-from .segments import SegmentBuilder
+from .segments import SegmentBuilder, stored_document
 
 META_VERSION = 1
 # Whoosh's own lock files, never carried into a new generation.
@@ -55,6 +55,10 @@ class Prepared:
     number: int
     digest: str | None = None
     signature: object = None  # the near-duplicate signature (search.duplicates), or None
+    # its stored fields as the segment builder writes them (segments.stored_document),
+    # made in the worker; valid while the article keeps the id it was read with
+    stored: bytes | None = None
+    stored_id: str | None = None
 
     @property
     def terms(self) -> dict:
@@ -76,8 +80,26 @@ def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[
                           text_words=True, table_limit=settings.analysis_table_words)
     signed = signatures_of_words(batch.text_words, len(articles), Signing.of(settings))
     batch.text_words = None  # not sent on with the batch
-    return [Prepared(article, lang, batch, number, checksum(article), signed[number])
-            for number, (article, lang) in enumerate(zip(articles, langs))], batch
+    prepared = []
+    schema = _schema() if settings.segment_builder else None
+    for number, (article, lang) in enumerate(zip(articles, langs)):
+        digest = checksum(article)
+        stored = None if schema is None else stored_document(
+            schema, document_fields(article, lang, digest, _NO_TERMS))
+        prepared.append(Prepared(article, lang, batch, number, digest, signed[number],
+                                 stored, article.id))
+    return prepared, batch
+
+
+_NO_TERMS = {name: () for name in INDEXED_FIELDS}
+_SCHEMA = []
+
+
+def _schema():
+    """The schema (made once a process)."""
+    if not _SCHEMA:
+        _SCHEMA.append(build_schema())
+    return _SCHEMA[0]
 
 
 def prepare(article: Article, settings: Settings) -> Prepared:
@@ -207,9 +229,11 @@ class _Run:
         if self.builder is not None:
             if prepared is None:
                 prepared = prepare(article, self.settings)
-            fields = document_fields(article, lang, digest, {name: () for name in INDEXED_FIELDS})
+            fields = document_fields(article, lang, digest, _NO_TERMS)
             self._built_ids[article.id] = self.builder.docnum_total
-            self.builder.add(fields, prepared.batch, prepared.number)
+            stored = prepared.stored if prepared.stored_id == article.id and \
+                prepared.digest == digest else None
+            self.builder.add(fields, prepared.batch, prepared.number, stored)
         else:
             if prepared is None:
                 prepared = prepare(article, self.settings)

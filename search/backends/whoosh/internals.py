@@ -38,7 +38,15 @@ What is read or written here:
   writer's files and codec parameters, a reader's per-document reader (its
   length columns), BM25F's per-field ``B``, a term range's terms, the hook by
   which a numeric range names its terms, a per-document writer's column writers
-  (a column written whole at the end of a build, :func:`write_column`).
+  (a column written whole at the end of a build, :func:`write_column`; a
+  document's stored fields written as made ahead, :func:`add_stored_bytes`).
+* **Stored fields**: the ``_stored`` column holds each document's dict of stored
+  values pickled and deflated; Whoosh's writer pickles with protocol 2 and
+  deflates at level 3, its reader inflates and unpickles whatever it finds.
+  :func:`stored_bytes` pickles with protocol 4 and deflates at level
+  ``STORED_LEVEL`` (6), in the worker processes that prepare the articles: on
+  all FANG articles the column takes 82 MB instead of 85 MB, and the indexing
+  process no longer pickles and deflates 170 MB of text itself.
 """
 
 from __future__ import annotations
@@ -526,6 +534,25 @@ def add_term_rows(fieldwriter, rows) -> None:
         last = key
     dbfile.write(b"".join(chunks))
     tindex.lastkey = last
+
+
+STORED_LEVEL = 6
+
+
+def stored_bytes(values: dict) -> bytes:
+    """A document's stored fields as the ``_stored`` column holds them (see above)."""
+    return zlib.compress(pickle.dumps(values, protocol=4), STORED_LEVEL)
+
+
+def add_stored_bytes(perdoc, docnum: int, data: bytes) -> None:
+    """Write document ``docnum``'s stored fields made by :func:`stored_bytes` (the
+    document's own ``add_field`` calls got no stored values) into the ``_stored``
+    column, past the column's own pickling and deflating."""
+    from whoosh.columns import VarBytesColumn
+
+    pickling = perdoc._get_column("_stored")  # PickleColumn.Writer
+    deflating = pickling._child  # CompressedBytesColumn.Writer
+    VarBytesColumn.Writer.add(deflating, docnum, data)
 
 
 def write_column(perdoc, name: str, column, values) -> None:

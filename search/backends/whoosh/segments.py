@@ -173,6 +173,18 @@ class _FieldTerms:
                    [values[p] for p in postings.tolist() if p in values] if values else [])
 
 
+def stored_document(schema, fields: dict) -> bytes:
+    """The stored fields of a document given as ``fields`` (as for ``add_document``), as
+    the segment stores them (:func:`.internals.stored_bytes`): what Whoosh's writer
+    would store, made wherever the document is prepared."""
+    values = {}
+    for name in sorted(n for n in fields if not n.startswith("_")):
+        value = fields[name]
+        if value is not None and schema[name].stored:
+            values[name] = fields.get("_stored_" + name, value)
+    return internals.stored_bytes(values)
+
+
 class SegmentBuilder:
     """Builds the one segment of a fresh Whoosh index; see the module's text."""
 
@@ -248,11 +260,13 @@ class SegmentBuilder:
                 pass
         self._remove_runs()
 
-    def add(self, fields: dict, batch, number: int) -> None:
+    def add(self, fields: dict, batch, number: int, stored: bytes | None = None) -> None:
         """One document: ``fields`` as for ``add_document`` (the indexed fields' values
         are not read); its terms are document ``number`` of the analysed ``batch``
-        (:class:`search.analysis.batch.AnalysedBatch`). A batch's postings are taken in
-        one piece when the next batch begins (or the segment is written)."""
+        (:class:`search.analysis.batch.AnalysedBatch`); ``stored``: its stored fields
+        made ahead (``stored_document(schema, fields)``), else made here. A batch's
+        postings are taken in one piece when the next batch begins (or the segment is
+        written)."""
         schema = self.schema
         if self.perdoc is None:
             self.segment = self.codec.new_segment(self.storage, self.ix.indexname)
@@ -285,11 +299,13 @@ class SegmentBuilder:
                     if field.scorable:
                         length += freq
                     other.add(tbytes, docnum, weight, vbytes)
-            stored = fields.get("_stored_" + name, value)
-            perdoc.add_field(name, field, stored if field.stored else None, length)
+            value = fields.get("_stored_" + name, value)
+            perdoc.add_field(name, field, None, length)
             column = field.column_type
-            if column and stored is not None:
-                perdoc.add_column_value(name, column, field.to_column_value(stored))
+            if column and value is not None:
+                perdoc.add_column_value(name, column, field.to_column_value(value))
+        internals.add_stored_bytes(perdoc, docnum, stored if stored is not None
+                                   else stored_document(schema, fields))
         perdoc.finish_doc()
         for name in self.positional:
             if fields.get(name) is None:
