@@ -38,6 +38,7 @@ import tempfile
 import threading
 import traceback
 from array import array
+from operator import itemgetter
 
 import numpy as np
 
@@ -54,6 +55,7 @@ from .internals import INLINE_MAX, TermWriter, write_column
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
 _BATCH = 250_000  # postings written a range of terms at a time
+_KNOWN_VALUES = 50_000  # values of repeating fields remembered at most
 
 
 class _TextPostings:
@@ -79,17 +81,16 @@ class _TextPostings:
             return
         lookup = np.zeros(len(batch.terms), dtype=np.uint32)
         used = np.flatnonzero(np.bincount(terms, minlength=len(batch.terms)))
+        # the batch's terms numbered here, new ones after the known (by C iterators:
+        # the numbers of new terms need no order, the run is sorted by term)
         ids = self.term_ids
-        get = ids.get
-        names = batch.terms
-        numbers = []
-        for number in used.tolist():
-            term = names[number]
-            tid = get(term)
-            if tid is None:
-                tid = ids[term] = len(ids)
-            numbers.append(tid)
-        lookup[used] = numbers
+        names = [batch.terms[int(used[0])]] if len(used) == 1 else \
+            itemgetter(*used.tolist())(batch.terms)
+        new = set(names).difference(ids)
+        if new:
+            ids.update(zip(new, range(len(ids), len(ids) + len(new))))
+        lookup[used] = np.fromiter(map(ids.__getitem__, names), dtype=np.uint32,
+                                   count=len(names))
         counts = postings.count if whole else postings.count[keep]
         self.tids.frombytes(lookup[terms].tobytes())
         self.docs.frombytes((docs if whole else docs[keep]).astype(np.uint32).tobytes())
@@ -222,6 +223,8 @@ class SegmentBuilder:
         self.split_max_documents = settings.split_max_documents
         # Fields whose values are known only once every document is in (see add_late_field).
         self.late: dict[str, list] = {}
+        # What Whoosh makes of a value of a field whose values repeat (see _indexed)
+        self._known: dict = {}
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -295,15 +298,14 @@ class SegmentBuilder:
                 other = self.other.get(name)
                 if other is None:
                     other = self.other[name] = _FieldTerms()
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if field.scorable:
-                        length += freq
+                postings, length = self._indexed(name, field, value)
+                for tbytes, weight, vbytes in postings:
                     other.add(tbytes, docnum, weight, vbytes)
             value = fields.get("_stored_" + name, value)
             perdoc.add_field(name, field, None, length)
             column = field.column_type
             if column and value is not None:
-                perdoc.add_column_value(name, column, field.to_column_value(value))
+                perdoc.add_column_value(name, column, self._column_value(name, field, value))
         internals.add_stored_bytes(perdoc, docnum, stored if stored is not None
                                    else stored_document(schema, fields))
         perdoc.finish_doc()
@@ -313,6 +315,38 @@ class SegmentBuilder:
         self.docnum += 1
         if self.postings + self._pending >= self.budget:
             self._take_batch(done=False)
+
+    def _indexed(self, name: str, field, value) -> tuple[list, int]:
+        """The postings ``(term bytes, weight, value bytes)`` of ``value`` in the field and
+        its length, remembered for fields whose values repeat (dates, months, sources,
+        languages: a 64-bit numeric field's value is 17 calls into Whoosh)."""
+        key = (name, value) if not field.unique and isinstance(value, (str, int)) else None
+        known = self._known.get(key) if key is not None else None
+        if known is None:
+            postings, length = [], 0
+            for tbytes, freq, weight, vbytes in field.index(value):
+                if field.scorable:
+                    length += freq
+                postings.append((tbytes, weight, vbytes))
+            known = (postings, length)
+            if key is not None:
+                self._remember(key, known)
+        return known
+
+    def _column_value(self, name: str, field, value):
+        key = ("column", name, value) if not field.unique and isinstance(value, (str, int)) \
+            else None
+        known = self._known.get(key) if key is not None else None
+        if known is None:
+            known = field.to_column_value(value)
+            if key is not None:
+                self._remember(key, known)
+        return known
+
+    def _remember(self, key, known) -> None:
+        if len(self._known) >= _KNOWN_VALUES:
+            self._known.clear()
+        self._known[key] = known
 
     def _take_batch(self, done: bool = True) -> None:
         """The postings of the documents added from the current batch so far, in one
