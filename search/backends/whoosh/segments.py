@@ -157,6 +157,23 @@ class _FieldTerms:
         self.docs.append(docnum)
         self.weights.append(weight)
 
+    def valueless(self):
+        """When no posting has a value and every weight is 1: the terms in byte order,
+        the postings of each and every posting's document, term after term (in the order
+        they were added: documents ascending); else ``None``."""
+        if self.values or not self.numbers or \
+                not (np.frombuffer(self.weights, dtype=np.float64) == 1.0).all():
+            return None
+        numbers = np.frombuffer(self.terms, dtype=np.uint32)
+        terms = sorted(self.numbers.items())
+        rank = np.empty(len(terms), dtype=np.int64)
+        rank[np.fromiter((n for _, n in terms), dtype=np.int64, count=len(terms))] = \
+            np.arange(len(terms))
+        ranks = rank[numbers]
+        order = np.argsort(ranks, kind="stable")
+        return ([t for t, _ in terms], np.bincount(ranks, minlength=len(terms)),
+                np.frombuffer(self.docs, dtype=np.uint32)[order].astype(np.int64))
+
     def in_order(self):
         """``(term, documents, weights, values)`` of each term in byte order, its
         postings in the order they were added (documents ascending)."""
@@ -533,8 +550,19 @@ class SegmentBuilder:
         term_writer = TermWriter.of(fieldwriter)
         rows: list = []
         postings = self.other.pop(name)
-        for term, docs, weights, values in postings.in_order():
-            term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
+        arrays = postings.valueless()
+        if arrays is not None:  # ids, dates, sources …: all terms at once
+            terms, per_term, docs = arrays
+            ones = np.ones(len(docs), dtype=np.int64)
+            for first in range(0, len(terms), _BATCH):
+                last = min(len(terms), first + _BATCH)
+                begin, end = int(per_term[:first].sum()), int(per_term[:last].sum())
+                write_postings(term_writer, terms[first:last], per_term[first:last],
+                               docs[begin:end], ones[begin:end], None,
+                               np.zeros(end - begin, dtype=np.int64), rows, valueless=True)
+        else:
+            for term, docs, weights, values in postings.in_order():
+                term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
         internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
