@@ -64,7 +64,7 @@ class Settings:
     # -- indexing ----------------------------------------------------------------
     writer_memory_mb: int = setting(
         64, "Memory the index writer holds postings in before it spills them to disk (the "
-        "indexer's arrays and the sorting process's together).",
+        "indexer's arrays and those of the run being sorted, together).",
         group="indexing")
     writer_procs: int = setting(1, "Whoosh writer processes of an incremental update.",
                                 group="indexing")
