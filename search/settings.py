@@ -122,6 +122,9 @@ class Settings:
     rank_title_weight: float = setting(
         _FIT["title"], "Re-ranking: weight of the share of the query's words in the title.",
         group="ranking")
+    rank_written_weight: float = setting(
+        _FIT["written"], "Re-ranking: weight of a hit holding every query word's stem as the "
+        "query writes it, umlauts kept (schöner finds schön, not schon).", group="ranking")
     rerank_depth: int = setting(
         30, "How many of the first hits of a plain word query are re-ranked by what they hold "
         "of the query (0: none).", group="ranking")

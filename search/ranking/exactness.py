@@ -24,6 +24,45 @@ def folded_words(text: str) -> set[str]:
     return set(WORD.findall(text.lower().translate(_FOLD)))
 
 
+def written_stem(word: str, stem: str) -> str | None:
+    """The start of ``word`` that its stem stands for, folded but with its umlauts kept.
+
+    The chains' stems fold umlauts (``schöner`` and ``schon`` both stem to
+    ``schon``, ``wählen`` and ``Wahl`` to ``wahl``); the word as the query writes
+    it tells them apart. ``word`` is folded (:data:`_FOLD`: ``schöner`` and
+    ``schoener`` are ``schoener``) and walked along ``stem``, an ``e`` after
+    ``a``/``o``/``u`` being the umlaut's where the stem goes on without it:
+    ``schoener`` with ``schon`` gives ``schoen``, ``waehlen`` with ``wahl`` gives
+    ``waehl``. ``None`` when the stem is not the word's start in that way.
+    """
+    word = word.lower().translate(_FOLD)
+    i = j = 0
+    while j < len(stem):
+        if i >= len(word):
+            return None
+        if word[i] == stem[j]:
+            i += 1
+            j += 1
+        elif word[i] == "e" and i and word[i - 1] in "aou" and j and stem[j - 1] == word[i - 1]:
+            i += 1
+        else:
+            return None
+    return word[:i]
+
+
+def holds_within(lowered: str, form: str) -> bool:
+    """Whether ``form`` (folded, :func:`written_stem`) stands in ``lowered`` in any spelling
+    that folds to it, inside a word or at its start (``schoen`` in ``wunderschönen``)."""
+    if lowered.find(form) >= 0:
+        return True
+    if not any(d in form for d in _UNFOLD):
+        return False
+    spellings = _spellings(form)
+    if spellings is None:
+        return form in lowered.translate(_FOLD)
+    return any(lowered.find(spelled) >= 0 for spelled in spellings)
+
+
 def query_forms(texts) -> frozenset[str]:
     """The folded words of the query words ``texts``."""
     return frozenset(w for text in texts for w in folded_words(normalise_query_text(text)))

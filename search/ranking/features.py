@@ -26,7 +26,14 @@ same way whichever backend found the hit:
     within two words of each other, in that order, somewhere in the text or
     the title (a phrase the reader half remembers);
 ``title``
-    the share of the query's words whose stem is in the title.
+    the share of the query's words whose stem is in the title;
+``written``
+    1.0 when the hit holds every query word's stem as the query writes it,
+    umlauts kept (:func:`.exactness.written_stem`), inside a word or at its
+    start; else 0. The chains fold umlauts, so ``schöner`` and the adverb
+    ``schon`` are one stem, and so are ``wählen`` and ``Wahl``; a reader who
+    typed ``schöner`` meant an article holding ``schön…``, whatever its
+    inflection (unlike ``exact``, which wants the very form typed).
 
 Words are compared by stem in the hit's own language (its chain), so an
 inflected query still counts as close. ``window``, ``pairs`` and ``title``
@@ -45,7 +52,7 @@ up to :data:`MAX_TEXT_CHARS` characters (the index holds stems only).
 from __future__ import annotations
 
 from ..analysis.chains import WORD, chain_for, normalise_query_text
-from .exactness import held_forms_lowered, lowered_text, query_forms
+from .exactness import held_forms_lowered, holds_within, lowered_text, query_forms, written_stem
 from .weights import NAMES
 
 __all__ = ["NAMES", "QueryWords", "features"]
@@ -62,6 +69,7 @@ class QueryWords:
         self.texts = [normalise_query_text(t) for t in texts]
         self.forms = query_forms(self.texts)
         self._stems: dict[str, list[str | None]] = {}
+        self._written: dict[str, list[str]] = {}
 
     def stems(self, lang: str) -> list[str | None]:
         """The stem of each query word in ``lang`` (``None`` for its stopwords)."""
@@ -74,6 +82,19 @@ class QueryWords:
                 words = [w for w in words if w not in chain.stopwords]
                 found.append(chain.stem(words[0]) if len(words) == 1 else None)
             self._stems[chain.lang] = self._stems[lang] = found
+        return found
+
+    def written(self, lang: str) -> list[str]:
+        """Each query word's stem in ``lang`` as the query writes it (:func:`written_stem`),
+        for the words that have one."""
+        found = self._written.get(lang)
+        if found is None:
+            found = []
+            for text, stem in zip(self.texts, self.stems(lang)):
+                form = written_stem(text, stem) if stem else None
+                if form:
+                    found.append(form)
+            self._written[lang] = found
         return found
 
     def terms(self, langs) -> set[str]:
@@ -89,18 +110,21 @@ def features(stored: dict, words: QueryWords, places: dict) -> list[float]:
     title = stored.get("title") or ""
     text = (stored.get("text") or "")[:MAX_TEXT_CHARS]
     forms = words.forms
-    exact = float(bool(forms)
-                  and held_forms_lowered(lowered_text(title, text), forms) == len(forms))
-    stems = words.stems(chain_for(stored.get("lang")).lang)
+    lowered = lowered_text(title, text)
+    exact = float(bool(forms) and held_forms_lowered(lowered, forms) == len(forms))
+    lang = chain_for(stored.get("lang")).lang
+    written = words.written(lang)
+    written_held = float(bool(written) and all(holds_within(lowered, f) for f in written))
+    stems = words.stems(lang)
     wanted = [s for s in stems if s]
     if not wanted:
-        return [exact, 0.0, 0.0, 0.0]
+        return [exact, 0.0, 0.0, 0.0, written_held]
     in_title = _positions(places.get("title"), wanted)
     in_text = _positions(places.get("text"), wanted)
     title_share = sum(1 for s in wanted if in_title[s]) / len(wanted)
     window = _window(in_text, len(wanted))
     pairs = _pairs(wanted, in_text, in_title)
-    return [exact, window, pairs, title_share]
+    return [exact, window, pairs, title_share, written_held]
 
 
 def _positions(held: dict | None, wanted: list[str]) -> dict[str, list[int]]:

@@ -5,7 +5,8 @@ any mode alike), the features of :mod:`.features` are computed from the stored
 title and text and from where the query's stems stand in them (read from the
 index in one call for all those hits), and each hit's score becomes
 
-    score · exp(w_exact · exact + w_window · window + w_pairs · pairs + w_title · title)
+    score · exp(w_exact · exact + w_window · window + w_pairs · pairs + w_title · title
+                + w_written · written)
 
 (a log-linear combination: the BM25F score keeps its scale and weight 1).
 The hits are ordered by that score, ties keeping their order; the score
@@ -17,7 +18,7 @@ This happens in the engine after either backend answered, on stored text and
 positions every backend gives alike (:meth:`search.backends.base.Session.term_positions`),
 so Whoosh and Xapian rank alike. The weights are settings
 (``exact_form_boost``, ``rank_window_weight``, ``rank_pairs_weight``,
-``rank_title_weight``); their defaults are read from ``weights.json``
+``rank_title_weight``, ``rank_written_weight``); their defaults are read from ``weights.json``
 (:mod:`.weights`), which ``benchmarks/fit_ranking.py`` fits on the development sets
 (the weights on a grid that best meet the quality targets: XQuAD-de MRR@10,
 known-item success@1 typed, inflected and ascii; a weight fitted on half the
@@ -37,7 +38,7 @@ __all__ = ["NAMES", "WEIGHTS_FILE", "rerank", "shipped_weights", "weights_of"]
 def weights_of(settings) -> tuple[float, ...]:
     """The weights of :data:`features.NAMES` that ``settings`` give."""
     return (settings.exact_form_boost, settings.rank_window_weight, settings.rank_pairs_weight,
-            settings.rank_title_weight)
+            settings.rank_title_weight, settings.rank_written_weight)
 
 
 def rerank(items, texts, settings, term_positions) -> list:

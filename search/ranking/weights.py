@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-NAMES = ("exact", "window", "pairs", "title")
+NAMES = ("exact", "window", "pairs", "title", "written")
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 

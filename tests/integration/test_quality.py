@@ -195,6 +195,12 @@ def forms(tmp_path_factory):
         {"id": "spelled", "title": "Verkehr", "text": "In München ist das Treffen der Räte gesperrt."},
         {"id": "city", "title": "Polen", "text": "In Warschau demonstrierten Tausende."},
         {"id": "city-2", "title": "Reise", "text": "Der Zug nach Warschau fällt aus."},
+        # "schöner" and the adverb "schon" are one stem: the short article holding "schon"
+        # twice outranks by BM25 alone the one holding "schönere".
+        {"id": "adverb", "title": "Training", "text": "Fußballer trainieren schon. Schon wieder."},
+        {"id": "adjective", "title": "Sport", "text": f"Schönere Tage für Fußballer. {filler}"},
+        {"id": "opera", "title": "Kultur", "text": "Die Opern spielen wieder vor Publikum."},
+        {"id": "opera-2", "title": "Bühne", "text": "Zwei Opern und ein Ballett im Herbst."},
     ]
     import json
     corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
@@ -225,6 +231,21 @@ def test_an_s_the_stemmer_keeps_finds_the_word_without_it(forms):
     assert query_terms("Warschaus", ["de"]) != query_terms("Warschau", ["de"])
     with Engine(forms) as engine:
         assert set(ids(engine.search("Warschaus"))) == {"city", "city-2"}
+
+
+def test_a_stem_written_with_its_umlauts_ranks_above_its_folded_twin(forms):
+    with Engine(Settings(index_dir=forms, rank_written_weight=0.0, exact_form_boost=0.0)) as engine:
+        assert ids(engine.search("schöner Fußballer"))[0] == "adverb"
+    with Engine(forms) as engine:  # the shipped weights
+        for query in ("schöner Fußballer", "schoener Fussballer"):
+            assert ids(engine.search(query))[0] == "adjective", query
+        # Without umlauts typed the adverb keeps its place.
+        assert ids(engine.search("schon Fußballer"))[0] == "adverb"
+
+
+def test_a_word_of_four_letters_finds_its_other_forms(forms):
+    with Engine(forms) as engine:
+        assert set(ids(engine.search("Oper"))) == {"opera", "opera-2"}
 
 
 def test_pages_follow_the_re_ranked_order(forms):

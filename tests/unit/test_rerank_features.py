@@ -7,6 +7,7 @@ import math
 import pytest
 
 from search import Settings
+from search.ranking.exactness import written_stem
 from search.ranking.features import NAMES, QueryWords, features
 from search.ranking.rerank import rerank, shipped_weights, weights_of
 from support.ranking import text_places, text_positions
@@ -80,7 +81,7 @@ def test_rerank_puts_the_close_typed_hit_first_and_keeps_the_rest():
     assert ranked[0][1] == pytest.approx(expected)
     # No weights or no depth: the order as found.
     off = Settings(exact_form_boost=0.0, rank_window_weight=0.0, rank_pairs_weight=0.0,
-                   rank_title_weight=0.0)
+                   rank_title_weight=0.0, rank_written_weight=0.0)
     assert rerank(items, words, off, places) == items
     assert rerank(items, words, Settings(rerank_depth=0), places) == items
     # Only the first rerank_depth hits are compared.
@@ -102,5 +103,28 @@ def test_closeness_neighbours_and_title_come_from_the_places_read_from_the_index
     stored = hit("Ohne", "Ein Text, der keines der Wörter hält.")
     places = {"title": {second: [0]}, "text": {first: [7, 40], second: [8]}}
     found = dict(zip(NAMES, features(stored, words, places)))
-    assert found == {"exact": 0.0, "window": 1.0, "pairs": 1.0, "title": 0.5}
-    assert features(stored, words, {}) == [0.0, 0.0, 0.0, 0.0]
+    assert found == {"exact": 0.0, "window": 1.0, "pairs": 1.0, "title": 0.5, "written": 0.0}
+    assert features(stored, words, {}) == [0.0] * len(NAMES)
+
+
+@pytest.mark.parametrize("word, stem, written", [
+    ("schöner", "schon", "schoen"), ("schoener", "schon", "schoen"), ("wählen", "wahl", "waehl"),
+    ("Häuser", "haus", "haeus"), ("Fußballern", "fussball", "fussball"),
+    ("trainieren", "traini", "traini"), ("aktuell", "aktull", "aktuell"), ("neue", "neu", "neu"),
+    ("Impfstoff", "wahl", None)])
+def test_a_stem_as_the_query_writes_it_keeps_its_umlauts(word, stem, written):
+    assert written_stem(word, stem) == written
+
+
+def test_a_hit_holding_the_stems_as_written_is_told_from_one_holding_their_folded_twins():
+    """``schöner`` and ``schon`` are one stem; the hit holding ``schön…`` (in any
+    inflection, spelled with umlauts or out) has the feature, the one holding the adverb
+    has not."""
+    words = QueryWords(["schöner", "Fußballern"])
+    feature = NAMES.index("written")
+    for title, text, expected in [
+            ("Schönere Tage", "für Fußballer", 1.0),
+            ("Ein wunderschoenes Spiel", "der Fussballer", 1.0),
+            ("Schon wieder", "ein Fußballer", 0.0),
+            ("Schönes Wetter", "ohne Sport", 0.0)]:
+        assert features(hit(title, text), words, {})[feature] == expected, title
