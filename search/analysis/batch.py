@@ -361,7 +361,7 @@ class BatchAnalyser:
         counts = np.concatenate([fields[n].count for n in POSITIONAL])
         keep = splitting[docs]
         docs, terms, counts = docs[keep], terms[keep], counts[keep]
-        distinct = _distinct(terms)
+        distinct = np.flatnonzero(np.bincount(terms, minlength=len(self.term_strings)))
         if len(distinct):
             from .compounds import german_splitter
 
@@ -395,11 +395,12 @@ class BatchAnalyser:
 
     def _renumbered(self, fields: dict, words: dict) -> AnalysedBatch:
         """The batch with its own term numbers (0..n-1), naming only the terms it uses."""
-        used = _distinct(np.concatenate([f.term for f in fields.values()]))
         strings = self.term_strings
+        used, inverse = _numbering(np.concatenate([f.term for f in fields.values()]),
+                                   len(strings))
         terms = [strings[t] for t in used.tolist()]
         for postings in fields.values():
-            postings.term = np.searchsorted(used, postings.term).astype(np.int32)
+            postings.term = inverse[postings.term].astype(np.int32)
             postings.doc = postings.doc.astype(np.int32)
             postings.count = postings.count.astype(np.int32)
             postings.lengths = postings.lengths.astype(np.int32)
@@ -412,11 +413,21 @@ def _text_words(runs: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The words of the runs' texts numbered among the distinct words of the batch."""
     docs, numbers, strings = [], [], []
     for run_docs, words, table in runs:
-        distinct = _distinct(words)
-        numbers.append(np.searchsorted(distinct, words) + len(strings))
+        distinct, inverse = _numbering(words, len(table.strings))
+        numbers.append(inverse[words] + len(strings))
         strings.extend(table.strings[n] for n in distinct.tolist())
         docs.append(run_docs)
     return (_joined(docs).astype(np.int32), _joined(numbers).astype(np.int32), strings)
+
+
+def _numbering(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``values`` (numbers below ``size``), ascending, and an array that
+    gives each value its place among them: a count and a gather, where a sort and a
+    binary search of every value took a twentieth of the workers' time."""
+    distinct = np.flatnonzero(np.bincount(values, minlength=size))
+    inverse = np.zeros(max(size, 1), dtype=np.int64)
+    inverse[distinct] = np.arange(len(distinct), dtype=np.int64)
+    return distinct, inverse
 
 
 def _positional(docs: np.ndarray, terms: np.ndarray, size: int) -> FieldPostings:
