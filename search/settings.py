@@ -64,7 +64,7 @@ class Settings:
     # -- indexing ----------------------------------------------------------------
     writer_memory_mb: int = setting(
         64, "Memory the index writer holds postings in before it spills them to disk (the "
-        "indexer's arrays and the sorting process's together).",
+        "indexer's arrays and those of the run being sorted, together).",
         group="indexing")
     writer_procs: int = setting(1, "Whoosh writer processes of an incremental update.",
                                 group="indexing")
@@ -87,9 +87,9 @@ class Settings:
         "second, forked process; a fork counts all the indexer's memory again, and that "
         "grows with the documents.", group="indexing")
     analysis_table_words: int = setting(
-        100_000, "Words and pieces of text an indexing process keeps analysed (their terms, "
+        100_000, "Words an indexing process keeps analysed (their terms, "
         "stems and compound parts) before it starts its tables again: more saves some "
-        "analysis, costs about 380 bytes each in every worker.", group="indexing")
+        "analysis, costs about 700 bytes each in every worker.", group="indexing")
 
     # -- ranking -----------------------------------------------------------------
     title_boost: float = setting(2.5, "Weight of the title against the text (BM25F).",

@@ -7,20 +7,17 @@ position appended to its term's list, a counter bumped. On a 2-core machine that
 was much of the build (py-spy of a 10,000-article build: grouping positions,
 term chains, compound parts and vocabulary counts were a third of all samples).
 
-Here a batch of articles (one corpus file: a thousand articles) is analysed in
-one go, and no Python code runs per word: what touches every word is
-``str.split`` of each lowercased field and one ``map`` of a dict's ``get`` into
+Here a batch of articles (one part of a corpus file: a few hundred articles) is
+analysed in one go, and no Python code runs per word: what touches every word is
+``WORD.findall`` of each lowercased field and one ``map`` of a dict's ``get`` into
 ``numpy.fromiter``, both in C:
 
-1. each field of each article is lowercased and split at white space into
-   pieces (``merkel,``, ``cdu/csu``); the words of a piece are what ``WORD``
-   finds in it, so the pieces of a text hold exactly its words, in order (a
-   regular expression over the whole text took four times as long as ``split``);
-2. every piece is looked up in the process's table of pieces (piece → its word
-   numbers); pieces met for the first time are split into words, and words met
-   for the first time are added: stopword and length checks, one ``stemWords``
-   call for all new words of the batch, their terms numbered in the process's
-   term table, and the vocabulary words each holds (see :mod:`.spelling`);
+1. the words of each field of each article are what ``WORD`` finds in it,
+   lowercased;
+2. every word is looked up in the process's table of words; words met for the
+   first time are added: stopword and length checks, one ``stemWords`` call for
+   all new words of the batch, their terms numbered in the process's term table,
+   and the vocabulary words each holds (see :mod:`.spelling`);
 3. word numbers become term numbers by indexing an array; stopwords drop out;
 4. a stable sort of (document, term) keys groups the terms of each document:
    the postings (document, term, count) are the runs of equal keys, and the
@@ -41,8 +38,18 @@ processes send to the indexer. It gives the same terms, positions, counts, parts
 and vocabulary words as the per-article path (``tests/test_batch_analysis.py``
 compares them article by article on the shared corpora).
 
+An earlier shape split the text at white space and kept a second table of the
+pieces (``merkel,``, ``(merkel``, ``cdu/csu``: 90,000 distinct pieces against
+56,000 distinct words in 1,000 FANG articles): ``str.split`` is three times as fast
+as ``WORD.findall``, but the pieces filled the tables twice as fast, so that they
+started again every second part and most of the analysis was learning pieces and
+words anew. With words alone the same 19 parts of FANG (6,000 articles, one
+process, the default limit) take 8.3 s instead of 12.4 s, the tables start again
+2 times instead of 8, and the memory they hold at most is the same (70.7 against
+70.4 MB, tracemalloc).
+
 The word and term tables grow with the corpus; they start again when they hold
-more than :data:`TABLE_LIMIT` words and pieces (the setting ``analysis_table_words``),
+more than :data:`TABLE_LIMIT` words (the setting ``analysis_table_words``),
 between two batches, and the compound splitter forgets its splits with them, so
 a process's memory stays bounded (an :class:`AnalysedBatch` names its own terms).
 Measured on the FANG articles of a generated dump: the tables and splits cost
@@ -63,7 +70,7 @@ from ..settings import Settings
 from .chains import MAX_WORD_CHARS, WORD, chain_for, lowercase_keeps_words
 from .spelling import surface_words, surface_words_of_tokens
 
-# Words and pieces in a process's tables before they start again: the setting's default.
+# Words in a process's tables before they start again: the setting's default.
 TABLE_LIMIT = Settings.analysis_table_words
 POSITIONAL = ("title", "text")  # the fields whose positions are kept
 PARTS = "parts"  # the field of the parts of compounds
@@ -165,8 +172,7 @@ class AnalysedBatch:
 class _Words:
     """One language's words met so far: word → number, and per number its term
     number (-1: a stopword or too long) and its vocabulary words (ranges of
-    ``surface``); and the pieces of lowercased text between white space met so
-    far (``Merkel,``, ``CDU/CSU``) → number, and per number its words."""
+    ``surface``)."""
 
     def __init__(self, lang: str, tables: "BatchAnalyser"):
         self.chain = chain_for(lang)
@@ -176,12 +182,9 @@ class _Words:
         self.term = array("i")
         self.surface_ends = array("q")
         self.surface = array("i")
-        self.pieces: dict[str, int] = {}
-        self.piece_ends = array("q")
-        self.piece_words = array("i")
 
     def __len__(self) -> int:
-        return len(self.ids) + len(self.pieces)
+        return len(self.ids)
 
     def learn(self, words: set[str]) -> None:
         chain = self.chain
@@ -214,38 +217,6 @@ class _Words:
         except TypeError:  # some word is new
             self.learn(set(words).difference(self.ids))
             return np.fromiter(map(get, words), dtype=np.int64, count=len(words))
-
-    def learn_pieces(self, pieces: set[str]) -> None:
-        found = {piece: WORD.findall(piece) for piece in sorted(pieces)}
-        new = {word for words in found.values() for word in words}.difference(self.ids)
-        if new:
-            self.learn(new)
-        ids = self.ids
-        numbers = self.pieces
-        for piece, words in found.items():
-            numbers[piece] = len(numbers)
-            self.piece_words.extend([ids[w] for w in words])
-            self.piece_ends.append(len(self.piece_words))
-
-    def piece_numbers(self, pieces: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The word numbers of the words in ``pieces`` (white-space separated parts of a
-        lowercased text: the words are what ``WORD.findall`` finds in each), and how
-        many words each piece holds."""
-        get = self.pieces.get
-        try:
-            numbers = np.fromiter(map(get, pieces), dtype=np.int64, count=len(pieces))
-        except TypeError:  # some piece is new
-            self.learn_pieces(set(pieces).difference(self.pieces))
-            numbers = np.fromiter(map(get, pieces), dtype=np.int64, count=len(pieces))
-        ends = np.frombuffer(self.piece_ends, dtype=np.int64)
-        stops = ends[numbers]
-        begins = np.where(numbers > 0, ends[numbers - 1], 0)
-        sizes = stops - begins
-        words = np.frombuffer(self.piece_words, dtype=np.int32)
-        if len(sizes) and sizes.min() == 1 == sizes.max():
-            return words[begins].astype(np.int64), sizes
-        return words[ranges(begins, sizes)].astype(np.int64), sizes
-
 
 class BatchAnalyser:
     """A process's word and term tables, and :meth:`analyse`; see the module's text."""
@@ -298,7 +269,7 @@ class BatchAnalyser:
         articles = list(articles)
         size = len(articles)
         # Runs of consecutive articles in one language whose lowercasing keeps their
-        # words: the white-space pieces of the lowercased texts stand for their words.
+        # words: the words of the lowercased texts are their lowercased words.
         # An article whose lowercasing changes them (İ, Σ) is a run of its own, its
         # words found one by one (LanguageChain.tokens).
         runs: list[tuple[str, bool, list[int]]] = []
@@ -315,28 +286,25 @@ class BatchAnalyser:
         extra_words: list = []  # (number, vocabulary words) of the other articles
         texts: list = []  # (documents, word numbers, table) of each run's text words
         for position, name in enumerate(POSITIONAL):
-            docs_parts, terms_parts, counts = [], [], np.zeros(size, dtype=np.int64)
+            docs_parts, terms_parts = [], []
             for lang, plain, numbers in runs:
                 table = self._table(lang)
                 if plain:
-                    pieces: list[str] = []
+                    tokens: list[str] = []
                     lengths = []
+                    findall = WORD.findall
                     for number in numbers:
-                        found = articles[number][1 + position].lower().split()
-                        pieces.extend(found)
+                        found = findall(articles[number][1 + position].lower())
+                        tokens.extend(found)
                         lengths.append(len(found))
-                    words, sizes = table.piece_numbers(pieces)
-                    owners = np.repeat(np.asarray(numbers, dtype=np.int64), lengths)
-                    per_doc = np.bincount(owners, weights=sizes, minlength=size)
-                    docs = np.repeat(owners, sizes)
-                    counts += per_doc.astype(np.int64)
+                    words = table.numbers(tokens)
+                    docs = np.repeat(np.asarray(numbers, dtype=np.int64), lengths)
                 else:
                     number, = numbers
                     _, title, text = articles[number]
                     found = table.chain.tokens(articles[number][1 + position])
                     words = table.numbers(found)
                     docs = np.full(len(words), number, dtype=np.int64)
-                    counts[number] = len(found)
                     if position == 0:
                         extra_words.append((number, surface_words(title + "\n" + text)))
                 docs_parts.append(docs)
@@ -393,7 +361,7 @@ class BatchAnalyser:
         counts = np.concatenate([fields[n].count for n in POSITIONAL])
         keep = splitting[docs]
         docs, terms, counts = docs[keep], terms[keep], counts[keep]
-        distinct = _distinct(terms)
+        distinct = np.flatnonzero(np.bincount(terms, minlength=len(self.term_strings)))
         if len(distinct):
             from .compounds import german_splitter
 
@@ -427,11 +395,12 @@ class BatchAnalyser:
 
     def _renumbered(self, fields: dict, words: dict) -> AnalysedBatch:
         """The batch with its own term numbers (0..n-1), naming only the terms it uses."""
-        used = _distinct(np.concatenate([f.term for f in fields.values()]))
         strings = self.term_strings
+        used, inverse = _numbering(np.concatenate([f.term for f in fields.values()]),
+                                   len(strings))
         terms = [strings[t] for t in used.tolist()]
         for postings in fields.values():
-            postings.term = np.searchsorted(used, postings.term).astype(np.int32)
+            postings.term = inverse[postings.term].astype(np.int32)
             postings.doc = postings.doc.astype(np.int32)
             postings.count = postings.count.astype(np.int32)
             postings.lengths = postings.lengths.astype(np.int32)
@@ -444,11 +413,21 @@ def _text_words(runs: list) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The words of the runs' texts numbered among the distinct words of the batch."""
     docs, numbers, strings = [], [], []
     for run_docs, words, table in runs:
-        distinct = _distinct(words)
-        numbers.append(np.searchsorted(distinct, words) + len(strings))
+        distinct, inverse = _numbering(words, len(table.strings))
+        numbers.append(inverse[words] + len(strings))
         strings.extend(table.strings[n] for n in distinct.tolist())
         docs.append(run_docs)
     return (_joined(docs).astype(np.int32), _joined(numbers).astype(np.int32), strings)
+
+
+def _numbering(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``values`` (numbers below ``size``), ascending, and an array that
+    gives each value its place among them: a count and a gather, where a sort and a
+    binary search of every value took a twentieth of the workers' time."""
+    distinct = np.flatnonzero(np.bincount(values, minlength=size))
+    inverse = np.zeros(max(size, 1), dtype=np.int64)
+    inverse[distinct] = np.arange(len(distinct), dtype=np.int64)
+    return distinct, inverse
 
 
 def _positional(docs: np.ndarray, terms: np.ndarray, size: int) -> FieldPostings:
@@ -511,7 +490,7 @@ def batch_analyser() -> BatchAnalyser:
 def analyse_batch(articles, document_words: bool = False,
                   text_words: bool = False, table_limit: int | None = None) -> AnalysedBatch:
     """:meth:`BatchAnalyser.analyse` with the process's analyser (``table_limit``: the
-    words and pieces its tables hold before they start again)."""
+    words its tables hold before they start again)."""
     analyser = batch_analyser()
     if table_limit is not None:
         analyser.table_limit = table_limit

@@ -92,6 +92,10 @@ class LanguageChain:
         self.lang = lang
         algorithm = _STEMMERS.get(lang)
         self._stemmer = Stemmer.Stemmer(algorithm, _STEM_CACHE_SIZE) if algorithm else None
+        # For many words at once, words its caller has not stemmed before (the batch
+        # analysis stems each new word once): no cache, whose upkeep cost more than the
+        # stemming (62,000 distinct words of FANG: 0.065 s without, 0.15 s with one).
+        self._bulk_stemmer = Stemmer.Stemmer(algorithm, 0) if algorithm else None
         self._terms: dict = {}  # word -> index term, False for words not indexed
         self._empty_stems = False
         stopwords = stopwords_of(lang) if lang.isalpha() else frozenset()
@@ -105,8 +109,9 @@ class LanguageChain:
         return self._stemmer.stemWord(word) if self._stemmer else word
 
     def stems(self, words) -> list[str]:
-        """The stems of lowercase words, in order (the words themselves without a stemmer)."""
-        return self._stemmer.stemWords(words) if self._stemmer else list(words)
+        """The stems of lowercase words, in order (the words themselves without a stemmer),
+        each stemmed afresh."""
+        return self._bulk_stemmer.stemWords(words) if self._bulk_stemmer else list(words)
 
     def tokens(self, text: str) -> list[str]:
         """Every lowercase word of ``text`` in order, stopwords included."""

@@ -14,6 +14,9 @@ import sys
 import zlib
 from array import array
 from collections import Counter
+from collections.abc import Mapping
+from itertools import repeat
+from operator import add
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +99,20 @@ class Vocabulary:
         self.add_words(surface_words(text))
 
     def add_words(self, words) -> None:
-        """Count each of ``words`` once more (the distinct words of one or more articles)."""
-        self.counts.update(words)
+        """Count each of ``words`` once more (the distinct words of one or more articles),
+        or, given a mapping, each word as many more times as it says.
+
+        A mapping (a part's counts from a worker, tens of thousands of words) is added
+        by C iterators and one ``dict.update``, in the order ``Counter.update`` adds it:
+        ``Counter.update`` of a mapping is a Python loop, 4.6 s of the indexing
+        process's time over all FANG articles."""
+        counts = self.counts
+        if isinstance(words, Mapping) and counts:
+            keys = words.keys()
+            dict.update(counts, zip(keys, map(add, words.values(),
+                                              map(counts.get, keys, repeat(0)))))
+        else:
+            counts.update(words)
         self._choices = None
 
     def remove(self, text: str) -> None:

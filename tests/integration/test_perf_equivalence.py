@@ -436,7 +436,7 @@ def _run_folders(index_dir: Path) -> list[Path]:
 def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corpus,
                                                                    tmp_path, monkeypatch):
     """A small memory budget makes the builder spill its postings as runs while it reads on
-    (each run sorted by a fresh process); the end merges them into one segment, every
+    (each run sorted by a thread); the end merges them into one segment, every
     text field written by two processes: the index holds exactly what Whoosh's writer
     wrote, and no run is left behind."""
     from search.backends.whoosh import segments
@@ -470,7 +470,7 @@ def test_one_segment_merged_from_runs_in_two_halves_holds_the_same(indexes, corp
 @pytest.mark.parametrize("failing", ["spill", "merge"])
 def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, monkeypatch,
                                                               failing):
-    """A run that fails to be sorted (in its own process) or a merge that fails ends
+    """A run that fails to be sorted (in its own thread) or a merge that fails ends
     the build with an error; the runs are removed and the previous index stays current."""
     from search.backends.whoosh import segments
 
@@ -478,13 +478,14 @@ def test_a_failed_build_leaves_no_runs_and_the_previous_index(corpus, tmp_path, 
     index_paths([corpus / "a.jsonl"], Settings(index_dir=index_dir))
     before = storage.current_generation(index_dir)
     if failing == "spill":
-        dump = segments._TextPostings.dump
+        sort = segments.SortedRun.of
 
-        def broken(postings, folder):  # a dump the sorting process cannot read
-            dump(postings, folder)
-            Path(folder, "terms").write_bytes(b"not a pickle")
+        def broken(postings, folder=None):  # a run that cannot be written
+            if folder is not None:
+                raise OSError("disk full")
+            return sort(postings, folder)
 
-        monkeypatch.setattr(segments._TextPostings, "dump", broken)
+        monkeypatch.setattr(segments.SortedRun, "of", broken)
     else:
         def broken(merged, first, last):
             raise OSError("disk full")

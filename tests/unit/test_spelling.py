@@ -38,6 +38,20 @@ def test_surface_words_of_tokens_equal_those_of_the_text(fang000):
     assert checked > 900
 
 
+def test_counts_of_parts_add_up_in_the_order_counter_update_gives(fang000):
+    """A part's counts (a mapping, as the workers send them) add up to what
+    ``Counter.update`` gives, in the same order: the corrections keep that order."""
+    vocabulary, expected = Vocabulary(), Counter()
+    for start in range(0, 600, 150):
+        part = Counter()
+        for record in fang000[start:start + 150]:
+            part.update(surface_words(record["header"] + "\n" + record["article"]))
+        vocabulary.add_words(part)
+        expected.update(part)
+    assert list(vocabulary.counts.items()) == list(expected.items())
+    assert len(expected) > 10_000 and max(expected.values()) > 100
+
+
 def test_add_counts_each_word_once_per_article_and_remove_takes_it_back():
     vocabulary = Vocabulary()
     vocabulary.add("Haus Haus Baum")

@@ -126,7 +126,7 @@ def _position_values(counts: np.ndarray, deltas: np.ndarray) -> tuple[bytes, np.
 
 def write_postings(writer: TermWriter, terms: list[bytes], per_term: np.ndarray,
                    docs: np.ndarray, counts: np.ndarray, deltas: np.ndarray | None,
-                   lengths: np.ndarray, rows: list) -> None:
+                   lengths: np.ndarray, rows: list, valueless: bool = False) -> None:
     """The posting lists of ``terms`` (in order; ``per_term`` postings each), written to
     ``writer``'s postings file as :meth:`.internals.TermWriter.write` writes them, and their rows of the term table appended to
     ``rows`` as ``(key, row)``.
@@ -136,7 +136,8 @@ def write_postings(writer: TermWriter, terms: list[bytes], per_term: np.ndarray,
     (``None`` for a field without positions: its values are the 4-byte counts, one
     byte string per block); ``lengths`` the (quantised) field length of each
     posting's document. Terms of at most ``INLINE_MAX`` postings are inlined into
-    their rows.
+    their rows. ``valueless``: postings without values (``Existence``: ids, dates,
+    sources), every weight 1 (``counts`` all 1), none inlined.
     """
     if not len(terms):
         return
@@ -152,7 +153,7 @@ def write_postings(writer: TermWriter, terms: list[bytes], per_term: np.ndarray,
     term_of = np.repeat(np.arange(len(terms), dtype=np.int64), per_term)
     term_starts = _starts(per_term)
     rank = np.arange(n, dtype=np.int64) - term_starts[term_of]
-    inline_term = per_term <= INLINE_MAX
+    inline_term = per_term <= (0 if valueless else INLINE_MAX)
     inline = inline_term[term_of]
     group_start = rank % limit == 0  # a block, or an inlined term's postings
     starts = np.flatnonzero(group_start)
@@ -257,6 +258,8 @@ def write_postings(writer: TermWriter, terms: list[bytes], per_term: np.ndarray,
                 weights = b"(" + weight_bytes[9 * a:9 * b] + b"t"
             if deltas is not None:
                 values = b"(" + value_bytes[value_bounds[a]:value_bounds[b]] + b"t"
+            elif valueless:
+                values = b"N"
             else:
                 values = _short_bytes(value_bytes[4 * a:4 * b])
             data = b"".join((_HEAD, id_bytes[id_bounds[a]:id_bounds[b]], b"t", weights, values,

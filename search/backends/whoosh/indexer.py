@@ -36,7 +36,7 @@ from ...processes import end_with_parent
 from ...settings import Settings
 from ...tracking import FileTable, PlannedFile
 from .schema import CLUSTER_FIELD, add_missing_fields, build_schema
-from .segments import SegmentBuilder
+from .segments import SegmentBuilder, stored_document
 
 META_VERSION = 1
 # Whoosh's own lock files, never carried into a new generation.
@@ -55,6 +55,10 @@ class Prepared:
     number: int
     digest: str | None = None
     signature: object = None  # the near-duplicate signature (search.duplicates), or None
+    # its stored fields as the segment builder writes them (segments.stored_document),
+    # made in the worker; valid while the article keeps the id it was read with
+    stored: bytes | None = None
+    stored_id: str | None = None
 
     @property
     def terms(self) -> dict:
@@ -68,16 +72,36 @@ def _language(article: Article, settings: Settings) -> str:
         sample_chars=settings.lang_sample_chars, default=settings.default_lang)
 
 
-def prepare_articles(articles: list[Article], settings: Settings) -> tuple[list[Prepared], AnalysedBatch]:
+def prepare_articles(articles: list[Article], settings: Settings,
+                     stored: bool = True) -> tuple[list[Prepared], AnalysedBatch]:
     """Language, analysis (one batch for all), checksum and near-duplicate signature of
-    each article."""
+    each article; with ``stored``, also its stored fields as the segment builder writes
+    them (a fresh index: an update goes through Whoosh's writer)."""
     langs = [_language(article, settings) for article in articles]
     batch = analyse_batch([(lang, a.title, a.text) for lang, a in zip(langs, articles)],
                           text_words=True, table_limit=settings.analysis_table_words)
     signed = signatures_of_words(batch.text_words, len(articles), Signing.of(settings))
     batch.text_words = None  # not sent on with the batch
-    return [Prepared(article, lang, batch, number, checksum(article), signed[number])
-            for number, (article, lang) in enumerate(zip(articles, langs))], batch
+    prepared = []
+    schema = _schema() if stored and settings.segment_builder else None
+    for number, (article, lang) in enumerate(zip(articles, langs)):
+        digest = checksum(article)
+        blob = None if schema is None else stored_document(
+            schema, document_fields(article, lang, digest, _NO_TERMS))
+        prepared.append(Prepared(article, lang, batch, number, digest, signed[number],
+                                 blob, article.id))
+    return prepared, batch
+
+
+_NO_TERMS = {name: () for name in INDEXED_FIELDS}
+_SCHEMA = []
+
+
+def _schema():
+    """The schema (made once a process)."""
+    if not _SCHEMA:
+        _SCHEMA.append(build_schema())
+    return _SCHEMA[0]
 
 
 def prepare(article: Article, settings: Settings) -> Prepared:
@@ -85,7 +109,7 @@ def prepare(article: Article, settings: Settings) -> Prepared:
     return prepare_articles([article], settings)[0][0]
 
 
-def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
+def prepare_part(part: Part, settings: Settings, stored: bool = True) -> tuple[list, Counter]:
     """Every article of one part of a file prepared (one batch analysis for all), and the
     problems and tallies met, in file order; and the vocabulary counts of all its
     articles, in how many each word occurs (run in workers)."""
@@ -93,7 +117,7 @@ def prepare_part(part: Part, settings: Settings) -> tuple[list, Counter]:
     articles = [item for item in items if isinstance(item, Article)]
     if not articles:
         return items, Counter()
-    prepared, batch = prepare_articles(articles, settings)
+    prepared, batch = prepare_articles(articles, settings, stored)
     ready = iter(prepared)
     return [next(ready) if isinstance(item, Article) else item for item in items], \
         Counter(batch.words)
@@ -207,9 +231,11 @@ class _Run:
         if self.builder is not None:
             if prepared is None:
                 prepared = prepare(article, self.settings)
-            fields = document_fields(article, lang, digest, {name: () for name in INDEXED_FIELDS})
+            fields = document_fields(article, lang, digest, _NO_TERMS)
             self._built_ids[article.id] = self.builder.docnum_total
-            self.builder.add(fields, prepared.batch, prepared.number)
+            stored = prepared.stored if prepared.stored_id == article.id and \
+                prepared.digest == digest else None
+            self.builder.add(fields, prepared.batch, prepared.number, stored)
         else:
             if prepared is None:
                 prepared = prepare(article, self.settings)
@@ -426,7 +452,9 @@ def _index_files(paths, settings, run, report, table: FileTable, checksums, *, f
             done += planned.size
     if progress and done:
         progress(done, plan.total_bytes)
-    prepared = _prepared_parts([f for f in plan.files if not f.unchanged], settings)
+    # the stored fields are made ahead only for the segment builder (a fresh index)
+    prepared = _prepared_parts([f for f in plan.files if not f.unchanged], settings,
+                               stored=run.fast)
     update = None
     complete = True
     try:
@@ -471,7 +499,7 @@ def _parts(files: list[PlannedFile], settings: Settings):
             yield planned, part
 
 
-def _prepared_parts(files: list[PlannedFile], settings: Settings):
+def _prepared_parts(files: list[PlannedFile], settings: Settings, stored: bool = True):
     """``(planned file, part, prepare_part(part))`` for every part of ``files``, in order;
     in worker processes when it pays.
 
@@ -483,7 +511,7 @@ def _prepared_parts(files: list[PlannedFile], settings: Settings):
     workers = _workers(settings)
     if workers < 2 or sum(f.size for f in files) < settings.parallel_min_bytes:
         for planned, part in parts:
-            yield planned, part, prepare_part(part, settings)
+            yield planned, part, prepare_part(part, settings, stored)
         return
     _warm_up(settings)
     # fork: the workers start at once with everything imported, and callers'
@@ -494,7 +522,7 @@ def _prepared_parts(files: list[PlannedFile], settings: Settings):
     try:
         pending: deque = deque()
         for planned, part in parts:
-            pending.append((planned, part, pool.submit(prepare_part, part, settings)))
+            pending.append((planned, part, pool.submit(prepare_part, part, settings, stored)))
             if len(pending) >= 2 * workers:
                 break
         while pending:
@@ -502,7 +530,7 @@ def _prepared_parts(files: list[PlannedFile], settings: Settings):
             result = future.result()
             for next_planned, next_part in parts:
                 pending.append((next_planned, next_part,
-                                pool.submit(prepare_part, next_part, settings)))
+                                pool.submit(prepare_part, next_part, settings, stored)))
                 break
             # The raw records went to the worker; the part keeps only what the caller reads.
             part.records = []

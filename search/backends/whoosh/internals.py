@@ -38,7 +38,15 @@ What is read or written here:
   writer's files and codec parameters, a reader's per-document reader (its
   length columns), BM25F's per-field ``B``, a term range's terms, the hook by
   which a numeric range names its terms, a per-document writer's column writers
-  (a column written whole at the end of a build, :func:`write_column`).
+  (a column written whole at the end of a build, :func:`write_column`; a
+  document's stored fields written as made ahead, :func:`add_stored_bytes`).
+* **Stored fields**: the ``_stored`` column holds each document's dict of stored
+  values pickled and deflated; Whoosh's writer pickles with protocol 2 and
+  deflates at level 3, its reader inflates and unpickles whatever it finds.
+  :func:`stored_bytes` pickles with protocol 4 and deflates at level
+  ``STORED_LEVEL`` (6), in the worker processes that prepare the articles: on
+  all FANG articles the column takes 82 MB instead of 85 MB, and the indexing
+  process no longer pickles and deflates 170 MB of text itself.
 """
 
 from __future__ import annotations
@@ -459,10 +467,11 @@ _LENGTHS = struct.Struct("!ii")
 
 
 def compress_block(data: bytes, level: int) -> bytes:
-    """zlib data that ``zlib.decompress`` reads as usual, made with a 4 KB window:
-    setting up the default 256 KB of state costs more than compressing a block."""
-    compressor = zlib.compressobj(level, zlib.DEFLATED, 12, 2)
-    return compressor.compress(data) + compressor.flush()
+    """zlib data that ``zlib.decompress`` reads. ``zlib.compress`` with its default
+    window: on 11,654 blocks of a FANG build (873 bytes each on average) it took 0.49 s
+    and made 2.85 MB, where a compressor object with a 4 KB window and the least memory
+    (``compressobj(level, DEFLATED, 12, 2)``) took 0.57 s and made 2.91 MB."""
+    return zlib.compress(data, level)
 
 
 class TermWriter:
@@ -611,6 +620,25 @@ def add_term_rows(fieldwriter, rows) -> None:
         last = key
     dbfile.write(b"".join(chunks))
     tindex.lastkey = last
+
+
+STORED_LEVEL = 6
+
+
+def stored_bytes(values: dict) -> bytes:
+    """A document's stored fields as the ``_stored`` column holds them (see above)."""
+    return zlib.compress(pickle.dumps(values, protocol=4), STORED_LEVEL)
+
+
+def add_stored_bytes(perdoc, docnum: int, data: bytes) -> None:
+    """Write document ``docnum``'s stored fields made by :func:`stored_bytes` (the
+    document's own ``add_field`` calls got no stored values) into the ``_stored``
+    column, past the column's own pickling and deflating."""
+    from whoosh.columns import VarBytesColumn
+
+    pickling = perdoc._get_column("_stored")  # PickleColumn.Writer
+    deflating = pickling._child  # CompressedBytesColumn.Writer
+    VarBytesColumn.Writer.add(deflating, docnum, data)
 
 
 def write_column(perdoc, name: str, column, values) -> None:

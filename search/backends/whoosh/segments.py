@@ -14,13 +14,15 @@ Per-document data (stored fields, lengths, columns) goes through Whoosh's
 per-document writer, field for field as ``SegmentWriter.add_document`` does,
 into the one segment of the build. When the postings reach the memory budget,
 they are spilled as a run (sorted by term, raw arrays in a folder inside the
-index's new generation) and the arrays begin again: the indexer writes the
-arrays as they are and a fresh Python process (``python -m`` this module)
-sorts them into the run while the indexer reads on. A forked process did the
-sorting before; it counted every page of the indexer it was forked from (the
-indexer's memory twice in the sum of resident sizes over the process tree,
-1.2 GB and more on a 1 GB dump), where a fresh process holds its imports
-(about 70 MB) and the sort's arrays. :meth:`finish` merges the runs and the postings
+index's new generation) and the arrays begin again: a thread of the indexer sorts
+them into the run while the indexer reads on (numpy's sorts and gathers let go
+of the interpreter's lock). A forked process did the sorting first; it counted
+every page of the indexer it was forked from (the indexer's memory twice in the
+sum of resident sizes over the process tree, 1.2 GB and more on a 1 GB dump).
+Then a fresh ``python -m`` process did, from the arrays written as they were:
+it held only the sort's arrays, but importing the package cost it about 0.8 s of
+CPU (and 70 MB) per run, some 11 s of CPU over the 14 runs of all FANG articles
+on a 2-core machine; the thread holds the sort's arrays alone. :meth:`finish` merges the runs and the postings
 still in memory term by term into the segment's postings and term table (and
 the same postings as compact arrays, see :mod:`.compact`), and removes the
 runs.
@@ -32,11 +34,11 @@ import os
 import pickle
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
+import threading
 import traceback
 from array import array
+from operator import itemgetter
 
 import numpy as np
 
@@ -53,6 +55,7 @@ from .internals import INLINE_MAX, TermWriter, write_column
 # spilling a full run, while the indexer fills the next run's arrays, with a margin.
 POSTING_BYTES = 100
 _BATCH = 250_000  # postings written a range of terms at a time
+_KNOWN_VALUES = 50_000  # values of repeating fields remembered at most
 
 
 class _TextPostings:
@@ -78,17 +81,16 @@ class _TextPostings:
             return
         lookup = np.zeros(len(batch.terms), dtype=np.uint32)
         used = np.flatnonzero(np.bincount(terms, minlength=len(batch.terms)))
+        # the batch's terms numbered here, new ones after the known (by C iterators:
+        # the numbers of new terms need no order, the run is sorted by term)
         ids = self.term_ids
-        get = ids.get
-        names = batch.terms
-        numbers = []
-        for number in used.tolist():
-            term = names[number]
-            tid = get(term)
-            if tid is None:
-                tid = ids[term] = len(ids)
-            numbers.append(tid)
-        lookup[used] = numbers
+        names = [batch.terms[int(used[0])]] if len(used) == 1 else \
+            itemgetter(*used.tolist())(batch.terms)
+        new = set(names).difference(ids)
+        if new:
+            ids.update(zip(new, range(len(ids), len(ids) + len(new))))
+        lookup[used] = np.fromiter(map(ids.__getitem__, names), dtype=np.uint32,
+                                   count=len(names))
         counts = postings.count if whole else postings.count[keep]
         self.tids.frombytes(lookup[terms].tobytes())
         self.docs.frombytes((docs if whole else docs[keep]).astype(np.uint32).tobytes())
@@ -103,43 +105,32 @@ class _TextPostings:
     def __len__(self):
         return len(self.tids)
 
-    _ARRAYS = ("tids", "docs", "counts", "positions")
 
-    def dump(self, folder: str) -> None:
-        """Write the postings as they are (unsorted) into a new ``folder``."""
-        os.mkdir(folder)
-        for name in self._ARRAYS:
-            with open(os.path.join(folder, name), "wb") as handle:
-                getattr(self, name).tofile(handle)
-        with open(os.path.join(folder, "terms"), "wb") as handle:
-            pickle.dump((self.positional, list(self.term_ids)), handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
+class _Sorter:
+    """A thread that sorts the postings of each text field into a run in ``folder``
+    (:meth:`SortedRun.of`, one folder per field); :meth:`join` waits for it and raises
+    what it raised."""
 
-    @classmethod
-    def load(cls, folder: str) -> "_TextPostings":
-        """The postings :meth:`dump` wrote into ``folder``."""
-        with open(os.path.join(folder, "terms"), "rb") as handle:
-            positional, terms = pickle.load(handle)
-        postings = cls(positional)
-        postings.term_ids = {term: number for number, term in enumerate(terms)}
-        for name in cls._ARRAYS:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as handle:
-                getattr(postings, name).fromfile(handle, os.path.getsize(path) // 4)
-        return postings
+    def __init__(self, text: dict, folder: str):
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._sort, args=(text, folder),
+                                       name="sorting a run", daemon=True)
+        self.thread.start()
 
+    def _sort(self, text: dict, folder: str) -> None:
+        try:
+            while text:
+                name, postings = text.popitem()
+                SortedRun.of(postings, os.path.join(folder, name))
+                del postings
+        except BaseException as error:  # handed to join
+            self.error = error
 
-def sort_runs(folder: str) -> None:
-    """Sort the postings each text field dumped into ``folder`` (``NAME.raw``) into the
-    run ``NAME`` (:meth:`SortedRun.of`), removing the dumps."""
-    for entry in sorted(os.listdir(folder)):
-        if entry.endswith(_RAW):
-            raw = os.path.join(folder, entry)
-            SortedRun.of(_TextPostings.load(raw), os.path.join(folder, entry[:-len(_RAW)]))
-            shutil.rmtree(raw)
-
-
-_RAW = ".raw"
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise RuntimeError(f"sorting a run of index postings failed: {self.error}") \
+                from self.error
 
 
 class _FieldTerms:
@@ -166,6 +157,23 @@ class _FieldTerms:
         self.docs.append(docnum)
         self.weights.append(weight)
 
+    def valueless(self):
+        """When no posting has a value and every weight is 1: the terms in byte order,
+        the postings of each and every posting's document, term after term (in the order
+        they were added: documents ascending); else ``None``."""
+        if self.values or not self.numbers or \
+                not (np.frombuffer(self.weights, dtype=np.float64) == 1.0).all():
+            return None
+        numbers = np.frombuffer(self.terms, dtype=np.uint32)
+        terms = sorted(self.numbers.items())
+        rank = np.empty(len(terms), dtype=np.int64)
+        rank[np.fromiter((n for _, n in terms), dtype=np.int64, count=len(terms))] = \
+            np.arange(len(terms))
+        ranks = rank[numbers]
+        order = np.argsort(ranks, kind="stable")
+        return ([t for t, _ in terms], np.bincount(ranks, minlength=len(terms)),
+                np.frombuffer(self.docs, dtype=np.uint32)[order].astype(np.int64))
+
     def in_order(self):
         """``(term, documents, weights, values)`` of each term in byte order, its
         postings in the order they were added (documents ascending)."""
@@ -181,6 +189,18 @@ class _FieldTerms:
             postings = order[(int(ends[number - 1]) if number else 0):int(ends[number])]
             yield (term, docs[postings].tolist(), weights[postings].tolist(),
                    [values[p] for p in postings.tolist() if p in values] if values else [])
+
+
+def stored_document(schema, fields: dict) -> bytes:
+    """The stored fields of a document given as ``fields`` (as for ``add_document``), as
+    the segment stores them (:func:`.internals.stored_bytes`): what Whoosh's writer
+    would store, made wherever the document is prepared."""
+    values = {}
+    for name in sorted(n for n in fields if not n.startswith("_")):
+        value = fields[name]
+        if value is not None and schema[name].stored:
+            values[name] = fields.get("_stored_" + name, value)
+    return internals.stored_bytes(values)
 
 
 class SegmentBuilder:
@@ -213,13 +233,15 @@ class SegmentBuilder:
         self._pending = 0  # postings of its documents added but not yet taken
         self.runs: list[str] = []  # folders of the runs spilled so far, in order
         self.run_root: str | None = None
-        self._sorter: subprocess.Popen | None = None  # the process sorting the last run
+        self._sorter: _Sorter | None = None  # the thread sorting the last run
         # A text field of split_min_postings or more is written by two processes at the
         # end (see _write_text_field); below that a second process costs more than it saves.
         self.split_min_postings = settings.split_min_postings if hasattr(os, "fork") else None
         self.split_max_documents = settings.split_max_documents
         # Fields whose values are known only once every document is in (see add_late_field).
         self.late: dict[str, list] = {}
+        # What Whoosh makes of a value of a field whose values repeat (see _indexed)
+        self._known: dict = {}
 
     def _new_postings(self) -> dict[str, _TextPostings]:
         return {name: _TextPostings(self.schema[name].format.supports("positions"))
@@ -247,8 +269,10 @@ class SegmentBuilder:
     def cancel(self) -> None:
         sorter, self._sorter = self._sorter, None
         if sorter is not None:
-            sorter.kill()
-            sorter.wait()
+            try:
+                sorter.join()
+            except Exception:
+                pass
         if self.perdoc is not None and not self.perdoc.is_closed:
             try:
                 self.perdoc.close()
@@ -256,11 +280,13 @@ class SegmentBuilder:
                 pass
         self._remove_runs()
 
-    def add(self, fields: dict, batch, number: int) -> None:
+    def add(self, fields: dict, batch, number: int, stored: bytes | None = None) -> None:
         """One document: ``fields`` as for ``add_document`` (the indexed fields' values
         are not read); its terms are document ``number`` of the analysed ``batch``
-        (:class:`search.analysis.batch.AnalysedBatch`). A batch's postings are taken in
-        one piece when the next batch begins (or the segment is written)."""
+        (:class:`search.analysis.batch.AnalysedBatch`); ``stored``: its stored fields
+        made ahead (``stored_document(schema, fields)``), else made here. A batch's
+        postings are taken in one piece when the next batch begins (or the segment is
+        written)."""
         schema = self.schema
         if self.perdoc is None:
             self.segment = self.codec.new_segment(self.storage, self.ix.indexname)
@@ -289,15 +315,16 @@ class SegmentBuilder:
                 other = self.other.get(name)
                 if other is None:
                     other = self.other[name] = _FieldTerms()
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if field.scorable:
-                        length += freq
+                postings, length = self._indexed(name, field, value)
+                for tbytes, weight, vbytes in postings:
                     other.add(tbytes, docnum, weight, vbytes)
-            stored = fields.get("_stored_" + name, value)
-            perdoc.add_field(name, field, stored if field.stored else None, length)
+            value = fields.get("_stored_" + name, value)
+            perdoc.add_field(name, field, None, length)
             column = field.column_type
-            if column and stored is not None:
-                perdoc.add_column_value(name, column, field.to_column_value(stored))
+            if column and value is not None:
+                perdoc.add_column_value(name, column, self._column_value(name, field, value))
+        internals.add_stored_bytes(perdoc, docnum, stored if stored is not None
+                                   else stored_document(schema, fields))
         perdoc.finish_doc()
         for name in self.positional:
             if fields.get(name) is None:
@@ -305,6 +332,38 @@ class SegmentBuilder:
         self.docnum += 1
         if self.postings + self._pending >= self.budget:
             self._take_batch(done=False)
+
+    def _indexed(self, name: str, field, value) -> tuple[list, int]:
+        """The postings ``(term bytes, weight, value bytes)`` of ``value`` in the field and
+        its length, remembered for fields whose values repeat (dates, months, sources,
+        languages: a 64-bit numeric field's value is 17 calls into Whoosh)."""
+        key = (name, value) if not field.unique and isinstance(value, (str, int)) else None
+        known = self._known.get(key) if key is not None else None
+        if known is None:
+            postings, length = [], 0
+            for tbytes, freq, weight, vbytes in field.index(value):
+                if field.scorable:
+                    length += freq
+                postings.append((tbytes, weight, vbytes))
+            known = (postings, length)
+            if key is not None:
+                self._remember(key, known)
+        return known
+
+    def _column_value(self, name: str, field, value):
+        key = ("column", name, value) if not field.unique and isinstance(value, (str, int)) \
+            else None
+        known = self._known.get(key) if key is not None else None
+        if known is None:
+            known = field.to_column_value(value)
+            if key is not None:
+                self._remember(key, known)
+        return known
+
+    def _remember(self, key, known) -> None:
+        if len(self._known) >= _KNOWN_VALUES:
+            self._known.clear()
+        self._known[key] = known
 
     def _take_batch(self, done: bool = True) -> None:
         """The postings of the documents added from the current batch so far, in one
@@ -327,9 +386,9 @@ class SegmentBuilder:
 
     def spill(self) -> None:
         """Write the text postings gathered so far to a run on disk, sorted by term, and
-        begin new ones. This process writes the arrays as they are; a fresh process
-        sorts them into the run while this one goes on adding documents (one such
-        process at a time; :meth:`finish` waits for it)."""
+        begin new ones. A thread of this process sorts and writes them while this one
+        goes on adding documents (one such thread at a time; :meth:`finish` waits for
+        it): numpy's sorts, gathers and writes let go of the interpreter's lock."""
         if not self.postings:
             return
         self.wait()
@@ -338,24 +397,15 @@ class SegmentBuilder:
             self.run_root = tempfile.mkdtemp(prefix=".runs-", dir=folder)
         folder = os.path.join(self.run_root, f"{len(self.runs):04d}")
         os.mkdir(folder)
-        for name, postings in self.text.items():
-            postings.dump(os.path.join(folder, name + _RAW))
-        self.text = self._new_postings()
-        package_root = os.path.dirname(os.path.dirname(os.path.abspath(
-            sys.modules[__package__.split(".")[0]].__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            [package_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        self._sorter = subprocess.Popen([sys.executable, "-m", __name__, folder,
-                                         str(os.getpid())], env=env, stdin=subprocess.DEVNULL)
+        text, self.text = self.text, self._new_postings()
+        self._sorter = _Sorter(text, folder)
         self.runs.append(folder)
 
     def wait(self) -> None:
         """Wait for the run being sorted in the background, if any."""
         sorter, self._sorter = self._sorter, None
-        if sorter is not None and sorter.wait() != 0:
-            raise RuntimeError(f"sorting a run of index postings failed (status "
-                               f"{sorter.returncode})")
+        if sorter is not None:
+            sorter.join()
 
     def finish(self) -> list:
         """Write the segment (text postings merged from the runs and the postings still
@@ -500,8 +550,19 @@ class SegmentBuilder:
         term_writer = TermWriter.of(fieldwriter)
         rows: list = []
         postings = self.other.pop(name)
-        for term, docs, weights, values in postings.in_order():
-            term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
+        arrays = postings.valueless()
+        if arrays is not None:  # ids, dates, sources …: all terms at once
+            terms, per_term, docs = arrays
+            ones = np.ones(len(docs), dtype=np.int64)
+            for first in range(0, len(terms), _BATCH):
+                last = min(len(terms), first + _BATCH)
+                begin, end = int(per_term[:first].sum()), int(per_term[:last].sum())
+                write_postings(term_writer, terms[first:last], per_term[first:last],
+                               docs[begin:end], ones[begin:end], None,
+                               np.zeros(end - begin, dtype=np.int64), rows, valueless=True)
+        else:
+            for term, docs, weights, values in postings.in_order():
+                term_writer.write(term, docs, weights, values, [0] * len(docs), rows)
         internals.add_term_rows(fieldwriter, rows)
         fieldwriter.finish_field()
 
@@ -808,7 +869,3 @@ class _Helper:
 
 __all__ = ["SegmentBuilder"]
 
-
-if __name__ == "__main__":  # a run to sort (SegmentBuilder.spill): FOLDER PARENT_PID
-    end_with_parent(signal.SIGKILL, int(sys.argv[2]))
-    sort_runs(sys.argv[1])
