@@ -198,7 +198,7 @@ def forms(tmp_path_factory):
         # "schöner" and the adverb "schon" are one stem: the short article holding "schon"
         # twice outranks by BM25 alone the one holding "schönere".
         {"id": "adverb", "title": "Training", "text": "Fußballer trainieren schon. Schon wieder."},
-        {"id": "adjective", "title": "Sport", "text": f"Schönere Tage für Fußballer. {filler}"},
+        {"id": "adjective", "title": "Sport", "text": "Schönere Tage für Fußballer im Verein."},
         {"id": "opera", "title": "Kultur", "text": "Die Opern spielen wieder vor Publikum."},
         {"id": "opera-2", "title": "Bühne", "text": "Zwei Opern und ein Ballett im Herbst."},
     ]
